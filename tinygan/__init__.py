@@ -1,0 +1,26 @@
+"""tinygan: a from-scratch NumPy/CuPy deep-learning engine for learning GANs and VAEs."""
+from . import backend
+from .autograd import Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import functional
+from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
+
+__version__ = "0.1.0"
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """A new Tensor on the current backend (floats become the default dtype, float32)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def randn(*shape, requires_grad=False, dtype=None):
+    """Standard normal samples from the current backend's generator."""
+    dtype = dtype or get_default_dtype()
+    return Tensor(backend.rng().standard_normal(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros(*shape, requires_grad=False, dtype=None):
+    return Tensor(backend.xp().zeros(shape, dtype=dtype or get_default_dtype()), requires_grad=requires_grad)
+
+
+def ones(*shape, requires_grad=False, dtype=None):
+    return Tensor(backend.xp().ones(shape, dtype=dtype or get_default_dtype()), requires_grad=requires_grad)

@@ -1,0 +1,81 @@
+"""Every differentiable operation of tinygan, with names that mirror torch.nn.functional.
+
+Importing this package also gives `Tensor` its operators (`+`, `*`, `@`,
+indexing, `.sum()`, ...), each a thin call of the functions below; that keeps
+the dependency one-way: autograd knows nothing of the operations.
+"""
+from ..autograd import Tensor
+from ._util import as_tensor
+from .activation import leaky_relu, relu, sigmoid, softplus, tanh
+from .arithmetic import add, clamp, div, exp, log, matmul, mul, neg, pow, sqrt, sub
+from .conv import (col2im, conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size, im2col)
+from .layers import dropout, embedding, linear
+from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, mse_loss
+from .normalization import batch_norm
+from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
+from .reduce import broadcast_to, max, mean, sum, sum_to
+from .shape import concat, flatten, getitem, pad, permute, reshape, transpose
+
+
+def _swapaxes(x, axis0, axis1):
+    return transpose(x, axis0, axis1)
+
+
+def _install_operators():
+    """Give Tensor its Python operators and methods."""
+    operators = {
+        "__add__": add,
+        "__radd__": lambda self, other: add(other, self),
+        "__sub__": sub,
+        "__rsub__": lambda self, other: sub(other, self),
+        "__mul__": mul,
+        "__rmul__": lambda self, other: mul(other, self),
+        "__truediv__": div,
+        "__rtruediv__": lambda self, other: div(other, self),
+        "__neg__": neg,
+        "__pow__": pow,
+        "__matmul__": lambda self, other: matmul(self, as_tensor(other, like=self)),
+        "__rmatmul__": lambda self, other: matmul(as_tensor(other, like=self), self),
+        "__getitem__": getitem,
+        "sum": sum,
+        "mean": mean,
+        "max": max,
+        "exp": exp,
+        "log": log,
+        "sqrt": sqrt,
+        "relu": relu,
+        "sigmoid": sigmoid,
+        "tanh": tanh,
+        "reshape": reshape,
+        "permute": permute,
+        "transpose": transpose,
+        "swapaxes": _swapaxes,
+        "flatten": flatten,
+        "broadcast_to": broadcast_to,
+        "sum_to": sum_to,
+        "clamp": clamp,
+    }
+    for name, function in operators.items():
+        setattr(Tensor, name, function)
+    Tensor.T = property(lambda self: transpose(self, -2, -1))
+
+    # Comparisons give plain (non-differentiable) boolean tensors, for masks and accuracy.
+    for name in ("__lt__", "__le__", "__gt__", "__ge__"):
+        def compare(self, other, _name=name):
+            other = other.data if isinstance(other, Tensor) else other
+            return Tensor(getattr(self.data, _name)(other))
+        setattr(Tensor, name, compare)
+
+
+_install_operators()
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "clamp", "matmul",
+    "sum", "mean", "max", "broadcast_to", "sum_to",
+    "reshape", "permute", "transpose", "getitem", "concat", "pad", "flatten",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
+    "im2col", "col2im", "conv2d", "conv_transpose2d", "conv_output_size", "conv_transpose_output_size",
+    "avg_pool2d", "max_pool2d", "upsample_nearest2d",
+    "batch_norm", "dropout", "embedding", "linear",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
+]

@@ -1,0 +1,35 @@
+"""Small helpers shared by the functional operations."""
+from .. import backend
+from ..autograd import Tensor
+
+
+def as_tensor(value, like=None):
+    """`value` as a Tensor; a Python or NumPy scalar takes the dtype of the floating tensor `like`.
+
+    This is what keeps float32 float32: NumPy would turn float32_array * np.float64(2) into float64.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and like.dtype.kind == "f":
+        xp = backend.get_array_module(like.data)
+        return Tensor(xp.asarray(value, dtype=like.dtype))
+    return Tensor(value)
+
+
+def constant(array):
+    """Wrap an array that no gradient flows into (a mask, a fixed weighting)."""
+    return Tensor(array)
+
+
+def xp_of(array):
+    """The array module (numpy or cupy) of `array`."""
+    return backend.get_array_module(array)
+
+
+def normalize_axis(axis, ndim):
+    """An axis argument (None, int or tuple) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(sorted(a % ndim for a in axis))

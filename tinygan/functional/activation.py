@@ -1,0 +1,90 @@
+"""Activation functions and their derivatives.
+
+Each backward multiplies the incoming gradient by the derivative written in
+the docstring. Where the derivative is a function of the output (sigmoid,
+tanh), the output tensor is reused instead of recomputing the forward.
+"""
+from ..autograd import Function
+from ._util import constant, xp_of
+
+
+class ReLU(Function):
+    """relu(x) = max(x, 0);  relu'(x) = 1 if x > 0 else 0."""
+
+    def forward(self, x):
+        self.positive = x > 0
+        return xp_of(x).maximum(x, 0)  # [formula: relu]
+
+    def backward(self, grad):
+        return grad * constant(self.positive.astype(grad.dtype))  # [formula: relu-derivative]
+
+
+class LeakyReLU(Function):
+    """leaky_relu(x) = x if x > 0 else a x;  derivative 1 if x > 0 else a."""
+
+    def forward(self, x, negative_slope=0.01):
+        xp = xp_of(x)
+        self.slope = xp.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        return x * self.slope  # [formula: leaky-relu]
+
+    def backward(self, grad):
+        return grad * constant(self.slope)  # [formula: leaky-relu-derivative]
+
+
+class Sigmoid(Function):
+    """sigmoid(x) = 1 / (1 + e^-x);  sigmoid'(x) = sigmoid(x) (1 - sigmoid(x))."""
+
+    def forward(self, x):
+        xp = xp_of(x)
+        # e^-|x| never overflows; choose the form whose exponent is negative.
+        small = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + small), small / (1 + small))  # [formula: sigmoid]
+
+    def backward(self, grad):
+        y = self.output
+        return grad * (y * (1 - y))  # [formula: sigmoid-derivative]
+
+
+class Tanh(Function):
+    """tanh(x);  tanh'(x) = 1 - tanh(x)^2."""
+
+    def forward(self, x):
+        return xp_of(x).tanh(x)
+
+    def backward(self, grad):
+        y = self.output
+        return grad * (1 - y * y)  # [formula: tanh-derivative]
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|);  softplus'(x) = sigmoid(x).
+
+    The second form never overflows: e^-|x| <= 1.
+    """
+
+    def forward(self, x):
+        xp = xp_of(x)
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # [formula: softplus]
+
+    def backward(self, grad):
+        return grad * sigmoid(self.inputs[0])  # [formula: softplus-derivative]
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def softplus(x):
+    return Softplus.apply(x)

@@ -1,0 +1,64 @@
+"""The operations behind the linear, dropout and embedding layers."""
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import constant
+from .shape import getitem
+
+
+class Linear(Function):
+    """y = x W^T + b, with W of shape (out, in) as in PyTorch.
+
+    dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G over the batch.
+    """
+
+    def forward(self, x, weight, bias=None):
+        y = x @ weight.T                                        # [formula: linear]
+        if bias is not None:
+            y += bias  # y is a fresh array: add in place, no second temporary
+        return y
+
+    def backward(self, grad):
+        x, weight = self.inputs[:2]
+        grad_x = grad @ weight if self.needs_input_grad[0] else None          # [formula: linear-grad-input]
+        grad_w = grad.transpose() @ x if self.needs_input_grad[1] else None   # [formula: linear-grad-weight]
+        grad_b = None
+        if len(self.inputs) == 3 and self.needs_input_grad[2]:
+            grad_b = grad.sum(axis=0)                                         # [formula: linear-grad-bias]
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b for x of shape (N, in) or (..., in); W (out, in); b (out,)."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight expects "
+                         f"{weight.shape[1]} (weight shape {weight.shape})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    inputs = (weight,) if bias is None else (weight, bias)
+    if x.ndim == 2:
+        return Linear.apply(x, *inputs)
+    lead = x.shape[:-1]
+    return Linear.apply(x.reshape(-1, x.shape[-1]), *inputs).reshape(lead + (weight.shape[0],))
+
+
+def dropout(x, p=0.5, training=True):
+    """Zero each value with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    keep = backend.rng().random(x.shape, dtype=x.dtype) >= p
+    return x * constant(keep.astype(x.dtype) / x.dtype.type(1 - p))  # [formula: dropout]
+
+
+def embedding(indices, weight):
+    """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: a lookup table."""
+    index_array = indices.data if isinstance(indices, Tensor) else backend.xp().asarray(indices)
+    if index_array.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers (class labels), got dtype {index_array.dtype}")
+    if index_array.size and (int(index_array.min()) < 0 or int(index_array.max()) >= weight.shape[0]):
+        raise ValueError(f"embedding: indices must lie in [0, {weight.shape[0]}), got values from "
+                         f"{int(index_array.min())} to {int(index_array.max())}")
+    return getitem(weight, index_array)

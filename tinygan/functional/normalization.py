@@ -1,0 +1,113 @@
+"""Batch normalisation (Ioffe & Szegedy, 2015) with its closed-form backward.
+
+For each channel, over the m values of the batch (and of every pixel, in 2-D):
+
+    mu = (1/m) sum x,   var = (1/m) sum (x - mu)^2        (the biased variance)
+    x_hat = (x - mu) / sqrt(var + eps),   y = gamma x_hat + beta
+
+and in training the running statistics move towards the batch's, with the
+*unbiased* variance, as PyTorch does:
+
+    running_mean = (1 - momentum) running_mean + momentum mu
+    running_var  = (1 - momentum) running_var  + momentum var m / (m - 1)
+
+The backward pass collapses the whole chain into one formula (the paper's
+section 3, simplified), instead of a graph of a dozen elementwise nodes:
+
+    dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat))
+"""
+from ..autograd import Function, Tensor, grad as autograd_grad, is_grad_enabled
+from ._util import xp_of
+
+
+def _channel_axes(x):
+    """Axes averaged over: (0,) for (N, C), (0, 2, 3) for (N, C, H, W)."""
+    if x.ndim not in (2, 4):
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
+    return (0,) if x.ndim == 2 else (0, 2, 3)
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast against (N, C) or (N, C, H, W)."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class BatchNormTrain(Function):
+    """Batch normalisation with batch statistics; updates the running statistics in place."""
+
+    def forward(self, x, gamma, beta, running_mean=None, running_var=None, momentum=0.1, eps=1e-5):
+        xp = xp_of(x)
+        axes = self.axes = _channel_axes(x)
+        m = x.size // x.shape[1]
+        if m < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)                      # [formula: batchnorm-mean]
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)   # [formula: batchnorm-var]
+        self.inv_std = 1 / xp.sqrt(var + eps)
+        self.x_hat = centered * self.inv_std                         # [formula: batchnorm-normalize]
+        self.eps = eps
+        if running_mean is not None:
+            running_mean *= 1 - momentum                             # [formula: batchnorm-running-mean]
+            running_mean += momentum * mean.reshape(-1)
+            running_var *= 1 - momentum                              # [formula: batchnorm-running-var]
+            running_var += (momentum * m / (m - 1)) * var.reshape(-1)
+        return self.x_hat * _per_channel(gamma, x.ndim) + _per_channel(beta, x.ndim)  # [formula: batchnorm-affine]
+
+    def backward(self, grad):
+        x, gamma, beta = self.inputs
+        if is_grad_enabled():
+            # create_graph=True: differentiate the composite form, so gradients of gradients are exact.
+            y = batch_norm_composite(x, gamma, beta, self.axes, self.eps)
+            wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
+            grads = iter(autograd_grad(y, wanted, grad_outputs=grad, create_graph=True, allow_unused=True))
+            return tuple(next(grads) if need else None for need in self.needs_input_grad)
+        return self._closed_form_backward(grad)
+
+    def _closed_form_backward(self, grad):
+        g, x_hat, axes = grad.data, self.x_hat, self.axes
+        m = g.size // g.shape[1]
+        grad_beta = g.sum(axis=axes)                                 # [formula: batchnorm-grad-beta]
+        grad_gamma = (g * x_hat).sum(axis=axes)                      # [formula: batchnorm-grad-gamma]
+        grad_x = None
+        if self.needs_input_grad[0]:
+            gamma = _per_channel(self.inputs[1].data, g.ndim)
+            scale = gamma * self.inv_std / m
+            grad_x = scale * (m * g - _per_channel(grad_beta, g.ndim)
+                              - x_hat * _per_channel(grad_gamma, g.ndim))  # [formula: batchnorm-grad-input]
+        return (Tensor(grad_x) if grad_x is not None else None,
+                Tensor(grad_gamma) if self.needs_input_grad[1] else None,
+                Tensor(grad_beta) if self.needs_input_grad[2] else None)
+
+
+def batch_norm_composite(x, gamma, beta, axes, eps):
+    """The same normalisation as a chain of elementary ops (used for gradients of gradients)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return centered / (var + eps) ** 0.5 * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum=0.1, eps=1e-5):
+    """Normalise x per channel, like torch.nn.functional.batch_norm.
+
+    running_mean, running_var -- (C,) arrays (or Tensors), updated in place when training
+    weight, bias              -- gamma and beta, (C,) Tensors
+    """
+    _channel_axes(x)  # checks the input's rank
+    C = x.shape[1]
+    for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if value is not None and tuple(value.shape) != (C,):
+            raise ValueError(f"batch_norm: {name} must have shape ({C},) for input {x.shape}, got {tuple(value.shape)}")
+    running_mean = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+    running_var = running_var.data if isinstance(running_var, Tensor) else running_var
+    if training:
+        return BatchNormTrain.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                                    momentum=momentum, eps=eps)
+    # Evaluation: fixed statistics make this an affine map; the ordinary ops differentiate it.
+    shape = (1, C) + (1,) * (x.ndim - 2)
+    inv_std = Tensor((1 / xp_of(running_var).sqrt(running_var + eps)).astype(x.dtype))
+    scale = weight * inv_std
+    shift = bias - Tensor(running_mean.astype(x.dtype)) * scale
+    return x * scale.reshape(shape) + shift.reshape(shape)       # [formula: batchnorm-eval]

@@ -1,0 +1,160 @@
+"""Operations that move values without changing them: reshape, transpose, indexing, concat.
+
+Their gradients move the incoming gradient back to where each value came from.
+"""
+from ..autograd import Function, Tensor
+from ._util import xp_of
+
+
+class Reshape(Function):
+    """y = x viewed with another shape;  dL/dx = dL/dy viewed with x's shape."""
+
+    def forward(self, x, shape):
+        try:
+            return x.reshape(shape)
+        except ValueError as error:
+            raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {tuple(shape)}") from error
+
+    def backward(self, grad):
+        return grad.reshape(self.inputs[0].shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted by `axes`;  dL/dx = dL/dy permuted back by the inverse."""
+
+    def forward(self, x, axes):
+        if sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+        self.axes = tuple(a % x.ndim for a in axes)
+        return x.transpose(self.axes)
+
+    def backward(self, grad):
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return grad.permute(*inverse)
+
+
+def _is_basic_index(index):
+    """True when `index` holds only ints, slices, None and Ellipsis (each element picked at most once)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _unwrap_index(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(p.data if isinstance(p, Tensor) else p for p in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx is zero except at the picked elements, which collect dL/dy."""
+
+    def forward(self, x, index):
+        self.index = index
+        return x[index]
+
+    def backward(self, grad):
+        return GetItemGrad.apply(grad, index=self.index, shape=self.inputs[0].shape)
+
+
+class GetItemGrad(Function):
+    """The adjoint of x[index]: scatter `grad` into zeros of `shape`, adding where an index repeats."""
+
+    def forward(self, grad, index, shape):
+        self.index = index
+        xp = xp_of(grad)
+        if _is_basic_index(index):
+            result = xp.zeros(shape, dtype=grad.dtype)
+            result[index] = grad
+            return result
+        # Advanced (array) indices may pick an element twice: count every pick by
+        # summing into flat positions with bincount (a scatter-add without add.at).
+        size = 1
+        for n in shape:
+            size *= n
+        positions = xp.arange(size).reshape(shape)[index]
+        flat = xp.bincount(positions.ravel(), weights=grad.ravel(), minlength=size)
+        return flat.astype(grad.dtype).reshape(shape)
+
+    def backward(self, grad):
+        return grad[self.index]
+
+
+class Concat(Function):
+    """y = the inputs joined along `axis`;  each input's gradient is its slice of dL/dy."""
+
+    def forward(self, *arrays, axis=0):
+        shapes = [a.shape for a in arrays]
+        ndim = arrays[0].ndim
+        self.axis = axis % ndim
+        for shape in shapes[1:]:
+            if len(shape) != ndim or any(n != m for i, (n, m) in enumerate(zip(shape, shapes[0])) if i != self.axis):
+                raise ValueError(f"concat: shapes {shapes} differ outside axis {axis}")
+        self.sizes = [shape[self.axis] for shape in shapes]
+        return xp_of(arrays[0]).concatenate(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        grads, start = [], 0
+        for size, needed in zip(self.sizes, self.needs_input_grad):
+            index = (slice(None),) * self.axis + (slice(start, start + size),)
+            grads.append(grad[index] if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Pad(Function):
+    """y = x surrounded by `value` (widths per axis as (before, after));  dL/dx = the middle of dL/dy."""
+
+    def forward(self, x, widths, value=0.0):
+        if len(widths) != x.ndim or any(before < 0 or after < 0 for before, after in widths):
+            raise ValueError(f"pad: widths {widths} must be {x.ndim} non-negative (before, after) pairs for shape {x.shape}")
+        self.middle = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return xp_of(x).pad(x, widths, constant_values=value)
+
+    def backward(self, grad):
+        return grad[self.middle]
+
+
+def reshape(x, *shape):
+    """x viewed with another shape (one dimension may be -1)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if tuple(shape) == tuple(x.shape):
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def permute(x, *axes):
+    """x with its axes reordered, like torch.permute / numpy.transpose."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return Transpose.apply(x, axes=axes)
+
+
+def transpose(x, axis0=-2, axis1=-1):
+    """x with two axes swapped (the last two by default, a matrix transpose)."""
+    axes = list(range(x.ndim))
+    axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+    return Transpose.apply(x, axes=tuple(axes))
+
+
+def getitem(x, index):
+    """x[index] for basic (slices, ints) and advanced (integer or boolean array) indices."""
+    return GetItem.apply(x, index=_unwrap_index(index))
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis, like torch.cat."""
+    return Concat.apply(*tensors, axis=axis)
+
+
+def pad(x, widths, value=0.0):
+    """Pad x with a constant: widths is one (before, after) pair per axis, like numpy.pad."""
+    return Pad.apply(x, widths=tuple(tuple(w) for w in widths), value=value)
+
+
+def flatten(x, start_dim=1):
+    """Merge the dimensions from `start_dim` on into one: (N, C, H, W) -> (N, C*H*W)."""
+    return reshape(x, tuple(x.shape[:start_dim]) + (-1,))
