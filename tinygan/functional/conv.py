@@ -5,15 +5,19 @@ Notation, used verbatim in the code below:
     H W input height, width    KH KW kernel size         SH SW stride
     PH PW padding              DH DW dilation            OH OW output height, width
 
-im2col copies every receptive field of the (padded) input into one column, so
-that the convolution becomes a single matrix product (GEMM):
+im2col copies every receptive field of the (zero-padded) input into one row,
+so that the convolution becomes a single matrix product (GEMM):
 
-    cols[(c, kh, kw), (n, oh, ow)] = x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]   # [formula: im2col]
-    y[n, o, oh, ow] = sum over (c, kh, kw) of w[o, c, kh, kw] * cols[...] + b[o]
+    rows[(n, oh, ow), (kh, kw, c)] = x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]
+    y[n, o, oh, ow] = sum over (kh, kw, c) of rows[(n, oh, ow), (kh, kw, c)] * w[o, c, kh, kw] + b[o]
 
-The columns are read through a strided *view* of the input (no Python loop),
-and copied once into the layout the GEMM wants. col2im is the adjoint of
-im2col: it adds each of the KH*KW slices of the columns back at its offset.
+The rows are read through a strided *view* of the input (no Python loop) and
+copied once. Inside, the input is laid out channels-last (N, H, W, C), so every
+copy and every add below runs over C contiguous numbers; with (N, C, H, W)
+they would run over rows of only OW numbers, several times slower in NumPy.
+
+col2im is the adjoint of im2col: it adds each of the KH*KW slices of the rows
+back at the offset it was read from (overlapping windows add up).
 
 Transposed convolution is the adjoint of convolution with the same weight:
 <conv2d(z, w), x> = <z, conv_transpose2d(x, w)>. So the input gradient of one
@@ -74,56 +78,63 @@ class ConvGeometry:
                     padding=(self.PH, self.PW), dilation=(self.DH, self.DW))
 
 
-def _im2col_view(x, g):
-    """(N, C, H, W) -> a strided view (N, C, KH, KW, OH, OW) of the zero-padded input; no copy."""
-    xp = xp_of(x)
+def _padded_channels_last(x, g):
+    """(N, C, H, W) -> (N, H + 2 PH, W + 2 PW, C), zero border, channels contiguous (one copy)."""
+    N, C, H, W = x.shape
+    padded = xp_of(x).zeros((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)
+    padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :] = x.transpose(0, 2, 3, 1)
+    return padded
+
+
+def _im2col_rows(x, g):
+    """im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row."""
     N, C, H, W = x.shape
     OH, OW = g.output_hw(H, W)
-    if g.PH or g.PW:
-        x = xp.pad(x, ((0, 0), (0, 0), (g.PH, g.PH), (g.PW, g.PW)))
-    sN, sC, sH, sW = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x, shape=(N, C, g.KH, g.KW, OH, OW),
-        strides=(sN, sC, sH * g.DH, sW * g.DW, sH * g.SH, sW * g.SW))
+    padded = _padded_channels_last(x, g)
+    sN, sH, sW, sC = padded.strides
+    windows = xp_of(x).lib.stride_tricks.as_strided(                # a view: no copy yet
+        padded, shape=(N, OH, OW, g.KH, g.KW, C),
+        strides=(sN, sH * g.SH, sW * g.SW, sH * g.DH, sW * g.DW, sC))
+    return windows.reshape(N * OH * OW, g.KH * g.KW * C)            # [formula: im2col]
 
 
-def _col2im(cols, x_shape, g):
-    """The adjoint of _im2col_view: cols (N, C, KH, KW, OH, OW) -> (N, C, H, W).
+def _col2im_rows(rows, x_shape, g):
+    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W).
 
-    Each (kh, kw) slice of the columns is added, as one strided block, at the
+    Each (kh, kw) slice of the rows is added, as one strided block, at the
     place of the padded input it was read from; then the padding is cut off.
     """
-    xp = xp_of(cols)
     N, C, H, W = x_shape
-    OH, OW = cols.shape[4:]
-    padded = xp.zeros((N, C, H + 2 * g.PH, W + 2 * g.PW), dtype=cols.dtype)
+    OH, OW = g.output_hw(H, W)
+    windows = rows.reshape(N, OH, OW, g.KH, g.KW, C)
+    padded = xp_of(rows).zeros((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=rows.dtype)
     for kh in range(g.KH):
         h0 = kh * g.DH
         for kw in range(g.KW):
             w0 = kw * g.DW
-            padded[:, :, h0:h0 + g.SH * OH:g.SH, w0:w0 + g.SW * OW:g.SW] += cols[:, :, kh, kw]
-    return padded[:, :, g.PH:g.PH + H, g.PW:g.PW + W]
+            padded[:, h0:h0 + g.SH * OH:g.SH, w0:w0 + g.SW * OW:g.SW, :] += windows[:, :, :, kh, kw, :]
+    image = padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :].transpose(0, 3, 1, 2)
+    return xp_of(rows).ascontiguousarray(image)
 
 
-def _gemm_columns(x, g):
-    """im2col in the layout the GEMM reads: a contiguous (C*KH*KW, N*OH*OW) matrix (one copy)."""
-    view = _im2col_view(x, g)                                    # (N, C, KH, KW, OH, OW)
-    N, C, KH, KW, OH, OW = view.shape
-    return view.transpose(1, 2, 3, 0, 4, 5).reshape(C * KH * KW, N * OH * OW)
-
-
-def _channels_first(y):
-    """(N, O, OH, OW) -> the (O, N*OH*OW) matrix that meets the columns in a GEMM."""
+def _rows_of(y):
+    """(N, O, OH, OW) -> (N*OH*OW, O): one row per output pixel, the GEMM's view of a gradient."""
     N, O, OH, OW = y.shape
-    return y.transpose(1, 0, 2, 3).reshape(O, N * OH * OW)
+    return y.transpose(0, 2, 3, 1).reshape(N * OH * OW, O)
 
 
-def _channels_first_to_nchw(y, N, OH, OW, bias=None):
-    """(O, N*OH*OW) -> a contiguous (N, O, OH, OW) array, adding the bias in the same pass."""
+def _conv_weight_matrix(weight):
+    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the im2col rows (any 4-D weight: axis 0 stays)."""
+    O = weight.shape[0]
+    return weight.transpose(0, 2, 3, 1).reshape(O, -1)
+
+
+def _rows_to_nchw(y, N, OH, OW, bias=None):
+    """(N*OH*OW, O) -> a contiguous (N, O, OH, OW) array, adding the bias in the same pass."""
     xp = xp_of(y)
-    O = y.shape[0]
+    O = y.shape[1]
     out = xp.empty((N, O, OH, OW), dtype=y.dtype)
-    source = y.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
+    source = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
     if bias is None:
         out[...] = source
     else:
@@ -154,11 +165,10 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None, geometry=None):
         g = self.geometry = geometry
         N, C, H, W = x.shape
-        O = weight.shape[0]
         OH, OW = g.output_hw(H, W)
-        self.cols = _gemm_columns(x, g)                          # (C*KH*KW, N*OH*OW), kept for dL/dw
-        y = weight.reshape(O, -1) @ self.cols                    # (O, N*OH*OW)  [formula: conv2d]
-        return _channels_first_to_nchw(y, N, OH, OW, bias)
+        self.rows = _im2col_rows(x, g)                                 # (N*OH*OW, KH*KW*C), kept for dL/dw
+        y = self.rows @ _conv_weight_matrix(weight).T                  # (N*OH*OW, O)  [formula: conv2d]
+        return _rows_to_nchw(y, N, OH, OW, bias)
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
@@ -168,25 +178,27 @@ class Conv2d(Function):
         if need_x:
             grad_x = ConvTranspose2d.apply(grad, weight, geometry=g, output_hw=x.shape[2:])  # [formula: conv2d-grad-input]
         if need_w:
-            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=g, weight_shape=weight.shape, cols=self.cols)
+            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=g, weight_shape=weight.shape, rows=self.rows)
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
-        self.cols = None  # the columns are large; free them once used
+        self.rows = None  # the rows are large; free them once used
         return grad_x, grad_w, grad_b
 
 
 class Conv2dWeightGrad(Function):
-    """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] * cols[(c, kh, kw), (n, oh, ow)].
+    """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] * rows[(n, oh, ow), (kh, kw, c)].
 
     A Function of its own, bilinear in (x, dL/dy), so that gradient penalties can
     differentiate through it: <G, wgrad(x, gy)> = <gy, conv2d(x, G)> = <x, conv_transpose2d(gy, G)>.
     """
 
-    def forward(self, x, grad_y, geometry=None, weight_shape=None, cols=None):
+    def forward(self, x, grad_y, geometry=None, weight_shape=None, rows=None):
         self.geometry = geometry
-        if cols is None:
-            cols = _gemm_columns(x, geometry)
-        return (_channels_first(grad_y) @ cols.T).reshape(weight_shape)  # [formula: conv2d-grad-weight]
+        if rows is None:
+            rows = _im2col_rows(x, geometry)
+        O, C, KH, KW = weight_shape
+        grad_w = _rows_of(grad_y).T @ rows                       # (O, KH*KW*C)  [formula: conv2d-grad-weight]
+        return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
 
     def backward(self, grad):
         x, grad_y = self.inputs
@@ -203,7 +215,7 @@ class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) + b: the adjoint of conv2d with weight w (shape (C_in, C_out, KH, KW)).
 
     Each input pixel scatters a weighted copy of the kernel into the output:
-    cols = w^T x (a GEMM), then col2im adds the columns into place.
+    rows = x w (a GEMM, one row per input pixel), then col2im adds the rows into place.
     dL/dx = conv2d(dL/dy, w);  dL/dw = the conv2d weight gradient with the roles of x and dL/dy swapped.
     """
 
@@ -212,12 +224,11 @@ class ConvTranspose2d(Function):
         N, Cin, H, W = x.shape
         Cout = weight.shape[1]
         OH, OW = output_hw
-        cols = weight.reshape(Cin, -1).T @ _channels_first(x)    # (Cout*KH*KW, N*H*W)  [formula: conv-transpose2d]
-        cols = cols.reshape(Cout, g.KH, g.KW, N, H, W).transpose(3, 0, 1, 2, 4, 5)
-        y = _col2im(cols, (N, Cout, OH, OW), g)
+        rows = _rows_of(x) @ _conv_weight_matrix(weight)                # (N*H*W, KH*KW*Cout)
+        y = _col2im_rows(rows, (N, Cout, OH, OW), g)                             # [formula: conv-transpose2d]
         if bias is not None:
-            y = y + bias.reshape(1, Cout, 1, 1)
-        return xp_of(y).ascontiguousarray(y)
+            y += bias.reshape(1, Cout, 1, 1)
+        return y
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
@@ -237,9 +248,10 @@ class Im2Col(Function):
 
     def forward(self, x, geometry=None):
         self.geometry = geometry
-        view = _im2col_view(x, geometry)
-        N, C, KH, KW, OH, OW = view.shape
-        return view.reshape(N, C * KH * KW, OH * OW)
+        N, C, H, W = x.shape
+        OH, OW = geometry.output_hw(H, W)
+        rows = _im2col_rows(x, geometry).reshape(N, OH * OW, geometry.KH * geometry.KW, C)
+        return rows.transpose(0, 3, 2, 1).reshape(N, C * geometry.KH * geometry.KW, OH * OW)
 
     def backward(self, grad):
         return Col2Im.apply(grad, geometry=self.geometry, x_shape=self.inputs[0].shape)
@@ -255,8 +267,8 @@ class Col2Im(Function):
         if cols.shape != (N, C * geometry.KH * geometry.KW, OH * OW):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit output {tuple(x_shape)}; expected "
                              f"{(N, C * geometry.KH * geometry.KW, OH * OW)}")
-        return xp_of(cols).ascontiguousarray(
-            _col2im(cols.reshape(N, C, geometry.KH, geometry.KW, OH, OW), x_shape, geometry))
+        rows = cols.reshape(N, C, geometry.KH * geometry.KW, OH * OW).transpose(0, 3, 2, 1)
+        return _col2im_rows(rows.reshape(N * OH * OW, -1), x_shape, geometry)
 
     def backward(self, grad):
         return Im2Col.apply(grad, geometry=self.geometry)
