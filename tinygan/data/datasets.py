@@ -1,0 +1,28 @@
+"""Datasets by name, for the command line and the lessons."""
+from .idx import DataError
+from .mnist import SOURCES, load_embedded_mnist, load_mnist
+from .toy import TOY_DATASETS
+
+IMAGE_DATASETS = ("mnist5k",) + tuple(SOURCES)  # mnist5k, mnist, fashion, kmnist
+DATASET_NAMES = IMAGE_DATASETS + tuple(TOY_DATASETS)
+
+
+def dataset_by_name(name, split="train", folder=None, download=False):
+    """An image set as (images, labels), or a toy 2-D distribution, by name.
+
+    mnist5k                -> the embedded 5,000 digits (train only; no folder, no network)
+    mnist, fashion, kmnist -> load_mnist(split, folder, kind=name, download=download)
+    ring8, grid25, moons, swissroll -> a ToyDistribution with `sample(n, rng)`
+    """
+    if name == "mnist5k":
+        if split != "train":
+            raise DataError(
+                "dataset 'mnist5k' has only a 'train' split; for evaluation load the official "
+                "test set with dataset_by_name('mnist', split='test', folder=...)"
+            )
+        return load_embedded_mnist()
+    if name in SOURCES:
+        return load_mnist(split, folder=folder, kind=name, download=download)
+    if name in TOY_DATASETS:
+        return TOY_DATASETS[name]()
+    raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
