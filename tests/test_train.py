@@ -1,0 +1,136 @@
+"""Training runs, checkpoints, exact resume and the `tinygan` command, on tiny settings."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tinygan import backend
+from tinygan.cli import main
+from tinygan.train import CheckpointError, ConfigError, Run, make_config
+from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
+from tinygan.train.steps import TrainingDiverged, check_finite
+
+pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
+
+TINY = dict(epochs=2, limit=256, batch_size=32, width=8, latent_dim=8, steps_per_epoch=3)
+
+
+def _weights(run):
+    return {f"{name}.{key}": value.copy() for name, net in run.nets.items() for key, value in net.state_dict().items()}
+
+
+@pytest.mark.parametrize("model", ["dcgan", "vae", "wgan-gp", "cgan"])
+def test_resumed_run_ends_with_the_same_weights(tmp_path, model):
+    config = make_config(model, **TINY)
+    straight = Run(config, str(tmp_path / "straight"))
+    straight.train(quiet=True)
+
+    interrupted = Run(config, str(tmp_path / "interrupted"))
+    interrupted.train(epochs=1, quiet=True)
+    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
+    assert resumed.epoch == 1
+    resumed.train(quiet=True)
+
+    a, b = _weights(straight), _weights(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert straight.history[-1]["step"] == resumed.history[-1]["step"]
+
+
+def test_run_folder_has_samples_curves_log_and_checkpoint(tmp_path):
+    run = Run(make_config("dcgan", **TINY), str(tmp_path / "run"))
+    run.train(quiet=True)
+    folder = tmp_path / "run"
+    assert (folder / "samples" / "epoch_001.png").stat().st_size > 0
+    assert (folder / "samples" / "epoch_002.png").stat().st_size > 0
+    assert (folder / "curves.png").stat().st_size > 0
+    rows = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in rows] == [1, 2]
+    assert {"loss_d", "loss_g", "D(x)", "D(G(z))"} <= rows[0].keys()
+    assert json.loads((folder / "config.json").read_text())["model"] == "dcgan"
+
+
+def test_checkpoint_of_another_model_is_a_clear_error(tmp_path):
+    run = Run(make_config("dcgan", **TINY), str(tmp_path / "a"))
+    run.save()
+    other = Run(make_config("dcgan", **dict(TINY, width=4)), str(tmp_path / "b"))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        other.load_state(load_checkpoint(str(tmp_path / "a" / "checkpoint.npz")))
+
+
+def test_checkpoint_round_trip_keeps_types(tmp_path):
+    state = {"a": np.arange(3, dtype=np.float32), "n": 3, "d": {0: {"m": np.ones(2)}}, "s": "x", "l": [1.5, None]}
+    path = str(tmp_path / "c.npz")
+    save_checkpoint(path, state)
+    back = load_checkpoint(path)
+    np.testing.assert_array_equal(back["a"], state["a"])
+    assert back["a"].dtype == np.float32 and back["n"] == 3 and back["s"] == "x" and back["l"] == [1.5, None]
+    np.testing.assert_array_equal(back["d"][0]["m"], np.ones(2))
+
+
+def test_damaged_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(b"PK\x03\x04 not really a zip file")
+    with pytest.raises(CheckpointError, match="bad.npz"):
+        load_checkpoint(str(path))
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(str(tmp_path / "missing.npz"))
+
+
+def test_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / "c.npz")
+    save_checkpoint(path, {"v": np.zeros(2)})
+
+    def broken_savez(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"v": np.ones(2)})
+    monkeypatch.undo()
+    np.testing.assert_array_equal(load_checkpoint(path)["v"], np.zeros(2))
+    assert os.listdir(tmp_path) == ["c.npz"]  # no temporary file left behind
+
+
+def test_config_errors_list_the_choices():
+    with pytest.raises(ConfigError, match="dcgan"):
+        make_config("stylegan")
+    with pytest.raises(ConfigError, match="mnist5k"):
+        make_config("dcgan", data="cifar")
+    with pytest.raises(ConfigError, match="needs images"):
+        make_config("dcgan", data="ring8")
+
+
+def test_diverging_loss_names_the_loss_and_step():
+    with pytest.raises(TrainingDiverged, match="generator loss became nan at step 7"):
+        check_finite("generator loss", float("nan"), 7)
+
+
+def test_cli_train_sample_resume(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    args = ["--epochs", "1", "--limit", "128", "--batch-size", "32", "--width", "8", "--latent-dim", "8",
+            "--quiet", "--out", out]
+    assert main(["train", "dcgan"] + args) == 0
+    assert main(["sample", out, "--n", "16", "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").stat().st_size > 0
+    assert main(["resume", out, "--epochs", "2", "--quiet"]) == 0
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 2
+    assert main(["info"]) == 0
+
+
+def test_cli_bad_values_are_errors_not_tracebacks(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "stylegan"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "nothing")]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_toy_gan_run_trains_and_samples(tmp_path):
+    run = Run(make_config("gan", data="ring8", epochs=1, steps_per_epoch=5, batch_size=64, width=16,
+                          latent_dim=8), str(tmp_path / "toy"))
+    run.train(quiet=True)
+    assert run.sample(100).shape == (100, 2)
+    assert (tmp_path / "toy" / "samples" / "epoch_001.png").exists()

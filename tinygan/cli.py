@@ -1,0 +1,130 @@
+"""The `tinygan` command: train, sample, resume, info.
+
+    tinygan train dcgan                 # DCGAN on the embedded 5,000 digits, into runs/
+    tinygan train vae --epochs 30
+    tinygan sample runs/dcgan-... --n 64 --out grid.png
+    tinygan resume runs/dcgan-...
+    tinygan info
+"""
+import argparse
+import os
+import sys
+import time
+
+from . import __version__, backend
+from .data import DataError
+from .data.mnist import default_cache_dir
+from .train.checkpoint import CheckpointError
+from .train.config import DATASETS, MODELS, ConfigError, make_config
+from .train.steps import TrainingDiverged
+
+USER_ERRORS = (ConfigError, DataError, CheckpointError, TrainingDiverged, backend.BackendError, FileNotFoundError)
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="tinygan", description="Train and sample GANs and VAEs with tinygan.")
+    parser.add_argument("--version", action="version", version=f"tinygan {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model (defaults per model; data: embedded 5k digits)")
+    train.add_argument("model", choices=MODELS, metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
+    train.add_argument("--data", choices=DATASETS, metavar="DATA", help=f"one of: {', '.join(DATASETS)}")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--beta1", type=float)
+    train.add_argument("--latent-dim", type=int)
+    train.add_argument("--width", type=int, help="channels of the first conv layer / hidden units")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--limit", type=int, help="use only the first N training images")
+    train.add_argument("--steps-per-epoch", type=int, help="stop each epoch after N steps")
+    train.add_argument("--backend", choices=backend.BACKENDS)
+    train.add_argument("--out", help="run folder (default: runs/MODEL-DATA-TIME)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="draw a grid of samples from a run or checkpoint")
+    sample.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--label", type=int, help="digit to draw (conditional models)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", default="samples.png")
+
+    resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
+    resume.add_argument("run", metavar="RUN_DIR")
+    resume.add_argument("--epochs", type=int, help="train until this many epochs in total")
+    resume.add_argument("--lr", type=float, help="a new learning rate (e.g. after divergence)")
+    resume.add_argument("--quiet", action="store_true")
+
+    commands.add_parser("info", help="version, backend, devices, data cache")
+    return parser
+
+
+def _train(args):
+    from .train.run import Run
+    config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
+                         limit=args.limit, steps_per_epoch=args.steps_per_epoch, backend=args.backend)
+    folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run = Run(config, folder)
+    print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
+    _train_and_report(run, quiet=args.quiet)
+
+
+def _train_and_report(run, epochs=None, quiet=False):
+    history = run.train(epochs=epochs, quiet=quiet)
+    last = history[-1] if history else {}
+    figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step"))
+    print(f"done: epoch {run.epoch}; {figures}")
+    print(f"samples, curves, log and checkpoint in {run.folder}")
+
+
+def _resume(args):
+    from .train.run import Run
+    run = Run.from_checkpoint(args.run, lr=args.lr)
+    epochs = args.epochs or run.config["epochs"]
+    if args.epochs:
+        run.config["epochs"] = epochs
+    print(f"resuming {run.config['model']} from epoch {run.epoch} until epoch {epochs}")
+    _train_and_report(run, epochs=epochs, quiet=args.quiet)
+
+
+def _sample(args):
+    from . import viz
+    from .autograd import Tensor
+    from .train.run import Run
+    import numpy as np
+    run = Run.from_checkpoint(args.run)
+    z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
+    images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
+    value_range = (0, 1) if run.config["model"] in ("vae", "conv-vae") else (-1, 1)
+    if run.config["data"] in ("ring8", "grid25", "moons", "swissroll"):
+        viz.save_points(images.data, args.out, modes=getattr(run.data, "modes", None))
+    else:
+        viz.save_image_grid(images.data, args.out, value_range=value_range)
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def _info(args):
+    print(f"tinygan {__version__}")
+    print(f"backend: {backend.current()} (set TINYGAN_BACKEND or --backend)")
+    print(f"numpy: {__import__('numpy').__version__}")
+    print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
+    print(f"data cache: {default_cache_dir()}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info}
+    try:
+        handlers[args.command](args)
+    except USER_ERRORS as error:
+        print(f"tinygan {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; the last checkpoint is intact (tinygan resume RUN_DIR continues)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

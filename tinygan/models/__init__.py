@@ -1,0 +1,7 @@
+"""Generators, discriminators, encoders and decoders for GANs and VAEs on 28x28 digits and 2-D toy data."""
+from .gan import (ConditionalDCGANDiscriminator, ConditionalDCGANGenerator, DCGANDiscriminator, DCGANGenerator,
+                  MLPDiscriminator, MLPGenerator, dcgan_init_)
+from .vae import ConvVAE, MLPVAE
+
+__all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+           "ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "dcgan_init_", "MLPVAE", "ConvVAE"]

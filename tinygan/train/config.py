@@ -1,0 +1,68 @@
+"""Run configurations: the models tinygan trains, their defaults, and checks that name the valid choices."""
+import copy
+
+MODELS = ("gan", "dcgan", "cgan", "lsgan", "wgan-gp", "vae", "conv-vae")
+DATASETS = ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll")
+TOY_DATASETS = ("ring8", "grid25", "moons", "swissroll")
+GAN_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
+
+COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, latent_dim=100,
+              seed=0, backend="numpy", width=64, limit=None, ema=0.0, n_critic=1, gp_weight=10.0,
+              steps_per_epoch=None, eval_every=0, detect_anomaly=False)
+
+MODEL_DEFAULTS = {
+    "gan": dict(arch="mlp", loss="nonsaturating"),
+    "dcgan": dict(arch="dcgan", loss="nonsaturating"),
+    "cgan": dict(arch="cdcgan", loss="nonsaturating", epochs=10),
+    "lsgan": dict(arch="dcgan", loss="lsgan"),
+    "wgan-gp": dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9),
+    "vae": dict(arch="mlp-vae", epochs=30, batch_size=128, lr=1e-3, beta1=0.9, latent_dim=20, beta=1.0,
+                likelihood="bernoulli"),
+    "conv-vae": dict(arch="conv-vae", epochs=20, batch_size=128, lr=1e-3, beta1=0.9, latent_dim=16, width=32,
+                     beta=1.0, likelihood="bernoulli"),
+}
+
+# A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512).
+TOY_GAN_DEFAULTS = dict(arch="mlp-toy", epochs=20, steps_per_epoch=500, batch_size=512, lr=1e-3, beta1=0.5,
+                        latent_dim=256, width=128)
+
+
+class ConfigError(ValueError):
+    """A run configuration asks for something tinygan does not have."""
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; valid choices: {', '.join(choices)}")
+
+
+def make_config(model, **overrides):
+    """The full configuration of a run: common defaults, then the model's, then the user's (None = default)."""
+    _check_choice("model", model, MODELS)
+    config = copy.deepcopy(COMMON)
+    config.update(MODEL_DEFAULTS[model])
+    data = overrides.get("data") or config["data"]
+    _check_choice("dataset", data, DATASETS)
+    if data in TOY_DATASETS:
+        if model != "gan":
+            raise ConfigError(f"the 2-D toy set {data!r} is for the 'gan' model (an MLP); {model!r} needs images: "
+                              f"{', '.join(d for d in DATASETS if d not in TOY_DATASETS)}")
+        config.update(TOY_GAN_DEFAULTS)
+    config.update({key: value for key, value in overrides.items() if value is not None})
+    config["model"] = model
+    if config.get("loss") is not None:
+        _check_choice("loss", config["loss"], GAN_LOSSES)
+    for key in ("epochs", "batch_size", "latent_dim", "width", "n_critic"):
+        if int(config[key]) < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {config[key]}")
+    if not config["lr"] > 0:
+        raise ConfigError(f"lr must be positive, got {config['lr']}")
+    return config
+
+
+def is_vae(config):
+    return config["model"] in ("vae", "conv-vae")
+
+
+def is_toy(config):
+    return config["data"] in TOY_DATASETS

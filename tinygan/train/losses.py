@@ -1,0 +1,123 @@
+"""GAN and VAE losses, each the formula of its paper written in tinygan ops.
+
+D outputs a logit x (no sigmoid): D's probability that its input is real is
+sigmoid(x). Every loss is written on logits, through softplus, because
+log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x) never take
+the log of a number that rounded to 0.
+
+The GAN value function (Goodfellow et al., 2014, eq. 1), which D maximises and G minimises:
+
+    V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+"""
+from .. import functional as F
+from ..autograd import grad
+
+
+def gan_value(real_logits, fake_logits):
+    """V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))], from D's logits on real and generated images."""
+    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()  # [formula: gan-value-function]
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """D's loss = -V(D, G): binary cross-entropy with label 1 for real images and 0 for fakes.
+
+    Minimising this is D *maximising* V; it is the cross-entropy against the
+    labels, not an entropy of D's own outputs.
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, 1.0)
+    fake = F.binary_cross_entropy_with_logits(fake_logits, 0.0)
+    return real + fake  # [formula: gan-discriminator-loss]
+
+
+def generator_loss_minimax(fake_logits):
+    """G's loss in the original minimax game: E[log(1 - D(G(z)))], minimised.
+
+    Saturates: when D confidently rejects fakes early on, its gradient vanishes.
+    """
+    return -F.softplus(fake_logits).mean()  # [formula: gan-generator-minimax]
+
+
+def generator_loss_nonsaturating(fake_logits):
+    """G's loss in the non-saturating game: -E[log D(G(z))] (Goodfellow et al., 2014, section 3).
+
+    Same fixed point as minimax, but strong gradients when D rejects the fakes.
+    """
+    return F.softplus(-fake_logits).mean()  # [formula: gan-generator-nonsaturating]
+
+
+def lsgan_discriminator_loss(real_scores, fake_scores):
+    """LSGAN (Mao et al., 2017, eq. 2 with a=0, b=1): 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]."""
+    return 0.5 * ((real_scores - 1) ** 2).mean() + 0.5 * (fake_scores ** 2).mean()  # [formula: lsgan-discriminator]
+
+
+def lsgan_generator_loss(fake_scores):
+    """LSGAN (Mao et al., 2017, eq. 2 with c=1): 1/2 E[(D(G(z)) - 1)^2]."""
+    return 0.5 * ((fake_scores - 1) ** 2).mean()  # [formula: lsgan-generator]
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """WGAN critic (Arjovsky et al., 2017): E[D(G(z))] - E[D(x)], minimised (D maximises the gap)."""
+    return fake_scores.mean() - real_scores.mean()  # [formula: wgan-critic]
+
+
+def wasserstein_generator_loss(fake_scores):
+    """WGAN generator: -E[D(G(z))]."""
+    return -fake_scores.mean()  # [formula: wgan-generator]
+
+
+def gradient_penalty(critic, real, fake, rng, *critic_args):
+    """WGAN-GP (Gulrajani et al., 2017, eq. 3): E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = e x + (1 - e) G(z).
+
+    e ~ U[0, 1] per sample. The gradient is taken with create_graph=True, so the
+    penalty itself can be differentiated with respect to the critic's weights.
+    """
+    xp_shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    e = rng.random(xp_shape, dtype=real.dtype)
+    mixed = (real.detach() * e + fake.detach() * (1 - e)).detach()
+    mixed.requires_grad = True
+    scores = critic(mixed, *critic_args)
+    (grad_x,) = grad(scores.sum(), mixed, create_graph=True)
+    norms = (grad_x.reshape(real.shape[0], -1) ** 2).sum(axis=1) ** 0.5
+    return ((norms - 1) ** 2).mean()  # [formula: wgan-gradient-penalty]
+
+
+def hinge_discriminator_loss(real_scores, fake_scores):
+    """Hinge loss (Lim & Ye, 2017; Miyato et al., 2018): E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()  # [formula: hinge-discriminator]
+
+
+def hinge_generator_loss(fake_scores):
+    """Hinge generator loss: -E[D(G(z))]."""
+    return -fake_scores.mean()  # [formula: hinge-generator]
+
+
+def reparameterize(mu, logvar, rng):
+    """z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) (Kingma & Welling, 2014, section 2.4).
+
+    The randomness sits in eps, outside the graph, so gradients reach mu and logvar.
+    """
+    eps = rng.standard_normal(mu.shape, dtype=mu.dtype)
+    return mu + (logvar * 0.5).exp() * eps  # [formula: reparameterization]
+
+
+def bernoulli_reconstruction(logits, targets):
+    """-log p(x|z) for Bernoulli pixels in [0, 1]: BCE on logits summed over pixels, per image (N,)."""
+    per_pixel = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    return per_pixel.reshape(per_pixel.shape[0], -1).sum(axis=1)  # [formula: bernoulli-reconstruction]
+
+
+def gaussian_reconstruction(means, targets):
+    """-log p(x|z) for Gaussian pixels with unit variance, up to a constant: 1/2 ||x - mu||^2 per image (N,)."""
+    diff = (means - targets).reshape(targets.shape[0], -1)
+    return 0.5 * (diff * diff).sum(axis=1)  # [formula: gaussian-reconstruction]
+
+
+def vae_loss(reconstruction_per_image, mu, logvar, beta=1.0):
+    """Negative ELBO per image, averaged over the batch: E_q[-log p(x|z)] + beta KL(q(z|x) || N(0, I)).
+
+    Returns (loss, reconstruction, kl), each averaged over the batch.
+    """
+    n = mu.shape[0]
+    kl = F.gaussian_kl(mu, logvar, reduction="sum") / n
+    reconstruction = reconstruction_per_image.sum() / n
+    return reconstruction + beta * kl, reconstruction, kl  # [formula: negative-elbo]

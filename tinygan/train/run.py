@@ -1,0 +1,242 @@
+"""A training run: build the models from a configuration, train epoch by epoch, and leave in the run folder
+
+    config.json        the full configuration (what `tinygan resume` rebuilds from)
+    log.jsonl          one line of figures per epoch
+    samples/epoch_NNN.png   samples from fixed noise (generator in eval mode)
+    curves.png         the losses over epochs
+    checkpoint.npz     models, optimizers, random state, epoch: written atomically after every epoch
+
+Resuming loads checkpoint.npz and continues with the next epoch. All randomness
+comes from tinygan's seeded generator (saved in the checkpoint) and from the
+data loader's order, which depends only on (seed, epoch); so on the NumPy backend
+a resumed run ends with exactly the weights of a run that was never interrupted.
+"""
+import json
+import os
+import time
+
+import numpy as np
+
+from .. import backend, models, optim, viz
+from ..autograd import Tensor, no_grad
+from ..data import dataset_by_name
+from ..data.loader import DataLoader
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import is_toy, is_vae
+from .steps import GANStep, VAEStep
+
+CHECKPOINT = "checkpoint.npz"
+SAMPLE_COUNT = 64
+
+
+def build_models(config):
+    """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...} or {'vae': ...}."""
+    arch, latent, width = config["arch"], config["latent_dim"], config["width"]
+    if arch == "mlp":
+        return {"G": models.MLPGenerator(latent), "D": models.MLPDiscriminator()}
+    if arch == "mlp-toy":
+        return {"G": models.MLPGenerator(latent, hidden=(width, width), out_shape=(2,), batchnorm=False,
+                                         activation="relu", output="linear"),
+                "D": models.MLPDiscriminator(in_shape=(2,), hidden=(width, width), activation="relu")}
+    if arch in ("dcgan", "dcgan-nobn"):
+        return {"G": models.dcgan_init_(models.DCGANGenerator(latent, width)),
+                "D": models.dcgan_init_(models.DCGANDiscriminator(width, batchnorm=(arch == "dcgan")))}
+    if arch == "cdcgan":
+        return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(latent, width)),
+                "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(width))}
+    if arch == "mlp-vae":
+        return {"vae": models.MLPVAE(latent_dim=latent)}
+    if arch == "conv-vae":
+        return {"vae": models.ConvVAE(latent_dim=latent, width=width)}
+    raise ValueError(f"unknown architecture {arch!r}")
+
+
+def build_optimizers(config, nets):
+    betas = (config["beta1"], config["beta2"])
+    return {name: optim.Adam(net.parameters(), lr=config["lr"], betas=betas) for name, net in nets.items()}
+
+
+class Run:
+    """A run folder and everything needed to train, sample from, and resume it."""
+
+    def __init__(self, config, folder):
+        self.config, self.folder = config, folder
+        backend.use(config["backend"])
+        backend.manual_seed(config["seed"])
+        self.nets = build_models(config)
+        for net in self.nets.values():
+            net.to(backend.current_device())
+        self.optimizers = build_optimizers(config, self.nets)
+        self.epoch = 0
+        self.history = []
+        self._data = None
+        self.step = self._make_step()
+
+    # -- building ------------------------------------------------------------
+    def _make_step(self):
+        c = self.config
+        if is_vae(c):
+            return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
+        return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
+                       n_critic=c["n_critic"], gp_weight=c["gp_weight"], latent_dim=c["latent_dim"],
+                       num_classes=10 if c["arch"] == "cdcgan" else None)
+
+    @property
+    def data(self):
+        """The loader (image sets) or the distribution (toy sets), loaded once."""
+        if self._data is None:
+            c = self.config
+            source = dataset_by_name(c["data"])
+            if is_toy(c):
+                self._data = source
+            else:
+                images, labels = source
+                if c["limit"]:
+                    images, labels = images[:c["limit"]], labels[:c["limit"]]
+                self._data = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
+                                        value_range=(0, 1) if is_vae(c) else (-1, 1), flatten=is_vae(c))
+        return self._data
+
+    def _batches(self, epoch):
+        """The batches of one epoch: from the loader, or fresh samples of a toy distribution."""
+        c = self.config
+        if is_toy(c):
+            rng = np.random.default_rng([c["seed"], epoch])
+            for _ in range(c["steps_per_epoch"]):
+                points = self.data.sample(c["batch_size"], rng)
+                yield Tensor(backend.to_device(points, backend.current_device())), None
+            return
+        self.data.set_epoch(epoch)
+        for i, (x, y) in enumerate(self.data):
+            if c["steps_per_epoch"] and i >= c["steps_per_epoch"]:
+                break
+            yield x, y
+
+    def batches_per_epoch(self):
+        c = self.config
+        if is_toy(c):
+            return c["steps_per_epoch"]
+        return min(len(self.data), c["steps_per_epoch"] or len(self.data))
+
+    # -- training ------------------------------------------------------------
+    def train_epoch(self, progress=None):
+        """One epoch of steps; returns the epoch's mean figures."""
+        for net in self.nets.values():
+            net.train()
+        totals, count, started = {}, 0, time.perf_counter()
+        for x, y in self._batches(self.epoch):
+            figures = self.step(x, y)
+            for key, value in figures.items():
+                totals[key] = totals.get(key, 0.0) + value
+            count += 1
+            if progress is not None:
+                progress.set_postfix({k: f"{v:.3f}" for k, v in figures.items()}, refresh=False)
+                progress.update(1)
+        self.epoch += 1
+        row = {"epoch": self.epoch, "step": self.step.steps, "seconds": round(time.perf_counter() - started, 3)}
+        row.update({key: value / max(count, 1) for key, value in totals.items()})
+        self.history.append(row)
+        return row
+
+    def train(self, epochs=None, quiet=False, save_every_epoch=True):
+        """Train until `epochs` (default: the configuration's) epochs are done; save after each."""
+        from tqdm import tqdm
+        epochs = epochs or self.config["epochs"]
+        os.makedirs(self.folder, exist_ok=True)
+        self.write_config()
+        while self.epoch < epochs:
+            with tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}", disable=quiet,
+                      leave=True, dynamic_ncols=True) as progress:
+                row = self.train_epoch(progress)
+            self._append_log(row)
+            self.save_figures()
+            if save_every_epoch or self.epoch == epochs:
+                self.save()
+        return self.history
+
+    # -- outputs -------------------------------------------------------------
+    def write_config(self):
+        with open(os.path.join(self.folder, "config.json"), "w") as file:
+            json.dump(self.config, file, indent=2)
+
+    def _append_log(self, row):
+        with open(os.path.join(self.folder, "log.jsonl"), "a") as file:
+            file.write(json.dumps(row) + "\n")
+
+    def fixed_noise(self, n=SAMPLE_COUNT):
+        """The same z every epoch (its own generator, so the training noise is untouched)."""
+        z = np.random.default_rng([self.config["seed"], 12345]).standard_normal(
+            (n, self.config["latent_dim"])).astype(backend.get_default_dtype())
+        return Tensor(backend.to_device(z, backend.current_device()))
+
+    def sample(self, n=SAMPLE_COUNT, label=None, z=None):
+        """n samples with every network in eval mode (BatchNorm uses its running statistics)."""
+        z = self.fixed_noise(n) if z is None else z
+        for net in self.nets.values():
+            net.eval()
+        with no_grad():
+            if is_vae(self.config):
+                return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
+            if self.config["arch"] == "cdcgan":
+                labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
+                return self.nets["G"](z, Tensor(backend.to_device(labels, backend.current_device())))
+            return self.nets["G"](z)
+
+    def save_figures(self):
+        """Samples of this epoch and the curves so far."""
+        samples_dir = os.path.join(self.folder, "samples")
+        os.makedirs(samples_dir, exist_ok=True)
+        path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
+        if is_toy(self.config):
+            modes = getattr(self.data, "modes", None)
+            viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
+        else:
+            value_range = (0, 1) if is_vae(self.config) else (-1, 1)
+            viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
+        loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
+        viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
+                        title=f"{self.config['model']} on {self.config['data']}")
+
+    # -- checkpoints ---------------------------------------------------------
+    def state(self):
+        return {
+            "format": "tinygan-checkpoint-1",
+            "config": self.config,
+            "epoch": self.epoch,
+            "steps": self.step.steps,
+            "history": self.history,
+            "rng": backend.get_rng_state(),
+            "models": {name: net.state_dict() for name, net in self.nets.items()},
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+        }
+
+    def save(self):
+        save_checkpoint(os.path.join(self.folder, CHECKPOINT), self.state())
+
+    def load_state(self, state, path="checkpoint"):
+        """Restore everything `state()` saved; a CheckpointError naming what does not fit."""
+        if state.get("format") != "tinygan-checkpoint-1":
+            raise CheckpointError(f"{path}: not a tinygan checkpoint (format {state.get('format')!r})")
+        for name, net in self.nets.items():
+            if name not in state["models"]:
+                raise CheckpointError(f"{path}: has no model {name!r} (it holds {sorted(state['models'])})")
+            try:
+                net.load_state_dict(state["models"][name])
+            except (KeyError, ValueError, RuntimeError) as error:
+                raise CheckpointError(f"{path}: model {name!r} does not fit: {error}") from None
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        backend.set_rng_state(state["rng"])
+        self.epoch, self.step.steps, self.history = int(state["epoch"]), int(state["steps"]), list(state["history"])
+
+    @classmethod
+    def from_checkpoint(cls, path, folder=None, **overrides):
+        """Rebuild a run from its checkpoint (file, or run folder) and restore its state."""
+        if os.path.isdir(path):
+            path = os.path.join(path, CHECKPOINT)
+        state = load_checkpoint(path)
+        config = dict(state["config"])
+        config.update({k: v for k, v in overrides.items() if v is not None})
+        run = cls(config, folder or os.path.dirname(os.path.abspath(path)))
+        run.load_state(state, path)
+        return run

@@ -1,0 +1,134 @@
+"""One training step of a GAN and of a VAE: the few lines every lesson and the CLI share."""
+import math
+
+from .. import backend
+from ..autograd import Tensor, no_grad
+from .. import functional as F
+from . import losses
+
+GAN_LOSS_FUNCTIONS = {
+    # name: (discriminator loss, generator loss)
+    "minimax": (losses.discriminator_loss, losses.generator_loss_minimax),
+    "nonsaturating": (losses.discriminator_loss, losses.generator_loss_nonsaturating),
+    "lsgan": (losses.lsgan_discriminator_loss, losses.lsgan_generator_loss),
+    "wgan-gp": (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss),
+    "hinge": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+}
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+def check_finite(name, value, step):
+    """Stop with advice when a loss is NaN or Inf, before the broken weights are saved anywhere."""
+    if not math.isfinite(value):
+        raise TrainingDiverged(
+            f"the {name} became {value} at step {step}. Usual causes: a learning rate too high "
+            f"(try --lr smaller by 2-10x), a critic without its gradient penalty (use wgan-gp), or a BCE "
+            f"on probabilities instead of logits. The last checkpoint is intact: resume from it with other "
+            f"settings, or rerun with --detect-anomaly to find the operation that produced it.")
+
+
+def _set_requires_grad(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+class GANStep:
+    """Alternating updates: n_critic steps of D on real and detached fake batches, then one step of G.
+
+    G's step backpropagates through D with D's weights frozen (requires_grad=False),
+    so no gradient is computed for weights that no optimizer will use.
+    """
+
+    def __init__(self, generator, discriminator, opt_g, opt_d, loss="nonsaturating", n_critic=1,
+                 gp_weight=10.0, latent_dim=100, num_classes=None):
+        self.G, self.D, self.opt_g, self.opt_d = generator, discriminator, opt_g, opt_d
+        self.d_loss_fn, self.g_loss_fn = GAN_LOSS_FUNCTIONS[loss]
+        self.loss, self.n_critic, self.gp_weight = loss, n_critic, gp_weight
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.steps = 0
+
+    def noise(self, n):
+        """z ~ N(0, I), drawn from tinygan's seeded generator."""
+        return Tensor(backend.rng().standard_normal((n, self.latent_dim), dtype=backend.get_default_dtype()))
+
+    def _labels(self, n):
+        """Random class labels for the fakes of a conditional GAN."""
+        return Tensor(backend.rng().integers(0, self.num_classes, size=n))
+
+    def __call__(self, real, labels=None):
+        n = real.shape[0]
+        conditional = self.num_classes is not None
+        d_args = (labels,) if conditional else ()
+        for _ in range(self.n_critic):
+            z = self.noise(n)
+            fake_labels = self._labels(n) if conditional else None
+            with no_grad():  # D's step needs G's output, not G's graph
+                fake = self.G(z, fake_labels) if conditional else self.G(z)
+            fake_args = (fake_labels,) if conditional else ()
+            real_scores = self.D(real, *d_args)
+            fake_scores = self.D(fake, *fake_args)
+            d_loss = self.d_loss_fn(real_scores, fake_scores)
+            if self.loss == "wgan-gp":
+                if conditional:
+                    raise ValueError("wgan-gp with a conditional critic is not supported")
+                d_loss = d_loss + self.gp_weight * losses.gradient_penalty(self.D, real, fake, backend.rng())
+            self.opt_d.zero_grad()
+            d_loss.backward()
+            self.opt_d.step()
+
+        z = self.noise(n)
+        fake_labels = self._labels(n) if conditional else None
+        _set_requires_grad(self.D, False)
+        try:
+            fake = self.G(z, fake_labels) if conditional else self.G(z)
+            g_scores = self.D(fake, *((fake_labels,) if conditional else ()))
+            g_loss = self.g_loss_fn(g_scores)
+            self.opt_g.zero_grad()
+            g_loss.backward()
+            self.opt_g.step()
+        finally:
+            _set_requires_grad(self.D, True)
+        self.steps += 1
+        d_value, g_value = d_loss.item(), g_loss.item()
+        check_finite("discriminator loss", d_value, self.steps)
+        check_finite("generator loss", g_value, self.steps)
+        figures = {"loss_d": d_value, "loss_g": g_value}
+        if self.loss in ("minimax", "nonsaturating"):
+            figures["D(x)"] = float(F.sigmoid(real_scores).mean().item())       # D's belief that real is real
+            figures["D(G(z))"] = float(F.sigmoid(fake_scores).mean().item())    # ... that a fake is real
+        return figures
+
+
+class VAEStep:
+    """One step of the negative ELBO: encode, reparameterise, decode, reconstruction + beta KL."""
+
+    def __init__(self, model, optimizer, beta=1.0, likelihood="bernoulli"):
+        if likelihood not in ("bernoulli", "gaussian"):
+            raise ValueError(f"VAE likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+        self.model, self.optimizer, self.beta, self.likelihood = model, optimizer, beta, likelihood
+        self.steps = 0
+
+    def loss(self, x, rng=None):
+        """(negative ELBO, reconstruction, KL), each per image averaged over the batch."""
+        mu, logvar = self.model.encode(x)
+        z = losses.reparameterize(mu, logvar, rng or backend.rng())
+        out = self.model.decode(z)
+        target = x.reshape(x.shape[0], -1)
+        if self.likelihood == "bernoulli":
+            reconstruction = losses.bernoulli_reconstruction(out, target)
+        else:
+            reconstruction = losses.gaussian_reconstruction(F.sigmoid(out), target)
+        return losses.vae_loss(reconstruction, mu, logvar, self.beta)
+
+    def __call__(self, x, labels=None):
+        loss, reconstruction, kl = self.loss(x)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("VAE loss", value, self.steps)
+        return {"loss": value, "reconstruction": reconstruction.item(), "kl": kl.item()}

@@ -1,0 +1,80 @@
+"""Figures: sample grids, loss curves, 2-D point clouds. The only tinygan file that imports matplotlib.
+
+matplotlib is imported inside each function with the non-interactive Agg
+backend, so `import tinygan` stays fast and works without a display.
+"""
+import numpy as np
+
+from . import backend
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def image_grid(images, ncols=8, value_range=(-1, 1)):
+    """(N, 1, H, W) or (N, H, W) images -> one (rows*H, ncols*W) array in [0, 1] with 1-pixel gaps."""
+    images = backend.to_numpy(getattr(images, "data", images) if not isinstance(images, np.ndarray) else images)
+    images = images.reshape(images.shape[0], images.shape[-2], images.shape[-1]).astype(np.float32)
+    low, high = value_range
+    images = np.clip((images - low) / (high - low), 0, 1)
+    n, h, w = images.shape
+    nrows = -(-n // ncols)
+    grid = np.ones((nrows * (h + 1) + 1, ncols * (w + 1) + 1), dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = images[i]
+    return grid
+
+
+def save_image_grid(images, path, ncols=8, value_range=(-1, 1), title=None):
+    """Save a grid of images as a PNG."""
+    plt = _pyplot()
+    grid = image_grid(images, ncols, value_range)
+    fig, ax = plt.subplots(figsize=(grid.shape[1] / 40, grid.shape[0] / 40 + (0.3 if title else 0)), dpi=100)
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=8)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
+    plt.close(fig)
+
+
+def save_curves(history, path, keys=None, title="training curves"):
+    """Plot per-epoch values (a list of dicts with an 'epoch' key) as lines, one panel per group."""
+    plt = _pyplot()
+    keys = keys or [k for k in history[0] if k not in ("epoch", "step", "seconds") and isinstance(history[0][k], (int, float))]
+    epochs = [row["epoch"] for row in history]
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    for key in keys:
+        ax.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", markersize=3, label=key)
+    ax.set_xlabel("epoch")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def save_points(points, path, modes=None, title=None, limit=None):
+    """Scatter 2-D samples (N, 2), with the true modes marked if given."""
+    plt = _pyplot()
+    points = backend.to_numpy(getattr(points, "data", points) if not isinstance(points, np.ndarray) else points)
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5, label="samples")
+    if modes is not None:
+        ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", color="red", label="true modes")
+    if limit:
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
