@@ -1,0 +1,22 @@
+"""Layers and models: `Module`, `Parameter`, and layers with PyTorch's names, arguments and weight shapes.
+
+    from tinygan import nn
+    G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+
+`nn.init` is tinygan.init (weight initialisers), as torch.nn.init.
+"""
+from .. import init
+from .containers import ModuleList, Sequential
+from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, Identity,
+                     LeakyReLU, Linear, ReLU, Sigmoid, Tanh, Unflatten, Upsample)
+from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
+from .summary import summary
+
+__all__ = [
+    "Module", "Parameter", "IncompatibleKeys", "RemovableHandle",
+    "Sequential", "ModuleList",
+    "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "Embedding",
+    "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
+    "Flatten", "Unflatten", "Upsample",
+    "summary", "init",
+]

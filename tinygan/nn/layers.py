@@ -1,0 +1,384 @@
+"""The layers: each holds its Parameters and calls one operation of `tinygan.functional`.
+
+No math lives here: the formulas (and their gradients) are in tinygan/functional/,
+the initialisation formulas in tinygan/init.py. Constructor arguments, weight
+shapes, default initialisations and reprs follow PyTorch, so a layer here and
+its torch.nn twin share a state_dict.
+"""
+import numbers
+
+from .. import backend
+from .. import functional as F
+from .. import init
+from ..autograd import Tensor
+from .module import Module, Parameter
+
+
+def _new_parameter(*shape):
+    """An uninitialised (zero) Parameter of the default dtype on the current backend."""
+    return Parameter(backend.xp().zeros(shape, dtype=backend.get_default_dtype()))
+
+
+def _int(value):
+    """A Python int from an int or a NumPy integer (np.prod(shape) is common); None for anything else."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _pair(value, name, layer):
+    """An int or a pair of ints as a pair of Python ints."""
+    pair = (value, value) if _int(value) is not None else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or any(_int(v) is None for v in pair):
+        raise TypeError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _positive_int(value, name, layer):
+    """`value` as a Python int, or a clear error if it is not a positive integer."""
+    if _int(value) is None or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a removed layer)."""
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x W^T + b, with weight W of shape (out_features, in_features) and bias b of shape (out_features,).
+
+    Initialised as PyTorch: every value in [-1/sqrt(in_features), 1/sqrt(in_features)]
+    (see init.default_init_).
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        in_features = _positive_int(in_features, "in_features", "Linear")
+        out_features = _positive_int(out_features, "out_features", "Linear")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _new_parameter(out_features, in_features)
+        if bias:
+            self.bias = _new_parameter(out_features)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.default_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share: geometry, parameters, initialisation, repr."""
+
+    def __init__(self, name, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
+                 bias, weight_shape):
+        super().__init__()
+        in_channels = _positive_int(in_channels, "in_channels", name)
+        out_channels = _positive_int(out_channels, "out_channels", name)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size", name)
+        self.stride = _pair(stride, "stride", name)
+        self.padding = _pair(padding, "padding", name)
+        self.dilation = _pair(dilation, "dilation", name)
+        self.output_padding = _pair(output_padding, "output_padding", name)
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"{name}: kernel_size, stride and dilation must be >= 1, got kernel_size="
+                             f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
+        if min(self.padding) < 0:
+            raise ValueError(f"{name}: padding must be >= 0, got {self.padding}")
+        self.weight = _new_parameter(*weight_shape(in_channels, out_channels, self.kernel_size))
+        if bias:
+            self.bias = _new_parameter(out_channels)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.default_init_(self.weight, self.bias)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) of an (N, C, H, W) input; weight (out, in, KH, KW), bias (out,).
+
+    Output size OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1.
+    Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in * KH * KW.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, *, bias=True):
+        super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, 0, bias,
+                         lambda i, o, k: (o, i) + k)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the adjoint of Conv2d): weight (in, out, KH, KW), bias (out,).
+
+    Output size OH = (H - 1) stride - 2 padding + dilation (KH - 1) + output_padding + 1.
+    Initialised as PyTorch, whose fan_in for this weight comes from its dimension 1:
+    fan_in = out * KH * KW.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, *,
+                 dilation=1, bias=True):
+        super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         output_padding, bias, lambda i, o, k: (i, o) + k)
+        if not all(0 <= p < s for p, s in zip(self.output_padding, self.stride)):
+            raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must be >= 0 and smaller "
+                             f"than the stride {self.stride}")
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                  output_padding=self.output_padding, dilation=self.dilation)
+
+
+class _BatchNorm(Module):
+    """Batch normalisation (Ioffe & Szegedy, 2015) with PyTorch's parameters, buffers and defaults.
+
+    Training: normalise with the batch's mean and biased variance, and move the
+    running statistics towards the batch's (unbiased variance):
+        running = (1 - momentum) running + momentum batch
+    (momentum=None: a cumulative average, momentum = 1 / num_batches_tracked).
+    Evaluation (`eval()`): normalise with the running statistics.
+    weight (gamma) starts at ones, bias (beta) at zeros, running_mean at zeros,
+    running_var at ones.
+    """
+
+    _ranks = ()
+    _shapes = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        num_features = _positive_int(num_features, "num_features", type(self).__name__)
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        xp, dtype = backend.xp(), backend.get_default_dtype()
+        if affine:
+            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
+            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", xp.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", xp.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", xp.zeros((), dtype="int64"))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked.data[...] = 0
+
+    def _check_input(self, x):
+        name = f"{type(self).__name__}({self.num_features})"
+        if x.ndim not in self._ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self._ranks)} input "
+                             f"{self._shapes}, got shape {tuple(x.shape)}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: input has {x.shape[1]} channels (shape {tuple(x.shape)}) but the layer "
+                             f"was built for {self.num_features}")
+
+    def forward(self, x):
+        self._check_input(x)
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if momentum is None:
+                momentum = 1.0 / int(self.num_batches_tracked.data)
+        use_batch_stats = self.training or not self.track_running_stats
+        if self.affine:
+            weight, bias = self.weight, self.bias
+        else:
+            xp = backend.get_array_module(x.data)
+            weight = Tensor(xp.ones(self.num_features, dtype=x.dtype))
+            bias = Tensor(xp.zeros(self.num_features, dtype=x.dtype))
+        shape = tuple(x.shape)
+        if x.ndim == 3:  # (N, C, L) is normalised over N and L, like an image of height L and width 1
+            x = x.reshape(shape + (1,))
+        y = F.batch_norm(x, self.running_mean, self.running_var, weight, bias, training=use_batch_stats,
+                         momentum=momentum if momentum is not None else 0.0, eps=self.eps)
+        return y.reshape(shape) if len(shape) == 3 else y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per feature C. See _BatchNorm."""
+
+    _ranks = (2, 3)
+    _shapes = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs, per channel C. See _BatchNorm."""
+
+    _ranks = (4,)
+    _shapes = "(N, C, H, W)"
+
+
+class Dropout(Module):
+    """In training, zero each value with probability p and scale the rest by 1/(1-p); in eval, the identity."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class ReLU(Module):
+    """relu(x) = max(x, 0)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """leaky_relu(x) = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2)."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """sigmoid(x) = 1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x), values in (-1, 1): the usual last layer of an image generator."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Flatten(Module):
+    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        if end == x.ndim - 1:
+            return F.flatten(x, start)
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
+                             f"for an input of shape {tuple(x.shape)}")
+        return F.reshape(x, tuple(x.shape[:start]) + (-1,) + tuple(x.shape[end + 1:]))
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension `dim` into `unflattened_size`: Unflatten(1, (64, 7, 7)) turns (N, 3136) into (N, 64, 7, 7)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        size = 1
+        for n in self.unflattened_size:
+            size *= n
+        if -1 not in self.unflattened_size and size != x.shape[dim]:
+            raise ValueError(f"Unflatten: dimension {self.dim} of the input (shape {tuple(x.shape)}) has size "
+                             f"{x.shape[dim]}, which cannot be split into {self.unflattened_size}")
+        return F.reshape(x, tuple(x.shape[:dim]) + self.unflattened_size + tuple(x.shape[dim + 1:]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Embedding(Module):
+    """A lookup table: integer indices (e.g. class labels) -> rows of weight (num_embeddings, embedding_dim).
+
+    Initialised from N(0, 1), as in PyTorch.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        num_embeddings = _positive_int(num_embeddings, "num_embeddings", "Embedding")
+        embedding_dim = _positive_int(embedding_dim, "embedding_dim", "Embedding")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = _new_parameter(num_embeddings, embedding_dim)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+
+    def forward(self, indices):
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Upsample(Module):
+    """Repeat every pixel scale_factor x scale_factor times ("nearest" mode, the only one implemented)."""
+
+    def __init__(self, scale_factor=2, mode="nearest"):
+        super().__init__()
+        if mode != "nearest":
+            raise ValueError(f"Upsample: only mode='nearest' is implemented, got mode={mode!r}")
+        if isinstance(scale_factor, float) and scale_factor.is_integer():
+            scale_factor = int(scale_factor)
+        scale_factor = _positive_int(scale_factor, "scale_factor", "Upsample")
+        self.scale_factor, self.mode = scale_factor, mode
+
+    def forward(self, x):
+        return F.upsample_nearest2d(x, self.scale_factor)
+
+    def extra_repr(self):
+        return f"scale_factor={float(self.scale_factor)!r}, mode={self.mode!r}"
+
