@@ -20,6 +20,8 @@ The operators (`+`, `*`, `@`, `.sum()`, ...) are installed on `Tensor` by
 `tinygan.functional` when it is imported; this file only knows the graph.
 """
 import contextlib
+import os
+import sys
 import weakref
 
 import numpy as np
@@ -43,6 +45,54 @@ def set_grad_enabled(enabled):
         yield
     finally:
         _grad_mode["enabled"] = previous
+
+
+_anomaly = {"enabled": False}
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class AnomalyError(FloatingPointError):
+    """An operation produced NaN or Inf while `detect_anomaly()` was on."""
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """`with detect_anomaly():` checks every forward output and every backward gradient for NaN/Inf.
+
+    The first non-finite value raises AnomalyError naming the operation, forward
+    or backward, the shapes, and the line of your code that created the operation.
+    Off by default: when off it costs one dictionary lookup per operation.
+    """
+    previous = _anomaly["enabled"]
+    _anomaly["enabled"] = True
+    try:
+        yield
+    finally:
+        _anomaly["enabled"] = previous
+
+
+def _user_frame():
+    """'file:line' of the innermost caller outside the tinygan package (where the user made the op)."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return "an unknown place" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _check_finite(function, phase, arrays, input_shapes):
+    """Raise AnomalyError if any of `arrays` holds NaN or Inf."""
+    for index, array in enumerate(arrays):
+        if array is None or array.dtype.kind not in "fc":
+            continue
+        xp = backend.get_array_module(array)
+        if bool(xp.isfinite(array).all()):
+            continue
+        nans, infs = int(xp.isnan(array).sum()), int(xp.isinf(array).sum())
+        what = "output" if phase == "forward" else f"gradient for input {index}"
+        raise AnomalyError(
+            f"detect_anomaly: {type(function).__name__} {phase} produced {nans} NaN and {infs} Inf values in its "
+            f"{what} of shape {tuple(array.shape)} (input shapes {input_shapes}); the operation was created at "
+            f"{getattr(function, 'created_at', 'an unknown place')}")
 
 
 def no_grad():
@@ -170,6 +220,8 @@ class Tensor:
                     f"backward: a gradient can be implied only for a one-element output, but this tensor has "
                     f"shape {self.shape}; pass gradient= of that shape, or reduce it first (e.g. .sum())")
             gradient = Tensor(backend.get_array_module(self.data).ones_like(self.data))
+        elif not isinstance(gradient, Tensor):  # an array: the backward passes expect Tensors
+            gradient = Tensor(gradient)
         run_backward([self], [gradient], create_graph=create_graph)
 
 
@@ -193,6 +245,9 @@ class Function:
         check_same_device(cls.__name__, tensors)
         function = cls()
         output_data = function.forward(*[t.data for t in tensors], **params)
+        if _anomaly["enabled"]:
+            function.created_at = _user_frame()
+            _check_finite(function, "forward", [output_data], [t.shape for t in tensors])
         output = Tensor(output_data)
         if _grad_mode["enabled"]:
             needs = tuple(t.requires_grad for t in tensors)
@@ -275,6 +330,7 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
     grads = {}
     for root, root_grad in zip(roots, root_grads):
         grads[id(root)] = _accumulate(grads.get(id(root)), root_grad)
+    owners = {id(_memory_owner(g.data)) for g in root_grads}  # arrays a leaf's .grad must not share
     captured = {}
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
@@ -285,18 +341,26 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
                 captured[id(tensor)] = grad
             function = tensor.creator
             if function is None:
-                if inputs is None:
-                    tensor.grad = grad if tensor.grad is None else _accumulate(tensor.grad, grad)
+                if inputs is None and tensor.grad is None:
+                    tensor.grad = grad if create_graph else _own_gradient(grad, owners)
+                elif inputs is None:
+                    tensor.grad = _accumulate(tensor.grad, grad)
                 continue
             saved_needs = function.needs_input_grad
             if wanted is not None:
                 function.needs_input_grad = tuple(id(x) in wanted for x in function.inputs)
             try:
                 input_grads = function.backward(grad)
+            except AnomalyError as error:  # raised by an op inside this backward: say whose backward it was
+                raise AnomalyError(f"in the backward pass of {type(function).__name__} (created at "
+                                   f"{getattr(function, 'created_at', 'an unknown place')}): {error}") from None
             finally:
                 function.needs_input_grad = saved_needs
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            if _anomaly["enabled"]:
+                _check_finite(function, "backward", [None if g is None else g.data for g in input_grads],
+                              [x.shape for x in function.inputs])
             for parent, parent_grad in zip(function.inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -308,6 +372,29 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
                         f"for an input of shape {parent.shape}")
                 grads[id(parent)] = _accumulate(grads.get(id(parent)), parent_grad)
     return captured
+
+
+def _memory_owner(array):
+    """The array whose memory `array` views (itself when it owns its memory)."""
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def _own_gradient(gradient, owners):
+    """`gradient` made fit to be a leaf's `.grad`: writable, and sharing memory with no other `.grad`.
+
+    Inside the pass one gradient may reach many places: `a + b` hands the same tensor to a and b,
+    a reshape's gradient is a view of it, and sum's is a read-only broadcast view. Optimizers (and
+    users) may change `.grad` in place, so such a gradient is copied; a fresh one is kept as it is.
+    """
+    data = gradient.data
+    owner = _memory_owner(data)
+    if id(owner) in owners or not getattr(data.flags, "writeable", True):
+        data = data.copy()
+        gradient, owner = Tensor(data), data
+    owners.add(id(owner))
+    return gradient
 
 
 def _tensors_leading_to(order, inputs):

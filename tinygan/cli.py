@@ -12,13 +12,15 @@ import sys
 import time
 
 from . import __version__, backend
+from .autograd import AnomalyError
 from .data import DataError
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
 from .train.config import DATASETS, MODELS, ConfigError, make_config
 from .train.steps import TrainingDiverged
 
-USER_ERRORS = (ConfigError, DataError, CheckpointError, TrainingDiverged, backend.BackendError, FileNotFoundError)
+USER_ERRORS = (ConfigError, DataError, CheckpointError, TrainingDiverged, AnomalyError, backend.BackendError,
+               FileNotFoundError)
 
 
 def _parser():
@@ -40,6 +42,8 @@ def _parser():
     train.add_argument("--steps-per-epoch", type=int, help="stop each epoch after N steps")
     train.add_argument("--backend", choices=backend.BACKENDS)
     train.add_argument("--out", help="run folder (default: runs/MODEL-DATA-TIME)")
+    train.add_argument("--detect-anomaly", action="store_true",
+                       help="check every operation for NaN/Inf and name the first that makes one (slower)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="draw a grid of samples from a run or checkpoint")
@@ -63,7 +67,8 @@ def _train(args):
     from .train.run import Run
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
-                         limit=args.limit, steps_per_epoch=args.steps_per_epoch, backend=args.backend)
+                         limit=args.limit, steps_per_epoch=args.steps_per_epoch, backend=args.backend,
+                         detect_anomaly=args.detect_anomaly or None)
     folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
     run = Run(config, folder)
     print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")

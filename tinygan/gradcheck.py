@@ -51,17 +51,19 @@ def _weighted_sum(fn, inputs, weighting):
 def _numerical_gradient(fn, inputs, index, weighting, eps):
     """Central differences of <u, f(x)> with respect to every element of inputs[index]."""
     x = inputs[index]
-    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-    result = np.zeros(flat.size)
-    for i in range(flat.size):
-        original = flat[i].item()
-        flat[i] = original + eps
+    # Perturb x's own array in place, element by element: reshape(-1) would copy a non-contiguous
+    # array (a transpose, say), and perturbing that copy would leave x, and f(x), unchanged.
+    data = x.data
+    result = np.zeros(x.shape)
+    for i in np.ndindex(*x.shape):
+        original = data[i].item()
+        data[i] = original + eps
         plus = _weighted_sum(fn, inputs, weighting)
-        flat[i] = original - eps
+        data[i] = original - eps
         minus = _weighted_sum(fn, inputs, weighting)
-        flat[i] = original
+        data[i] = original
         result[i] = (plus - minus) / (2 * eps)  # [formula: central-difference]
-    return result.reshape(x.shape)
+    return result
 
 
 def _compare(name, analytic, numeric, atol, rtol):

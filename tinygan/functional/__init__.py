@@ -7,7 +7,7 @@ the dependency one-way: autograd knows nothing of the operations.
 from ..autograd import Tensor
 from ._util import as_tensor
 from .activation import leaky_relu, relu, sigmoid, softplus, tanh
-from .arithmetic import add, clamp, div, exp, log, matmul, mul, neg, pow, sqrt, sub
+from .arithmetic import add, clamp, div, exp, log, logsumexp, matmul, mul, neg, pow, sqrt, sub
 from .conv import (col2im, conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size, im2col)
 from .layers import dropout, embedding, linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, mse_loss
@@ -70,7 +70,7 @@ def _install_operators():
 _install_operators()
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "clamp", "matmul",
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "logsumexp", "sqrt", "clamp", "matmul",
     "sum", "mean", "max", "broadcast_to", "sum_to",
     "reshape", "permute", "transpose", "getitem", "concat", "pad", "flatten",
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus",

@@ -49,7 +49,7 @@ class Tanh(Function):
     """tanh(x);  tanh'(x) = 1 - tanh(x)^2."""
 
     def forward(self, x):
-        return xp_of(x).tanh(x)
+        return xp_of(x).tanh(x)  # [formula: tanh]
 
     def backward(self, grad):
         y = self.output

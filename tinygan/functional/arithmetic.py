@@ -6,7 +6,7 @@ of every use.
 """
 from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
-from .reduce import sum_to
+from .reduce import max as reduce_max, sum_to
 
 
 def _binary_forward(op_name, ufunc, a, b):
@@ -125,6 +125,9 @@ class Clamp(Function):
     """y = min(max(x, low), high);  dy/dx = 1 inside [low, high], 0 where clamped."""
 
     def forward(self, x, low=None, high=None):
+        if x.dtype.kind == "f":  # bounds in x's dtype: a NumPy float64 bound would make float32 x float64 (NEP 50)
+            low = None if low is None else x.dtype.type(low)
+            high = None if high is None else x.dtype.type(high)
         self.inside = xp_of(x).ones(x.shape, dtype=bool)
         if low is not None:
             self.inside &= x >= low
@@ -189,6 +192,8 @@ def pow(x, exponent):
     """x ** exponent for a constant (Python number) exponent."""
     if not isinstance(exponent, (int, float)):
         raise TypeError(f"pow: the exponent must be a Python number, got {type(exponent).__name__}")
+    if isinstance(exponent, float):
+        exponent = float(exponent)  # a NumPy float64 scalar would turn float32 x into float64 (NEP 50)
     return Pow.apply(x, exponent=exponent)
 
 
@@ -211,3 +216,17 @@ def clamp(x, min=None, max=None):
 
 def matmul(a, b):
     return MatMul.apply(a, b)
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """log sum_i e^{x_i}, computed as m + log sum_i e^{x_i - m} with m = max_i x_i, so no e^x overflows.
+
+    The shift m is a constant (detached): the result does not depend on it, so neither does the gradient,
+    which is softmax(x).
+    """
+    shift = reduce_max(x, axis=axis, keepdims=True).detach()
+    total = exp(x - shift).sum(axis=axis, keepdims=True)
+    result = log(total) + shift  # [formula: log-sum-exp]
+    if keepdims:
+        return result
+    return result.reshape(tuple(n for i, n in enumerate(x.shape) if i != axis % x.ndim))

@@ -29,7 +29,7 @@ from ._util import xp_of
 
 def _pair(value, name, op):
     """An int or a pair of ints as a pair, checked to be ints."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return pair
@@ -42,7 +42,7 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
 
 def conv_transpose_output_size(size, kernel, stride=1, padding=0, output_padding=0, dilation=1):
     """OH = (H - 1) SH - 2 PH + DH (KH - 1) + output_padding + 1, the inverse of conv_output_size."""
-    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1  # [formula: conv-transpose-output-size]
 
 
 class ConvGeometry:

@@ -1,8 +1,10 @@
 """Loss functions. Each is a short composition of differentiable operations,
 so its gradient (and the gradient of that) comes from the operations' own."""
 
-from ._util import as_tensor
-from .activation import softplus
+from ..autograd import Function
+from ._util import as_tensor, xp_of
+from .activation import sigmoid
+from .reduce import sum_to
 from .arithmetic import clamp, exp, log
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -19,23 +21,43 @@ def _reduce(op, loss, reduction):
 
 
 def _check_targets(op, inputs, targets):
+    # Check the dtype before as_tensor, which would silently turn an integer array into the inputs' dtype.
+    dtype = getattr(targets, "dtype", None)  # arrays and Tensors; a plain number takes the inputs' dtype
+    if dtype is not None and dtype.kind != "f":
+        raise TypeError(f"{op}: targets must be floating point (e.g. 0.0 and 1.0), got dtype {dtype}")
     targets = as_tensor(targets, like=inputs)
-    if targets.dtype.kind != "f":
-        raise TypeError(f"{op}: targets must be floating point (e.g. 0.0 and 1.0), got dtype {targets.dtype}")
     if tuple(targets.shape) != tuple(inputs.shape) and targets.ndim != 0:
         raise ValueError(f"{op}: targets have shape {tuple(targets.shape)} but inputs have shape {tuple(inputs.shape)}")
     return targets
 
 
-def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
-    """BCE on logits x with targets y, in the stable form
+class BCEWithLogits(Function):
+    """l(x, y) = -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = max(x, 0) - x y + log(1 + e^-|x|).
 
-        l(x, y) = -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = softplus(x) - x y
-
-    which never takes the log of a rounded-off 0; its gradient is sigmoid(x) - y.
+    The last form never takes the log of a rounded-off 0, and adds the small
+    log(1 + e^-|x|) last, after max(x, 0) - x y has cancelled exactly (for x = 20,
+    y = 1 in float32, softplus(x) - x would round 2e-9 to 0).
+    dl/dx = sigmoid(x) - y = (1 - y) sigmoid(x) - y sigmoid(-x);  dl/dy = -x.
+    The second form of dl/dx stays exact when sigmoid(x) rounds to 1 (x = 20 in float32).
     """
+
+    def forward(self, x, y):
+        xp = xp_of(x)
+        return (xp.maximum(x, 0) - x * y) + xp.log1p(xp.exp(-xp.abs(x)))  # [formula: bce-with-logits]
+
+    def backward(self, grad):
+        x, y = self.inputs
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = grad * ((1 - y) * sigmoid(x) - y * sigmoid(-x))  # [formula: bce-with-logits-grad]
+        grad_y = sum_to(-grad * x, y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
+    """BCE on logits x with targets y, in the stable form (see BCEWithLogits); gradient sigmoid(x) - y."""
     targets = _check_targets("binary_cross_entropy_with_logits", logits, targets)
-    loss = softplus(logits) - logits * targets  # [formula: bce-with-logits]
+    loss = BCEWithLogits.apply(logits, targets)
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 

@@ -73,6 +73,9 @@ class SumTo(Function):
         lead = x.ndim - len(self.shape)
         if lead < 0:
             raise ValueError(f"sum_to: cannot sum shape {x.shape} to the larger shape {self.shape}")
+        if any(n != 1 and n != x.shape[lead + i] for i, n in enumerate(self.shape)):
+            raise ValueError(f"sum_to: cannot sum shape {x.shape} to {self.shape}, "
+                             f"which does not broadcast to {x.shape}")
         stretched = tuple(lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1)
         y = x.sum(axis=tuple(range(lead)) + stretched, keepdims=True) if lead or stretched else x
         return y.reshape(self.shape)

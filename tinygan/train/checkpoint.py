@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend
 
 META_KEY = "__meta__"
+MAX_CHECKPOINT_BYTES = 2**31  # far above any model here; a header claiming more is refused
 
 
 class CheckpointError(ValueError):
@@ -66,18 +67,52 @@ def save_checkpoint(path, state):
         raise
 
 
-def load_checkpoint(path):
-    """Read a checkpoint written by save_checkpoint; a clear CheckpointError if it is not one."""
+def _read_member(archive, info, path, budget):
+    """One .npy member, checked before anything is allocated: no objects (pickle), size as claimed."""
+    with archive.open(info) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        if dtype.hasobject:
+            raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} holds Python objects "
+                                  "(a pickle); tinygan never loads those")
+        count = 1
+        for n in shape:
+            count *= n
+        size = count * dtype.itemsize
+        if size != info.file_size - stream.tell() or size > budget:
+            raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} claims shape {shape} of {dtype} "
+                                  f"({size} bytes) but stores {info.file_size - stream.tell()} bytes")
+        data = stream.read(size)
+    if len(data) != size:
+        raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C").copy(), size
+
+
+def load_checkpoint(path, max_bytes=MAX_CHECKPOINT_BYTES):
+    """Read a checkpoint written by save_checkpoint; a clear CheckpointError if it is not one.
+
+    Every entry's header is checked against its stored size before its memory is
+    allocated, so a damaged or hostile file cannot make us allocate what it claims.
+    """
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path}: file not found")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if META_KEY not in archive.files:
-                raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)")
-            arrays = {name: archive[name] for name in archive.files}
+        arrays, budget = {}, max_bytes
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise CheckpointError(f"checkpoint {path}: unexpected entry {info.filename!r}")
+                arrays[info.filename[:-4]], size = _read_member(archive, info, path, budget)
+                budget -= size
+        if META_KEY not in arrays:
+            raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)")
         meta = json.loads(arrays.pop(META_KEY).tobytes().decode("utf-8"))
         return _join(meta, arrays)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"checkpoint {path}: damaged or not an .npz checkpoint ({type(error).__name__}: {error})") from None
+    except Exception as error:  # zipfile, zlib, header and JSON parsers each raise their own kinds
+        raise CheckpointError(f"checkpoint {path}: damaged or not an .npz checkpoint "
+                              f"({type(error).__name__}: {error})") from None

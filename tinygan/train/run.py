@@ -11,6 +11,7 @@ comes from tinygan's seeded generator (saved in the checkpoint) and from the
 data loader's order, which depends only on (seed, epoch); so on the NumPy backend
 a resumed run ends with exactly the weights of a run that was never interrupted.
 """
+import contextlib
 import json
 import os
 import time
@@ -18,7 +19,7 @@ import time
 import numpy as np
 
 from .. import backend, models, optim, viz
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
 from ..data.loader import DataLoader
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -145,8 +146,9 @@ class Run:
         os.makedirs(self.folder, exist_ok=True)
         self.write_config()
         while self.epoch < epochs:
-            with tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}", disable=quiet,
-                      leave=True, dynamic_ncols=True) as progress:
+            checking = detect_anomaly() if self.config.get("detect_anomaly") else contextlib.nullcontext()
+            with checking, tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}",
+                                disable=quiet, leave=True, dynamic_ncols=True) as progress:
                 row = self.train_epoch(progress)
             self._append_log(row)
             self.save_figures()
