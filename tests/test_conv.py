@@ -1,0 +1,300 @@
+"""Convolution checked against independent computations.
+
+- the output-size formula against counting the positions of the kernel by brute force;
+- conv2d and conv_transpose2d against naive loops in NumPy (tiny shapes);
+- im2col/col2im and conv2d/conv_transpose2d as adjoint pairs: <A x, y> = <x, A^T y>;
+- conv2d, conv_transpose2d, pooling, unfold/fold against torch.nn.functional when torch is installed.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygan.functional as F
+from tinygan import backend
+
+FAST = settings(max_examples=15, deadline=None)
+
+
+def host(t):
+    return t.numpy()
+
+
+# --- output sizes -----------------------------------------------------------------------------
+
+def brute_force_output_size(size, kernel, stride, padding, dilation):
+    """Count the start positions where the dilated kernel lies inside the padded input."""
+    padded, span = size + 2 * padding, dilation * (kernel - 1) + 1
+    return sum(1 for start in range(0, padded, stride) if start + span <= padded)
+
+
+@FAST
+@given(size=st.integers(1, 20), kernel=st.integers(1, 6), stride=st.integers(1, 4),
+       padding=st.integers(0, 3), dilation=st.integers(1, 3))
+def test_conv_output_size_formula(size, kernel, stride, padding, dilation):
+    expected = brute_force_output_size(size, kernel, stride, padding, dilation)
+    formula = F.conv_output_size(size, kernel, stride, padding, dilation)
+    assert max(formula, 0) == expected
+
+
+@FAST
+@given(size=st.integers(1, 12), kernel=st.integers(1, 5), stride=st.integers(1, 4),
+       padding=st.integers(0, 2), dilation=st.integers(1, 3), data=st.data())
+def test_conv_transpose_output_size_inverts_conv(size, kernel, stride, padding, dilation, data):
+    output_padding = data.draw(st.integers(0, stride - 1))
+    out = F.conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation)
+    if out >= 1:
+        # every one of the `stride` transposed sizes convolves back to the original size
+        assert brute_force_output_size(out, kernel, stride, padding, dilation) == size
+
+
+# --- naive reference implementations ----------------------------------------------------------
+
+def naive_conv2d(x, w, b, stride, padding, dilation):
+    """y[n, o, oh, ow] = sum_{c, kh, kw} w[o, c, kh, kw] x_pad[n, c, oh SH + kh DH, ow SW + kw DW] + b[o]."""
+    (SH, SW), (PH, PW), (DH, DW) = stride, padding, dilation
+    N, C, H, W = x.shape
+    O, _, KH, KW = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    OH = (H + 2 * PH - DH * (KH - 1) - 1) // SH + 1
+    OW = (W + 2 * PW - DW * (KW - 1) - 1) // SW + 1
+    y = np.zeros((N, O, OH, OW))
+    for n in range(N):
+        for o in range(O):
+            for oh in range(OH):
+                for ow in range(OW):
+                    total = 0.0
+                    for c in range(C):
+                        for kh in range(KH):
+                            for kw in range(KW):
+                                total += w[o, c, kh, kw] * xp[n, c, oh * SH + kh * DH, ow * SW + kw * DW]
+                    y[n, o, oh, ow] = total + (b[o] if b is not None else 0.0)
+    return y
+
+
+def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
+    """Each input pixel adds x[n, c, h, w] * w[c, o, :, :] at (h SH + kh DH, w SW + kw DW); then crop the padding."""
+    (SH, SW), (PH, PW), (OPH, OPW), (DH, DW) = stride, padding, output_padding, dilation
+    N, C, H, W = x.shape
+    _, O, KH, KW = w.shape
+    full = np.zeros((N, O, (H - 1) * SH + DH * (KH - 1) + 1 + OPH, (W - 1) * SW + DW * (KW - 1) + 1 + OPW))
+    for n in range(N):
+        for c in range(C):
+            for h in range(H):
+                for ww in range(W):
+                    for o in range(O):
+                        for kh in range(KH):
+                            for kw in range(KW):
+                                full[n, o, h * SH + kh * DH, ww * SW + kw * DW] += x[n, c, h, ww] * w[c, o, kh, kw]
+    y = full[:, :, PH:full.shape[2] - PH, PW:full.shape[3] - PW]
+    return y + (b.reshape(1, -1, 1, 1) if b is not None else 0.0)
+
+
+@st.composite
+def conv_case(draw):
+    K = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    S = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    P = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    D = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    H = draw(st.integers(max(1, D[0] * (K[0] - 1) + 1 - 2 * P[0]), D[0] * (K[0] - 1) + 4))
+    W = draw(st.integers(max(1, D[1] * (K[1] - 1) + 1 - 2 * P[1]), D[1] * (K[1] - 1) + 4))
+    return dict(N=draw(st.integers(1, 2)), C=draw(st.integers(1, 2)), O=draw(st.integers(1, 3)), H=H, W=W,
+                kernel=K, stride=S, padding=P, dilation=D, bias=draw(st.booleans()), seed=draw(st.integers(0, 999)))
+
+
+@st.composite
+def conv_transpose_case(draw):
+    K = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    S = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    D = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    OP = (draw(st.integers(0, S[0] - 1)), draw(st.integers(0, S[1] - 1)))
+    H, W = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    P = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    sizes = [F.conv_transpose_output_size(n, k, s, p, op, d) for n, k, s, p, op, d in zip((H, W), K, S, P, OP, D)]
+    if min(sizes) < 1:
+        P = (0, 0)
+    return dict(N=draw(st.integers(1, 2)), C=draw(st.integers(1, 2)), O=draw(st.integers(1, 3)), H=H, W=W,
+                kernel=K, stride=S, padding=P, output_padding=OP, dilation=D, bias=draw(st.booleans()),
+                seed=draw(st.integers(0, 999)))
+
+
+@FAST
+@given(case=conv_case())
+def test_conv2d_matches_naive_loops(case, make_rand):
+    rand = make_rand(case["seed"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"], requires_grad=False)
+    w = rand.randn(case["O"], case["C"], *case["kernel"], requires_grad=False)
+    b = rand.randn(case["O"], requires_grad=False) if case["bias"] else None
+    y = F.conv2d(x, w, b, stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+    expected = naive_conv2d(host(x), host(w), None if b is None else host(b),
+                            case["stride"], case["padding"], case["dilation"])
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+
+
+@FAST
+@given(case=conv_transpose_case())
+def test_conv_transpose2d_matches_naive_loops(case, make_rand):
+    rand = make_rand(case["seed"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"], requires_grad=False)
+    w = rand.randn(case["C"], case["O"], *case["kernel"], requires_grad=False)
+    b = rand.randn(case["O"], requires_grad=False) if case["bias"] else None
+    y = F.conv_transpose2d(x, w, b, stride=case["stride"], padding=case["padding"],
+                           output_padding=case["output_padding"], dilation=case["dilation"])
+    expected = naive_conv_transpose2d(host(x), host(w), None if b is None else host(b), case["stride"],
+                                      case["padding"], case["output_padding"], case["dilation"])
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_float32_matches_naive(rand):
+    x = rand.randn(2, 3, 6, 5, requires_grad=False, dtype=np.float32)
+    w = rand.randn(4, 3, 3, 2, requires_grad=False, dtype=np.float32)
+    y = F.conv2d(x, w, stride=(2, 1), padding=(1, 0))
+    assert y.dtype == np.float32
+    expected = naive_conv2d(host(x).astype(np.float64), host(w).astype(np.float64), None, (2, 1), (1, 0), (1, 1))
+    np.testing.assert_allclose(host(y), expected, rtol=1e-4, atol=1e-5)
+
+
+# --- adjoint pairs ----------------------------------------------------------------------------
+
+def inner(a, b):
+    return float((host(a) * host(b)).sum())
+
+
+@FAST
+@given(case=conv_case())
+def test_im2col_col2im_are_adjoint(case, make_rand):
+    """<im2col(x), y> = <x, col2im(y)> for every x and y."""
+    rand = make_rand(case["seed"])
+    geometry = (case["kernel"], case["stride"], case["padding"], case["dilation"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"], requires_grad=False)
+    cols = F.im2col(x, *geometry)
+    y = rand.randn(*cols.shape, requires_grad=False)
+    back = F.col2im(y, (case["H"], case["W"]), *geometry)
+    assert back.shape == x.shape
+    assert inner(cols, y) == pytest.approx(inner(x, back), rel=1e-10, abs=1e-10)
+
+
+@FAST
+@given(case=conv_case())
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(case, make_rand):
+    """<conv2d(z, w), x> = <z, conv_transpose2d(x, w)> with the same weight and geometry."""
+    rand = make_rand(case["seed"])
+    geometry = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+    z = rand.randn(case["N"], case["C"], case["H"], case["W"], requires_grad=False)
+    w = rand.randn(case["O"], case["C"], *case["kernel"], requires_grad=False)
+    y = F.conv2d(z, w, **geometry)
+    # conv2d drops the last rows/columns that no window reaches; output_padding puts them back
+    SH, SW = case["stride"]
+    output_padding = tuple(size - F.conv_transpose_output_size(out, k, s, p, 0, d)
+                           for size, out, k, s, p, d in zip((case["H"], case["W"]), y.shape[2:], case["kernel"],
+                                                            case["stride"], case["padding"], case["dilation"]))
+    assert all(0 <= op < s for op, s in zip(output_padding, (SH, SW)))
+    x = rand.randn(*y.shape, requires_grad=False)
+    back = F.conv_transpose2d(x, w, output_padding=output_padding, **geometry)
+    assert back.shape == z.shape
+    assert inner(y, x) == pytest.approx(inner(z, back), rel=1e-10, abs=1e-10)
+
+
+# --- torch.nn.functional as the reference (optional) ------------------------------------------
+
+def _torch(array):
+    torch = pytest.importorskip("torch")
+    return torch.tensor(np.asarray(array), dtype=torch.float64, requires_grad=True)
+
+
+@FAST
+@given(case=conv_case())
+def test_conv2d_matches_torch_forward_and_backward(case, make_rand):
+    torch = pytest.importorskip("torch")
+    rand = make_rand(case["seed"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"])
+    w = rand.randn(case["O"], case["C"], *case["kernel"])
+    b = rand.randn(case["O"]) if case["bias"] else None
+    geometry = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+    y = F.conv2d(x, w, b, **geometry)
+    tx, tw = _torch(host(x)), _torch(host(w))
+    tb = _torch(host(b)) if b is not None else None
+    ty = torch.nn.functional.conv2d(tx, tw, tb, **geometry)
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rand.randn(*y.shape, requires_grad=False)
+    y.backward(g)
+    ty.backward(torch.tensor(host(g)))
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(host(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if b is not None:
+        np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@FAST
+@given(case=conv_transpose_case())
+def test_conv_transpose2d_matches_torch_forward_and_backward(case, make_rand):
+    torch = pytest.importorskip("torch")
+    rand = make_rand(case["seed"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"])
+    w = rand.randn(case["C"], case["O"], *case["kernel"])
+    b = rand.randn(case["O"]) if case["bias"] else None
+    geometry = dict(stride=case["stride"], padding=case["padding"], output_padding=case["output_padding"],
+                    dilation=case["dilation"])
+    y = F.conv_transpose2d(x, w, b, **geometry)
+    tx, tw = _torch(host(x)), _torch(host(w))
+    tb = _torch(host(b)) if b is not None else None
+    ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, **geometry)
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rand.randn(*y.shape, requires_grad=False)
+    y.backward(g)
+    ty.backward(torch.tensor(host(g)))
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(host(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if b is not None:
+        np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+POOLS = [(2, None, 0), (3, 1, 1), (2, 1, 0), ((2, 3), (1, 2), (1, 1)), (3, 2, 1), (3, 3, 0)]
+
+
+@pytest.mark.parametrize("kernel, stride, padding", POOLS, ids=str)
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pooling_matches_torch(pool, kernel, stride, padding, rand):
+    torch = pytest.importorskip("torch")
+    x = rand.separated(2, 3, 7, 6, gap=0.01)  # distinct values: max pooling's arg-max is unambiguous
+    y = getattr(F, pool)(x, kernel, stride, padding)
+    tx = _torch(host(x))
+    ty = getattr(torch.nn.functional, pool)(tx, kernel, stride, padding)
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rand.randn(*y.shape, requires_grad=False)
+    y.backward(g)
+    ty.backward(torch.tensor(host(g)))
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_upsample_nearest_matches_torch(rand):
+    torch = pytest.importorskip("torch")
+    x = rand.randn(2, 3, 3, 4, requires_grad=False)
+    y = F.upsample_nearest2d(x, 2)
+    ty = torch.nn.functional.interpolate(torch.tensor(host(x)), scale_factor=2, mode="nearest")
+    np.testing.assert_allclose(host(y), ty.numpy())
+
+
+@FAST
+@given(case=conv_case())
+def test_im2col_col2im_match_torch_unfold_fold(case, make_rand):
+    torch = pytest.importorskip("torch")
+    rand = make_rand(case["seed"])
+    geometry = dict(kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
+                    dilation=case["dilation"])
+    x = rand.randn(case["N"], case["C"], case["H"], case["W"], requires_grad=False)
+    cols = F.im2col(x, **geometry)
+    np.testing.assert_allclose(host(cols), torch.nn.functional.unfold(torch.tensor(host(x)), **geometry).numpy())
+    y = rand.randn(*cols.shape, requires_grad=False)
+    folded = F.col2im(y, (case["H"], case["W"]), **geometry)
+    expected = torch.nn.functional.fold(torch.tensor(host(y)), (case["H"], case["W"]), **geometry).numpy()
+    np.testing.assert_allclose(host(folded), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_backend_is_the_current_one(rand):
+    """The conv ops return arrays of the backend their input lives on."""
+    x = rand.randn(1, 1, 3, 3, requires_grad=False)
+    w = rand.randn(1, 1, 2, 2, requires_grad=False)
+    assert backend.get_array_module(F.conv2d(x, w).data) is backend.xp()

@@ -1,0 +1,25 @@
+"""Every lesson runs in quick mode, and every check it prints passes."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_quick_mode(lesson, tmp_path):
+    env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_LESSON_OUTPUT=str(tmp_path), MPLBACKEND="Agg")
+    result = subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env, timeout=120,
+                            cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "FAIL" not in result.stdout, output[-3000:]
+    assert "PASS" in result.stdout, "a lesson must end with checks that print PASS/FAIL"
+
+
+def test_lessons_exist_in_order():
+    numbers = [int(p.name[:2]) for p in LESSONS]
+    assert numbers == list(range(1, len(numbers) + 1)), [p.name for p in LESSONS]

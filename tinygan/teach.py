@@ -1,0 +1,51 @@
+"""Small helpers the lesson scripts share: quick mode, the output folder, and PASS/FAIL checks.
+
+    from tinygan.teach import Lesson
+    lesson = Lesson("04_convolution")       # reads --quick / TINYGAN_QUICK=1
+    steps = 50 if lesson.quick else 2000
+    lesson.check("gradient check of conv2d", ok, "max error 3e-9")
+    lesson.savefig(fig, "im2col.png")       # lessons/output/04_convolution/im2col.png
+    lesson.finish()                         # prints the summary; exit status 1 if any check failed
+"""
+import os
+import sys
+
+
+class Lesson:
+    """One lesson's settings and its record of checks."""
+
+    def __init__(self, name, argv=None):
+        argv = sys.argv[1:] if argv is None else argv
+        self.name = name
+        self.quick = "--quick" in argv or os.environ.get("TINYGAN_QUICK", "") not in ("", "0")
+        root = os.environ.get("TINYGAN_LESSON_OUTPUT", os.path.join("lessons", "output"))
+        self.output = os.path.join(root, name)
+        os.makedirs(self.output, exist_ok=True)
+        self.results = []
+        mode = "quick mode: tiny settings, numbers are not the lesson's promises" if self.quick else "full mode"
+        print(f"== lesson {name} ({mode}); figures go to {self.output}")
+
+    def path(self, filename):
+        """Where a figure or file of this lesson goes."""
+        return os.path.join(self.output, filename)
+
+    def savefig(self, figure, filename):
+        """Save a matplotlib figure into the output folder (and show it when there is a display)."""
+        path = self.path(filename)
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        print(f"   figure: {path}")
+        return path
+
+    def check(self, what, passed, detail=""):
+        """Print PASS or FAIL for one promise of the lesson."""
+        passed = bool(passed)
+        self.results.append((what, passed))
+        print(f"{'PASS' if passed else 'FAIL'}: {what}" + (f" ({detail})" if detail else ""))
+        return passed
+
+    def finish(self):
+        """Print the summary; exit with status 1 if any check failed."""
+        failed = [what for what, passed in self.results if not passed]
+        print(f"== {self.name}: {len(self.results) - len(failed)} of {len(self.results)} checks passed")
+        if failed:
+            sys.exit(1)
