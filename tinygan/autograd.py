@@ -9,7 +9,7 @@ output (`tensor.creator`), so the outputs remember the graph that made them.
 `backward()` walks that graph once, in reverse topological order, adding up
 each tensor's gradient from all its consumers (the multivariate chain rule):
 
-    dL/dx = sum over consumers f of (df/dx)^T dL/df          # [formula: chain-rule]
+    dL/dx = sum over consumers f of (df/dx)^T dL/df
 
 `backward` of every Function is written with tinygan's own differentiable
 operations, so with `create_graph=True` the gradient computation is itself
@@ -370,7 +370,7 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
                     raise RuntimeError(
                         f"{type(function).__name__}.backward returned a gradient of shape {parent_grad.shape} "
                         f"for an input of shape {parent.shape}")
-                grads[id(parent)] = _accumulate(grads.get(id(parent)), parent_grad)
+                grads[id(parent)] = _accumulate(grads.get(id(parent)), parent_grad)  # [formula: chain-rule]
     return captured
 
 

@@ -1,6 +1,8 @@
 """Loss functions. Each is a short composition of differentiable operations,
 so its gradient (and the gradient of that) comes from the operations' own."""
 
+import numpy as np
+
 from ..autograd import Function
 from ._util import as_tensor, xp_of
 from .activation import sigmoid
@@ -61,17 +63,39 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
+class BinaryCrossEntropy(Function):
+    """l(p, y) = -[y log p + (1 - y) log(1 - p)], each log clamped at -100 as in PyTorch.
+
+    dl/dp = (p - y) / (p (1 - p)), with the denominator kept >= 1e-12 (as PyTorch
+    does) so that a p rounded to exactly 0 or 1 gives a large but finite gradient.
+    """
+
+    def forward(self, p, y):
+        xp = xp_of(p)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is clamped on the next line
+            log_p, log_not_p = xp.log(p), xp.log(1 - p)
+        return -(y * xp.maximum(log_p, -100) + (1 - y) * xp.maximum(log_not_p, -100))  # [formula: bce]
+
+    def backward(self, grad):
+        p, y = self.inputs
+        grad_p = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_p = grad * (p - y) / clamp(p * (1 - p), min=1e-12)  # [formula: bce-grad]
+        if self.needs_input_grad[1]:
+            grad_y = sum_to(-grad * (clamp(log(p), min=-100.0) - clamp(log(1 - p), min=-100.0)), y.shape)
+        return grad_p, grad_y
+
+
 def binary_cross_entropy(probs, targets, reduction="mean"):
-    """BCE on probabilities p: -[y log p + (1 - y) log(1 - p)], each log clamped at -100 as in PyTorch.
+    """BCE on probabilities p (see BinaryCrossEntropy).
 
     Prefer binary_cross_entropy_with_logits: once sigmoid rounds p to exactly 0 or 1
-    (|x| > 17 in float32), log p is -inf and the gradient is lost; the clamp only
-    hides that. The logits form computes the same loss without ever forming p.
+    (|x| > 17 in float32), log p is -inf and the information in the logit is lost;
+    the clamp only hides that. The logits form computes the same loss without ever
+    forming p.
     """
     targets = _check_targets("binary_cross_entropy", probs, targets)
-    log_p = clamp(log(probs), min=-100.0)
-    log_not_p = clamp(log(1 - probs), min=-100.0)
-    loss = -(targets * log_p + (1 - targets) * log_not_p)  # [formula: bce]
+    loss = BinaryCrossEntropy.apply(probs, targets)
     return _reduce("binary_cross_entropy", loss, reduction)
 
 

@@ -1,0 +1,247 @@
+"""The formulas that textbooks and blogs often get wrong, each shown wrong and right, with numbers.
+
+docs/formulas.md ("Common mistakes") names each test below next to the mistake it demonstrates.
+Every correct form comes from tinygan itself (tinygan.functional, tinygan.train.losses, tinygan.nn,
+tinygan.models); every wrong form is written here, in plain NumPy or tinygan ops, so that the two
+can be compared on the same numbers.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import tinygan
+import tinygan.functional as F
+from tinygan import backend, nn
+from tinygan.autograd import Tensor, no_grad
+from tinygan.models import MLPGenerator
+from tinygan.train import losses
+
+
+def tensor(values, dtype=np.float64, requires_grad=False):
+    """A Tensor of the current backend holding host `values`."""
+    return Tensor(backend.xp().asarray(np.asarray(values, dtype=dtype)), requires_grad=requires_grad)
+
+
+def host(t):
+    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+
+
+def log_sigmoid(x):
+    """log sigmoid(x) in float64 NumPy, exact for any x."""
+    return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
+
+
+# -- the discriminator loss is a cross-entropy against labels, not an entropy of D ---------------------
+
+def entropy_of_d(logits):
+    """The WRONG discriminator loss: the mean binary entropy of D's outputs, -[D log D + (1 - D) log(1 - D)].
+
+    It contains no label: it only asks D to be confident, about anything.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    d = 1 / (1 + np.exp(-logits))
+    return float(-(d * log_sigmoid(logits) + (1 - d) * log_sigmoid(-logits)).mean())
+
+
+def test_discriminator_loss_is_not_the_entropy_of_d():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(2.0, 1.0, 64), rng.normal(-2.0, 1.0, 64)     # D's logits on two sets of images
+    # Right: which set is real matters. D calling set a real and set b fake is good when a is the real set...
+    good = losses.discriminator_loss(tensor(a), tensor(b)).item()
+    # ... and bad when b is the real set.
+    bad = losses.discriminator_loss(tensor(b), tensor(a)).item()
+    assert good < 0.5 and bad > 3.0
+    # Wrong: the entropy of D over all images is the same whichever set is real -- it has no labels.
+    assert entropy_of_d(np.concatenate([a, b])) == pytest.approx(entropy_of_d(np.concatenate([b, a])), rel=1e-12)
+    # and it rewards confidence alone: a D that calls every real image fake scores as well as a perfect one
+    perfect, inverted = entropy_of_d(np.r_[np.full(8, 10.0), np.full(8, -10.0)]), entropy_of_d(
+        np.r_[np.full(8, -10.0), np.full(8, 10.0)])
+    assert perfect == pytest.approx(inverted, rel=1e-12) and perfect < 1e-3
+    # the right loss tells them apart: small for the perfect D, large for the inverted one
+    assert losses.discriminator_loss(tensor(np.full(8, 10.0)), tensor(np.full(8, -10.0))).item() < 1e-3
+    assert losses.discriminator_loss(tensor(np.full(8, -10.0)), tensor(np.full(8, 10.0))).item() > 19.0
+
+
+# -- the value function: log D on real data, log(1 - D) on fakes ---------------------------------------
+
+def swapped_value(real_logits, fake_logits):
+    """The WRONG value function: E[log D(G(z))] + E[log(1 - D(x))] (the two log terms swapped)."""
+    return float(log_sigmoid(fake_logits).mean() + log_sigmoid(-np.asarray(real_logits)).mean())
+
+
+def test_value_function_with_swapped_log_terms_rewards_calling_fakes_real():
+    rng = np.random.default_rng(1)
+    confident_real = rng.normal(4.0, 0.5, 32)    # D's logits: real images called real ...
+    confident_fake = rng.normal(-4.0, 0.5, 32)   # ... and fakes called fake: a good discriminator
+    # Right: V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))], close to its maximum 0 for the good D
+    right_good = losses.gan_value(tensor(confident_real), tensor(confident_fake)).item()
+    expected = log_sigmoid(confident_real).mean() + log_sigmoid(-confident_fake).mean()
+    assert right_good == pytest.approx(expected, rel=1e-12)
+    assert right_good > -0.1
+    # A fooled D calls the fakes real and the real images fake.
+    right_fooled = losses.gan_value(tensor(confident_fake), tensor(confident_real)).item()
+    assert right_fooled < -7.0
+    # Wrong: the swapped value scores the fooled D near the maximum and the good D near -8,
+    # so a D that maximises it learns to call fakes real.
+    assert swapped_value(confident_fake, confident_real) == pytest.approx(right_good, rel=1e-12)
+    assert swapped_value(confident_real, confident_fake) == pytest.approx(right_fooled, rel=1e-12)
+
+
+# -- D maximises V; G minimises it ---------------------------------------------------------------------
+
+def _train_logistic_discriminator(direction, steps=200, lr=0.5):
+    """A 1-D logistic discriminator D(x) = sigmoid(w x + b) on real ~ N(2, 1), fake ~ N(-2, 1).
+
+    direction=+1 climbs V(D, G) (right: D maximises V), -1 descends it (wrong: "D minimises V").
+    Returns the mean of D(x) on the real samples after training.
+    """
+    rng = np.random.default_rng(2)
+    real, fake = tensor(rng.normal(2.0, 1.0, 256)), tensor(rng.normal(-2.0, 1.0, 256))
+    w, b = tensor(0.0, requires_grad=True), tensor(0.0, requires_grad=True)
+    for _ in range(steps):
+        w.grad = b.grad = None
+        value = losses.gan_value(real * w + b, fake * w + b)
+        value.backward()
+        with no_grad():
+            w.data += direction * lr * w.grad.data
+            b.data += direction * lr * b.grad.data
+    return float(host(F.sigmoid(real * w + b)).mean())
+
+
+def test_discriminator_maximises_the_value_function():
+    rng = np.random.default_rng(3)
+    real_logits, fake_logits = tensor(rng.normal(size=16)), tensor(rng.normal(size=16))
+    # The discriminator's loss is -V: minimising the loss is maximising V.
+    assert losses.discriminator_loss(real_logits, fake_logits).item() == pytest.approx(
+        -losses.gan_value(real_logits, fake_logits).item(), rel=1e-12)
+    # Climbing V gives a D that recognises real data; descending it ("D minimises V") the opposite.
+    assert _train_logistic_discriminator(+1) > 0.9
+    assert _train_logistic_discriminator(-1) < 0.1
+
+
+# -- the closed-form Gaussian KL: -1/2, and sigma^2 = exp(logvar) -------------------------------------
+
+def monte_carlo_kl(mu, logvar, samples=400_000, seed=4):
+    """KL(N(mu, sigma^2) || N(0, 1)) per row = E_q[log q(z) - log p(z)], estimated by sampling q (float64)."""
+    rng = np.random.default_rng(seed)
+    sigma = np.exp(logvar / 2)
+    eps = rng.standard_normal((samples,) + mu.shape)
+    z = mu + sigma * eps
+    log_q = -0.5 * (eps ** 2 + logvar + math.log(2 * math.pi))
+    log_p = -0.5 * (z ** 2 + math.log(2 * math.pi))
+    return (log_q - log_p).sum(axis=-1).mean(axis=0)
+
+
+def test_gaussian_kl_has_its_minus_half_and_sigma_squared():
+    mu = np.array([[0.5, -1.0, 0.0], [1.5, 0.2, -0.3]])
+    logvar = np.array([[0.3, -0.8, 1.0], [-1.5, 0.4, 0.0]])
+    sigma2 = np.exp(logvar)
+    estimate = monte_carlo_kl(mu, logvar)
+    right = host(F.gaussian_kl(tensor(mu), tensor(logvar), reduction="none"))
+    np.testing.assert_allclose(right, estimate, rtol=0.02)          # agrees with the sampled KL
+    without_half = (1 + logvar - mu ** 2 - sigma2).sum(axis=1)      # WRONG: no -1/2
+    sigma_not_squared = -0.5 * (1 + np.log(np.sqrt(sigma2)) - mu ** 2 - np.sqrt(sigma2)).sum(axis=1)  # WRONG
+    for wrong in (without_half, sigma_not_squared):
+        assert np.all(np.abs(wrong - estimate) > 0.1 * np.abs(estimate))
+    assert np.all(without_half < 0)   # a KL is never negative: the sign error shows at once
+
+
+# -- reparameterisation: sigma = exp(logvar / 2) ----------------------------------------------------------
+
+def test_reparameterization_uses_exp_of_half_logvar():
+    n = 200_000
+    mu = tensor(np.full((n, 2), [1.0, -3.0]))
+    logvar = tensor(np.full((n, 2), [math.log(4.0), math.log(0.25)]))   # sigma^2 = 4 and 1/4
+    tinygan.manual_seed(5)
+    z = host(losses.reparameterize(mu, logvar, backend.rng()))
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -3.0], atol=0.02)
+    np.testing.assert_allclose(z.var(axis=0), [4.0, 0.25], rtol=0.02)        # variance = exp(logvar)
+    eps = np.random.default_rng(5).standard_normal((n, 2))
+    wrong = host(mu) + np.exp(host(logvar)) * eps    # WRONG: exp(logvar) eps
+    np.testing.assert_allclose(wrong.var(axis=0), [16.0, 0.0625], rtol=0.02)  # variance = exp(2 logvar)
+
+
+# -- sigmoid then log loses everything at large logits; the logits form does not ----------------------
+
+def test_sigmoid_then_log_breaks_at_a_logit_of_40_in_float32():
+    # A fake that D calls real with logit 40, label 0: the loss is -log(1 - sigmoid(40)) = 40 (+ 4e-18).
+    x = tensor([40.0], dtype=np.float32, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        naive = -F.log(1 - F.sigmoid(x))          # WRONG: sigmoid(40) rounds to 1, log(0) = -inf
+        naive.sum().backward()
+    assert host(naive)[0] == np.inf
+    assert not np.isfinite(host(x.grad)[0])       # inf * 0 in the chain rule: nan
+    # BCE on probabilities clamps each log at -100 (as PyTorch does): the value is finite but wrong (100, not
+    # 40), and the gradient is lost -- whatever comes out of the clamped log, it is not the true 1.
+    x.grad = None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clamped = F.binary_cross_entropy(F.sigmoid(x), tensor([0.0], dtype=np.float32))
+        clamped.backward()
+    assert clamped.item() == pytest.approx(100.0)
+    assert not abs(float(host(x.grad)[0]) - 1.0) < 0.5
+    # Right: the logits form, max(x, 0) - x y + log(1 + e^-|x|): 40, with gradient sigmoid(40) - 0 = 1.
+    x.grad = None
+    right = F.binary_cross_entropy_with_logits(x, tensor([0.0], dtype=np.float32))
+    right.backward()
+    assert right.item() == pytest.approx(40.0, rel=1e-6)
+    assert host(x.grad)[0] == pytest.approx(1.0, rel=1e-6)
+
+
+# -- BatchNorm: normalise with the biased variance, track the unbiased one ---------------------------
+
+def test_batchnorm_running_variance_uses_the_unbiased_batch_variance():
+    rng = np.random.default_rng(6)
+    x = rng.normal(0.0, 3.0, size=(4, 3))          # m = 4 values per channel: the bias factor is 3/4
+    bn = nn.BatchNorm1d(3, momentum=0.1).double()
+    bn(tensor(x))
+    right = 0.9 * 1.0 + 0.1 * x.var(axis=0, ddof=1)     # unbiased, as PyTorch
+    wrong = 0.9 * 1.0 + 0.1 * x.var(axis=0, ddof=0)     # WRONG: biased
+    np.testing.assert_allclose(host(bn.running_var), right, rtol=1e-12)
+    assert np.all(np.abs(host(bn.running_var) - wrong) > 1e-3)
+
+    # Why: averaged over many small batches, the unbiased variance finds the data's variance (9);
+    # the biased one settles at 9 (m - 1) / m = 6.75, and eval() would then normalise with it.
+    bn = nn.BatchNorm1d(3, momentum=None).double()       # cumulative average of the batch statistics
+    biased = []
+    for _ in range(500):
+        batch = rng.normal(0.0, 3.0, size=(4, 3))
+        bn(tensor(batch))
+        biased.append(batch.var(axis=0, ddof=0))
+    np.testing.assert_allclose(host(bn.running_var), 9.0, rtol=0.1)
+    np.testing.assert_allclose(np.mean(biased, axis=0), 6.75, rtol=0.1)
+
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm1d(3).double()
+    theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(theirs.running_var.numpy(), right, rtol=1e-12)
+
+
+# -- sampling: generator.eval() -------------------------------------------------------------------------
+
+def test_generator_left_in_training_mode_depends_on_the_batch():
+    tinygan.manual_seed(7)
+    G = MLPGenerator(latent_dim=8, hidden=(16,), out_shape=(2,), batchnorm=True, output="identity").double()
+    rng = np.random.default_rng(7)
+    z0 = rng.standard_normal((1, 8))
+    batch_a = np.concatenate([z0, rng.standard_normal((7, 8))])
+    batch_b = np.concatenate([z0, rng.standard_normal((7, 8)) + 2.0])
+    # Train a little so that the running statistics are not the initial (0, 1)
+    G.train()
+    with no_grad():
+        for _ in range(20):
+            G(tensor(rng.standard_normal((32, 8))))
+        # WRONG: sampling in training mode normalises with the batch's statistics, so the image made
+        # from z0 depends on which other codes share its batch, and a lone z cannot be sampled at all ...
+        stats_before = host(G.net[1].running_mean).copy()
+        in_a, in_b = host(G(tensor(batch_a)))[0], host(G(tensor(batch_b)))[0]
+        assert np.abs(in_a - in_b).max() > 1e-2
+        with pytest.raises(ValueError, match="more than one value per channel"):
+            G(tensor(z0))
+        # ... and every sampling call moves the running statistics.
+        assert not np.allclose(host(G.net[1].running_mean), stats_before)
+        # Right: in eval mode the running statistics are used, and z0 gives one image, alone or in any batch.
+        G.eval()
+        alone = host(G(tensor(z0)))[0]
+        np.testing.assert_allclose(host(G(tensor(batch_a)))[0], alone, rtol=1e-12)
+        np.testing.assert_allclose(host(G(tensor(batch_b)))[0], alone, rtol=1e-12)

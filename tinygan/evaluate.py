@@ -1,0 +1,255 @@
+"""`tinygan eval RUN_OR_CHECKPOINT`: the metrics that fit a trained model, beside what real data scores.
+
+    tinygan eval runs/dcgan-...                                  # FID, classifier score, rarest class
+    tinygan eval runs/cgan-... --test-data ../shared/data/mnist   # + label accuracy, on the official test set
+    tinygan eval runs/vae-... --k 50                              # test loss (-ELBO) and -IWAE with K=50
+    tinygan eval runs/gan-ring8-...                               # modes covered, high-quality samples
+
+Images are compared with a reference set: the official MNIST test set when --test-data names
+the folder of its t10k files, else the embedded digits 400-499 of each class (1,000 images
+that the model, and the classifier, may have trained on; the output says which). Each score is
+printed beside its real-data floor: the same score for real training digits (what a perfect
+model would get with the same number of samples).
+"""
+import functools
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import backend, metrics
+from .autograd import Tensor
+from .classifier import classify
+from .data import dataset_by_name, load_embedded_mnist, load_mnist
+from .data.idx import DataError
+
+DIGIT_DATA = ("mnist5k", "mnist")
+HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
+TOY_SAMPLES = 2500
+
+
+@dataclass
+class Reference:
+    """Real digits to compare with: a reference (test) set and a training set, and their classifier outputs."""
+
+    description: str
+    images: np.ndarray            # uint8 (N, 28, 28): the reference (test) digits
+    labels: np.ndarray
+    train_images: np.ndarray      # uint8: real training digits, for the floors
+    train_labels: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def outputs(self, which):
+        """(probs, features) of the reference ('test') or training ('train') images, computed once."""
+        if which not in self._cache:
+            self._cache[which] = classify(self.images if which == "test" else self.train_images)
+        return self._cache[which]
+
+
+def embedded_split():
+    """The embedded 5,000 digits split into 4,000 for training floors and 1,000 held out (400-499 of each class)."""
+    images, labels = load_embedded_mnist()
+    rank = np.zeros(len(labels), dtype=np.int64)               # position of each digit within its class
+    for digit in range(10):
+        rank[labels == digit] = np.arange((labels == digit).sum())
+    held_out = rank >= 500 - HELD_OUT_PER_CLASS
+    return (images[~held_out], labels[~held_out]), (images[held_out], labels[held_out])
+
+
+@functools.lru_cache(maxsize=4)
+def load_reference(test_data=None, n=5000, seed=0):
+    """The reference set: the official test set in `test_data`, else the embedded held-out digits.
+
+    The training floor uses up to `n` real training digits (a seeded random choice of the embedded ones).
+    Cached, with the classifier's outputs, so evaluating many runs classifies the real digits once.
+    """
+    if test_data:
+        images, labels = load_mnist("test", folder=test_data)
+        train_images, train_labels = load_embedded_mnist()
+        description = f"official MNIST test set ({len(images)} images in {test_data})"
+    else:
+        (train_images, train_labels), (images, labels) = embedded_split()
+        description = (f"embedded digits 400-499 of each class ({len(images)} images; the model and the classifier "
+                       f"may have trained on them: pass --test-data FOLDER for the official test set)")
+    choice = np.random.default_rng(seed).permutation(len(train_images))[:n]
+    return Reference(description, images, labels, train_images[choice], train_labels[choice])
+
+
+# -- sampling ----------------------------------------------------------------------------------
+
+def _sample_batches(run, count, rng, label=None, batch_size=500):
+    """count samples in batches, z ~ N(0, I) drawn from `rng` on the host; each batch as a host array."""
+    for start in range(0, count, batch_size):
+        size = min(batch_size, count - start)
+        z = rng.standard_normal((size, run.config["latent_dim"])).astype(backend.get_default_dtype())
+        yield backend.to_numpy(run.sample(size, label=label, z=Tensor(backend.to_device(z, backend.current_device()))).data)
+
+
+def generate(run, n, seed=0):
+    """n samples of a run's generator (eval mode) as a host array, and the class each was asked for (or None).
+
+    A conditional model is asked for each digit in turn, n/10 times (the first n % 10 digits once more).
+    """
+    rng = np.random.default_rng(seed)
+    if run.config["arch"] != "cdcgan":
+        return np.concatenate(list(_sample_batches(run, n, rng))), None
+    counts = np.bincount(np.arange(n) % 10, minlength=10)
+    requested = np.repeat(np.arange(10), counts)
+    samples = [batch for digit in range(10) for batch in _sample_batches(run, int(counts[digit]), rng, label=digit)]
+    return np.concatenate(samples), requested
+
+
+# -- metrics per kind of model -----------------------------------------------------------------
+
+def image_scores(probs, features, reference, requested=None):
+    """FID against the reference, classifier score, rarest class (and label accuracy) of classified images."""
+    _, test_features = reference.outputs("test")
+    scores = {
+        "fid": metrics.frechet_distance_from_features(features, test_features),
+        "classifier_score": metrics.classifier_score(probs),
+        "rarest_class": metrics.rarest_class_fraction(probs),
+    }
+    if requested is not None:
+        scores["label_accuracy"] = metrics.label_accuracy(probs, requested)
+    return scores
+
+
+def image_floors(reference, conditional=False):
+    """The same scores for real digits: training digits vs the reference; label accuracy on the reference."""
+    probs, features = reference.outputs("train")
+    floors = image_scores(probs, features, reference)
+    if conditional:
+        test_probs, _ = reference.outputs("test")
+        floors["label_accuracy"] = metrics.label_accuracy(test_probs, reference.labels)
+    return floors
+
+
+def evaluate_images(run, reference, n=5000, seed=0):
+    """{"model": scores, "floor": scores} for an image generator (GAN, cGAN, or a VAE's decoder)."""
+    samples, requested = generate(run, n, seed)
+    value_range = (0, 1) if run.config["model"] in ("vae", "conv-vae") else (-1, 1)
+    probs, features = classify(samples, value_range=value_range)
+    return {"model": image_scores(probs, features, reference, requested),
+            "floor": image_floors(reference, conditional=requested is not None)}
+
+
+def evaluate_toy(run, n=TOY_SAMPLES, seed=0):
+    """Modes covered and high-quality fraction of n generated points, and of n real ones (the floor)."""
+    distribution = dataset_by_name(run.config["data"])
+    if not hasattr(distribution, "modes"):
+        return {}
+    points, _ = generate(run, n, seed)
+    real = distribution.sample(n, np.random.default_rng([seed, 1]))
+    return {"model": metrics.mode_metrics(points, distribution.modes, distribution.std),
+            "floor": metrics.mode_metrics(real, distribution.modes, distribution.std)}
+
+
+def evaluate_vae(run, images, k=50, seed=0):
+    """Test loss (negative ELBO, one z) and negative IWAE bound with K samples, per image, on test `images`."""
+    return {"model": metrics.vae_test_losses(run.nets["vae"], images, k=k, seed=seed)}
+
+
+def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
+    """Every metric that fits the run's model, as a JSON-able dict."""
+    config = run.config
+    result = {"model": config["model"], "data": config["data"], "epoch": run.epoch}
+    started = time.perf_counter()
+    if config["data"] in ("ring8", "grid25", "moons", "swissroll"):
+        result["n"] = n or TOY_SAMPLES
+        result["toy"] = evaluate_toy(run, result["n"], seed)
+        if not result["toy"]:
+            result["note"] = f"{config['data']} has no modes to count; no metrics for it"
+    elif config["data"] not in DIGIT_DATA:
+        result["note"] = (f"the metrics use an MNIST digit classifier; this run was trained on {config['data']!r}, "
+                          f"so they would mean nothing here")
+        if config["model"] in ("vae", "conv-vae") and test_data:
+            images, _ = load_mnist("test", folder=test_data, kind=config["data"])
+            result["reference"] = f"{config['data']} test set in {test_data}"
+            result["vae"] = evaluate_vae(run, images, k, seed)
+    else:
+        n = n or 5000
+        reference = load_reference(str(test_data) if test_data else None, n, seed)
+        result.update(n=n, reference=reference.description, floor_n=len(reference.train_images))
+        result["images"] = evaluate_images(run, reference, n, seed)
+        if config["model"] in ("vae", "conv-vae"):
+            result["vae"] = evaluate_vae(run, reference.images, k, seed)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+# -- printing --------------------------------------------------------------------------------
+
+ROWS = [
+    # (section, key, label, format)
+    ("images", "fid", "FID (classifier features; lower is better)", "{:.2f}"),
+    ("images", "classifier_score", "classifier score (1..10, higher is better)", "{:.2f}"),
+    ("images", "rarest_class", "rarest class (fraction of samples; 0.10 is even)", "{:.3f}"),
+    ("images", "label_accuracy", "label accuracy (classifier agrees with the requested digit)", "{:.3f}"),
+    ("toy", "modes_covered", "modes covered", "{}"),
+    ("toy", "high_quality_fraction", "high-quality samples (within 3 std of a mode)", "{:.1%}"),
+    ("vae", "elbo_loss", "test loss: -ELBO per image (nats, one z)", "{:.2f}"),
+    ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
+]
+
+
+def format_report(result):
+    """The evaluation as aligned text: metric, model, real-data floor."""
+    lines = [f"{result['model']} on {result['data']}, epoch {result['epoch']}"]
+    if "reference" in result:
+        lines.append(f"reference: {result['reference']}")
+    if "n" in result:
+        floor = f"; real-data column: {result['floor_n']} training digits" if "floor_n" in result else ""
+        lines.append(f"samples: {result['n']} (generator in eval mode){floor}")
+    if "note" in result:
+        lines.append(f"note: {result['note']}")
+    table = []
+    for section, key, label, fmt in ROWS:
+        part = result.get(section) or {}
+        if key not in part.get("model", {}):
+            continue
+        value = part["model"][key]
+        if section == "toy" and key == "modes_covered":
+            value = f"{value}/{part['model']['n_modes']}"
+        floor = part.get("floor", {}).get(key)
+        if section == "toy" and key == "modes_covered" and floor is not None:
+            floor = f"{floor}/{part['floor']['n_modes']}"
+        label = label.format(k=part["model"].get("k"))
+        table.append((label, fmt.format(value), "" if floor is None else fmt.format(floor)))
+    if table:
+        width = max(len(row[0]) for row in table)
+        lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
+        lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
+    lines.append(f"({result['seconds']} s)")
+    return "\n".join(lines)
+
+
+def add_eval_parser(subparsers):
+    """Add the `eval` command to an argparse subparsers object; returns its parser."""
+    parser = subparsers.add_parser("eval", help="measure a trained model (FID, score, modes, ELBO/IWAE)",
+                                   description=__doc__.split("\n")[0])
+    parser.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    parser.add_argument("--n", type=int, help="samples to generate (default 5000 images, 2500 toy points)")
+    parser.add_argument("--test-data", metavar="FOLDER",
+                        help="folder with the official MNIST t10k files (default: embedded held-out digits)")
+    parser.add_argument("--k", type=int, default=50, help="importance samples of the IWAE bound (VAE)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise and of the VAE's samples")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    return parser
+
+
+def run_eval(args):
+    """The `tinygan eval` command: load the run, evaluate, print the report (and write JSON)."""
+    from .train.run import Run
+    if args.n is not None and args.n < 2:
+        raise DataError(f"--n must be at least 2 (a covariance needs two samples), got {args.n}")
+    if args.k < 0:
+        raise DataError(f"--k must be >= 0, got {args.k}")
+    run = Run.from_checkpoint(args.run)
+    result = evaluate_run(run, n=args.n, test_data=args.test_data, k=args.k, seed=args.seed)
+    result["run"] = str(args.run)
+    print(format_report(result))
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(result, file, indent=2)
+    return result
