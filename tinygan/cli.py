@@ -4,6 +4,7 @@
     tinygan train vae --epochs 30
     tinygan sample runs/dcgan-... --n 64 --out grid.png
     tinygan resume runs/dcgan-...
+    tinygan eval runs/dcgan-... --test-data ../shared/data/mnist
     tinygan info
 """
 import argparse
@@ -14,6 +15,7 @@ import time
 from . import __version__, backend
 from .autograd import AnomalyError
 from .data import DataError
+from .evaluate import add_eval_parser, run_eval
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
 from .train.config import DATASETS, MODELS, ConfigError, make_config
@@ -60,6 +62,7 @@ def _parser():
     resume.add_argument("--quiet", action="store_true")
 
     commands.add_parser("info", help="version, backend, devices, data cache")
+    add_eval_parser(commands)
     return parser
 
 
@@ -119,7 +122,7 @@ def _info(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info}
+    handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": run_eval}
     try:
         handlers[args.command](args)
     except USER_ERRORS as error:

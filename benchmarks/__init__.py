@@ -1,0 +1,16 @@
+"""The benchmark suite: tinygan against PyTorch, on CPU and GPU, one process per framework.
+
+    python -m benchmarks                      # every workload, every framework this machine has
+    python -m benchmarks --quick --out /tmp/b  # tiny shapes, 2 timed steps: checks the suite works
+
+Modules
+    specs              what each workload is (shapes, goals) and the numbers both sides start from
+    tinygan_workloads  the workloads written with tinygan, one function each
+    torch_workloads    the same workloads written with PyTorch (imports torch; tinygan never does)
+    worker             one framework's run in its own process, JSON on stdout
+    run                the command line: starts the workers, writes the table, JSON and chart
+    report             the markdown table, the JSON file and the bar chart
+
+This package imports nothing heavy at load time: the worker must set the thread counts
+before NumPy or PyTorch is imported.
+"""

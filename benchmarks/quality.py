@@ -1,0 +1,286 @@
+"""The quality each tinygan model reaches (issue 6): train, evaluate, write benchmarks/results/quality.{json,md}.
+
+    python benchmarks/quality.py --only vae                  # VAE test loss at 10 and 30 epochs (~1 min)
+    python benchmarks/quality.py --only ring8 --seeds 0 1    # GAN on 8 Gaussians, 10k steps per seed
+    python benchmarks/quality.py --only dcgan --epochs 30 --eval-every 5   # FID over epochs (long on a CPU)
+    python benchmarks/quality.py --only cgan                  # conditional DCGAN label accuracy at 10 epochs
+    python benchmarks/quality.py                               # all four
+
+On a small shared CPU, OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 can be much faster: with other
+jobs running, two BLAS threads on two cores spent 14x longer per ring8 step (0.36 s vs 0.025 s).
+
+Every experiment uses tinygan's default recipe for its model (tinygan/train/config.py) on the
+embedded 5,000 digits, and measures on the official 10k MNIST test set (--test-data; default
+../shared/data/mnist beside the repository). Each experiment's entry in quality.json is replaced
+when it is rerun, so subsets can be run at different times; quality.md is rewritten from the JSON.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tinygan import backend, metrics
+from tinygan.classifier import classify
+from tinygan.data import load_mnist
+from tinygan.evaluate import generate, image_scores, load_reference
+from tinygan.train.config import make_config
+from tinygan.train.run import Run
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+DEFAULT_TEST_DATA = REPO.parent / "shared" / "data" / "mnist"
+EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8")
+
+# The band a PyTorch run of the same recipe reached on the same data (issue 6).
+TARGETS = {
+    "vae": {10: (132.7, 2.0), 30: (115.4, 1.5), 100: (110.4, 1.5)},   # epoch: (test loss, tolerance)
+    "dcgan": {"classifier_score": 5.3, "rarest_class": 0.01},
+    "cgan": {"label_accuracy": 0.70},
+    "ring8": {"modes_each": 7, "high_quality_each": 0.40, "high_quality_mean": 0.60},
+}
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def train_until(run, epoch):
+    """Train `run` up to `epoch` epochs in total; the seconds it took."""
+    started = time.perf_counter()
+    run.train(epochs=epoch, quiet=True)
+    return time.perf_counter() - started
+
+
+# -- experiments ---------------------------------------------------------------------------
+
+def vae_experiment(args, folder):
+    """VAE 784-400-20 (Adam 1e-3, batch 128): test loss (-ELBO, one z, per image) at 10 and 30 epochs."""
+    test_images, _ = load_mnist("test", folder=args.test_data)
+    epochs = args.epochs or 30
+    checkpoints = sorted({e for e in (10, 30, 100) if e <= epochs} | {epochs})
+    per_seed = []
+    for seed in args.seeds:
+        run = Run(make_config("vae", epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
+                  os.path.join(folder, f"vae-{seed}"))
+        rows, train_seconds = [], 0.0
+        for epoch in checkpoints:
+            train_seconds += train_until(run, epoch)
+            k = args.k if epoch == checkpoints[-1] else 0
+            losses = metrics.vae_test_losses(run.nets["vae"], test_images, k=k, seed=seed)
+            row = {"epoch": epoch, "test_loss": round(losses["elbo_loss"], 2), "train_seconds": round(train_seconds, 1)}
+            if k:
+                row.update(iwae_loss=round(losses["iwae_loss"], 2), k=k)
+            target = TARGETS["vae"].get(epoch)
+            if target:
+                row["target"] = f"{target[0]} ± {target[1]}"
+                row["in_band"] = abs(losses["elbo_loss"] - target[0]) <= target[1]
+            rows.append(row)
+            log(f"vae seed {seed} epoch {epoch}: {row}")
+        per_seed.append({"seed": seed, "epochs": rows})
+    return {"recipe": "vae 784-400-20, Adam 1e-3, batch 128, embedded 5k digits; test loss = BCE summed "
+                      "over pixels + KL, one sampled z, per image, official 10k test set",
+            "runs": per_seed}
+
+
+def _image_eval(run, reference, n, seed):
+    started = time.perf_counter()
+    samples, requested = generate(run, n, seed)
+    probs, features = classify(samples, value_range=(-1, 1))
+    scores = image_scores(probs, features, reference, requested)
+    scores = {key: round(value, 4) for key, value in scores.items()}
+    scores["eval_seconds"] = round(time.perf_counter() - started, 1)
+    return scores
+
+
+def dcgan_experiment(args, folder):
+    """DCGAN (N(0, 0.02) init, Adam 2e-4, beta1 0.5, batch 64): FID over epochs, final score and rarest class."""
+    reference = load_reference(args.test_data, args.n)
+    epochs, every = args.epochs or 30, args.eval_every
+    seed = args.seeds[0]
+    run = Run(make_config("dcgan", epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
+              os.path.join(folder, "dcgan"))
+    curve, train_seconds = [], 0.0
+    for epoch in sorted({e for e in range(every, epochs + 1, every)} | {epochs}):
+        train_seconds += train_until(run, epoch)
+        row = {"epoch": epoch, "train_seconds": round(train_seconds, 1), **_image_eval(run, reference, args.n, seed)}
+        curve.append(row)
+        log(f"dcgan epoch {epoch}: {row}")
+    final = curve[-1]
+    at5 = next((row for row in curve if row["epoch"] == 5), None)
+    checks = {"classifier_score >= 5.3": final["classifier_score"] >= TARGETS["dcgan"]["classifier_score"],
+              "rarest_class >= 0.01": final["rarest_class"] >= TARGETS["dcgan"]["rarest_class"]}
+    if at5 and final["epoch"] > 5:
+        checks["final FID < FID at epoch 5"] = final["fid"] < at5["fid"]
+    return {"recipe": f"dcgan defaults, seed {seed}, {args.n} samples (generator in eval mode) vs "
+                      f"{reference.description}", "curve": curve, "checks": checks,
+            "floor": {k: round(v, 4) for k, v in _floor(reference).items()}}
+
+
+def _floor(reference):
+    probs, features = reference.outputs("train")
+    return image_scores(probs, features, reference)
+
+
+def cgan_experiment(args, folder):
+    """Conditional DCGAN: label accuracy (and FID, score) after 10 epochs."""
+    reference = load_reference(args.test_data, args.n)
+    epochs, seed = args.epochs or 10, args.seeds[0]
+    run = Run(make_config("cgan", epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
+              os.path.join(folder, "cgan"))
+    train_seconds = train_until(run, epochs)
+    row = {"epoch": epochs, "train_seconds": round(train_seconds, 1), **_image_eval(run, reference, args.n, seed)}
+    log(f"cgan: {row}")
+    return {"recipe": f"cgan defaults, seed {seed}, {args.n} samples, n/10 per requested digit", "result": row,
+            "checks": {"label_accuracy >= 0.70": row["label_accuracy"] >= TARGETS["cgan"]["label_accuracy"]}}
+
+
+def ring8_experiment(args, folder):
+    """GAN on 8 Gaussians (MLP 128-128 ReLU, z 256, batch 512, Adam 1e-3 beta1 0.5, 10k steps): modes and HQ %."""
+    rows = []
+    for seed in args.seeds:
+        config = make_config("gan", data="ring8", seed=seed, steps_per_epoch=args.steps_per_epoch)
+        if args.epochs:
+            config["epochs"] = args.epochs
+        run = Run(config, os.path.join(folder, f"ring8-{seed}"))
+        seconds = train_until(run, config["epochs"])
+        points, _ = generate(run, 2500, seed)
+        distribution = run.data
+        scores = metrics.mode_metrics(points, distribution.modes, distribution.std)
+        row = {"seed": seed, "steps": run.step.steps, "train_seconds": round(seconds, 1), **scores,
+               "high_quality_fraction": round(scores["high_quality_fraction"], 4)}
+        rows.append(row)
+        log(f"ring8 seed {seed}: {row}")
+    hq = [row["high_quality_fraction"] for row in rows]
+    t = TARGETS["ring8"]
+    checks = {f"each seed covers >= {t['modes_each']} modes": all(r["modes_covered"] >= t["modes_each"] for r in rows),
+              f"each seed >= {t['high_quality_each']:.0%} high quality": min(hq) >= t["high_quality_each"],
+              f"mean high quality >= {t['high_quality_mean']:.0%}": float(np.mean(hq)) >= t["high_quality_mean"]}
+    return {"recipe": "gan on ring8 (radius 2, std 0.02), tinygan's toy defaults; 2,500 samples; HQ = within "
+                      "3 std of the nearest mode", "runs": rows,
+            "mean_high_quality_fraction": round(float(np.mean(hq)), 4),
+            "seeds_run": len(rows), "seeds_asked_by_issue": 5, "checks": checks}
+
+
+RUNNERS = {"vae": vae_experiment, "dcgan": dcgan_experiment, "cgan": cgan_experiment, "ring8": ring8_experiment}
+
+
+# -- results ---------------------------------------------------------------------------------
+
+def machine(load_at_start):
+    return {"platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
+            "cpus": os.cpu_count(), "backend": backend.current(),
+            "load_average_at_start": load_at_start,
+            "blas_threads": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                             if k in os.environ}}
+
+
+def write_markdown(results, path):
+    lines = ["# Quality benchmarks (issue 6)", "",
+             "Written by `benchmarks/quality.py` from `quality.json`; each section says when it was run. "
+             "Experiments missing here were not run.", ""]
+    for name in EXPERIMENTS:
+        if name not in results:
+            lines += [f"## {name}", "", "not run", ""]
+            continue
+        entry = results[name]
+        lines += [f"## {name}", "", f"{entry['recipe']}", "",
+                  f"run {entry['date']}, wall time {entry['wall_seconds']} s, command `{entry['command']}`; "
+                  f"{entry['machine']['cpus']} CPUs, load average at start {entry['machine']['load_average_at_start']} "
+                  f"(a shared machine: times are upper bounds)", ""]
+        if name == "vae":
+            lines += ["| seed | epoch | test loss | target | in band | -IWAE (K) | train s |",
+                      "|---|---|---|---|---|---|---|"]
+            for run in entry["runs"]:
+                for row in run["epochs"]:
+                    iwae = f"{row['iwae_loss']} (K={row['k']})" if "iwae_loss" in row else ""
+                    lines.append(f"| {run['seed']} | {row['epoch']} | {row['test_loss']} | {row.get('target', '')} | "
+                                 f"{row.get('in_band', '')} | {iwae} | {row['train_seconds']} |")
+        elif name == "dcgan":
+            lines += ["| epoch | FID | classifier score | rarest class | train s |", "|---|---|---|---|---|"]
+            lines += [f"| {r['epoch']} | {r['fid']:.2f} | {r['classifier_score']:.2f} | {r['rarest_class']:.3f} | "
+                      f"{r['train_seconds']} |" for r in entry["curve"]]
+            f = entry["floor"]
+            lines.append(f"| real digits | {f['fid']:.2f} | {f['classifier_score']:.2f} | {f['rarest_class']:.3f} | |")
+        elif name == "cgan":
+            r = entry["result"]
+            lines += ["| epoch | label accuracy | FID | classifier score | rarest class | train s |",
+                      "|---|---|---|---|---|---|",
+                      f"| {r['epoch']} | {r['label_accuracy']:.3f} | {r['fid']:.2f} | {r['classifier_score']:.2f} | "
+                      f"{r['rarest_class']:.3f} | {r['train_seconds']} |"]
+        elif name == "ring8":
+            lines += ["| seed | steps | modes covered | high quality | train s |", "|---|---|---|---|---|"]
+            lines += [f"| {r['seed']} | {r['steps']} | {r['modes_covered']}/{r['n_modes']} | "
+                      f"{r['high_quality_fraction']:.1%} | {r['train_seconds']} |" for r in entry["runs"]]
+            lines += ["", f"mean high quality over the {entry['seeds_run']} seed(s) run: "
+                          f"{entry['mean_high_quality_fraction']:.1%} (the issue asks for 5 seeds)"]
+        if entry.get("checks"):
+            lines += ["", "checks: " + "; ".join(f"{k}: {'pass' if v else 'FAIL'}" for k, v in entry["checks"].items())]
+        lines.append("")
+    Path(path).write_text("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, default=list(EXPERIMENTS))
+    parser.add_argument("--epochs", type=int, help="override the experiment's epochs (vae 30, dcgan 30, cgan 10, "
+                                                    "ring8 20 x 500 steps)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="seeds (default: 0; ring8: 0 1 2 3 4)")
+    parser.add_argument("--steps-per-epoch", type=int, help="cut every epoch short (for a quick smoke test)")
+    parser.add_argument("--eval-every", type=int, default=5, help="dcgan: epochs between FID measurements")
+    parser.add_argument("--n", type=int, default=5000, help="generated images per evaluation")
+    parser.add_argument("--k", type=int, default=50, help="vae: importance samples of the IWAE bound at the end")
+    parser.add_argument("--test-data", default=str(DEFAULT_TEST_DATA), help="folder of the official t10k files")
+    parser.add_argument("--runs", help="keep the run folders here (default: a temporary folder)")
+    parser.add_argument("--results", default=str(RESULTS), help="where quality.json and quality.md go")
+    args = parser.parse_args(argv)
+    if not Path(args.test_data).is_dir():
+        parser.error(f"--test-data {args.test_data}: no such folder (the official MNIST t10k files are needed)")
+
+    results_dir = Path(args.results)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    json_path = results_dir / "quality.json"
+    results = json.loads(json_path.read_text()) if json_path.exists() else {}
+    seeds_given = args.seeds
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.runs or scratch
+        for name in args.only:
+            args.seeds = seeds_given or ([0, 1, 2, 3, 4] if name == "ring8" else [0])
+            load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+            started = time.perf_counter()
+            entry = RUNNERS[name](args, folder)
+            entry.update(wall_seconds=round(time.perf_counter() - started, 1),
+                         date=datetime.datetime.now().isoformat(timespec="seconds"),
+                         command=command_line(argv),
+                         machine=machine(load))
+            results[name] = entry
+            json_path.write_text(json.dumps(results, indent=2, default=_plain))
+            write_markdown(results, results_dir / "quality.md")
+            log(f"{name}: {entry['wall_seconds']} s -> {json_path}")
+
+
+def command_line(argv):
+    """How this run was started, with the BLAS thread settings that change its speed."""
+    threads = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                       if k in os.environ)
+    args = " ".join(argv if argv is not None else sys.argv[1:])
+    return f"{threads + ' ' if threads else ''}python benchmarks/quality.py {args}"
+
+
+def _plain(value):
+    """JSON for NumPy scalars and booleans."""
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""What each workload is, the goals of issue 4, and the numbers every framework starts from.
+
+Both sides of a comparison (tinygan_workloads.py and torch_workloads.py) read their shapes and
+hyper-parameters from here, and take their data, noise and initial weights from the NumPy
+generators below, so tinygan and PyTorch compute on exactly the same numbers: their first losses
+agree (tests/test_benchmarks.py checks it), and a difference in time is a difference in the engine.
+
+This module imports no framework (NumPy only inside the functions), so the worker can set the
+thread counts before anything loads a BLAS library.
+"""
+import math
+import zlib
+from dataclasses import dataclass, field
+
+
+class Unavailable(RuntimeError):
+    """A framework cannot run here (not installed, no GPU): its rows are skipped with this note."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str     # "W1", "O1", ...
+    title: str    # a few words for the table
+    spec: str     # the full specification, as in issue 4
+    full: dict    # shapes and sizes of the real benchmark
+    quick: dict   # tiny shapes for --quick and the tests
+
+    def shapes(self, quick=False):
+        return self.quick if quick else self.full
+
+
+@dataclass
+class Bench:
+    """One built workload, ready to time.
+
+    step       -- runs one step; returns the loss tensor(s) of a training step, or the output of an op
+    parameters -- what the step trains (updates=True) or differentiates (updates=False): the leaves
+    updates    -- True for training steps (an optimizer moves the parameters), False for op benchmarks
+                  (forward + backward only: the step fills `.grad`)
+    """
+    step: object
+    parameters: list = field(default_factory=list)
+    updates: bool = True
+
+
+GAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
+VAE_ADAM = dict(lr=1e-3)
+LEAKY_SLOPE = 0.2
+NOISE_POOL = 8  # noise batches drawn once and cycled, so the step times the network, not the generator
+
+_GAN_STEP = ("one D update (real + detached fake, BCE with logits) and one G update (non-saturating, "
+             "D frozen by requires_grad=False), Adam 2e-4, betas (0.5, 0.999)")
+_DCGAN = ("G z100 -> Linear 128*7*7 -> BN1d -> ReLU -> ConvT(128->64, k4, s2, p1) -> BN2d -> ReLU -> "
+          "ConvT(64->1, k4, s2, p1) -> tanh; D Conv(1->64, k4, s2, p1) -> LReLU 0.2 -> Conv(64->128, k4, s2, p1) -> "
+          "BN2d -> LReLU 0.2 -> Linear(6272->1); ")
+
+WORKLOADS = {w.name: w for w in [
+    Workload(
+        "W1", "MLP GAN step, batch 64",
+        "batch 64; G z100 -> 256 -> 512 -> 784 (Linear -> BatchNorm1d -> LeakyReLU 0.2 twice, then Linear -> "
+        "tanh); D 784 -> 512 -> 256 -> 1 (LeakyReLU 0.2); " + _GAN_STEP,
+        full=dict(batch=64, latent=100, g_hidden=(256, 512), d_hidden=(512, 256)),
+        quick=dict(batch=4, latent=8, g_hidden=(16, 32), d_hidden=(32, 16))),
+    Workload(
+        "W2", "DCGAN step, batch 64",
+        "batch 64, 28x28x1; " + _DCGAN + _GAN_STEP,
+        full=dict(batch=64, latent=100, width=64),
+        quick=dict(batch=4, latent=8, width=4)),
+    Workload(
+        "W3", "MLP VAE step, batch 128",
+        "batch 128; encoder 784 -> 400 (ReLU) -> (mu, logvar) of 20 each; decoder 20 -> 400 (ReLU) -> 784 logits; "
+        "z = mu + exp(logvar / 2) eps; loss BCE with logits (sum) + Gaussian KL (sum); Adam 1e-3",
+        full=dict(batch=128, features=784, hidden=400, latent=20),
+        quick=dict(batch=4, features=784, hidden=16, latent=4)),
+    Workload(
+        "O1", "conv2d fwd+bwd",
+        "conv2d forward + backward (dx, dW, db): x (64, 64, 14, 14), W (128, 64, 4, 4), bias, stride 2, padding 1 "
+        "-> y (64, 128, 7, 7); backward from a fixed random dL/dy",
+        full=dict(x=(64, 64, 14, 14), w=(128, 64, 4, 4), b=(128,), y=(64, 128, 7, 7)),
+        quick=dict(x=(2, 3, 6, 6), w=(4, 3, 4, 4), b=(4,), y=(2, 4, 3, 3))),
+    Workload(
+        "O2", "conv_transpose2d fwd+bwd",
+        "conv_transpose2d forward + backward (dx, dW, db): x (64, 128, 7, 7), W (128, 64, 4, 4), bias, stride 2, "
+        "padding 1 -> y (64, 64, 14, 14); backward from a fixed random dL/dy",
+        full=dict(x=(64, 128, 7, 7), w=(128, 64, 4, 4), b=(64,), y=(64, 64, 14, 14)),
+        quick=dict(x=(2, 4, 3, 3), w=(4, 3, 4, 4), b=(3,), y=(2, 3, 6, 6))),
+    Workload(
+        "O3", "batch_norm 2d fwd+bwd",
+        "batch_norm forward (training: batch statistics, running statistics updated) + backward (dx, dgamma, "
+        "dbeta): x (64, 128, 7, 7); backward from a fixed random dL/dy",
+        full=dict(x=(64, 128, 7, 7), w=(128,), b=(128,), y=(64, 128, 7, 7)),
+        quick=dict(x=(4, 3, 3, 3), w=(3,), b=(3,), y=(4, 3, 3, 3))),
+    Workload(
+        "O4", "linear fwd+bwd",
+        "linear forward + backward (dx, dW, db): x (64, 6272), W (1024, 6272), bias -> y (64, 1024); "
+        "backward from a fixed random dL/dy",
+        full=dict(x=(64, 6272), w=(1024, 6272), b=(1024,), y=(64, 1024)),
+        quick=dict(x=(4, 12), w=(8, 12), b=(8,), y=(4, 8))),
+    Workload(
+        "W2-512", "DCGAN step, batch 512",
+        "W2 at batch 512 (a GPU-sized run); " + _DCGAN + _GAN_STEP,
+        full=dict(batch=512, latent=100, width=64),
+        quick=dict(batch=8, latent=8, width=4)),
+]}
+
+# The order of a run: W2-512 last, so that the peak memory of W1-O4 is known before the big batch.
+ORDER = ("W1", "W2", "W3", "O1", "O2", "O3", "O4", "W2-512")
+
+# Frameworks: name -> (side, device kind); the pairs compared in one results file per device kind.
+FRAMEWORKS = {
+    "tinygan-numpy": ("tinygan", "cpu"),
+    "torch-cpu": ("torch", "cpu"),
+    "tinygan-cupy": ("tinygan", "gpu"),
+    "torch-cuda": ("torch", "gpu"),
+}
+PAIRS = {"cpu": ("tinygan-numpy", "torch-cpu"), "gpu": ("tinygan-cupy", "torch-cuda")}
+
+# Issue 4's goals: the largest ratio tinygan median / PyTorch median in the same run.
+GOALS = {
+    "cpu": {"W1": 1.3, "W2": 1.5, "W3": 1.3, "O1": 1.5, "O2": 1.5, "O3": 3.0, "O4": 1.2},
+    "gpu": {"W2-512": 2.0},
+}
+
+# PyTorch's CPU medians on the project's 2-core machine when issue 4 was written (ms), for reference.
+ISSUE_TORCH_CPU_MS = {"W1": 14.5, "W2": 105, "W3": 7.5, "O1": 18, "O2": 18, "O3": 0.8, "O4": 24}
+
+
+# -- the numbers both sides start from -----------------------------------------------------------
+
+def host_rng(seed, *purpose):
+    """A NumPy generator for (seed, purpose...): the same numbers in every process and framework."""
+    import numpy as np
+    return np.random.default_rng([seed] + [zlib.crc32(p.encode()) for p in purpose])
+
+
+def uniform(seed, purpose, shape, low, high):
+    """float32 U[low, high) of `shape` (fake "real images" for the GANs, pixels in [0, 1] for the VAE)."""
+    return host_rng(seed, purpose).uniform(low, high, size=shape).astype("float32")
+
+
+def normal(seed, purpose, shape):
+    """float32 N(0, 1) of `shape`."""
+    return host_rng(seed, purpose).standard_normal(shape).astype("float32")
+
+
+def noise_pool(seed, purpose, shape, count=NOISE_POOL):
+    """`count` float32 N(0, 1) batches of `shape`, cycled through by the steps (z of a GAN, eps of a VAE)."""
+    rng = host_rng(seed, purpose)
+    return [rng.standard_normal(shape).astype("float32") for _ in range(count)]
+
+
+INIT_LAYERS = ("Linear", "Conv2d", "ConvTranspose2d")  # the layers whose weights initial_weights fills
+
+
+def initial_weights(weight_shape, bias_shape, rng):
+    """PyTorch's default initialisation of Linear, Conv2d and ConvTranspose2d, drawn with NumPy.
+
+    Weight and bias ~ U[-1/sqrt(fan_in), 1/sqrt(fan_in)] with fan_in = prod(weight.shape[1:]), as
+    torch's kaiming_uniform_(a=sqrt(5)) (for ConvTranspose2d, whose weight is (C_in, C_out, KH, KW),
+    PyTorch too takes fan_in from dimension 1). BatchNorm keeps its defaults: gamma 1, beta 0.
+    """
+    bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
+    weight = rng.uniform(-bound, bound, size=weight_shape).astype("float32")
+    bias = None if bias_shape is None else rng.uniform(-bound, bound, size=bias_shape).astype("float32")
+    return weight, bias
+
+
+def op_arrays(seed, name, shapes):
+    """Inputs of an op benchmark: x, W, b and the fixed upstream gradient dL/dy, as float32 arrays.
+
+    x and dL/dy ~ N(0, 1); for conv and linear W and b as PyTorch's default initialisation,
+    for batch_norm gamma = 1 + N(0, 0.1^2) and beta ~ N(0, 0.1^2).
+    """
+    x = normal(seed, name + "/x", shapes["x"])
+    gy = normal(seed, name + "/dy", shapes["y"])
+    if name == "O3":
+        rng = host_rng(seed, name + "/gamma-beta")
+        w = (1 + 0.1 * rng.standard_normal(shapes["w"])).astype("float32")
+        b = (0.1 * rng.standard_normal(shapes["b"])).astype("float32")
+    else:
+        w, b = initial_weights(shapes["w"], shapes["b"], host_rng(seed, name + "/weights"))
+    return x, w, b, gy

@@ -1,0 +1,212 @@
+"""The workloads written with tinygan: one function per workload, the twin of torch_workloads.py.
+
+Each workload function takes (shapes, seed) and returns a specs.Bench whose `step()` runs one
+training step (or one forward + backward of an op). The models are tinygan's own
+(tinygan.models), so the suite times what a user trains; the GAN step is GANStep's
+(tinygan/train/steps.py) without its logging: D on real and detached fake, then G through a
+frozen D.
+"""
+import itertools
+
+import tinygan
+from tinygan import backend, optim
+from tinygan import functional as F
+from tinygan.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from tinygan.models.vae import MLPVAE
+
+from . import specs
+
+
+# -- the framework ------------------------------------------------------------------------------
+
+def setup(device, threads):
+    """Use NumPy ('cpu') or CuPy ('gpu'); raise specs.Unavailable when there is no GPU for CuPy.
+
+    `threads` is applied by the environment (OMP_/OPENBLAS_/MKL_NUM_THREADS), set before NumPy loaded.
+    """
+    if device == "gpu":
+        if not backend.cupy_available():
+            raise specs.Unavailable("tinygan.backend.cupy_available() is False (CuPy or its GPU is missing)")
+        backend.use("cupy")
+    else:
+        backend.use("numpy")
+    backend.set_default_dtype("float32")
+
+
+def sync():
+    """Wait for the GPU to finish what was queued (nothing to wait for on NumPy)."""
+    if backend.current() == "cupy":
+        backend.module_for("cupy").cuda.Device().synchronize()
+
+
+def versions():
+    import numpy
+    found = {"tinygan": tinygan.__version__, "numpy": numpy.__version__}
+    if backend.current() == "cupy":
+        cupy = backend.module_for("cupy")
+        found["cupy"] = cupy.__version__
+        found["cuda_runtime"] = cupy.cuda.runtime.runtimeGetVersion()
+        name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
+        found["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
+    return found
+
+
+def thread_info():
+    """The BLAS libraries NumPy loaded and their thread counts (needs threadpoolctl; empty without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return {"blas": "unknown (threadpoolctl not installed)"}
+    return {"blas": [f"{info.get('internal_api')} {info.get('version')}: {info.get('num_threads')} threads"
+                     for info in threadpool_info()]}
+
+
+def gpu_memory_reset():
+    """Free the CuPy pool's cached blocks, so that the pool's size afterwards is this workload's peak."""
+    backend.module_for("cupy").get_default_memory_pool().free_all_blocks()
+
+
+def gpu_memory_peak():
+    """Bytes the CuPy memory pool holds: it keeps every block it ever needed, so this is its peak."""
+    return {"pool_bytes": int(backend.module_for("cupy").get_default_memory_pool().total_bytes())}
+
+
+def tensor(array, requires_grad=False):
+    """A Tensor of a host float32 array on the current backend's device."""
+    return tinygan.Tensor(backend.to_device(array, backend.current_device()), requires_grad=requires_grad)
+
+
+def to_numpy(t):
+    return backend.to_numpy(t.data)
+
+
+def grad_of(t):
+    return None if t.grad is None else backend.to_numpy(t.grad.data if isinstance(t.grad, tinygan.Tensor)
+                                                        else t.grad)
+
+
+def load_initial_weights(model, rng):
+    """Give every Linear/Conv2d/ConvTranspose2d, in module order, the weights specs.initial_weights draws."""
+    for m in model.modules():
+        if type(m).__name__ in specs.INIT_LAYERS:
+            w, b = specs.initial_weights(m.weight.shape, m.bias.shape, rng)
+            m.weight.data[...] = backend.to_device(w, backend.current_device())
+            m.bias.data[...] = backend.to_device(b, backend.current_device())
+    return model
+
+
+# -- the workloads ------------------------------------------------------------------------------
+
+def _gan_step(G, D, shapes, seed, name):
+    """The GAN step of W1 and W2: one D update on real + detached fake, one G update through frozen D."""
+    load_initial_weights(G, specs.host_rng(seed, name, "G"))
+    load_initial_weights(D, specs.host_rng(seed, name, "D"))
+    real = tensor(specs.uniform(seed, name + "/real", (shapes["batch"], 1, 28, 28), -1.0, 1.0))
+    noise = itertools.cycle([tensor(z) for z in specs.noise_pool(seed, name + "/z",
+                                                                 (shapes["batch"], shapes["latent"]))])
+    opt_d = optim.Adam(D.parameters(), **specs.GAN_ADAM)
+    opt_g = optim.Adam(G.parameters(), **specs.GAN_ADAM)
+
+    def step():
+        with tinygan.no_grad():                      # D's update needs G's samples, not G's graph
+            fake = G(next(noise))
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), 1.0)
+                  + F.binary_cross_entropy_with_logits(D(fake), 0.0))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+
+        D.requires_grad_(False)                      # G's update: no gradients for D's weights
+        g_loss = F.softplus(-D(G(next(noise)))).mean()  # non-saturating: -log sigmoid(D(G(z)))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+        return d_loss, g_loss
+
+    return specs.Bench(step, list(G.parameters()) + list(D.parameters()))
+
+
+def w1_mlp_gan(shapes, seed, name="W1"):
+    """W1: MLP GAN step (see specs.WORKLOADS["W1"])."""
+    G = MLPGenerator(shapes["latent"], hidden=shapes["g_hidden"], out_shape=(1, 28, 28))  # (N, 1, 28, 28)
+    D = MLPDiscriminator((1, 28, 28), hidden=shapes["d_hidden"])                          # (N, 1) logits
+    return _gan_step(G, D, shapes, seed, name)
+
+
+def w2_dcgan(shapes, seed, name="W2"):
+    """W2 and W2-512: DCGAN step (see specs.WORKLOADS["W2"])."""
+    G = DCGANGenerator(shapes["latent"], width=shapes["width"], channels=1)   # (N, 1, 28, 28)
+    D = DCGANDiscriminator(width=shapes["width"], channels=1)                 # (N, 1) logits
+    return _gan_step(G, D, shapes, seed, name)
+
+
+def w3_mlp_vae(shapes, seed, name="W3"):
+    """W3: MLP VAE step, BCE(sum) + KL(sum), Adam 1e-3 (see specs.WORKLOADS["W3"])."""
+    model = load_initial_weights(MLPVAE(shapes["features"], shapes["hidden"], shapes["latent"]),
+                                 specs.host_rng(seed, name, "VAE"))
+    x = tensor(specs.uniform(seed, name + "/x", (shapes["batch"], shapes["features"]), 0.0, 1.0))
+    noise = itertools.cycle([tensor(e) for e in specs.noise_pool(seed, name + "/eps",
+                                                                 (shapes["batch"], shapes["latent"]))])
+    opt = optim.Adam(model.parameters(), **specs.VAE_ADAM)
+
+    def step():
+        mu, logvar = model.encode(x)
+        z = mu + (logvar * 0.5).exp() * next(noise)   # reparameterisation: z = mu + sigma eps
+        loss = (F.binary_cross_entropy_with_logits(model.decode(z), x, reduction="sum")
+                + F.gaussian_kl(mu, logvar, reduction="sum"))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+def _op_step(forward, seed, name, shapes):
+    """Forward + backward of one op from the fixed dL/dy, with fresh gradients each step."""
+    x, w, b, gy = specs.op_arrays(seed, name, shapes)
+    leaves = [tensor(a, requires_grad=True) for a in (x, w, b)]
+    gy = tensor(gy)
+
+    def step():
+        for t in leaves:
+            t.grad = None
+        y = forward(*leaves)
+        y.backward(gy)
+        return y
+
+    return specs.Bench(step, leaves, updates=False)
+
+
+def o1_conv2d(shapes, seed, name="O1"):
+    """O1: conv2d forward + backward, stride 2, padding 1 (see specs.WORKLOADS["O1"])."""
+    return _op_step(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), seed, name, shapes)
+
+
+def o2_conv_transpose2d(shapes, seed, name="O2"):
+    """O2: conv_transpose2d forward + backward, stride 2, padding 1 (see specs.WORKLOADS["O2"])."""
+    return _op_step(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), seed, name, shapes)
+
+
+def o3_batch_norm(shapes, seed, name="O3"):
+    """O3: batch_norm 2d forward (training) + backward (see specs.WORKLOADS["O3"])."""
+    C = shapes["x"][1]
+    xp = backend.xp()
+    running_mean, running_var = xp.zeros(C, dtype="float32"), xp.ones(C, dtype="float32")
+    return _op_step(lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b, training=True,
+                                                 momentum=0.1, eps=1e-5), seed, name, shapes)
+
+
+def o4_linear(shapes, seed, name="O4"):
+    """O4: linear forward + backward (see specs.WORKLOADS["O4"])."""
+    return _op_step(F.linear, seed, name, shapes)
+
+
+WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan}
+
+
+def build(name, quick=False, seed=0):
+    """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
+    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)

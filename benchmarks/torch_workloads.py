@@ -1,0 +1,263 @@
+"""The workloads written with PyTorch: the reference, line for line the twin of tinygan_workloads.py.
+
+Importing this module imports torch (tinygan itself never does). The models are written here as
+nn.Sequential stacks with the same layers, in the same order, as tinygan.models builds them
+(tests/test_benchmarks.py checks the parameter shapes and the first losses against tinygan).
+"""
+import itertools
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import specs
+
+_state = {"device": torch.device("cpu")}
+
+
+# -- the framework ------------------------------------------------------------------------------
+
+def setup(device, threads):
+    """Use the CPU or CUDA, with `threads` intra-op threads; raise specs.Unavailable without CUDA."""
+    if device == "gpu":
+        if not torch.cuda.is_available():
+            raise specs.Unavailable("torch.cuda.is_available() is False")
+        _state["device"] = torch.device("cuda")
+    else:
+        _state["device"] = torch.device("cpu")
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float32)
+
+
+def sync():
+    """Wait for the GPU to finish what was queued (nothing to wait for on the CPU)."""
+    if _state["device"].type == "cuda":
+        torch.cuda.synchronize()
+
+
+def versions():
+    import numpy
+    found = {"torch": torch.__version__, "numpy": numpy.__version__}
+    if _state["device"].type == "cuda":
+        found["cuda_runtime"] = torch.version.cuda
+        found["cudnn"] = torch.backends.cudnn.version()
+        found["gpu"] = torch.cuda.get_device_name()
+    return found
+
+
+def thread_info():
+    return {"torch.get_num_threads": torch.get_num_threads(),
+            "torch.get_num_interop_threads": torch.get_num_interop_threads()}
+
+
+def gpu_memory_reset():
+    """Give cached blocks back and restart the peak counters, so the next peak is this workload's."""
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+
+
+def gpu_memory_peak():
+    """Peak bytes in tensors (allocated) and held by the caching allocator (reserved, like CuPy's pool)."""
+    return {"pool_bytes": int(torch.cuda.max_memory_reserved()),
+            "allocated_bytes": int(torch.cuda.max_memory_allocated())}
+
+
+def tensor(array, requires_grad=False):
+    """A tensor of a host float32 array on the current device."""
+    return torch.tensor(array, device=_state["device"], requires_grad=requires_grad)
+
+
+def to_numpy(t):
+    return t.detach().cpu().numpy()
+
+
+def grad_of(t):
+    return None if t.grad is None else to_numpy(t.grad)
+
+
+@torch.no_grad()
+def load_initial_weights(model, rng):
+    """Give every Linear/Conv2d/ConvTranspose2d, in module order, the weights specs.initial_weights draws."""
+    for m in model.modules():
+        if type(m).__name__ in specs.INIT_LAYERS:
+            w, b = specs.initial_weights(tuple(m.weight.shape), tuple(m.bias.shape), rng)
+            m.weight.copy_(torch.from_numpy(w))
+            m.bias.copy_(torch.from_numpy(b))
+    return model.to(_state["device"])
+
+
+# -- the models: the same layers as tinygan.models ----------------------------------------------
+
+def mlp_generator(latent, hidden):
+    """tinygan.models.gan.MLPGenerator: (Linear -> BatchNorm1d -> LeakyReLU 0.2) per hidden, Linear -> tanh."""
+    layers, width = [], latent
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.BatchNorm1d(h), nn.LeakyReLU(specs.LEAKY_SLOPE)]  # (N, h)
+        width = h
+    layers += [nn.Linear(width, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28))]           # (N, 1, 28, 28)
+    return nn.Sequential(*layers)
+
+
+def mlp_discriminator(hidden):
+    """tinygan.models.gan.MLPDiscriminator: flatten, (Linear -> LeakyReLU 0.2) per hidden, Linear -> logit."""
+    layers, width = [nn.Flatten()], 784
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.LeakyReLU(specs.LEAKY_SLOPE)]                     # (N, h)
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, 1))                                      # (N, 1)
+
+
+def dcgan_generator(latent, w):
+    """tinygan.models.gan.DCGANGenerator for 28x28x1."""
+    return nn.Sequential(
+        nn.Linear(latent, 2 * w * 7 * 7), nn.BatchNorm1d(2 * w * 7 * 7), nn.ReLU(),
+        nn.Unflatten(1, (2 * w, 7, 7)),                                                 # (N, 2w, 7, 7)
+        nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU(),  # (N, w, 14, 14)
+        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1), nn.Tanh())                    # (N, 1, 28, 28)
+
+
+def dcgan_discriminator(w):
+    """tinygan.models.gan.DCGANDiscriminator (with BatchNorm) for 28x28x1."""
+    return nn.Sequential(
+        nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),           # (N, w, 14, 14)
+        nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
+        nn.LeakyReLU(specs.LEAKY_SLOPE),                                                    # (N, 2w, 7, 7)
+        nn.Flatten(), nn.Linear(2 * w * 7 * 7, 1))                                          # (N, 1)
+
+
+class MLPVAE(nn.Module):
+    """tinygan.models.vae.MLPVAE: 784 -> 400 -> (mu, logvar); 20 -> 400 -> 784 logits."""
+
+    def __init__(self, features, hidden, latent):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)        # (N, 400)
+        self.fc_mu = nn.Linear(hidden, latent)        # (N, 20)
+        self.fc_logvar = nn.Linear(hidden, latent)    # (N, 20)
+        self.fc3 = nn.Linear(latent, hidden)          # (N, 400)
+        self.fc4 = nn.Linear(hidden, features)        # (N, 784) logits
+
+    def encode(self, x):
+        h = F.relu(self.fc1(x))
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    def decode(self, z):
+        return self.fc4(F.relu(self.fc3(z)))
+
+
+# -- the workloads ------------------------------------------------------------------------------
+
+def _gan_step(G, D, shapes, seed, name):
+    """The GAN step of W1 and W2: one D update on real + detached fake, one G update through frozen D."""
+    G = load_initial_weights(G, specs.host_rng(seed, name, "G"))
+    D = load_initial_weights(D, specs.host_rng(seed, name, "D"))
+    real = tensor(specs.uniform(seed, name + "/real", (shapes["batch"], 1, 28, 28), -1.0, 1.0))
+    noise = itertools.cycle([tensor(z) for z in specs.noise_pool(seed, name + "/z",
+                                                                 (shapes["batch"], shapes["latent"]))])
+    ones = torch.ones(shapes["batch"], 1, device=_state["device"])     # BCE targets: real is 1, fake 0
+    zeros = torch.zeros(shapes["batch"], 1, device=_state["device"])
+    opt_d = torch.optim.Adam(D.parameters(), **specs.GAN_ADAM)
+    opt_g = torch.optim.Adam(G.parameters(), **specs.GAN_ADAM)
+
+    def step():
+        with torch.no_grad():                        # D's update needs G's samples, not G's graph
+            fake = G(next(noise))
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake), zeros))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+
+        D.requires_grad_(False)                      # G's update: no gradients for D's weights
+        g_loss = F.softplus(-D(G(next(noise)))).mean()  # non-saturating: -log sigmoid(D(G(z)))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+        return d_loss, g_loss
+
+    return specs.Bench(step, list(G.parameters()) + list(D.parameters()))
+
+
+def w1_mlp_gan(shapes, seed, name="W1"):
+    """W1: MLP GAN step (see specs.WORKLOADS["W1"])."""
+    G = mlp_generator(shapes["latent"], shapes["g_hidden"])   # (N, 1, 28, 28)
+    D = mlp_discriminator(shapes["d_hidden"])                 # (N, 1) logits
+    return _gan_step(G, D, shapes, seed, name)
+
+
+def w2_dcgan(shapes, seed, name="W2"):
+    """W2 and W2-512: DCGAN step (see specs.WORKLOADS["W2"])."""
+    G = dcgan_generator(shapes["latent"], shapes["width"])    # (N, 1, 28, 28)
+    D = dcgan_discriminator(shapes["width"])                  # (N, 1) logits
+    return _gan_step(G, D, shapes, seed, name)
+
+
+def w3_mlp_vae(shapes, seed, name="W3"):
+    """W3: MLP VAE step, BCE(sum) + KL(sum), Adam 1e-3 (see specs.WORKLOADS["W3"])."""
+    model = load_initial_weights(MLPVAE(shapes["features"], shapes["hidden"], shapes["latent"]),
+                                 specs.host_rng(seed, name, "VAE"))
+    x = tensor(specs.uniform(seed, name + "/x", (shapes["batch"], shapes["features"]), 0.0, 1.0))
+    noise = itertools.cycle([tensor(e) for e in specs.noise_pool(seed, name + "/eps",
+                                                                 (shapes["batch"], shapes["latent"]))])
+    opt = torch.optim.Adam(model.parameters(), **specs.VAE_ADAM)
+
+    def step():
+        mu, logvar = model.encode(x)
+        z = mu + (logvar * 0.5).exp() * next(noise)   # reparameterisation: z = mu + sigma eps
+        loss = (F.binary_cross_entropy_with_logits(model.decode(z), x, reduction="sum")
+                - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum())   # Gaussian KL (sum)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+def _op_step(forward, seed, name, shapes):
+    """Forward + backward of one op from the fixed dL/dy, with fresh gradients each step."""
+    x, w, b, gy = specs.op_arrays(seed, name, shapes)
+    leaves = [tensor(a, requires_grad=True) for a in (x, w, b)]
+    gy = tensor(gy)
+
+    def step():
+        for t in leaves:
+            t.grad = None
+        y = forward(*leaves)
+        y.backward(gy)
+        return y
+
+    return specs.Bench(step, leaves, updates=False)
+
+
+def o1_conv2d(shapes, seed, name="O1"):
+    """O1: conv2d forward + backward, stride 2, padding 1 (see specs.WORKLOADS["O1"])."""
+    return _op_step(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), seed, name, shapes)
+
+
+def o2_conv_transpose2d(shapes, seed, name="O2"):
+    """O2: conv_transpose2d forward + backward, stride 2, padding 1 (see specs.WORKLOADS["O2"])."""
+    return _op_step(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), seed, name, shapes)
+
+
+def o3_batch_norm(shapes, seed, name="O3"):
+    """O3: batch_norm 2d forward (training) + backward (see specs.WORKLOADS["O3"])."""
+    C = shapes["x"][1]
+    running_mean = torch.zeros(C, device=_state["device"])
+    running_var = torch.ones(C, device=_state["device"])
+    return _op_step(lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b, training=True,
+                                                 momentum=0.1, eps=1e-5), seed, name, shapes)
+
+
+def o4_linear(shapes, seed, name="O4"):
+    """O4: linear forward + backward (see specs.WORKLOADS["O4"])."""
+    return _op_step(F.linear, seed, name, shapes)
+
+
+WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan}
+
+
+def build(name, quick=False, seed=0):
+    """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
+    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)

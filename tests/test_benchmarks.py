@@ -1,0 +1,128 @@
+"""The benchmark suite keeps working: every workload runs a step on tiny shapes, tinygan and PyTorch
+compute the same numbers, and the CLI writes its table, JSON and chart. No timing is asserted."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygan import backend
+
+REPO = Path(__file__).resolve().parents[1]
+
+from benchmarks import specs  # importable through pyproject's pytest pythonpath = ["."]
+OPS = [n for n in specs.ORDER if n.startswith("O")]
+
+
+@pytest.fixture
+def tinygan_side():
+    """benchmarks.tinygan_workloads on the current backend in float32, the dtype restored afterwards."""
+    from benchmarks import tinygan_workloads
+    dtype = backend.get_default_dtype()
+    backend.set_default_dtype("float32")
+    yield tinygan_workloads
+    backend.set_default_dtype(dtype)
+
+
+@pytest.fixture
+def torch_side():
+    """benchmarks.torch_workloads on the CPU with one thread (tiny shapes gain nothing from more)."""
+    torch = pytest.importorskip("torch")
+    from benchmarks import torch_workloads
+    threads = torch.get_num_threads()
+    torch_workloads.setup("cpu", 1)
+    yield torch_workloads
+    torch.set_num_threads(threads)
+
+
+def losses(side, output):
+    outputs = output if isinstance(output, tuple) else (output,)
+    return [side.to_numpy(t) for t in outputs]
+
+
+def check_one_step(side, name):
+    """One step of `name`: finite losses, and every weight moved (training) or got a gradient (ops)."""
+    bench = side.build(name, quick=True, seed=0)
+    before = [side.to_numpy(p).copy() for p in bench.parameters]
+    output = bench.step()
+    for value in losses(side, output):
+        assert np.all(np.isfinite(value)), f"{name}: non-finite loss/output {value}"
+    if bench.updates:
+        for i, (old, p) in enumerate(zip(before, bench.parameters)):
+            new = side.to_numpy(p)
+            assert np.all(np.isfinite(new)), f"{name}: parameter {i} became non-finite"
+            if old.ndim >= 2:  # weights always get a gradient; a bias before BatchNorm may get exactly 0
+                assert not np.array_equal(old, new), f"{name}: weight {i} {old.shape} did not change"
+    else:
+        for i, p in enumerate(bench.parameters):
+            g = side.grad_of(p)
+            assert g is not None and g.shape == p.shape, f"{name}: leaf {i} got no gradient of its shape"
+            assert np.all(np.isfinite(g)) and np.any(g != 0), f"{name}: leaf {i} has a bad gradient"
+    return bench, output
+
+
+@pytest.mark.parametrize("name", specs.ORDER)
+def test_tinygan_workload_runs_one_step(tinygan_side, name):
+    check_one_step(tinygan_side, name)
+
+
+@pytest.mark.parametrize("name", specs.ORDER)
+def test_torch_workload_runs_one_step(torch_side, name):
+    check_one_step(torch_side, name)
+
+
+@pytest.mark.parametrize("name", specs.ORDER)
+def test_both_sides_compute_the_same_workload(tinygan_side, torch_side, name):
+    """Same layers in the same order, same initial weights, data and noise: the same first numbers."""
+    ours, theirs = tinygan_side.build(name, quick=True), torch_side.build(name, quick=True)
+    assert [tuple(p.shape) for p in ours.parameters] == [tuple(p.shape) for p in theirs.parameters]
+    for p, q in zip(ours.parameters, theirs.parameters):
+        np.testing.assert_array_equal(tinygan_side.to_numpy(p), torch_side.to_numpy(q))
+    a, b = losses(tinygan_side, ours.step()), losses(torch_side, theirs.step())
+    # D's loss and the VAE's loss come before any update; G's loss after D's first Adam step.
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-5)
+    if not ours.updates:
+        for p, q in zip(ours.parameters, theirs.parameters):
+            np.testing.assert_allclose(tinygan_side.grad_of(p), torch_side.grad_of(q), rtol=1e-4, atol=1e-5)
+
+
+def test_workload_table_is_consistent():
+    assert set(specs.ORDER) == set(specs.WORKLOADS)
+    for kind, goals in specs.GOALS.items():
+        assert set(goals) <= set(specs.WORKLOADS) and kind in specs.PAIRS
+    for name in OPS:
+        for shapes in (specs.WORKLOADS[name].full, specs.WORKLOADS[name].quick):
+            assert set(shapes) == {"x", "w", "b", "y"}
+
+
+def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
+    frameworks = "tinygan-numpy"
+    try:
+        import torch  # noqa: F401
+        frameworks += ",torch-cpu"
+    except ImportError:
+        pass
+    out = tmp_path / "results"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--frameworks", frameworks,
+         "--workloads", "W1,O1", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    for suffix in ("md", "json", "png"):
+        assert (out / f"cpu.{suffix}").stat().st_size > 0
+    assert not (out / "gpu.json").exists()
+    data = json.loads((out / "cpu.json").read_text())
+    assert [row["workload"] for row in data["rows"]] == ["W1", "O1"]
+    tinygan_rows = [row["tinygan-numpy"] for row in data["rows"]]
+    assert all(r["median_ms"] > 0 and r["min_ms"] <= r["median_ms"] for r in tinygan_rows)
+    assert data["run"]["steps"] == 2 and data["run"]["threads"] == 1
+    assert data["frameworks"]["tinygan-numpy"]["threads"]["env"]["OMP_NUM_THREADS"] == "1"
+    assert data["memory"]["tinygan-numpy"]["peak_run"] > 0
+    table = (out / "cpu.md").read_text()
+    assert "| W1 MLP GAN step" in table and "QUICK MODE" in table
+    if "torch-cpu" in frameworks:
+        assert all(row["ratio"] is not None for row in data["rows"])
+        assert data["frameworks"]["torch-cpu"]["threads"]["torch.get_num_threads"] == 1
