@@ -32,27 +32,45 @@ def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _channel_sum(a):
+    """Sum over every axis but the channels (axis 1): (N, C) or (N, C, H, W) -> (C,).
+
+    For images it runs as a matrix-vector product over the H*W pixels, then a sum
+    over N: NumPy does that several times faster than a.sum(axis=(0, 2, 3)), whose
+    reduction strides across the batch for every channel.
+    """
+    if a.ndim == 2:
+        return a.sum(axis=0)
+    N, C = a.shape[:2]
+    pixels = xp_of(a).ones(a.size // (N * C), dtype=a.dtype)
+    return (a.reshape(N, C, -1) @ pixels).sum(axis=0)
+
+
 class BatchNormTrain(Function):
     """Batch normalisation with batch statistics; updates the running statistics in place."""
 
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, momentum=0.1, eps=1e-5):
         xp = xp_of(x)
-        axes = self.axes = _channel_axes(x)
+        self.axes = _channel_axes(x)
         m = x.size // x.shape[1]
         if m < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)                      # [formula: batchnorm-mean]
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)   # [formula: batchnorm-var]
-        self.inv_std = 1 / xp.sqrt(var + eps)
-        self.x_hat = centered * self.inv_std                         # [formula: batchnorm-normalize]
+        mean = _channel_sum(x) / m                                   # [formula: batchnorm-mean]
+        centered = x - _per_channel(mean, x.ndim)
+        var = _channel_sum(centered * centered) / m                  # [formula: batchnorm-var]
+        inv_std = 1 / xp.sqrt(var + eps)
+        self.inv_std = _per_channel(inv_std, x.ndim)
+        self.x_hat = centered
+        self.x_hat *= self.inv_std                                   # [formula: batchnorm-normalize]
         self.eps = eps
         if running_mean is not None:
             running_mean *= 1 - momentum                             # [formula: batchnorm-running-mean]
-            running_mean += momentum * mean.reshape(-1)
+            running_mean += momentum * mean
             running_var *= 1 - momentum                              # [formula: batchnorm-running-var]
-            running_var += (momentum * m / (m - 1)) * var.reshape(-1)
-        return self.x_hat * _per_channel(gamma, x.ndim) + _per_channel(beta, x.ndim)  # [formula: batchnorm-affine]
+            running_var += (momentum * m / (m - 1)) * var
+        y = self.x_hat * _per_channel(gamma, x.ndim)
+        y += _per_channel(beta, x.ndim)                               # [formula: batchnorm-affine]
+        return y
 
     def backward(self, grad):
         x, gamma, beta = self.inputs
@@ -65,16 +83,19 @@ class BatchNormTrain(Function):
         return self._closed_form_backward(grad)
 
     def _closed_form_backward(self, grad):
-        g, x_hat, axes = grad.data, self.x_hat, self.axes
+        g, x_hat = grad.data, self.x_hat
         m = g.size // g.shape[1]
-        grad_beta = g.sum(axis=axes)                                 # [formula: batchnorm-grad-beta]
-        grad_gamma = (g * x_hat).sum(axis=axes)                      # [formula: batchnorm-grad-gamma]
+        grad_beta = _channel_sum(g)                                  # [formula: batchnorm-grad-beta]
+        grad_gamma = _channel_sum(g * x_hat)                         # [formula: batchnorm-grad-gamma]
         grad_x = None
         if self.needs_input_grad[0]:
             gamma = _per_channel(self.inputs[1].data, g.ndim)
             scale = gamma * self.inv_std / m
-            grad_x = scale * (m * g - _per_channel(grad_beta, g.ndim)
-                              - x_hat * _per_channel(grad_gamma, g.ndim))  # [formula: batchnorm-grad-input]
+            # scale (m g - sum g - x_hat sum(g x_hat)), built in place: each step reuses one buffer
+            grad_x = x_hat * _per_channel(-grad_gamma, g.ndim)
+            grad_x += m * g
+            grad_x -= _per_channel(grad_beta, g.ndim)
+            grad_x *= scale                                          # [formula: batchnorm-grad-input]
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)
