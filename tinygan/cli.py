@@ -44,6 +44,8 @@ def _parser():
     train.add_argument("--steps-per-epoch", type=int, help="stop each epoch after N steps")
     train.add_argument("--backend", choices=backend.BACKENDS)
     train.add_argument("--out", help="run folder (default: runs/MODEL-DATA-TIME)")
+    train.add_argument("--eval-every", type=int, metavar="K",
+                       help="every K epochs, log FID/score (or modes, or ELBO) and draw them in metrics.png")
     train.add_argument("--detect-anomaly", action="store_true",
                        help="check every operation for NaN/Inf and name the first that makes one (slower)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -71,15 +73,20 @@ def _train(args):
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
                          limit=args.limit, steps_per_epoch=args.steps_per_epoch, backend=args.backend,
-                         detect_anomaly=args.detect_anomaly or None)
+                         detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
     run = Run(config, folder)
     print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
     _train_and_report(run, quiet=args.quiet)
 
 
+def _log_scores(run):
+    from .evaluate import scores_for_log
+    return scores_for_log(run)
+
+
 def _train_and_report(run, epochs=None, quiet=False):
-    history = run.train(epochs=epochs, quiet=quiet)
+    history = run.train(epochs=epochs, quiet=quiet, evaluate=_log_scores)
     last = history[-1] if history else {}
     figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step"))
     print(f"done: epoch {run.epoch}; {figures}")

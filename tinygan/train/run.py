@@ -27,6 +27,7 @@ from .config import is_toy, is_vae
 from .steps import GANStep, VAEStep
 
 CHECKPOINT = "checkpoint.npz"
+METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss")
 SAMPLE_COUNT = 64
 
 
@@ -139,8 +140,12 @@ class Run:
         self.history.append(row)
         return row
 
-    def train(self, epochs=None, quiet=False, save_every_epoch=True):
-        """Train until `epochs` (default: the configuration's) epochs are done; save after each."""
+    def train(self, epochs=None, quiet=False, save_every_epoch=True, evaluate=None):
+        """Train until `epochs` (default: the configuration's) epochs are done; save after each.
+
+        evaluate -- optional function run -> {name: number}, called every config['eval_every'] epochs;
+                    its figures join the epoch's log line and are drawn in metrics.png
+        """
         from tqdm import tqdm
         epochs = epochs or self.config["epochs"]
         os.makedirs(self.folder, exist_ok=True)
@@ -150,6 +155,9 @@ class Run:
             with checking, tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}",
                                 disable=quiet, leave=True, dynamic_ncols=True) as progress:
                 row = self.train_epoch(progress)
+            every = self.config.get("eval_every") or 0
+            if evaluate is not None and every and self.epoch % every == 0:
+                row.update(evaluate(self))
             self._append_log(row)
             self.save_figures()
             if save_every_epoch or self.epoch == epochs:
@@ -198,6 +206,10 @@ class Run:
         loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
         viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
                         title=f"{self.config['model']} on {self.config['data']}")
+        evaluated = [row for row in self.history if any(k in row for k in METRIC_KEYS)]
+        if evaluated:
+            viz.save_curves(evaluated, os.path.join(self.folder, "metrics.png"),
+                            keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
 
     # -- checkpoints ---------------------------------------------------------
     def state(self):
