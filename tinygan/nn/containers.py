@@ -4,7 +4,22 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: length, iteration and append, over children "0", "1", ..."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add a module at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Applies its modules in order: Sequential(a, b, c)(x) = c(b(a(x))).
 
     The children are named "0", "1", ... (or by the keys of an OrderedDict), so
@@ -41,24 +56,13 @@ class Sequential(Module):
         key = list(self._modules)[self._index(index)]
         self.add_module(key, module)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add a module at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
     def forward(self, x):
         for module in self._modules.values():
             x = module(x)
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered ("0.weight", "1.weight", ...); no forward of its own."""
 
     def __init__(self, modules=None):
@@ -71,16 +75,6 @@ class ModuleList(Module):
         if isinstance(index, slice):
             return ModuleList(items[index])
         return items[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
