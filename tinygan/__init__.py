@@ -9,8 +9,9 @@ __version__ = "0.1.0"
 
 
 def tensor(data, requires_grad=False, dtype=None):
-    """A new Tensor on the current backend (floats become the default dtype, float32)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new Tensor on the current backend's device (floats become the default dtype, float32)."""
+    array = Tensor(data, dtype=dtype).data
+    return Tensor(backend.to_device(array, backend.current_device()), requires_grad=requires_grad)
 
 
 def randn(*shape, requires_grad=False, dtype=None):
