@@ -239,3 +239,93 @@ def test_same_seed_gives_bit_identical_weights_in_two_processes(tmp_path):
     digests = [subprocess.run([sys.executable, "-c", TRAINER, str(tmp_path / f"r{i}")], capture_output=True,
                               text=True, check=True).stdout.strip() for i in range(2)]
     assert len(digests[0]) == 64 and digests[0] == digests[1]
+
+
+# -- hostile IDX files ----------------------------------------------------------------------------------
+
+def _valid_idx_bytes():
+    from tinygan.data.idx import encode_idx
+    return encode_idx(np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4))
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_broken_idx_files_raise_data_error_without_allocating(tmp_path, data):
+    """Thousands of damaged IDX files: a clear DataError (or a valid read), never a crash or a huge allocation."""
+    import gzip
+    from tinygan.data.idx import DataError, read_idx
+    valid = _valid_idx_bytes()
+    kind = data.draw(st.sampled_from(["truncate", "flip", "header", "random"]))
+    if kind == "truncate":
+        broken = valid[:data.draw(st.integers(0, len(valid) - 1))]
+    elif kind == "flip":
+        position = data.draw(st.integers(0, len(valid) - 1))
+        broken = valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
+    elif kind == "header":  # any magic and any dimensions, e.g. 2**31 images
+        ndim = data.draw(st.integers(0, 4))
+        dims = data.draw(st.lists(st.integers(0, 2**32 - 1), min_size=ndim, max_size=ndim))
+        header = bytes([0, 0, data.draw(st.integers(0, 255)), ndim])
+        broken = header + b"".join(int(d).to_bytes(4, "big") for d in dims) + valid[16:]
+    else:
+        broken = data.draw(st.binary(max_size=256))
+    if data.draw(st.booleans()):
+        broken = gzip.compress(broken, mtime=0)
+    path = tmp_path / "broken-idx3-ubyte"
+    path.write_bytes(broken)
+    try:
+        array = read_idx(str(path))
+    except DataError as error:
+        assert "broken-idx3-ubyte" in str(error)
+    else:
+        assert array.nbytes <= len(broken) * 1100  # what it read is what the file held (gzip ratio at most ~1000)
+
+
+# -- interrupted downloads ------------------------------------------------------------------------------
+
+DOWNLOADER = """
+import sys
+from tinygan.data.mnist import download_file
+download_file(sys.argv[1], sys.argv[2], md5="0" * 32)
+"""
+
+
+@numpy_only
+def test_download_killed_mid_write_leaves_the_previous_file(tmp_path):
+    """A local server sends a file slowly; the downloading process is killed halfway through."""
+    import http.server
+    import threading
+
+    class SlowHandler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(64 * 4096))
+            self.end_headers()
+            try:
+                for _ in range(64):
+                    self.wfile.write(b"x" * 4096)
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    destination = tmp_path / "train-images-idx3-ubyte.gz"
+    destination.write_bytes(b"the previous good file")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/file"
+        downloader = subprocess.Popen([sys.executable, "-c", DOWNLOADER, url, str(destination)])
+        deadline = time.time() + 10
+        while not list(tmp_path.glob("*.part")) and time.time() < deadline:  # wait until it is writing
+            time.sleep(0.02)
+        assert list(tmp_path.glob("*.part")), "the download never started writing"
+        time.sleep(0.3)
+        assert downloader.poll() is None, "the download finished before it could be interrupted"
+        downloader.send_signal(signal.SIGKILL)
+        downloader.wait()
+    finally:
+        server.shutdown()
+    assert destination.read_bytes() == b"the previous good file"
