@@ -41,7 +41,7 @@ EPOCHS = 1 if lesson.quick else 60
 STEPS_PER_EPOCH = 20 if lesson.quick else None
 LATENT = 100
 N_SCORED = 100 if lesson.quick else 2000
-SCORE_BAR = 4.0            # full mode: classifier score of the samples (real digits: about 9.4)
+SCORE_BAR = 4.0            # full mode: classifier score of the samples (real digits: about 9.3)
 HAVE_CLASSIFIER = classifier.WEIGHTS.exists()
 
 # %% [markdown]

@@ -14,7 +14,7 @@
 # | the conditional game $V(D, G) = \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]$ | `gan-discriminator-loss`, `gan-generator-nonsaturating` | `tinygan/train/losses.py`, `tinygan/train/steps.py` (`GANStep(num_classes=10)`) |
 # | label accuracy of the samples | - | `tinygan/metrics.py` (`label_accuracy`), `tinygan/classifier.py` |
 #
-# Run: `python lessons/10_conditional_gan.py` (full mode: 12 epochs, about 4 minutes on an idle 2-core CPU)
+# Run: `python lessons/10_conditional_gan.py` (full mode: 12 epochs, 4-9 minutes on a 2-core CPU)
 # or add `--quick` (seconds; the samples are still noise).
 
 # %%

@@ -18,7 +18,7 @@
 # | gradients of gradients | `chain-rule` | `tinygan/autograd.py` (`grad(..., create_graph=True)`) |
 # | the numerical check | `central-difference` | `tinygan/gradcheck.py` |
 #
-# Run: `python lessons/11_lsgan_and_wgan_gp.py` (full mode, about 5 minutes on an idle 2-core CPU) or with
+# Run: `python lessons/11_lsgan_and_wgan_gp.py` (full mode, 4-8 minutes on a 2-core CPU) or with
 # `--quick` (seconds; tiny networks, numbers are not the lesson's promises).
 
 # %%
@@ -64,9 +64,11 @@ HAVE_CLASSIFIER = classifier.WEIGHTS.exists()
 #
 # We let autograd compute $dL_G/ds$ for a range of scores and compare with the table. Early in training
 # D rejects fakes confidently ($s \ll 0$): the minimax gradient vanishes there, the others do not.
-# LSGAN keeps pulling a fake towards the target 1 even when D already puts it on the "real" side of the
-# boundary ($0 < s < 1$), where the BCE losses have almost given up: that is Mao et al.'s argument.
-# The WGAN loss pushes with the same force everywhere; what keeps it sane is a constraint on the critic.
+# The LSGAN pull is proportional to the distance from the target 1, so a fake that D already scores as
+# real beyond doubt ($s \gg 1$) is still moved, back towards the boundary, where the BCE losses have gone
+# flat: Mao et al.'s argument is that BCE ignores fakes on the "real" side of the boundary however far
+# from the data they lie. The WGAN loss pushes with the same force everywhere; what keeps it sane is a
+# constraint on the critic.
 
 # %%
 scores = np.linspace(-6, 6, 241)

@@ -17,7 +17,7 @@
 # | modes covered, high-quality samples | `mode-coverage`, `high-quality-fraction` | `tinygan/metrics.py` |
 # | importance-weighted bound, computed stably | `iwae-bound`, `log-mean-exp` | `tinygan/metrics.py` |
 #
-# Run: `python lessons/14_judging_generative_models.py` (full mode: about 2 minutes on an idle 2-core CPU)
+# Run: `python lessons/14_judging_generative_models.py` (full mode: about 1 minute on a 2-core CPU)
 # or add `--quick` (seconds; fewer images, so the numbers are noisier).
 
 # %%

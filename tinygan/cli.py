@@ -77,6 +77,8 @@ def _train(args):
     folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
     run = Run(config, folder)
     print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
+    if not args.quiet:
+        print(run.describe())
     _train_and_report(run, quiet=args.quiet)
 
 

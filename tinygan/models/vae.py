@@ -14,6 +14,11 @@ class MLPVAE(nn.Module):
         self.fc3 = nn.Linear(latent_dim, hidden)       # (N, 400)
         self.fc4 = nn.Linear(hidden, in_features)      # (N, 784) logits
 
+    def forward(self, x):
+        """The mean reconstruction (logits), decoding z = mu: what the VAE makes of x without sampling."""
+        mu, _ = self.encode(x)
+        return self.decode(mu)
+
     def encode(self, x):
         h = self.fc1(x.reshape(x.shape[0], -1)).relu()
         return self.fc_mu(h), self.fc_logvar(h)
@@ -45,6 +50,8 @@ class ConvVAE(nn.Module):
             nn.ReLU(),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),   # (N, C, 28, 28) logits
         )
+
+    forward = MLPVAE.forward
 
     def encode(self, x):
         h = self.encoder(x.reshape(x.shape[0], -1, 28, 28))

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .. import backend, models, optim, viz
+from .. import backend, models, nn, optim, viz
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
 from ..data.loader import DataLoader
@@ -163,6 +163,15 @@ class Run:
             if save_every_epoch or self.epoch == epochs:
                 self.save()
         return self.history
+
+    def describe(self):
+        """Every network's layers with their output shapes (N = batch) and parameter counts."""
+        c = self.config
+        labels = Tensor(backend.xp().zeros(2, dtype=np.int64))
+        extra = (labels,) if c["arch"] == "cdcgan" else ()
+        data_shape = (2,) if is_toy(c) else (1, 28, 28)
+        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + data_shape,) + extra, "vae": ((2, 784),)}
+        return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
     def write_config(self):
