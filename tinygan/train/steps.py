@@ -40,6 +40,8 @@ class GANStep:
 
     G's step backpropagates through D with D's weights frozen (requires_grad=False),
     so no gradient is computed for weights that no optimizer will use.
+    With n_critic > 1 every critic step sees the same real batch with fresh noise
+    (Gulrajani et al. draw a new real batch each time; lesson 11 shows that loop).
     """
 
     def __init__(self, generator, discriminator, opt_g, opt_d, loss="nonsaturating", n_critic=1,
