@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tinygan
-from tinygan import backend, nn, optim
+from tinygan import backend, optim
 from tinygan import functional as F
 from tinygan.autograd import AnomalyError, Tensor, detect_anomaly, no_grad
 from tinygan.train import CheckpointError, Run, make_config
@@ -154,6 +154,16 @@ def test_training_memory_stays_flat_and_no_grad_records_no_graph():
 
 # -- hostile checkpoint files -------------------------------------------------------------------------
 
+def _damaged(valid, data, kind):
+    """`valid` bytes cut short ('truncate'), with one byte changed ('flip'), or replaced by noise ('random')."""
+    if kind == "truncate":
+        return valid[:data.draw(st.integers(0, len(valid) - 1))]
+    if kind == "flip":
+        position = data.draw(st.integers(0, len(valid) - 1))
+        return valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
+    return data.draw(st.binary(max_size=512))
+
+
 def _valid_checkpoint_bytes(tmp_path):
     path = str(tmp_path / "valid.npz")
     save_checkpoint(path, {"models": {"G": {"w": np.ones((2, 3), np.float32)}}, "epoch": 1})
@@ -175,14 +185,7 @@ def test_checkpoint_with_pickled_objects_is_refused(tmp_path):
 @given(data=st.data())
 def test_broken_checkpoints_raise_checkpoint_error(tmp_path, data):
     valid = _valid_checkpoint_bytes(tmp_path)
-    kind = data.draw(st.sampled_from(["truncate", "flip", "random"]))
-    if kind == "truncate":
-        broken = valid[:data.draw(st.integers(0, len(valid) - 1))]
-    elif kind == "flip":
-        position = data.draw(st.integers(0, len(valid) - 1))
-        broken = valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
-    else:
-        broken = data.draw(st.binary(max_size=512))
+    broken = _damaged(valid, data, data.draw(st.sampled_from(["truncate", "flip", "random"])))
     path = tmp_path / "broken.npz"
     path.write_bytes(broken)
     try:
@@ -256,18 +259,13 @@ def test_broken_idx_files_raise_data_error_without_allocating(tmp_path, data):
     from tinygan.data.idx import DataError, read_idx
     valid = _valid_idx_bytes()
     kind = data.draw(st.sampled_from(["truncate", "flip", "header", "random"]))
-    if kind == "truncate":
-        broken = valid[:data.draw(st.integers(0, len(valid) - 1))]
-    elif kind == "flip":
-        position = data.draw(st.integers(0, len(valid) - 1))
-        broken = valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
-    elif kind == "header":  # any magic and any dimensions, e.g. 2**31 images
+    if kind == "header":  # any magic and any dimensions, e.g. 2**31 images
         ndim = data.draw(st.integers(0, 4))
         dims = data.draw(st.lists(st.integers(0, 2**32 - 1), min_size=ndim, max_size=ndim))
         header = bytes([0, 0, data.draw(st.integers(0, 255)), ndim])
         broken = header + b"".join(int(d).to_bytes(4, "big") for d in dims) + valid[16:]
     else:
-        broken = data.draw(st.binary(max_size=256))
+        broken = _damaged(valid, data, kind)
     if data.draw(st.booleans()):
         broken = gzip.compress(broken, mtime=0)
     path = tmp_path / "broken-idx3-ubyte"

@@ -151,7 +151,6 @@ class Optimizer:
             raise TypeError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups', "
                             f"as returned by state_dict()")
         saved_groups = state_dict["param_groups"]
-        params = self._params()
         problems = []
         if len(saved_groups) != len(self.param_groups):
             problems.append(f"the state has {len(saved_groups)} parameter group(s), this optimizer has "

@@ -73,10 +73,6 @@ class ConvGeometry:
                 f"the kernel {(self.KH, self.KW)} with dilation {(self.DH, self.DW)}")
         return OH, OW
 
-    def params(self):
-        return dict(kernel=(self.KH, self.KW), stride=(self.SH, self.SW),
-                    padding=(self.PH, self.PW), dilation=(self.DH, self.DW))
-
 
 def _padded_channels_last(x, g):
     """(N, C, H, W) -> (N, H + 2 PH, W + 2 PW, C), zero border, channels contiguous (one copy)."""

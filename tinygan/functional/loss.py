@@ -1,5 +1,6 @@
-"""Loss functions. Each is a short composition of differentiable operations,
-so its gradient (and the gradient of that) comes from the operations' own."""
+"""Loss functions. The two cross-entropies are Functions, for numerical care at extreme values;
+their backward passes, and the other losses, are built from differentiable operations, so
+gradients of gradients work through all of them."""
 
 import numpy as np
 
