@@ -5,10 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from tinygan import backend
+from tinygan import Tensor, backend
 from tinygan.cli import main
 from tinygan.train import CheckpointError, ConfigError, Run, make_config
 from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
+from tinygan.train.ema import WeightAverage
 from tinygan.train.steps import TrainingDiverged, check_finite
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
@@ -17,12 +18,14 @@ TINY = dict(epochs=2, limit=256, batch_size=32, width=8, latent_dim=8, steps_per
 
 
 def _weights(run):
-    return {f"{name}.{key}": value.copy() for name, net in run.nets.items() for key, value in net.state_dict().items()}
+    nets = dict(run.nets, G_ema=run.ema.model) if run.ema is not None else run.nets
+    return {f"{name}.{key}": value.copy() for name, net in nets.items() for key, value in net.state_dict().items()}
 
 
-@pytest.mark.parametrize("model", ["dcgan", "vae", "wgan-gp", "cgan"])
-def test_resumed_run_ends_with_the_same_weights(tmp_path, model):
-    config = make_config(model, **TINY)
+@pytest.mark.parametrize("model, extra", [("dcgan", {}), ("vae", {}), ("wgan-gp", {}), ("cgan", {}),
+                                          ("dcgan", {"ema": 0.9})])
+def test_resumed_run_ends_with_the_same_weights(tmp_path, model, extra):
+    config = make_config(model, **TINY, **extra)
     straight = Run(config, str(tmp_path / "straight"))
     straight.train(quiet=True)
 
@@ -134,3 +137,32 @@ def test_toy_gan_run_trains_and_samples(tmp_path):
     run.train(quiet=True)
     assert run.sample(100).shape == (100, 2)
     assert (tmp_path / "toy" / "samples" / "epoch_001.png").exists()
+
+
+def test_weight_average_follows_its_formula():
+    from tinygan import nn
+    net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    average = WeightAverage(net, decay=0.9)
+    before = [p.data.copy() for p in average.model.parameters()]
+    for p in net.parameters():
+        p.data += 1.0
+    net.train()
+    net(Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)))  # moves BN's statistics
+    average.update(net)
+    for old, new, current in zip(before, average.model.parameters(), net.parameters()):
+        np.testing.assert_allclose(new.data, 0.9 * old + 0.1 * current.data, rtol=1e-6)
+        assert not new.requires_grad
+    for copied, current in zip(average.model.buffers(), net.buffers()):
+        np.testing.assert_array_equal(copied.data, current.data)
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(net, decay=1.0)
+
+
+def test_run_with_ema_samples_from_the_average(tmp_path):
+    run = Run(make_config("dcgan", **TINY, ema=0.5), str(tmp_path / "ema"))
+    run.train(epochs=1, quiet=True)
+    z = run.fixed_noise(4)
+    trained = run.nets["G"](z).data
+    averaged = run.ema.model(z).data
+    assert not np.allclose(trained, averaged)
+    np.testing.assert_array_equal(run.sample(4, z=z).data, averaged)

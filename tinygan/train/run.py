@@ -24,6 +24,7 @@ from ..data import dataset_by_name
 from ..data.loader import DataLoader
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import is_toy, is_vae
+from .ema import WeightAverage
 from .steps import GANStep, VAEStep
 
 CHECKPOINT = "checkpoint.npz"
@@ -69,6 +70,8 @@ class Run:
         for net in self.nets.values():
             net.to(backend.current_device())
         self.optimizers = build_optimizers(config, self.nets)
+        ema = config.get("ema") or 0.0
+        self.ema = WeightAverage(self.nets["G"], ema) if ema and not is_vae(config) else None
         self.epoch = 0
         self.history = []
         self._data = None
@@ -81,7 +84,7 @@ class Run:
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
                        n_critic=c["n_critic"], gp_weight=c["gp_weight"], latent_dim=c["latent_dim"],
-                       num_classes=10 if c["arch"] == "cdcgan" else None)
+                       num_classes=10 if c["arch"] == "cdcgan" else None, ema=self.ema)
 
     @property
     def data(self):
@@ -189,17 +192,21 @@ class Run:
         return Tensor(backend.to_device(z, backend.current_device()))
 
     def sample(self, n=SAMPLE_COUNT, label=None, z=None):
-        """n samples with every network in eval mode (BatchNorm uses its running statistics)."""
+        """n samples with every network in eval mode (BatchNorm uses its running statistics).
+
+        A GAN trained with --ema samples from the average of its generator's weights.
+        """
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
         with no_grad():
             if is_vae(self.config):
                 return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
+            generator = self.nets["G"] if self.ema is None else self.ema.model
             if self.config["arch"] == "cdcgan":
                 labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
-                return self.nets["G"](z, Tensor(backend.to_device(labels, backend.current_device())))
-            return self.nets["G"](z)
+                return generator(z, Tensor(backend.to_device(labels, backend.current_device())))
+            return generator(z)
 
     def save_figures(self):
         """Samples of this epoch and the curves so far."""
@@ -222,6 +229,9 @@ class Run:
 
     # -- checkpoints ---------------------------------------------------------
     def state(self):
+        models_state = {name: net.state_dict() for name, net in self.nets.items()}
+        if self.ema is not None:
+            models_state["G_ema"] = self.ema.model.state_dict()
         return {
             "format": "tinygan-checkpoint-1",
             "config": self.config,
@@ -229,7 +239,7 @@ class Run:
             "steps": self.step.steps,
             "history": self.history,
             "rng": backend.get_rng_state(),
-            "models": {name: net.state_dict() for name, net in self.nets.items()},
+            "models": models_state,
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
         }
 
@@ -240,7 +250,8 @@ class Run:
         """Restore everything `state()` saved; a CheckpointError naming what does not fit."""
         if state.get("format") != "tinygan-checkpoint-1":
             raise CheckpointError(f"{path}: not a tinygan checkpoint (format {state.get('format')!r})")
-        for name, net in self.nets.items():
+        nets = dict(self.nets, G_ema=self.ema.model) if self.ema is not None else self.nets
+        for name, net in nets.items():
             if name not in state["models"]:
                 raise CheckpointError(f"{path}: has no model {name!r} (it holds {sorted(state['models'])})")
             try:

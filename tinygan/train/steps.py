@@ -42,14 +42,16 @@ class GANStep:
     so no gradient is computed for weights that no optimizer will use.
     With n_critic > 1 every critic step sees the same real batch with fresh noise
     (Gulrajani et al. draw a new real batch each time; lesson 11 shows that loop).
+    ema -- an optional WeightAverage of G, moved after every generator step.
     """
 
     def __init__(self, generator, discriminator, opt_g, opt_d, loss="nonsaturating", n_critic=1,
-                 gp_weight=10.0, latent_dim=100, num_classes=None):
+                 gp_weight=10.0, latent_dim=100, num_classes=None, ema=None):
         self.G, self.D, self.opt_g, self.opt_d = generator, discriminator, opt_g, opt_d
         self.d_loss_fn, self.g_loss_fn = GAN_LOSS_FUNCTIONS[loss]
         self.loss, self.n_critic, self.gp_weight = loss, n_critic, gp_weight
         self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.ema = ema
         self.steps = 0
 
     def noise(self, n):
@@ -91,6 +93,8 @@ class GANStep:
             self.opt_g.zero_grad()
             g_loss.backward()
             self.opt_g.step()
+            if self.ema is not None:
+                self.ema.update(self.G)
         finally:
             _set_requires_grad(self.D, True)
         self.steps += 1
