@@ -57,8 +57,9 @@ def thread_info():
         from threadpoolctl import threadpool_info
     except ImportError:
         return {"blas": "unknown (threadpoolctl not installed)"}
-    return {"blas": [f"{info.get('internal_api')} {info.get('version')}: {info.get('num_threads')} threads"
-                     for info in threadpool_info()]}
+    return {"blas": [f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernels): "
+                     f"{info.get('num_threads')} threads" for info in threadpool_info()],
+            "tinygan_cpu_tuning": tinygan.CPU_TUNING}
 
 
 def gpu_memory_reset():

@@ -27,6 +27,7 @@ import traceback
 from . import specs
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+LIBRARY_VARIABLES = ("OPENBLAS_CORETYPE", "TINYGAN_CPU_TUNING")  # the BLAS kernels and tinygan's CPU settings
 MIB = 2 ** 20
 
 
@@ -125,7 +126,8 @@ def run(framework, names, args):
         return report
     gpu = device == "gpu"
     report["versions"] = side.versions()
-    report["threads"] = {"requested": args.threads, "env": {v: os.environ.get(v) for v in THREAD_VARIABLES},
+    report["threads"] = {"requested": args.threads,
+                         "env": {v: os.environ.get(v) for v in THREAD_VARIABLES + LIBRARY_VARIABLES},
                          **side.thread_info()}
     report["memory"] = {"after_import_mib": rss_peak_mib()}
 

@@ -1,5 +1,9 @@
 """tinygan: a from-scratch NumPy/CuPy deep-learning engine for learning GANs and VAEs."""
-from . import backend
+from . import _cpu
+
+CPU_TUNING = _cpu.tune()   # before NumPy loads: see tinygan/_cpu.py
+
+from . import backend  # noqa: E402
 from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import functional

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from . import __version__, backend
+from . import CPU_TUNING, __version__, backend
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, run_eval
@@ -128,6 +128,11 @@ def _info(args):
     print(f"backend: {backend.current()} (set TINYGAN_BACKEND or --backend)")
     print(f"numpy: {__import__('numpy').__version__}")
     print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
+    tuning = CPU_TUNING
+    print(f"CPU settings (tinygan/_cpu.py; TINYGAN_CPU_TUNING=0 turns them off): "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'OpenBLAS chooses')}"
+          f"{' (set by tinygan)' if tuning['openblas_kernels'] else ''}, "
+          f"malloc keeps freed memory: {'yes' if tuning['keep_freed_memory'] else 'no'}")
     print(f"data cache: {default_cache_dir()}")
 
 
