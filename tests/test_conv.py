@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygan.functional as F
-from tinygan import backend
+from tinygan import Tensor, backend
 
 FAST = settings(max_examples=15, deadline=None)
 
@@ -174,6 +174,28 @@ def test_im2col_col2im_are_adjoint(case, make_rand):
     back = F.col2im(y, (case["H"], case["W"]), *geometry)
     assert back.shape == x.shape
     assert inner(cols, y) == pytest.approx(inner(x, back), rel=1e-10, abs=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(K=st.tuples(st.integers(1, 5), st.integers(1, 5)), S=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       P=st.tuples(st.integers(0, 2), st.integers(0, 2)), D=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), seed=st.integers(0, 999))
+def test_col2im_adds_every_window_back_where_it_was_read(K, S, P, D, extra, seed):
+    """col2im against a loop over (n, c, oh, ow, kh, kw): the windows it adds in classes must each land once."""
+    H, W = (max(1, d * (k - 1) + 1 - 2 * p) + e for d, k, p, e in zip(D, K, P, extra))
+    N, C = 2, 3
+    OH, OW = (F.conv_output_size(n, k, s, p, d) for n, k, s, p, d in zip((H, W), K, S, P, D))
+    cols = np.random.default_rng(seed).standard_normal((N, C * K[0] * K[1], OH * OW))
+    expected = np.zeros((N, C, H + 2 * P[0], W + 2 * P[1]))
+    per_window = cols.reshape(N, C, K[0], K[1], OH, OW)
+    for kh in range(K[0]):
+        for kw in range(K[1]):
+            for oh in range(OH):
+                for ow in range(OW):
+                    expected[:, :, oh * S[0] + kh * D[0], ow * S[1] + kw * D[1]] += per_window[:, :, kh, kw, oh, ow]
+    expected = expected[:, :, P[0]:P[0] + H, P[1]:P[1] + W]
+    got = F.col2im(Tensor(backend.to_device(cols, backend.current_device())), (H, W), K, S, P, D)
+    np.testing.assert_allclose(host(got), expected, rtol=1e-12, atol=1e-12)
 
 
 @FAST

@@ -97,20 +97,32 @@ def _im2col_rows(x, g):
 def _col2im_rows(rows, x_shape, g):
     """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W).
 
-    Each (kh, kw) slice of the rows is added, as one strided block, at the
-    place of the padded input it was read from; then the padding is cut off.
+    Every window is added back at the place of the padded input it was read from.
+    Windows closer than the kernel's extent overlap, so they cannot go into one
+    strided add; but windows `step` outputs apart never do (step * stride covers
+    the kernel). So the windows are split into step_h * step_w classes by
+    (oh mod step_h, ow mod step_w), and each class is one add, through a strided
+    view of the padded input, of blocks (KH, KW, C) whose (KW, C) part is
+    contiguous: 4 large adds for a 4x4 kernel with stride 2, not 16 small ones.
+    Then the padding is cut off.
     """
     N, C, H, W = x_shape
     OH, OW = g.output_hw(H, W)
+    xp = xp_of(rows)
     windows = rows.reshape(N, OH, OW, g.KH, g.KW, C)
-    padded = xp_of(rows).zeros((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=rows.dtype)
-    for kh in range(g.KH):
-        h0 = kh * g.DH
-        for kw in range(g.KW):
-            w0 = kw * g.DW
-            padded[:, h0:h0 + g.SH * OH:g.SH, w0:w0 + g.SW * OW:g.SW, :] += windows[:, :, :, kh, kw, :]
+    padded = xp.zeros((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=rows.dtype)
+    step_h = -(-(g.DH * (g.KH - 1) + 1) // g.SH)                    # ceil(kernel extent / stride)
+    step_w = -(-(g.DW * (g.KW - 1) + 1) // g.SW)
+    sN, sH, sW, sC = padded.strides
+    for first_h in range(min(step_h, OH)):
+        for first_w in range(min(step_w, OW)):
+            block = windows[:, first_h::step_h, first_w::step_w]     # (N, OH', OW', KH, KW, C)
+            target = xp.lib.stride_tricks.as_strided(                 # no element twice: see above
+                padded[:, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
+                strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
+            target += block
     image = padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :].transpose(0, 3, 1, 2)
-    return xp_of(rows).ascontiguousarray(image)
+    return xp.ascontiguousarray(image)
 
 
 def _rows_of(y):
@@ -158,11 +170,11 @@ class Conv2d(Function):
     dL/db = sum of dL/dy over N, OH, OW.
     """
 
-    def forward(self, x, weight, bias=None, geometry=None):
+    def forward(self, x, weight, bias=None, geometry=None, rows=None):
         g = self.geometry = geometry
         N, C, H, W = x.shape
         OH, OW = g.output_hw(H, W)
-        self.rows = _im2col_rows(x, g)                                 # (N*OH*OW, KH*KW*C), kept for dL/dw
+        self.rows = _im2col_rows(x, g) if rows is None else rows      # (N*OH*OW, KH*KW*C), kept for dL/dw
         y = self.rows @ _conv_weight_matrix(weight).T                  # (N*OH*OW, O)  [formula: conv2d]
         return _rows_to_nchw(y, N, OH, OW, bias)
 
@@ -230,10 +242,11 @@ class ConvTranspose2d(Function):
         x, weight = self.inputs[:2]
         g = self.geometry
         grad_x = grad_w = grad_b = None
+        rows = _im2col_rows(grad.data, g) if any(self.needs_input_grad[:2]) else None  # dL/dy's columns, for both
         if self.needs_input_grad[0]:
-            grad_x = Conv2d.apply(grad, weight, geometry=g)
+            grad_x = Conv2d.apply(grad, weight, geometry=g, rows=rows)
         if self.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=g, weight_shape=weight.shape)
+            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=g, weight_shape=weight.shape, rows=rows)
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
