@@ -166,3 +166,24 @@ def test_run_with_ema_samples_from_the_average(tmp_path):
     averaged = run.ema.model(z).data
     assert not np.allclose(trained, averaged)
     np.testing.assert_array_equal(run.sample(4, z=z).data, averaged)
+
+
+def test_packed_discriminator_judges_m_samples_per_logit():
+    from tinygan.models import MLPDiscriminator
+    packed = MLPDiscriminator(in_shape=(2,), hidden=(8,), activation="relu", pack=2)
+    single = MLPDiscriminator(in_shape=(4,), hidden=(8,), activation="relu")
+    single.load_state_dict(packed.state_dict())
+    x = np.random.default_rng(0).standard_normal((6, 2)).astype(np.float32)
+    side_by_side = np.stack([np.concatenate([x[0], x[1]]), np.concatenate([x[2], x[3]]), np.concatenate([x[4], x[5]])])
+    np.testing.assert_allclose(packed(Tensor(x)).data, single(Tensor(side_by_side)).data, rtol=1e-6)
+    with pytest.raises(ValueError, match="5 samples does not split into packs of 2"):
+        packed(Tensor(x[:5]))
+
+
+def test_pack_is_the_toy_default_and_checked():
+    config = make_config("gan", data="ring8")
+    assert config["pack"] == 2 and make_config("gan")["pack"] == 1
+    with pytest.raises(ConfigError, match="divisible by pack 3"):
+        make_config("gan", data="ring8", pack=3)
+    with pytest.raises(ConfigError, match="MLP discriminators"):
+        make_config("dcgan", pack=2)

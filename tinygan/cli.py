@@ -40,6 +40,8 @@ def _parser():
     train.add_argument("--latent-dim", type=int)
     train.add_argument("--width", type=int, help="channels of the first conv layer / hidden units")
     train.add_argument("--seed", type=int)
+    train.add_argument("--pack", type=int, metavar="M",
+                       help="PacGAN: the MLP discriminator judges M samples at once ('gan' only; ring8 etc.: 2)")
     train.add_argument("--ema", type=float, metavar="DECAY",
                        help="sample from a moving average of G's weights, e.g. 0.999 (GANs; 0 = off)")
     train.add_argument("--limit", type=int, help="use only the first N training images")
@@ -74,7 +76,8 @@ def _train(args):
     from .train.run import Run
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
-                         limit=args.limit, ema=args.ema, steps_per_epoch=args.steps_per_epoch, backend=args.backend,
+                         limit=args.limit, ema=args.ema, pack=args.pack,
+                         steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
     run = Run(config, folder)

@@ -35,22 +35,35 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x -> flatten -> hidden layers (Linear, activation) -> Linear -> one logit per sample."""
+    """x -> flatten -> hidden layers (Linear, activation) -> Linear -> one logit per sample (or per pack).
 
-    def __init__(self, in_shape=(1, 28, 28), hidden=(512, 256), activation="leaky_relu"):
+    pack -- PacGAN (Lin et al., 2018): with pack = m the discriminator judges m samples at once,
+            concatenated into one input, and returns one logit per m samples (N / m in all).
+            A generator that drops a mode makes packs less varied than real ones, which a
+            discriminator of single samples cannot see; so packing keeps every mode of the
+            ring of 8 Gaussians (benchmarks/results/quality.md).
+    """
+
+    def __init__(self, in_shape=(1, 28, 28), hidden=(512, 256), activation="leaky_relu", pack=1):
         super().__init__()
-        in_features = 1
+        if not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"MLPDiscriminator: pack must be a positive integer, got {pack!r}")
+        self.pack = pack
+        in_features = pack
         for n in in_shape:
             in_features *= n
         layers, width = [], in_features
         for h in hidden:
             layers += [nn.Linear(width, h), _leaky() if activation == "leaky_relu" else nn.ReLU()]
             width = h
-        layers.append(nn.Linear(width, 1))                            # (N, 1)
+        layers.append(nn.Linear(width, 1))                            # (N / pack, 1)
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
-        return self.net(x.reshape(x.shape[0], -1))
+        if x.shape[0] % self.pack:
+            raise ValueError(f"MLPDiscriminator: a batch of {x.shape[0]} samples does not split into packs of "
+                             f"{self.pack}; use a batch size divisible by {self.pack}")
+        return self.net(x.reshape(x.shape[0] // self.pack, -1))     # m samples side by side per row
 
 
 class DCGANGenerator(nn.Module):

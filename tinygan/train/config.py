@@ -8,7 +8,7 @@ GAN_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
 
 COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, latent_dim=100,
               seed=0, backend="numpy", width=64, limit=None, ema=0.0, n_critic=1, gp_weight=10.0,
-              steps_per_epoch=None, eval_every=0, detect_anomaly=False)
+              steps_per_epoch=None, eval_every=0, detect_anomaly=False, pack=1)
 
 MODEL_DEFAULTS = {
     "gan": dict(arch="mlp", loss="nonsaturating"),
@@ -22,9 +22,10 @@ MODEL_DEFAULTS = {
                      beta=1.0, likelihood="bernoulli"),
 }
 
-# A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512).
+# A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512),
+# with a discriminator of pairs (PacGAN2): with single samples, 2 of 5 seeds end with a mode dropped.
 TOY_GAN_DEFAULTS = dict(arch="mlp-toy", epochs=20, steps_per_epoch=500, batch_size=512, lr=1e-3, beta1=0.5,
-                        latent_dim=256, width=128)
+                        latent_dim=256, width=128, pack=2)
 
 
 class ConfigError(ValueError):
@@ -52,9 +53,13 @@ def make_config(model, **overrides):
     config["model"] = model
     if config.get("loss") is not None:
         _check_choice("loss", config["loss"], GAN_LOSSES)
-    for key in ("epochs", "batch_size", "latent_dim", "width", "n_critic"):
+    for key in ("epochs", "batch_size", "latent_dim", "width", "n_critic", "pack"):
         if int(config[key]) < 1:
             raise ConfigError(f"{key} must be a positive integer, got {config[key]}")
+    if config["pack"] > 1 and config["arch"] not in ("mlp", "mlp-toy"):
+        raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {model!r} has {config['arch']!r}")
+    if config["batch_size"] % config["pack"]:
+        raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
     if not config["lr"] > 0:
         raise ConfigError(f"lr must be positive, got {config['lr']}")
     return config

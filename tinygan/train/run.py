@@ -36,11 +36,12 @@ def build_models(config):
     """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...} or {'vae': ...}."""
     arch, latent, width = config["arch"], config["latent_dim"], config["width"]
     if arch == "mlp":
-        return {"G": models.MLPGenerator(latent), "D": models.MLPDiscriminator()}
+        return {"G": models.MLPGenerator(latent), "D": models.MLPDiscriminator(pack=config.get("pack", 1))}
     if arch == "mlp-toy":
         return {"G": models.MLPGenerator(latent, hidden=(width, width), out_shape=(2,), batchnorm=False,
                                          activation="relu", output="linear"),
-                "D": models.MLPDiscriminator(in_shape=(2,), hidden=(width, width), activation="relu")}
+                "D": models.MLPDiscriminator(in_shape=(2,), hidden=(width, width), activation="relu",
+                                             pack=config.get("pack", 1))}
     if arch in ("dcgan", "dcgan-nobn"):
         return {"G": models.dcgan_init_(models.DCGANGenerator(latent, width)),
                 "D": models.dcgan_init_(models.DCGANDiscriminator(width, batchnorm=(arch == "dcgan")))}
