@@ -320,3 +320,25 @@ def test_backend_is_the_current_one(rand):
     x = rand.randn(1, 1, 3, 3, requires_grad=False)
     w = rand.randn(1, 1, 2, 2, requires_grad=False)
     assert backend.get_array_module(F.conv2d(x, w).data) is backend.xp()
+
+
+def test_convolution_outputs_are_channels_last_in_memory(make_rand):
+    """conv2d and conv_transpose2d return (N, C, H, W) views of (N, H, W, C) memory, which the next
+    convolution reads without a transposing copy; values are unaffected."""
+    rand = make_rand(0)
+    x = rand.randn(2, 3, 6, 6, requires_grad=False)
+    y = F.conv2d(x, rand.randn(4, 3, 3, 3, requires_grad=False), padding=1)
+    z = F.conv_transpose2d(y, rand.randn(4, 2, 4, 4, requires_grad=False), stride=2, padding=1)
+    for out in (y, z):
+        assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_batchnorm_channel_sums_read_either_memory_order(channels_last):
+    from tinygan.functional.normalization import _channel_sum
+    a = np.random.default_rng(1).standard_normal((3, 4, 5, 6))
+    if channels_last:
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    a = backend.to_device(a, backend.current_device())
+    np.testing.assert_allclose(backend.to_numpy(_channel_sum(a)), backend.to_numpy(a).sum(axis=(0, 2, 3)),
+                               rtol=1e-12)

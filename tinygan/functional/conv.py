@@ -16,6 +16,13 @@ copied once. Inside, the input is laid out channels-last (N, H, W, C), so every
 copy and every add below runs over C contiguous numbers; with (N, C, H, W)
 they would run over rows of only OW numbers, several times slower in NumPy.
 
+The outputs keep that layout: a convolution returns its (N, O, OH, OW) result
+as a transposed *view* of the (N, OH, OW, O) product, not a copy. NumPy's
+elementwise operations keep the memory order of their inputs, so BatchNorm and
+the activations pass the channels-last layout on, and the next convolution (or
+this one's backward) reads its (N*H*W, C) rows with a reshape instead of a
+transposing copy of every activation and gradient.
+
 col2im is the adjoint of im2col: it adds each of the KH*KW slices of the rows
 back at the offset it was read from (overlapping windows add up).
 
@@ -121,8 +128,8 @@ def _col2im_rows(rows, x_shape, g):
                 padded[:, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
                 strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
             target += block
-    image = padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :].transpose(0, 3, 1, 2)
-    return xp.ascontiguousarray(image)
+    image = xp.ascontiguousarray(padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :])   # cut the border off
+    return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
 
 
 def _rows_of(y):
@@ -138,16 +145,12 @@ def _conv_weight_matrix(weight):
 
 
 def _rows_to_nchw(y, N, OH, OW, bias=None):
-    """(N*OH*OW, O) -> a contiguous (N, O, OH, OW) array, adding the bias in the same pass."""
-    xp = xp_of(y)
+    """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
     O = y.shape[1]
-    out = xp.empty((N, O, OH, OW), dtype=y.dtype)
-    source = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
-    if bias is None:
-        out[...] = source
-    else:
-        xp.add(source, bias.reshape(1, O, 1, 1), out=out)
-    return out
+    image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
+    if bias is not None:
+        image += bias.reshape(1, O, 1, 1)
+    return image
 
 
 def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis):
