@@ -29,7 +29,6 @@ if __package__ in (None, ""):  # run as a file (python benchmarks/run.py): make 
 
 from benchmarks import report, specs  # noqa: E402  (after the path fix above)
 from benchmarks.worker import THREAD_VARIABLES  # noqa: E402
-from tinygan._cpu import openblas_coretype, tuning_enabled  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -122,13 +121,10 @@ def load_check():
 # -- the workers ---------------------------------------------------------------------------------
 
 def child_env(threads):
-    """This environment with the thread counts pinned, OpenBLAS's kernels chosen as `import tinygan`
-    chooses them (tinygan/_cpu.py: the worker loads NumPy first), and the repository importable."""
+    """This environment with the thread counts pinned and the repository importable."""
     env = dict(os.environ)
     for variable in THREAD_VARIABLES:
         env[variable] = str(threads)
-    if tuning_enabled() and "OPENBLAS_CORETYPE" not in env and openblas_coretype():
-        env["OPENBLAS_CORETYPE"] = openblas_coretype()
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
     return env
 

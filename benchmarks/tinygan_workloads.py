@@ -59,7 +59,7 @@ def thread_info():
         return {"blas": "unknown (threadpoolctl not installed)"}
     return {"blas": [f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernels): "
                      f"{info.get('num_threads')} threads" for info in threadpool_info()],
-            "tinygan_cpu_tuning": tinygan.CPU_TUNING}
+            "malloc_keeps_freed_memory": tinygan.KEEPS_FREED_MEMORY}
 
 
 def gpu_memory_reset():

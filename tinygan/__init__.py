@@ -1,9 +1,8 @@
 """tinygan: a from-scratch NumPy/CuPy deep-learning engine for learning GANs and VAEs."""
-from . import _cpu
+from . import _malloc
+from . import backend
 
-CPU_TUNING = _cpu.tune()   # before NumPy loads: see tinygan/_cpu.py
-
-from . import backend  # noqa: E402
+KEEPS_FREED_MEMORY = _malloc.keep_freed_memory()   # see tinygan/_malloc.py
 from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import functional

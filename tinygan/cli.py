@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from . import CPU_TUNING, __version__, backend
+from . import KEEPS_FREED_MEMORY, __version__, backend
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, run_eval
@@ -131,11 +131,10 @@ def _info(args):
     print(f"backend: {backend.current()} (set TINYGAN_BACKEND or --backend)")
     print(f"numpy: {__import__('numpy').__version__}")
     print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
-    tuning = CPU_TUNING
-    print(f"CPU settings (tinygan/_cpu.py; TINYGAN_CPU_TUNING=0 turns them off): "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'OpenBLAS chooses')}"
-          f"{' (set by tinygan)' if tuning['openblas_kernels'] else ''}, "
-          f"malloc keeps freed memory: {'yes' if tuning['keep_freed_memory'] else 'no'}")
+    print(f"malloc keeps freed memory for reuse: {'yes' if KEEPS_FREED_MEMORY else 'no'} "
+          f"(tinygan/_malloc.py; TINYGAN_KEEP_MEMORY=0 turns it off)")
+    if "OPENBLAS_CORETYPE" in os.environ:
+        print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}: NumPy's matrix products use those kernels")
     print(f"data cache: {default_cache_dir()}")
 
 

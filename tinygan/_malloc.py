@@ -1,0 +1,35 @@
+"""Keep freed memory for the next training step, instead of giving it back to the OS.
+
+glibc's malloc returns a large freed block to the operating system (munmap, or
+trimming the heap), so the next step's arrays of the same size are new pages that
+page-fault on their first write. A training step allocates and frees the same
+arrays every time (im2col rows of 13 MB in a DCGAN, the activations and their
+gradients), and on a virtual machine those faults cost about 1 ms per 10 MB, paid
+again every step: a third of a DCGAN step here (benchmarks/README.md).
+
+Two malloc settings keep the blocks for reuse, as PyTorch's caching allocators
+do: blocks up to 32 MB come from the heap (not mmap), and the heap is never
+trimmed. The price: the process stays at its peak size instead of shrinking
+between steps. Applied once, when tinygan is imported; TINYGAN_KEEP_MEMORY=0
+turns it off. Only glibc (Linux) has mallopt; elsewhere nothing changes.
+"""
+import ctypes
+import ctypes.util
+import os
+import sys
+
+M_TRIM_THRESHOLD = -1        # mallopt's parameters, from glibc's malloc.h
+M_MMAP_THRESHOLD = -3
+HEAP_UP_TO_BYTES = 32 << 20  # glibc's largest mmap threshold: blocks up to 32 MB come from the reused heap
+NEVER_TRIM_BYTES = 1 << 30   # give back the heap's top only when 1 GB of it is free
+
+
+def keep_freed_memory():
+    """Tell glibc's malloc to keep freed blocks for reuse; True if it took both settings."""
+    if os.environ.get("TINYGAN_KEEP_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):   # not glibc (musl has no mallopt)
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_UP_TO_BYTES)) and bool(mallopt(M_TRIM_THRESHOLD, NEVER_TRIM_BYTES))
