@@ -167,6 +167,12 @@ def markdown(data):
         if threads:
             lines.append(f"  - {framework}: " + "; ".join(
                 f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in threads.items()))
+    library_env = data["frameworks"][ours].get("threads", {}).get("env", {})
+    library_settings = {k: v for k, v in library_env.items() if k not in run["thread_variables"]}
+    if library_settings:
+        lines.append("- library settings in the environment (they change the speed; tinygan/_malloc.py, "
+                     "benchmarks/README.md): " + ", ".join(f"{k}={'unset' if v is None else v}"
+                                                          for k, v in library_settings.items()))
     before, after = run["load_before"], run["load_after"]
     lines += [f"- load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in before)} before the run, "
               f"{', '.join(f'{v:.2f}' for v in after)} after it", ""]
