@@ -18,8 +18,8 @@ TINY = dict(epochs=2, limit=256, batch_size=32, width=8, latent_dim=8, steps_per
 
 
 def _weights(run):
-    nets = dict(run.nets, G_ema=run.ema.model) if run.ema is not None else run.nets
-    return {f"{name}.{key}": value.copy() for name, net in nets.items() for key, value in net.state_dict().items()}
+    return {f"{name}.{key}": value.copy() for name, net in run.saved_networks().items()
+            for key, value in net.state_dict().items()}
 
 
 @pytest.mark.parametrize("model, extra", [("dcgan", {}), ("vae", {}), ("wgan-gp", {}), ("cgan", {}),

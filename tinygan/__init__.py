@@ -1,14 +1,13 @@
 """tinygan: a from-scratch NumPy/CuPy deep-learning engine for learning GANs and VAEs."""
 from . import _malloc
 from . import backend
-
-KEEPS_FREED_MEMORY = _malloc.keep_freed_memory()   # see tinygan/_malloc.py
 from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import functional
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
 
 __version__ = "0.1.0"
+KEEPS_FREED_MEMORY = _malloc.keep_freed_memory()   # see tinygan/_malloc.py
 
 
 def tensor(data, requires_grad=False, dtype=None):

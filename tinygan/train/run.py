@@ -229,10 +229,11 @@ class Run:
                             keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
 
     # -- checkpoints ---------------------------------------------------------
+    def saved_networks(self):
+        """The networks a checkpoint holds: the trained ones and, with --ema, G's weight average as 'G_ema'."""
+        return dict(self.nets, G_ema=self.ema.model) if self.ema is not None else dict(self.nets)
+
     def state(self):
-        models_state = {name: net.state_dict() for name, net in self.nets.items()}
-        if self.ema is not None:
-            models_state["G_ema"] = self.ema.model.state_dict()
         return {
             "format": "tinygan-checkpoint-1",
             "config": self.config,
@@ -240,7 +241,7 @@ class Run:
             "steps": self.step.steps,
             "history": self.history,
             "rng": backend.get_rng_state(),
-            "models": models_state,
+            "models": {name: net.state_dict() for name, net in self.saved_networks().items()},
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
         }
 
@@ -251,8 +252,7 @@ class Run:
         """Restore everything `state()` saved; a CheckpointError naming what does not fit."""
         if state.get("format") != "tinygan-checkpoint-1":
             raise CheckpointError(f"{path}: not a tinygan checkpoint (format {state.get('format')!r})")
-        nets = dict(self.nets, G_ema=self.ema.model) if self.ema is not None else self.nets
-        for name, net in nets.items():
+        for name, net in self.saved_networks().items():
             if name not in state["models"]:
                 raise CheckpointError(f"{path}: has no model {name!r} (it holds {sorted(state['models'])})")
             try:
