@@ -324,7 +324,7 @@ def test_backend_is_the_current_one(rand):
 
 def test_convolution_outputs_are_channels_last_in_memory(make_rand):
     """conv2d and conv_transpose2d return (N, C, H, W) views of (N, H, W, C) memory, which the next
-    convolution reads without a transposing copy; values are unaffected."""
+    convolution reads without a transposing copy (their values are checked by the tests above)."""
     rand = make_rand(0)
     x = rand.randn(2, 3, 6, 6, requires_grad=False)
     y = F.conv2d(x, rand.randn(4, 3, 3, 3, requires_grad=False), padding=1)
