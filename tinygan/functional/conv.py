@@ -186,13 +186,13 @@ class Conv2d(Function):
         g = self.geometry
         need_x, need_w = self.needs_input_grad[:2]
         grad_x = grad_w = grad_b = None
-        if need_x:
-            grad_x = ConvTranspose2d.apply(grad, weight, geometry=g, output_hw=x.shape[2:])  # [formula: conv2d-grad-input]
         if need_w:
             grad_w = Conv2dWeightGrad.apply(x, grad, geometry=g, weight_shape=weight.shape, rows=self.rows)
+        self.rows = None  # free the large rows before dL/dx's product needs as much memory again
+        if need_x:
+            grad_x = ConvTranspose2d.apply(grad, weight, geometry=g, output_hw=x.shape[2:])  # [formula: conv2d-grad-input]
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
-        self.rows = None  # the rows are large; free them once used
         return grad_x, grad_w, grad_b
 
 
