@@ -7,7 +7,7 @@
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tinygan.functional as F
@@ -180,6 +180,8 @@ def test_im2col_col2im_are_adjoint(case, make_rand):
 @given(K=st.tuples(st.integers(1, 5), st.integers(1, 5)), S=st.tuples(st.integers(1, 3), st.integers(1, 3)),
        P=st.tuples(st.integers(0, 2), st.integers(0, 2)), D=st.tuples(st.integers(1, 2), st.integers(1, 2)),
        extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), seed=st.integers(0, 999))
+@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(4, 4), seed=0)   # first class tiles 8 x 8: copied, not added
+@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(3, 4), seed=1)   # 7 x 8: tiles the width only
 def test_col2im_adds_every_window_back_where_it_was_read(K, S, P, D, extra, seed):
     """col2im against a loop over (n, c, oh, ow, kh, kw): the windows it adds in classes must each land once."""
     H, W = (max(1, d * (k - 1) + 1 - 2 * p) + e for d, k, p, e in zip(D, K, P, extra))
