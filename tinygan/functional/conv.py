@@ -84,8 +84,10 @@ class ConvGeometry:
 def _padded_channels_last(x, g):
     """(N, C, H, W) -> (N, H + 2 PH, W + 2 PW, C), zero border, channels contiguous (one copy)."""
     N, C, H, W = x.shape
-    padded = xp_of(x).zeros((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)
+    padded = xp_of(x).empty((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)
     padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :] = x.transpose(0, 2, 3, 1)
+    for border in (padded[:, :g.PH], padded[:, g.PH + H:], padded[:, :, :g.PW], padded[:, :, g.PW + W:]):
+        border[...] = 0                                    # only the border: the inside was just written
     return padded
 
 
@@ -174,6 +176,26 @@ def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[out_axis]},), got {bias.shape}")
 
 
+class ChannelsLast(Function):
+    """The same (N, C, H, W) values, stored channels-last: y = x, dL/dx = dL/dy.
+
+    A gradient that comes from a reshape (a Linear layer's, or one given to
+    backward) is (N, C, H, W)-contiguous; every product below would otherwise
+    copy it into rows of C numbers again. This copies it once.
+    """
+
+    def forward(self, x):
+        return xp_of(x).ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+    def backward(self, grad):
+        return (grad,)
+
+
+def _channels_last(t):
+    """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
+    return t if t.data.transpose(0, 2, 3, 1).flags.c_contiguous else ChannelsLast.apply(t)
+
+
 class Conv2d(Function):
     """y = w * x + b (cross-correlation, as in PyTorch).
 
@@ -193,6 +215,7 @@ class Conv2d(Function):
         x, weight = self.inputs[:2]
         g = self.geometry
         need_x, need_w = self.needs_input_grad[:2]
+        grad = _channels_last(grad)                  # read as rows by both products below and the bias sum
         grad_x = grad_w = grad_b = None
         if need_w:
             grad_w = Conv2dWeightGrad.apply(x, grad, geometry=g, weight_shape=weight.shape, rows=self.rows)
@@ -319,6 +342,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  conv_transpose_output_size(W, geometry.KW, geometry.SW, geometry.PW, OPW, geometry.DW))
     if min(output_hw) < 1:
         raise ValueError(f"conv_transpose2d: the output size {output_hw} is not positive for input {(H, W)}")
+    x = _channels_last(x)   # its rows are read twice, by the forward product and by dL/dw's
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw)
 
