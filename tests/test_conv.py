@@ -147,6 +147,20 @@ def test_conv_transpose2d_matches_naive_loops(case, make_rand):
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("N, slab_images", [(5, 1), (5, 2), (6, 3)])
+def test_conv_transpose2d_in_slabs_matches_naive_loops(N, slab_images, rand, monkeypatch):
+    """The forward product and col2im run over slabs of images; uneven slabs must add up the same."""
+    from tinygan.functional import conv
+    x = rand.randn(N, 3, 5, 4, requires_grad=False)
+    w = rand.randn(3, 2, 4, 4, requires_grad=False)
+    rows_bytes_per_image = 5 * 4 * (2 * 4 * 4) * 8
+    monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
+    assert [last - first for first, last in conv._slabs(N, rows_bytes_per_image)][0] == slab_images
+    y = F.conv_transpose2d(x, w, stride=2, padding=1)
+    expected = naive_conv_transpose2d(host(x), host(w), None, (2, 2), (1, 1), (0, 0), (1, 1))
+    np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+
+
 def test_conv2d_float32_matches_naive(rand):
     x = rand.randn(2, 3, 6, 5, requires_grad=False, dtype=np.float32)
     w = rand.randn(4, 3, 3, 2, requires_grad=False, dtype=np.float32)

@@ -104,7 +104,26 @@ def _im2col_rows(x, g):
 
 
 def _col2im_rows(rows, x_shape, g):
-    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W).
+    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W)."""
+    return _col2im([(0, x_shape[0], rows)], x_shape, g, xp_of(rows), rows.dtype)
+
+
+# The transposed convolution makes its rows one slab of images at a time, each slab's rows about
+# this size, and adds them into place at once: they are then still in the cache, not read back
+# from memory (O1 and O2 about 0.4 ms faster here), and the GEMM is still large enough to run at
+# full speed.
+_SLAB_BYTES = 4 << 20
+
+
+def _slabs(N, bytes_per_image):
+    """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less."""
+    count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
+    size = -(-N // count)
+    return [(first, min(first + size, N)) for first in range(0, N, size)]
+
+
+def _col2im(slabs, x_shape, g, xp, dtype):
+    """col2im of rows that come in slabs: (first, last, rows of images first..last-1) -> (N, C, H, W).
 
     Every window is added back at the place of the padded input it was read from.
     Windows closer than the kernel's extent overlap, so they cannot go into one
@@ -120,24 +139,24 @@ def _col2im_rows(rows, x_shape, g):
     N, C, H, W = x_shape
     OH, OW = g.output_hw(H, W)
     HP, WP = H + 2 * g.PH, W + 2 * g.PW
-    xp = xp_of(rows)
-    windows = rows.reshape(N, OH, OW, g.KH, g.KW, C)
     step_h = -(-(g.DH * (g.KH - 1) + 1) // g.SH)                    # ceil(kernel extent / stride)
     step_w = -(-(g.DW * (g.KW - 1) + 1) // g.SW)
     first_class_tiles = (g.DH == g.DW == 1 and g.KH == step_h * g.SH and g.KW == step_w * g.SW
                          and -(-OH // step_h) * g.KH == HP and -(-OW // step_w) * g.KW == WP)
-    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=rows.dtype)
+    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=dtype)
     sN, sH, sW, sC = padded.strides
-    for first_h in range(min(step_h, OH)):
-        for first_w in range(min(step_w, OW)):
-            block = windows[:, first_h::step_h, first_w::step_w]     # (N, OH', OW', KH, KW, C)
-            target = xp.lib.stride_tricks.as_strided(                 # no element twice: see above
-                padded[:, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
-                strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
-            if first_class_tiles and first_h == first_w == 0:
-                target[...] = block                                    # writes every element of padded once
-            else:
-                target += block
+    for first, last, rows in slabs:
+        windows = rows.reshape(last - first, OH, OW, g.KH, g.KW, C)
+        for first_h in range(min(step_h, OH)):
+            for first_w in range(min(step_w, OW)):
+                block = windows[:, first_h::step_h, first_w::step_w]     # (n, OH', OW', KH, KW, C)
+                target = xp.lib.stride_tricks.as_strided(                 # no element twice: see above
+                    padded[first:last, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
+                    strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
+                if first_class_tiles and first_h == first_w == 0:
+                    target[...] = block                                # writes every element of padded once
+                else:
+                    target += block
     image = xp.ascontiguousarray(padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :])   # cut the border off
     return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
 
@@ -266,8 +285,10 @@ class ConvTranspose2d(Function):
         N, Cin, H, W = x.shape
         Cout = weight.shape[1]
         OH, OW = output_hw
-        rows = _rows_of(x) @ _conv_weight_matrix(weight)                # (N*H*W, KH*KW*Cout)
-        y = _col2im_rows(rows, (N, Cout, OH, OW), g)                             # [formula: conv-transpose2d]
+        x_rows, weight_matrix = _rows_of(x), _conv_weight_matrix(weight)   # (N*H*W, Cin), (Cin, KH*KW*Cout)
+        slabs = ((first, last, x_rows[first * H * W:last * H * W] @ weight_matrix)   # made one by one, as used
+                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize))
+        y = _col2im(slabs, (N, Cout, OH, OW), g, xp_of(x), x.dtype)                   # [formula: conv-transpose2d]
         if bias is not None:
             y += bias.reshape(1, Cout, 1, 1)
         return y
