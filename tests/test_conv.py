@@ -148,17 +148,22 @@ def test_conv_transpose2d_matches_naive_loops(case, make_rand):
 
 
 @pytest.mark.parametrize("N, slab_images", [(5, 1), (5, 2), (6, 3)])
-def test_conv_transpose2d_in_slabs_matches_naive_loops(N, slab_images, rand, monkeypatch):
-    """The forward product and col2im run over slabs of images; uneven slabs must add up the same."""
+def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypatch):
+    """im2col and the transposed convolution's product run over slabs of images; uneven slabs must add up the same."""
     from tinygan.functional import conv
-    x = rand.randn(N, 3, 5, 4, requires_grad=False)
-    w = rand.randn(3, 2, 4, 4, requires_grad=False)
-    rows_bytes_per_image = 5 * 4 * (2 * 4 * 4) * 8
+    x = rand.randn(N, 3, 6, 4, requires_grad=False)
+    w_conv, w = rand.randn(2, 3, 4, 4, requires_grad=False), rand.randn(3, 2, 4, 4, requires_grad=False)
+    rows_bytes_per_image = 3 * 2 * (4 * 4 * 3) * 8          # conv2d: 3 x 2 windows of 4 x 4 x 3 (k4 s2 p1 on 6 x 4)
     monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
     assert [last - first for first, last in conv._slabs(N, rows_bytes_per_image)][0] == slab_images
-    y = F.conv_transpose2d(x, w, stride=2, padding=1)
-    expected = naive_conv_transpose2d(host(x), host(w), None, (2, 2), (1, 1), (0, 0), (1, 1))
+    y = F.conv2d(x, w_conv, stride=2, padding=1)
+    expected = naive_conv2d(host(x), host(w_conv), None, (2, 2), (1, 1), (1, 1))
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+    rows_bytes_per_image = 6 * 4 * (2 * 4 * 4) * 8           # conv_transpose2d: 6 x 4 rows of 4 x 4 x 2
+    monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
+    z = F.conv_transpose2d(x, w, stride=2, padding=1)
+    expected = naive_conv_transpose2d(host(x), host(w), None, (2, 2), (1, 1), (0, 0), (1, 1))
+    np.testing.assert_allclose(host(z), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_conv2d_float32_matches_naive(rand):

@@ -81,37 +81,11 @@ class ConvGeometry:
         return OH, OW
 
 
-def _padded_channels_last(x, g):
-    """(N, C, H, W) -> (N, H + 2 PH, W + 2 PW, C), zero border, channels contiguous (one copy)."""
-    N, C, H, W = x.shape
-    padded = xp_of(x).empty((N, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)
-    padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :] = x.transpose(0, 2, 3, 1)
-    for border in (padded[:, :g.PH], padded[:, g.PH + H:], padded[:, :, :g.PW], padded[:, :, g.PW + W:]):
-        border[...] = 0                                    # only the border: the inside was just written
-    return padded
-
-
-def _im2col_rows(x, g):
-    """im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row."""
-    N, C, H, W = x.shape
-    OH, OW = g.output_hw(H, W)
-    padded = _padded_channels_last(x, g)
-    sN, sH, sW, sC = padded.strides
-    windows = xp_of(x).lib.stride_tricks.as_strided(                # a view: no copy yet
-        padded, shape=(N, OH, OW, g.KH, g.KW, C),
-        strides=(sN, sH * g.SH, sW * g.SW, sH * g.DH, sW * g.DW, sC))
-    return windows.reshape(N * OH * OW, g.KH * g.KW * C)            # [formula: im2col]
-
-
-def _col2im_rows(rows, x_shape, g):
-    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W)."""
-    return _col2im([(0, x_shape[0], rows)], x_shape, g, xp_of(rows), rows.dtype)
-
-
-# The transposed convolution makes its rows one slab of images at a time, each slab's rows about
-# this size, and adds them into place at once: they are then still in the cache, not read back
-# from memory (O1 and O2 about 0.4 ms faster here), and the GEMM is still large enough to run at
-# full speed.
+# im2col and the transposed convolution's product go one slab of whole images at a time, each
+# slab's rows about this size: a slab's intermediates are then still in the cache when they are
+# read again (the padded input four times, the product's rows once), not read back from memory,
+# and each GEMM is still large enough to run at full speed. Measured here, one process,
+# alternating: W2 63.4 -> 61.9 ms (product) and 66.4 -> 65.6 ms (im2col).
 _SLAB_BYTES = 4 << 20
 
 
@@ -120,6 +94,32 @@ def _slabs(N, bytes_per_image):
     count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
     size = -(-N // count)
     return [(first, min(first + size, N)) for first in range(0, N, size)]
+
+
+def _im2col_rows(x, g):
+    """im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row.
+
+    Per slab of images: copy the slab channels-last into a zero-bordered buffer,
+    then copy every window out of it through a strided view (no Python loop).
+    """
+    N, C, H, W = x.shape
+    OH, OW = g.output_hw(H, W)
+    xp = xp_of(x)
+    rows = xp.empty((N, OH, OW, g.KH, g.KW, C), dtype=x.dtype)
+    slabs = _slabs(N, rows[0].nbytes)
+    padded = xp.zeros((slabs[0][1], H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
+    sN, sH, sW, sC = padded.strides
+    for first, last in slabs:
+        padded[:last - first, g.PH:g.PH + H, g.PW:g.PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
+        rows[first:last] = xp.lib.stride_tricks.as_strided(             # the slab's windows, a view
+            padded, shape=(last - first, OH, OW, g.KH, g.KW, C),
+            strides=(sN, sH * g.SH, sW * g.SW, sH * g.DH, sW * g.DW, sC))
+    return rows.reshape(N * OH * OW, g.KH * g.KW * C)            # [formula: im2col]
+
+
+def _col2im_rows(rows, x_shape, g):
+    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W)."""
+    return _col2im([(0, x_shape[0], rows)], x_shape, g, xp_of(rows), rows.dtype)
 
 
 def _col2im(slabs, x_shape, g, xp, dtype):
