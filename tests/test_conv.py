@@ -155,7 +155,7 @@ def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypat
     w_conv, w = rand.randn(2, 3, 4, 4, requires_grad=False), rand.randn(3, 2, 4, 4, requires_grad=False)
     rows_bytes_per_image = 3 * 2 * (4 * 4 * 3) * 8          # conv2d: 3 x 2 windows of 4 x 4 x 3 (k4 s2 p1 on 6 x 4)
     monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
-    assert [last - first for first, last in conv._slabs(N, rows_bytes_per_image)][0] == slab_images
+    assert [last - first for first, last in conv._slabs(N, rows_bytes_per_image, np)][0] == slab_images
     y = F.conv2d(x, w_conv, stride=2, padding=1)
     expected = naive_conv2d(host(x), host(w_conv), None, (2, 2), (1, 1), (1, 1))
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)

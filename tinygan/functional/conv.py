@@ -12,7 +12,8 @@ so that the convolution becomes a single matrix product (GEMM):
     y[n, o, oh, ow] = sum over (kh, kw, c) of rows[(n, oh, ow), (kh, kw, c)] * w[o, c, kh, kw] + b[o]
 
 The rows are read through a strided *view* of the input (no Python loop) and
-copied once. Inside, the input is laid out channels-last (N, H, W, C), so every
+copied once, a slab of images at a time so that each slab's padded input is
+still in the cache when its windows are copied out (see _SLAB_BYTES). Inside, the input is laid out channels-last (N, H, W, C), so every
 copy and every add below runs over C contiguous numbers; with (N, C, H, W)
 they would run over rows of only OW numbers, several times slower in NumPy.
 
@@ -30,6 +31,8 @@ Transposed convolution is the adjoint of convolution with the same weight:
 <conv2d(z, w), x> = <z, conv_transpose2d(x, w)>. So the input gradient of one
 is the forward of the other, and both share the weight gradient below.
 """
+import numpy
+
 from ..autograd import Function
 from ._util import xp_of
 
@@ -89,8 +92,13 @@ class ConvGeometry:
 _SLAB_BYTES = 4 << 20
 
 
-def _slabs(N, bytes_per_image):
-    """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less."""
+def _slabs(N, bytes_per_image, xp):
+    """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less.
+
+    On a GPU, one slab: there every slab would cost kernel launches, and the cache is not the point.
+    """
+    if xp is not numpy:
+        return [(0, N)]
     count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
     size = -(-N // count)
     return [(first, min(first + size, N)) for first in range(0, N, size)]
@@ -106,7 +114,7 @@ def _im2col_rows(x, g):
     OH, OW = g.output_hw(H, W)
     xp = xp_of(x)
     rows = xp.empty((N, OH, OW, g.KH, g.KW, C), dtype=x.dtype)
-    slabs = _slabs(N, rows[0].nbytes)
+    slabs = _slabs(N, rows[0].nbytes, xp)
     padded = xp.zeros((slabs[0][1], H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
     sN, sH, sW, sC = padded.strides
     for first, last in slabs:
@@ -287,7 +295,7 @@ class ConvTranspose2d(Function):
         OH, OW = output_hw
         x_rows, weight_matrix = _rows_of(x), _conv_weight_matrix(weight)   # (N*H*W, Cin), (Cin, KH*KW*Cout)
         slabs = ((first, last, x_rows[first * H * W:last * H * W] @ weight_matrix)   # made one by one, as used
-                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize))
+                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp_of(x)))
         y = _col2im(slabs, (N, Cout, OH, OW), g, xp_of(x), x.dtype)                   # [formula: conv-transpose2d]
         if bias is not None:
             y += bias.reshape(1, Cout, 1, 1)
