@@ -198,13 +198,15 @@ def test_im2col_col2im_are_adjoint(case, make_rand):
 @settings(max_examples=40, deadline=None)
 @given(K=st.tuples(st.integers(1, 5), st.integers(1, 5)), S=st.tuples(st.integers(1, 3), st.integers(1, 3)),
        P=st.tuples(st.integers(0, 2), st.integers(0, 2)), D=st.tuples(st.integers(1, 2), st.integers(1, 2)),
-       extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), seed=st.integers(0, 999))
-@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(4, 4), seed=0)   # first class tiles 8 x 8: copied, not added
-@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(3, 4), seed=1)   # 7 x 8: tiles the width only
-def test_col2im_adds_every_window_back_where_it_was_read(K, S, P, D, extra, seed):
-    """col2im against a loop over (n, c, oh, ow, kh, kw): the windows it adds in classes must each land once."""
+       extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), C=st.sampled_from([1, 3]), seed=st.integers(0, 999))
+@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(4, 4), C=3, seed=0)   # first class tiles 8 x 8: copied, not added
+@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(3, 4), C=3, seed=1)   # 7 x 8: tiles the width only
+@example(K=(4, 4), S=(2, 2), P=(1, 1), D=(1, 1), extra=(4, 4), C=1, seed=2)   # one channel: tap by tap
+@example(K=(3, 2), S=(1, 2), P=(2, 0), D=(2, 1), extra=(2, 3), C=1, seed=3)
+def test_col2im_adds_every_window_back_where_it_was_read(K, S, P, D, extra, C, seed):
+    """col2im against a loop over (n, c, oh, ow, kh, kw): the windows it adds (by class, or by tap for one channel) must each land once."""
     H, W = (max(1, d * (k - 1) + 1 - 2 * p) + e for d, k, p, e in zip(D, K, P, extra))
-    N, C = 2, 3
+    N = 2
     OH, OW = (F.conv_output_size(n, k, s, p, d) for n, k, s, p, d in zip((H, W), K, S, P, D))
     cols = np.random.default_rng(seed).standard_normal((N, C * K[0] * K[1], OH * OW))
     expected = np.zeros((N, C, H + 2 * P[0], W + 2 * P[1]))

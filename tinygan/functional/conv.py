@@ -13,8 +13,9 @@ so that the convolution becomes a single matrix product (GEMM):
 
 The rows are read through a strided *view* of the input (no Python loop) and
 copied once, a slab of images at a time so that each slab's padded input is
-still in the cache when its windows are copied out (see _SLAB_BYTES). Inside, the input is laid out channels-last (N, H, W, C), so every
-copy and every add below runs over C contiguous numbers; with (N, C, H, W)
+still in the cache when its windows are copied out (see _SLAB_BYTES). Inside,
+the input is laid out channels-last (N, H, W, C), so every copy and every add
+below runs over C contiguous numbers; with (N, C, H, W)
 they would run over rows of only OW numbers, several times slower in NumPy.
 
 The outputs keep that layout: a convolution returns its (N, O, OH, OW) result
@@ -133,7 +134,32 @@ def _col2im_rows(rows, x_shape, g):
 def _col2im(slabs, x_shape, g, xp, dtype):
     """col2im of rows that come in slabs: (first, last, rows of images first..last-1) -> (N, C, H, W).
 
-    Every window is added back at the place of the padded input it was read from.
+    Every window is added back at the place of the padded input it was read from,
+    then the padding is cut off. With several channels the windows are added in
+    classes (_add_windows_by_class), with one channel tap by tap (_add_windows_by_tap).
+    """
+    N, C, H, W = x_shape
+    OH, OW = g.output_hw(H, W)
+    HP, WP = H + 2 * g.PH, W + 2 * g.PW
+    step_h = -(-(g.DH * (g.KH - 1) + 1) // g.SH)                    # ceil(kernel extent / stride)
+    step_w = -(-(g.DW * (g.KW - 1) + 1) // g.SW)
+    by_class = C > 1
+    first_class_tiles = (by_class and g.DH == g.DW == 1 and g.KH == step_h * g.SH and g.KW == step_w * g.SW
+                         and -(-OH // step_h) * g.KH == HP and -(-OW // step_w) * g.KW == WP)
+    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=dtype)
+    for first, last, rows in slabs:
+        windows = rows.reshape(last - first, OH, OW, g.KH, g.KW, C)
+        if by_class:
+            _add_windows_by_class(windows, padded[first:last], g, (step_h, step_w), first_class_tiles, xp)
+        else:
+            _add_windows_by_tap(windows, padded[first:last], g)
+    image = xp.ascontiguousarray(padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :])   # cut the border off
+    return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
+
+
+def _add_windows_by_class(windows, padded, g, steps, first_class_tiles, xp):
+    """padded += every window (n, OH, OW, KH, KW, C), in classes of windows that never overlap.
+
     Windows closer than the kernel's extent overlap, so they cannot go into one
     strided add; but windows `step` outputs apart never do (step * stride covers
     the kernel). So the windows are split into step_h * step_w classes by
@@ -142,31 +168,35 @@ def _col2im(slabs, x_shape, g, xp, dtype):
     contiguous: 4 large adds for a 4x4 kernel with stride 2, not 16 small ones.
     When the first class's windows tile the padded input exactly (k4 s2 p1 on an
     even size does), that class is copied in rather than added onto zeros.
-    Then the padding is cut off.
     """
-    N, C, H, W = x_shape
-    OH, OW = g.output_hw(H, W)
-    HP, WP = H + 2 * g.PH, W + 2 * g.PW
-    step_h = -(-(g.DH * (g.KH - 1) + 1) // g.SH)                    # ceil(kernel extent / stride)
-    step_w = -(-(g.DW * (g.KW - 1) + 1) // g.SW)
-    first_class_tiles = (g.DH == g.DW == 1 and g.KH == step_h * g.SH and g.KW == step_w * g.SW
-                         and -(-OH // step_h) * g.KH == HP and -(-OW // step_w) * g.KW == WP)
-    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=dtype)
+    step_h, step_w = steps
+    OH, OW = windows.shape[1:3]
     sN, sH, sW, sC = padded.strides
-    for first, last, rows in slabs:
-        windows = rows.reshape(last - first, OH, OW, g.KH, g.KW, C)
-        for first_h in range(min(step_h, OH)):
-            for first_w in range(min(step_w, OW)):
-                block = windows[:, first_h::step_h, first_w::step_w]     # (n, OH', OW', KH, KW, C)
-                target = xp.lib.stride_tricks.as_strided(                 # no element twice: see above
-                    padded[first:last, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
-                    strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
-                if first_class_tiles and first_h == first_w == 0:
-                    target[...] = block                                # writes every element of padded once
-                else:
-                    target += block
-    image = xp.ascontiguousarray(padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :])   # cut the border off
-    return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
+    for first_h in range(min(step_h, OH)):
+        for first_w in range(min(step_w, OW)):
+            block = windows[:, first_h::step_h, first_w::step_w]         # (n, OH', OW', KH, KW, C)
+            target = xp.lib.stride_tricks.as_strided(                     # no element twice: see above
+                padded[:, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
+                strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
+            if first_class_tiles and first_h == first_w == 0:
+                target[...] = block                                    # writes every element of padded once
+            else:
+                target += block
+
+
+def _add_windows_by_tap(windows, padded, g):
+    """padded += every window (n, OH, OW, KH, KW, C), one add per kernel tap (kh, kw).
+
+    For one channel: a class's contiguous runs would be only KW numbers long, while a
+    tap's add runs over OW numbers at a stride; 2x faster for DCGAN's 28 x 28 images.
+    """
+    OH, OW = windows.shape[1:3]
+    for kh in range(g.KH):
+        for kw in range(g.KW):
+            top, left = kh * g.DH, kw * g.DW                          # where window (0, 0) puts this tap
+            rows = slice(top, top + g.SH * (OH - 1) + 1, g.SH)
+            columns = slice(left, left + g.SW * (OW - 1) + 1, g.SW)
+            padded[:, rows, columns] += windows[:, :, :, kh, kw]
 
 
 def _rows_of(y):
