@@ -365,3 +365,15 @@ def test_batchnorm_channel_sums_read_either_memory_order(channels_last):
     a = backend.to_device(a, backend.current_device())
     np.testing.assert_allclose(backend.to_numpy(_channel_sum(a)), backend.to_numpy(a).sum(axis=(0, 2, 3)),
                                rtol=1e-12)
+
+
+def test_channels_last_copies_once_and_passes_the_gradient_through(rand):
+    """The internal ChannelsLast op: same values, channels-last memory, identity gradient (float64 check)."""
+    from tinygan.functional import conv
+    from tinygan.gradcheck import gradcheck
+    x = rand.randn(2, 3, 4, 5)
+    y = conv._channels_last(x)
+    assert y is not x and np.array_equal(host(y), host(x))
+    assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    assert conv._channels_last(y) is y                           # already channels-last: no second copy
+    assert gradcheck(lambda t: conv.ChannelsLast.apply(t) * 2.0, [x])
