@@ -105,7 +105,10 @@ def markdown(data):
               f"{run['steps']} timed step{'s' * (run['steps'] != 1)} per "
               f"workload{' (QUICK MODE: tiny shapes, not a measurement)' if run['quick'] else ''}; "
               "times in ms per step; ratio = tinygan median / PyTorch median (below 1: tinygan is faster). "
-              "Each framework ran alone in its own process, with the same thread counts.", ""]
+              "Each framework ran alone in its own process, with the same thread counts"
+              + (f", in {run['rounds']} rounds with the frameworks taking turns; each median and min is over "
+                 f"the {run['rounds'] * run['steps']} timed steps of all rounds." if run.get("rounds", 1) > 1 else "."),
+              ""]
     if run.get("load_warning"):
         lines += [f"> **Warning:** {run['load_warning']}", ""]
 

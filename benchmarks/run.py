@@ -11,6 +11,7 @@ Examples
     python -m benchmarks                          # all workloads; CPU, and the GPU when there is one
     python -m benchmarks --threads 2 --device cpu
     python -m benchmarks --workloads W1,O1 --steps 50
+    python -m benchmarks --threads 2 --device cpu --rounds 3   # 3 alternating rounds, steps pooled
     python -m benchmarks --quick --out /tmp/bench  # tiny shapes, 2 timed steps: a check, not a measurement
 """
 import argparse
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +55,10 @@ def parse_args(argv=None):
     parser.add_argument("--frameworks", default=None,
                         help=f"comma-separated subset of {','.join(specs.FRAMEWORKS)} (default: by --device)")
     parser.add_argument("--quick", action="store_true", help="tiny shapes and 2 timed steps (for tests)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every framework's worker this many times, the frameworks taking turns, and pool "
+                             "the timed steps of all rounds: a shared machine's changing speed then falls on both "
+                             "sides alike (default 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the results (default benchmarks/results; quick: benchmarks/results/quick)")
@@ -65,8 +71,8 @@ def parse_args(argv=None):
     args.names = [n for n in specs.ORDER if n in args.names]
     args.steps = args.steps if args.steps is not None else (2 if args.quick else 20)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
-    if args.steps < 1 or args.warmup < 1 or args.threads < 1:
-        parser.error("--steps, --warmup and --threads must be at least 1")
+    if args.steps < 1 or args.warmup < 1 or args.threads < 1 or args.rounds < 1:
+        parser.error("--steps, --warmup, --threads and --rounds must be at least 1")
     if args.frameworks:
         args.frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
         unknown = [f for f in args.frameworks if f not in specs.FRAMEWORKS]
@@ -148,6 +154,32 @@ def run_worker(framework, args, env):
     return result
 
 
+def merge_rounds(round_reports):
+    """One framework's worker reports from several rounds as one: step times pooled, memory peaks the largest."""
+    first = round_reports[0]
+    failed = [r for r in round_reports if r.get("error") or r.get("skipped")]
+    if len(round_reports) == 1 or failed:
+        return failed[0] if failed else first
+    merged = dict(first, workloads={})
+    for name, result in first["workloads"].items():
+        results = [r["workloads"].get(name, {"error": "missing from a round"}) for r in round_reports]
+        errors = [one["error"] for one in results if "error" in one]
+        if errors:
+            merged["workloads"][name] = {"error": errors[0]}
+            continue
+        times = [t for one in results for t in one["times_ms"]]
+        pooled = dict(result, times_ms=times, steps=len(times), rounds=len(results),
+                      median_ms=statistics.median(times), min_ms=min(times))
+        for key in result:
+            if key.endswith("_mib"):                            # peak memory: the largest of the rounds
+                values = [one[key] for one in results if one.get(key) is not None]
+                pooled[key] = max(values) if values else None
+        merged["workloads"][name] = pooled
+    merged["memory"] = {key: max(r["memory"][key] for r in round_reports) if isinstance(value, (int, float))
+                        and not isinstance(value, bool) else value for key, value in first["memory"].items()}
+    return merged
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.frameworks:
@@ -166,12 +198,13 @@ def main(argv=None):
     started = datetime.datetime.now(datetime.timezone.utc)
 
     env = child_env(args.threads)
-    reports = {framework: run_worker(framework, args, env) for framework in frameworks}
+    rounds = [{framework: run_worker(framework, args, env) for framework in frameworks} for _ in range(args.rounds)]
+    reports = {framework: merge_rounds([one[framework] for one in rounds]) for framework in frameworks}
 
     run_info = {
         "command": "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "workloads": args.names, "steps": args.steps, "warmup": args.warmup, "seed": args.seed,
+        "workloads": args.names, "steps": args.steps, "warmup": args.warmup, "rounds": args.rounds, "seed": args.seed,
         "quick": args.quick, "threads": args.threads, "thread_variables": list(THREAD_VARIABLES),
         "load_before": list(load_before), "load_after": list(os.getloadavg()), "load_warning": warning,
         "machine": {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(),

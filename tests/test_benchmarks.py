@@ -108,7 +108,7 @@ def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--frameworks", frameworks,
-         "--workloads", "W1,O1", "--out", str(out)],
+         "--workloads", "W1,O1", "--rounds", "2", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-3000:]
     for suffix in ("md", "json", "png"):
@@ -118,11 +118,31 @@ def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
     assert [row["workload"] for row in data["rows"]] == ["W1", "O1"]
     tinygan_rows = [row["tinygan-numpy"] for row in data["rows"]]
     assert all(r["median_ms"] > 0 and r["min_ms"] <= r["median_ms"] for r in tinygan_rows)
-    assert data["run"]["steps"] == 2 and data["run"]["threads"] == 1
+    assert data["run"]["steps"] == 2 and data["run"]["threads"] == 1 and data["run"]["rounds"] == 2
+    pooled = data["frameworks"]["tinygan-numpy"]["workloads"]["W1"]
+    assert pooled["rounds"] == 2 and len(pooled["times_ms"]) == 4 and pooled["min_ms"] == min(pooled["times_ms"])
     assert data["frameworks"]["tinygan-numpy"]["threads"]["env"]["OMP_NUM_THREADS"] == "1"
     assert data["memory"]["tinygan-numpy"]["peak_run"] > 0
     table = (out / "cpu.md").read_text()
-    assert "| W1 MLP GAN step" in table and "QUICK MODE" in table
+    assert "| W1 MLP GAN step" in table and "QUICK MODE" in table and "in 2 rounds" in table
     if "torch-cpu" in frameworks:
         assert all(row["ratio"] is not None for row in data["rows"])
         assert data["frameworks"]["torch-cpu"]["threads"]["torch.get_num_threads"] == 1
+
+
+def test_merge_rounds_pools_steps_and_keeps_failures():
+    from benchmarks.run import merge_rounds
+
+    def report(times, rss, error=None):
+        workloads = {"W1": {"error": error} if error else {"median_ms": 0.0, "min_ms": 0.0, "times_ms": times,
+                                                           "rss_peak_mib": rss}}
+        return {"framework": "tinygan-numpy", "workloads": workloads,
+                "memory": {"after_import_mib": rss / 2, "rss_peak_mib": rss, "per_workload": True}}
+
+    merged = merge_rounds([report([3.0, 1.0], 10.0), report([2.0, 5.0], 20.0)])
+    w1 = merged["workloads"]["W1"]
+    assert w1["times_ms"] == [3.0, 1.0, 2.0, 5.0] and w1["median_ms"] == 2.5 and w1["min_ms"] == 1.0
+    assert w1["rss_peak_mib"] == 20.0 and merged["memory"]["rss_peak_mib"] == 20.0
+    assert merged["memory"]["per_workload"] is True
+    failed = merge_rounds([report([3.0], 10.0), report([], 10.0, error="ValueError: boom")])
+    assert failed["workloads"]["W1"] == {"error": "ValueError: boom"}
