@@ -377,3 +377,13 @@ def test_channels_last_copies_once_and_passes_the_gradient_through(rand):
     assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
     assert conv._channels_last(y) is y                           # already channels-last: no second copy
     assert gradcheck(lambda t: conv.ChannelsLast.apply(t) * 2.0, [x])
+
+
+def test_convolutions_of_an_empty_batch(rand):
+    """N = 0 gives empty outputs and gradients of the right shapes (the slab loops must not trip on it)."""
+    x = rand.randn(0, 3, 8, 8)
+    w, wt = rand.randn(4, 3, 4, 4), rand.randn(3, 4, 4, 4)
+    y, z = F.conv2d(x, w, stride=2, padding=1), F.conv_transpose2d(x, wt, stride=2, padding=1)
+    assert y.shape == (0, 4, 4, 4) and z.shape == (0, 4, 16, 16)
+    (y.sum() + z.sum()).backward()
+    assert x.grad.shape == x.shape and not np.any(host(w.grad)) and not np.any(host(wt.grad))

@@ -97,8 +97,9 @@ def _slabs(N, bytes_per_image, xp):
     """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less.
 
     On a GPU, one slab: there every slab would cost kernel launches, and the cache is not the point.
+    An empty batch is one empty slab.
     """
-    if xp is not numpy:
+    if xp is not numpy or N == 0:
         return [(0, N)]
     count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
     size = -(-N // count)
@@ -115,7 +116,7 @@ def _im2col_rows(x, g):
     OH, OW = g.output_hw(H, W)
     xp = xp_of(x)
     rows = xp.empty((N, OH, OW, g.KH, g.KW, C), dtype=x.dtype)
-    slabs = _slabs(N, rows[0].nbytes, xp)
+    slabs = _slabs(N, OH * OW * g.KH * g.KW * C * x.itemsize, xp)
     padded = xp.zeros((slabs[0][1], H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
     sN, sH, sW, sC = padded.strides
     for first, last in slabs:
