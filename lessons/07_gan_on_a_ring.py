@@ -9,15 +9,17 @@
 # - why nobody trains $G$ on the original **minimax** loss: when $D$ confidently rejects the fakes its
 #   gradient all but vanishes, while the **non-saturating** loss keeps it strong; measured on real networks;
 # - a GAN trained with `GANStep` on the ring of 8 Gaussians with the toy recipe (MLP 128-128 ReLU,
-#   z of 256, batches of 512, Adam 1e-3 with beta1 0.5), as scatter plots over training, with the number of
-#   **modes covered** counted along the way;
-# - **mode collapse**: the same networks with a discriminator that learns 10x slower than its
-#   generator pile their samples onto one mode at a time.
+#   z of 256, batches of 512, Adam 1e-3 with beta1 0.5, a discriminator that judges pairs of samples),
+#   as scatter plots over training, with the number of **modes covered** counted along the way;
+# - **mode collapse**: the same networks with a discriminator that judges one sample at a time and
+#   learns 10x slower than its generator pile their samples onto one mode at a time;
+# - **PacGAN**: the same slow discriminator, judging pairs of samples, keeps the modes.
 #
 # The code behind this lesson: `tinygan/train/losses.py` (formulas `gan-value-function`,
 # `gan-discriminator-loss`, `gan-generator-minimax`, `gan-generator-nonsaturating`),
 # `tinygan/train/steps.py` (`GANStep`), `tinygan/train/config.py` (`TOY_GAN_DEFAULTS`),
-# `tinygan/train/run.py` (`build_models`, architecture `mlp-toy`), `tinygan/data/toy.py` (`ring8`),
+# `tinygan/train/run.py` (`build_models`, architecture `mlp-toy`), `tinygan/models/gan.py`
+# (`MLPDiscriminator(pack=...)`), `tinygan/data/toy.py` (`ring8`),
 # `tinygan/metrics.py` (`mode_metrics`, formulas `mode-coverage`, `high-quality-fraction`).
 
 # %%
@@ -221,10 +223,10 @@ def evaluate(generator):
     return points, metrics, shares
 
 
-def train_gan(lr_g, lr_d, steps, batch, every, snapshot_at, seed=0):
-    """Train a fresh mlp-toy pair with GANStep; return history rows and scatter snapshots."""
+def train_gan(lr_g, lr_d, steps, batch, every, snapshot_at, pack, seed=0):
+    """Train a fresh mlp-toy pair with GANStep, D judging `pack` samples per logit; history rows and snapshots."""
     tinygan.manual_seed(seed)
-    nets = build_models(config)
+    nets = build_models(dict(config, pack=pack))
     generator, discriminator = nets["G"].to(device), nets["D"].to(device)
     opt_g = optim.Adam(generator.parameters(), lr=lr_g, betas=(config["beta1"], config["beta2"]))
     opt_d = optim.Adam(discriminator.parameters(), lr=lr_d, betas=(config["beta1"], config["beta2"]))
@@ -257,8 +259,8 @@ steps = 60 if lesson.quick else 3000
 batch = 128 if lesson.quick else config["batch_size"]
 every = 20 if lesson.quick else 250
 snapshot_at = [0, 20, 40, 60] if lesson.quick else [0, 250, 500, 1000, 2000, 3000]
-print(f"recipe: lr {config['lr']} for G and D, batch {batch}, {steps} steps")
-history, snapshots, trained_G = train_gan(config["lr"], config["lr"], steps, batch, every, snapshot_at)
+print(f"recipe: lr {config['lr']} for G and D, batch {batch}, D judging packs of {config['pack']}, {steps} steps")
+history, snapshots, trained_G = train_gan(config["lr"], config["lr"], steps, batch, every, snapshot_at, config["pack"])
 
 # Coverage flickers by a mode or so from one evaluation to the next (a mode with few, slightly-off samples
 # may have none within 3 std among 2,500). The final count uses 10,000 samples of fresh fixed noise.
@@ -292,25 +294,49 @@ plot_snapshots(snapshots, "toy recipe: samples of a fixed noise batch (red x: tr
 # %% [markdown]
 # ## 4. Watching mode collapse
 #
-# Now the same networks, data and batch size, but D learns 10x more slowly than G (lr 1e-4 vs 1e-3).
-# G can then move faster than D can follow: it gathers its samples wherever D currently says "real",
-# D slowly learns to reject that spot, and G jumps to another one. Instead of covering the ring, the
-# samples sit on one or two modes at a time ("largest mode share" near 1), and the favourite changes over
-# training. Be honest about the recipe too: its run above is one seed; with another seed we have seen it
-# spend its first ~1,700 steps on a single mode before spreading out, so always look at coverage *over
-# time*, not at one lucky snapshot.
+# Now the same networks, data and batch size, but D judges one sample at a time, as in the original
+# GAN, and learns 10x more slowly than G (lr 1e-4 vs 1e-3). G can then move faster than D can follow:
+# it gathers its samples wherever D currently says "real", D slowly learns to reject that spot, and G
+# jumps to another one. Instead of covering the ring, the samples sit on one or two modes at a time
+# ("largest mode share" near 1), and the favourite changes over training.
 
 # %%
 collapse_steps = 30 if lesson.quick else 1500
 collapse_snapshots_at = [0, 10, 20, 30] if lesson.quick else [0, 250, 500, 1000, 1500]
-print(f"slow discriminator: lr_G {config['lr']}, lr_D {config['lr'] / 10}, batch {batch}, {collapse_steps} steps")
+collapse_every = 10 if lesson.quick else 250
+print(f"slow discriminator of single samples: lr_G {config['lr']}, lr_D {config['lr'] / 10}, batch {batch}, "
+      f"{collapse_steps} steps")
 collapse_history, collapse_snapshots, _ = train_gan(config["lr"], config["lr"] / 10, collapse_steps, batch,
-                                                 10 if lesson.quick else 250, collapse_snapshots_at)
-plot_snapshots(collapse_snapshots, "D 10x slower than G: mode collapse", "collapse_snapshots.png")
+                                                 collapse_every, collapse_snapshots_at, pack=1)
+plot_snapshots(collapse_snapshots, "D of single samples, 10x slower than G: mode collapse", "collapse_snapshots.png")
 print("favourite mode over time (slow D):", [row["favourite"] for row in collapse_history])
 
+# %% [markdown]
+# ## 5. Letting D judge pairs: PacGAN
+#
+# A discriminator that sees one sample at a time cannot tell "every sample sits on mode 3" from "the
+# samples are spread over the ring": each single sample near mode 3 looks real. PacGAN (Lin et al.,
+# 2018) hands D packs of m samples, concatenated into one input, and asks for one logit per pack. Two
+# real samples rarely sit on the same mode (1 in 8), two samples of a collapsed G always do; so D learns
+# to reject packs that are too alike, and G is pushed to spread out. In tinygan this is
+# `MLPDiscriminator(pack=2)` (`tinygan/models/gan.py`), the `--pack` option, and the toy recipe's
+# default: section 3 above trained with it. Here is the same slow D as in section 4, judging pairs.
+
+# %%
+print(f"slow discriminator of pairs: the same settings, pack 2, {collapse_steps} steps")
+packed_history, packed_snapshots, _ = train_gan(config["lr"], config["lr"] / 10, collapse_steps, batch,
+                                                collapse_every, collapse_snapshots_at, pack=2)
+plot_snapshots(packed_snapshots, "the same slow D, judging pairs (PacGAN2)", "packed_snapshots.png")
+
+# %% [markdown]
+# Be honest about single runs: each curve below is one seed. With another seed we have seen a run
+# spend its first ~1,700 steps on a single mode before spreading out, so always look at coverage *over
+# time*, not at one lucky snapshot (`benchmarks/results/quality.md` has the recipe on five seeds).
+
+# %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
-for rows, label in ((history, "recipe (lr 1e-3 / 1e-3)"), (collapse_history, "slow D (lr_D 1e-4)")):
+for rows, label in ((history, "recipe (lr 1e-3 / 1e-3, pairs)"), (collapse_history, "slow D of single samples"),
+                    (packed_history, "slow D of pairs")):
     ax1.plot([r["step"] for r in rows], [r["covered"] for r in rows], marker="o", label=label)
     ax2.plot([r["step"] for r in rows], [r["largest_share"] for r in rows], marker="o", label=label)
 ax1.set_ylabel("modes covered (of 8)")
@@ -329,8 +355,8 @@ plt.close(fig)
 # ## Checks
 #
 # Full mode promises at least 7 of the 8 modes covered after 3,000 steps of the recipe (counted on 10,000
-# samples), and a collapsed slow-D run (at most 3 modes covered on average over its evaluations after the
-# start). Quick mode trains only 60 steps of batch 128, far too few to learn the ring: it checks the
+# samples), a collapsed slow-D run of single samples (at most 3 modes covered on average over its
+# evaluations after the start), and at least 7 of 8 modes at the end of the same slow run with pairs. Quick mode trains only 60 steps of batch 128, far too few to learn the ring: it checks the
 # formulas and that training runs and stays finite.
 
 # %%
@@ -345,7 +371,8 @@ lesson.check("per sample, the minimax gradient is D(G(z)) and the non-saturating
              np.allclose(per_sample_minimax, d_of_g, rtol=1e-6) and np.allclose(per_sample_ns, 1 - d_of_g, rtol=1e-6))
 lesson.check("with a confident D, the non-saturating loss gives G a >= 10x larger gradient",
              confidence < 0.1 and ratio >= 10, f"mean D(G(z)) {confidence:.4f}, ratio {ratio:.0f}x")
-finite = all(np.isfinite([r.get("loss_d", 0), r.get("loss_g", 0)]).all() for r in history + collapse_history)
+finite = all(np.isfinite([r.get("loss_d", 0), r.get("loss_g", 0)]).all()
+             for r in history + collapse_history + packed_history)
 lesson.check("GAN training stays finite", finite)
 covered = final_metrics["modes_covered"]
 if lesson.quick:
@@ -355,6 +382,9 @@ else:
                  f"{covered} of 8, high quality {final_metrics['high_quality_fraction']:.2f}")
     later = [r["covered"] for r in collapse_history[1:]]
     favourites = [r["favourite"] for r in collapse_history[1:]]
-    lesson.check("the slow-D run collapses (mean modes covered <= 3 after the start)", np.mean(later) <= 3,
-                 f"modes covered over time {later}; favourite mode over time {favourites}")
+    lesson.check("the slow-D run of single samples collapses (mean modes covered <= 3 after the start)",
+                 np.mean(later) <= 3, f"modes covered over time {later}; favourite mode over time {favourites}")
+    packed = [r["covered"] for r in packed_history[1:]]
+    lesson.check("the same slow D judging pairs ends with at least 7 of 8 modes", packed[-1] >= 7,
+                 f"modes covered over time {packed}")
 lesson.finish()
