@@ -8,15 +8,18 @@
     metrics.vae_test_losses(vae, test_images, k=50)   # negative ELBO and negative IWAE bound per image
 
 These are evaluation, not training: every function accepts NumPy arrays, CuPy arrays or
-Tensors, brings them to the host, and does its arithmetic in float64 NumPy. Nothing here
-needs SciPy.
+Tensors, brings them to the host, and does its arithmetic in float64. The VAE bounds reuse
+the training loss's own formulas (reparameterisation, Bernoulli reconstruction, Gaussian KL)
+on float64 host tensors, so there is one line for each. Nothing here needs SciPy.
 """
 import math
 
 import numpy as np
 
 from . import backend
+from . import functional as F
 from .autograd import Tensor, no_grad
+from .train import losses
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -158,11 +161,18 @@ def log_mean_exp(values, axis=-1):
     return np.squeeze(out, axis=axis)
 
 
+def _host_tensor(values):
+    """A float64 Tensor on the host, outside any graph: the training formulas, evaluated in float64."""
+    return Tensor(as_float64(values))
+
+
 def bernoulli_log_likelihood(logits, targets):
-    """log p(x|z) per image for Bernoulli pixels: -(softplus(l) - l x) summed over pixels, in float64."""
-    logits, targets = as_float64(logits), as_float64(targets)
-    per_pixel = np.logaddexp(0.0, logits) - logits * targets
-    return -per_pixel.reshape(len(per_pixel), -1).sum(axis=1)
+    """log p(x|z) per image for Bernoulli pixels, in float64: minus the training loss's reconstruction term.
+
+    That term is losses.bernoulli_reconstruction (formula bernoulli-reconstruction): BCE on the
+    logits, sum_pixels softplus(l) - l x.
+    """
+    return -as_float64(losses.bernoulli_reconstruction(_host_tensor(logits), _host_tensor(targets)))
 
 
 def standard_normal_log_density(z):
@@ -178,9 +188,13 @@ def diagonal_normal_log_density(z, mu, logvar):
 
 
 def gaussian_kl_to_standard(mu, logvar):
-    """KL(N(mu, diag(sigma^2)) || N(0, I)) per row = -1/2 sum_j (1 + logvar_j - mu_j^2 - sigma_j^2)."""
-    mu, logvar = as_float64(mu), as_float64(logvar)
-    return -0.5 * (1 + logvar - mu * mu - np.exp(logvar)).sum(axis=-1)
+    """KL(N(mu, diag(sigma^2)) || N(0, I)) per row, in float64: the training loss's F.gaussian_kl (formula gaussian-kl)."""
+    return as_float64(F.gaussian_kl(_host_tensor(mu), _host_tensor(logvar), reduction="none"))
+
+
+def _sample_q(mu, logvar, rng):
+    """z = mu + exp(logvar / 2) eps with eps from the NumPy generator rng: losses.reparameterize in float64."""
+    return as_float64(losses.reparameterize(_host_tensor(mu), _host_tensor(logvar), rng))
 
 
 def _encode(model, x):
@@ -203,7 +217,7 @@ def negative_elbo(model, images, rng):
     """
     x = as_float64(images).reshape(len(images), -1)
     mu, logvar = _encode(model, x.astype(np.float32))
-    z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+    z = _sample_q(mu, logvar, rng)
     return -bernoulli_log_likelihood(_decode(model, z), x) + gaussian_kl_to_standard(mu, logvar)
 
 
@@ -217,7 +231,8 @@ def negative_iwae_bound(model, images, k, rng):
     x = as_float64(images).reshape(len(images), -1)
     mu, logvar = _encode(model, x.astype(np.float32))
     n, d = mu.shape
-    z = mu[:, None, :] + np.exp(0.5 * logvar)[:, None, :] * rng.standard_normal((n, k, d))     # (N, K, d)
+    z = _sample_q(np.broadcast_to(mu[:, None, :], (n, k, d)), np.broadcast_to(logvar[:, None, :], (n, k, d)),
+                  rng)                                                                     # (N, K, d)
     logits = _decode(model, z.reshape(n * k, d)).reshape(n, k, -1)                            # (N, K, 784)
     log_w = (bernoulli_log_likelihood(logits.reshape(n * k, -1), np.repeat(x, k, axis=0)).reshape(n, k)
              + standard_normal_log_density(z)
