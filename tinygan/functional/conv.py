@@ -117,7 +117,8 @@ def _im2col_rows(x, g):
     xp = xp_of(x)
     rows = xp.empty((N, OH, OW, g.KH, g.KW, C), dtype=x.dtype)
     slabs = _slabs(N, OH * OW * g.KH * g.KW * C * x.itemsize, xp)
-    padded = xp.zeros((slabs[0][1], H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
+    largest_slab = slabs[0][1]                                          # the first slab, (0, size), is the largest
+    padded = xp.zeros((largest_slab, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
     sN, sH, sW, sC = padded.strides
     for first, last in slabs:
         padded[:last - first, g.PH:g.PH + H, g.PW:g.PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
