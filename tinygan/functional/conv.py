@@ -244,7 +244,7 @@ class ChannelsLast(Function):
     """
 
     def forward(self, x):
-        return xp_of(x).ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        return xp_of(x).ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # [formula: channels-last]
 
     def backward(self, grad):
         return (grad,)
