@@ -175,8 +175,10 @@ def merge_rounds(round_reports):
                 values = [one[key] for one in results if one.get(key) is not None]
                 pooled[key] = max(values) if values else None
         merged["workloads"][name] = pooled
-    merged["memory"] = {key: max(r["memory"][key] for r in round_reports) if isinstance(value, (int, float))
-                        and not isinstance(value, bool) else value for key, value in first["memory"].items()}
+    merged["memory"] = dict(first["memory"])
+    for key, value in first["memory"].items():
+        if isinstance(value, float):                               # a size in MiB: the largest of the rounds
+            merged["memory"][key] = max(r["memory"][key] for r in round_reports)
     return merged
 
 
