@@ -35,7 +35,7 @@ is the forward of the other, and both share the weight gradient below.
 import numpy
 
 from ..autograd import Function
-from ._util import xp_of
+from ._util import is_channels_last, xp_of
 
 
 def _pair(value, name, op):
@@ -196,9 +196,9 @@ def _add_windows_by_tap(windows, padded, g):
     for kh in range(g.KH):
         for kw in range(g.KW):
             top, left = kh * g.DH, kw * g.DW                          # where window (0, 0) puts this tap
-            rows = slice(top, top + g.SH * (OH - 1) + 1, g.SH)
-            columns = slice(left, left + g.SW * (OW - 1) + 1, g.SW)
-            padded[:, rows, columns] += windows[:, :, :, kh, kw]
+            heights = slice(top, top + g.SH * (OH - 1) + 1, g.SH)
+            widths = slice(left, left + g.SW * (OW - 1) + 1, g.SW)
+            padded[:, heights, widths] += windows[:, :, :, kh, kw]
 
 
 def _rows_of(y):
@@ -252,7 +252,7 @@ class ChannelsLast(Function):
 
 def _channels_last(t):
     """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
-    return t if t.data.transpose(0, 2, 3, 1).flags.c_contiguous else ChannelsLast.apply(t)
+    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
 
 
 class Conv2d(Function):
@@ -325,10 +325,11 @@ class ConvTranspose2d(Function):
         N, Cin, H, W = x.shape
         Cout = weight.shape[1]
         OH, OW = output_hw
+        xp = xp_of(x)
         x_rows, weight_matrix = _rows_of(x), _conv_weight_matrix(weight)   # (N*H*W, Cin), (Cin, KH*KW*Cout)
         slabs = ((first, last, x_rows[first * H * W:last * H * W] @ weight_matrix)   # made one by one, as used
-                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp_of(x)))
-        y = _col2im(slabs, (N, Cout, OH, OW), g, xp_of(x), x.dtype)                   # [formula: conv-transpose2d]
+                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp))
+        y = _col2im(slabs, (N, Cout, OH, OW), g, xp, x.dtype)                         # [formula: conv-transpose2d]
         if bias is not None:
             y += bias.reshape(1, Cout, 1, 1)
         return y

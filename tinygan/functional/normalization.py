@@ -17,7 +17,7 @@ section 3, simplified), instead of a graph of a dozen elementwise nodes:
     dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat))
 """
 from ..autograd import Function, Tensor, grad as autograd_grad, is_grad_enabled
-from ._util import xp_of
+from ._util import is_channels_last, xp_of
 
 
 def _channel_axes(x):
@@ -42,9 +42,8 @@ def _channel_sum(a):
     if a.ndim == 2:
         return a.sum(axis=0)
     N, C = a.shape[:2]
-    channels_last = a.transpose(0, 2, 3, 1)
-    if channels_last.flags.c_contiguous:     # a convolution's output: one row of C numbers per pixel
-        return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ channels_last.reshape(-1, C)
+    if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
+        return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
     pixels = xp_of(a).ones(a.size // (N * C), dtype=a.dtype)
     return (a.reshape(N, C, -1) @ pixels).sum(axis=0)
 
