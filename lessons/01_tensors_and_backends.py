@@ -111,7 +111,7 @@ if not gpu:
 # This cell needs CuPy and a GPU. Without one it says so and skips (that is not a failure).
 
 # %%
-host = tinygan.tensor(np.arange(12, dtype=np.float32).reshape(3, 4))
+host = tinygan.tensor(np.arange(12, dtype=np.float32).reshape(3, 4)).to("cpu")   # on the CPU, whatever the backend
 expected = (host @ host.T).relu().sum(axis=1).numpy()
 if gpu:
     device_tensor = host.to("gpu")

@@ -61,7 +61,7 @@ G = ConditionalDCGANGenerator(latent_dim=LATENT, width=WIDTH, num_classes=10)
 D = ConditionalDCGANDiscriminator(width=WIDTH, num_classes=10)
 dcgan_init_(G)
 dcgan_init_(D)
-example_labels = Tensor(np.array([3, 7]))
+example_labels = tinygan.tensor(np.array([3, 7]))
 print(nn.summary(G, (2, LATENT), example_labels))
 print(nn.summary(D, (2, 1, 28, 28), example_labels))
 print(f"G's first layer reads {G.net[0].weight.shape[1]} numbers (100 of z + 10 of the one-hot label); "
@@ -126,7 +126,7 @@ plt.close(fig)
 requested = np.repeat(np.arange(10), PER_DIGIT)
 G.eval()
 with no_grad():
-    generated = G(tinygan.randn(len(requested), LATENT), Tensor(requested))
+    generated = G(tinygan.randn(len(requested), LATENT), tinygan.tensor(requested))
 G.train()
 if HAVE_CLASSIFIER:
     probs, _ = classifier.classify(generated, value_range=(-1, 1))

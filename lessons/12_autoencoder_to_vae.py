@@ -66,7 +66,7 @@ def show(ax, images, title, ncols=10):
 (train_images, train_labels), (test_images, test_labels) = embedded_split()
 train_images, train_labels = train_images[:TRAIN_LIMIT], train_labels[:TRAIN_LIMIT]
 loader = DataLoader(train_images, batch_size=BATCH, value_range=(0, 1), flatten=True, seed=0)
-x_test = Tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))   # (1000, 784)
+x_test = tinygan.tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))   # (1000, 784)
 print(f"training digits {train_images.shape}, held-out digits {test_images.shape}, {len(loader)} batches per epoch")
 print(f"pixel values of a batch: min {x_test.data.min():.1f}, max {x_test.data.max():.1f}, "
       f"mean {x_test.data.mean():.3f} (most of a digit is background)")
@@ -298,7 +298,7 @@ with no_grad():
     mu2, _ = vae2.encode(x_test)
     side = np.linspace(-2.5, 2.5, 15, dtype=np.float32)
     grid_z = np.array([[a, b] for b in side[::-1] for a in side], dtype=np.float32)   # rows top to bottom
-    decoded = vae2.decode(Tensor(grid_z)).sigmoid()
+    decoded = vae2.decode(tinygan.tensor(grid_z)).sigmoid()
 mu2 = backend.to_numpy(mu2.data)
 distances = ((mu2[:, None, :] - mu2[None, :, :]) ** 2).sum(axis=-1)
 np.fill_diagonal(distances, np.inf)                                   # leave each digit out of its own vote

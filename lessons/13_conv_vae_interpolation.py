@@ -55,7 +55,7 @@ HAVE_CLASSIFIER = classifier.WEIGHTS.exists()
 train_images = train_images[:TRAIN_LIMIT]
 test_images, test_labels = test_images[::TEST_STRIDE], test_labels[::TEST_STRIDE]
 loader = DataLoader(train_images, batch_size=128, value_range=(0, 1), flatten=True, seed=0)
-x_test = Tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))
+x_test = tinygan.tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))
 print(f"{len(train_images)} training digits, {len(test_images)} held out")
 
 # %% [markdown]
@@ -146,7 +146,7 @@ with no_grad():
         mu, _ = conv_vae.encode(pair)                                    # (2, 16)
         mu = backend.to_numpy(mu.data)
         z_path = (1 - t) * mu[0] + t * mu[1]                             # (10, 16): a straight line
-        frames = conv_vae.decode(Tensor(z_path)).sigmoid()               # (10, 784) pixel probabilities
+        frames = conv_vae.decode(tinygan.tensor(z_path)).sigmoid()               # (10, 784) pixel probabilities
         rows.append(backend.to_numpy(frames.data))
         endpoints.append((a, b))
     first_pair = backend.to_numpy(x_test.data[[typical[PAIRS[0][0]], typical[PAIRS[0][1]]]])

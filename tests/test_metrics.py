@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tinygan
 from tinygan import backend, metrics
 from tinygan.autograd import Tensor, no_grad
 from tinygan.classifier import accuracy, classify, load_classifier
@@ -159,7 +160,7 @@ def exact_negative_log_likelihood(model, x):
     """-log p(x) = -log integral p(x|z) N(z; 0, 1) dz, by the rectangle rule on [-10, 10]."""
     grid = np.linspace(-10, 10, 20001)
     with no_grad():
-        logits = metrics.as_float64(model.decode(Tensor(grid[:, None].astype(np.float32))))
+        logits = metrics.as_float64(model.decode(tinygan.tensor(grid[:, None].astype(np.float32))))
     log_joint = np.stack([metrics.bernoulli_log_likelihood(logits, np.broadcast_to(xi, logits.shape)) for xi in x])
     log_joint += metrics.standard_normal_log_density(grid[:, None])
     return -(metrics.log_mean_exp(log_joint, axis=1) + np.log(grid[-1] - grid[0] + (grid[1] - grid[0])))

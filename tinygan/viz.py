@@ -6,6 +6,7 @@ backend, so `import tinygan` stays fast and works without a display.
 import numpy as np
 
 from . import backend
+from .autograd import Tensor
 
 
 def _pyplot():
@@ -17,7 +18,8 @@ def _pyplot():
 
 def image_grid(images, ncols=8, value_range=(-1, 1)):
     """(N, 1, H, W) or (N, H, W) images -> one (rows*H, ncols*W) array in [0, 1] with 1-pixel gaps."""
-    images = backend.to_numpy(getattr(images, "data", images) if not isinstance(images, np.ndarray) else images)
+    # A Tensor gives its array; a bare CuPy array's own `.data` is a raw memory pointer, not the values.
+    images = backend.to_numpy(images.data if isinstance(images, Tensor) else images)
     images = images.reshape(images.shape[0], images.shape[-2], images.shape[-1]).astype(np.float32)
     low, high = value_range
     images = np.clip((images - low) / (high - low), 0, 1)

@@ -9,6 +9,7 @@ The GAN value function (Goodfellow et al., 2014, eq. 1), which D maximises and G
 
     V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))]
 """
+from .. import backend
 from .. import functional as F
 from ..autograd import grad
 
@@ -72,7 +73,7 @@ def gradient_penalty(critic, real, fake, rng, *critic_args):
     penalty itself can be differentiated with respect to the critic's weights.
     """
     xp_shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-    e = rng.random(xp_shape, dtype=real.dtype)
+    e = backend.to_device(rng.random(xp_shape, dtype=real.dtype), real.device)  # a NumPy generator works on the GPU too
     mixed = (real.detach() * e + fake.detach() * (1 - e)).detach()
     mixed.requires_grad = True
     scores = critic(mixed, *critic_args)
