@@ -155,3 +155,34 @@ def test_use_cupy_backend():
         assert x.grad.device == "gpu"
     finally:
         tinygan.use(previous)
+
+
+# -- the fused CuPy kernels (tinygan/kernels/cupy_fused.py) against the NumPy reference -----------------
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_adam_fused_kernel_matches_the_cpu_update(dtype, rtol):
+    rng = np.random.default_rng(12)
+    start, grads = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal((5, 3, 4)).astype(dtype)
+    params = {"cpu": Tensor(start.copy(), requires_grad=True), "gpu": Tensor(start.copy(), requires_grad=True).to("gpu")}
+    for device, p in params.items():
+        optimizer = tinygan.optim.Adam([p], lr=1e-2, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)
+        for g in grads:                               # five steps: the bias corrections change each step
+            p.grad = Tensor(g).to(device)
+            optimizer.step()
+    assert params["gpu"].dtype == dtype
+    np.testing.assert_allclose(params["gpu"].numpy(), params["cpu"].numpy(), rtol=rtol, atol=rtol * 1e-2)
+    assert np.abs(params["cpu"].numpy() - start).max() > 1e-2   # the steps did move the weights
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 1e-4)])
+def test_batch_norm_fused_kernels_on_a_channels_last_conv_output(dtype, rtol):
+    """A convolution's output is stored channels-last: the fused kernels must read it by its strides."""
+    x, w, gamma, beta = host_tensors(13, (4, 3, 6, 6), (5, 3, 3, 3), (5,), (5,), dtype=dtype)
+    stats = {"cpu": (np.zeros(5, dtype), np.ones(5, dtype))}
+    stats["gpu"] = tuple(backend.to_device(s.copy(), "gpu") for s in stats["cpu"])
+
+    def conv_bn(x, w, gamma, beta):
+        return F.batch_norm(F.conv2d(x, w, padding=1), *stats[x.device], gamma, beta, training=True)
+    compare(conv_bn, [x, w, gamma, beta], rtol=rtol, atol=rtol * 1e-2)
+    for cpu, gpu in zip(stats["cpu"], stats["gpu"]):
+        np.testing.assert_allclose(backend.to_numpy(gpu), cpu, rtol=rtol)

@@ -24,6 +24,7 @@ import math
 
 from . import backend
 from .autograd import Tensor, enable_grad
+from .kernels import cupy_fused
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
 
@@ -289,6 +290,10 @@ class Adam(Optimizer):
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = _with_weight_decay(p, g, float(group["weight_decay"]))
+        if cupy_fused.applies_to(p.data):    # the same steps in one GPU launch instead of ten
+            cupy_fused.adam_update(p.data, g, m, v, beta1, beta2, lr / (1 - beta1 ** t),
+                                   math.sqrt(1 - beta2 ** t), eps)
+            return
         m *= beta1                                                   # [formula: adam-moments]
         m += (1 - beta1) * g
         v *= beta2

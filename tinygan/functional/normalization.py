@@ -17,6 +17,7 @@ section 3, simplified), instead of a graph of a dozen elementwise nodes:
     dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat))
 """
 from ..autograd import Function, Tensor, grad as autograd_grad, is_grad_enabled
+from ..kernels import cupy_fused
 from ._util import is_channels_last, xp_of
 
 
@@ -39,8 +40,8 @@ def _channel_sum(a):
     over N: NumPy does that several times faster than a.sum(axis=(0, 2, 3)), whose
     reduction strides across the batch for every channel.
     """
-    if a.ndim == 2:
-        return a.sum(axis=0)
+    if a.ndim == 2 or cupy_fused.applies_to(a):    # on the GPU a reduction is one launch; a product needs three
+        return a.sum(axis=_channel_axes(a))
     N, C = a.shape[:2]
     if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
         return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
@@ -57,6 +58,12 @@ class BatchNormTrain(Function):
         m = x.size // x.shape[1]
         if m < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
+        self.eps = eps
+        if cupy_fused.applies_to(x):
+            y, self.x_hat, self.inv_std = cupy_fused.batch_norm_forward(
+                x, _per_channel(gamma, x.ndim), _per_channel(beta, x.ndim), self.axes, eps,
+                running_mean, running_var, momentum)
+            return y
         mean = _channel_sum(x) / m                                   # [formula: batchnorm-mean]
         centered = x - _per_channel(mean, x.ndim)
         var = _channel_sum(centered * centered) / m                  # [formula: batchnorm-var]
@@ -64,7 +71,6 @@ class BatchNormTrain(Function):
         self.inv_std = _per_channel(inv_std, x.ndim)
         self.x_hat = centered
         self.x_hat *= self.inv_std                                   # [formula: batchnorm-normalize]
-        self.eps = eps
         if running_mean is not None:
             running_mean *= 1 - momentum                             # [formula: batchnorm-running-mean]
             running_mean += momentum * mean
@@ -87,6 +93,8 @@ class BatchNormTrain(Function):
     def _closed_form_backward(self, grad):
         g, x_hat = grad.data, self.x_hat
         m = g.size // g.shape[1]
+        if cupy_fused.applies_to(g):
+            return self._fused_backward(g, m)
         grad_beta = _channel_sum(g)                                  # [formula: batchnorm-grad-beta]
         grad_gamma = _channel_sum(g * x_hat)                         # [formula: batchnorm-grad-gamma]
         grad_x = None
@@ -98,6 +106,18 @@ class BatchNormTrain(Function):
             grad_x += m * g
             grad_x -= _per_channel(grad_beta, g.ndim)
             grad_x *= scale                                          # [formula: batchnorm-grad-input]
+        return (Tensor(grad_x) if grad_x is not None else None,
+                Tensor(grad_gamma) if self.needs_input_grad[1] else None,
+                Tensor(grad_beta) if self.needs_input_grad[2] else None)
+
+    def _fused_backward(self, g, m):
+        """The closed-form backward above, as three CuPy kernels (tinygan/kernels/cupy_fused.py)."""
+        grad_beta, grad_gamma = cupy_fused.batch_norm_grad_sums(g, self.x_hat, self.axes)
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = cupy_fused.batch_norm_grad_input(
+                g, self.x_hat, _per_channel(self.inputs[1].data, g.ndim), self.inv_std,
+                _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)

@@ -1,0 +1,117 @@
+"""Fused CuPy kernels: each does in one launch what the reference code does in several array expressions.
+
+Every function here takes CuPy arrays and returns the same numbers as its reference twin (up to the
+rounding of a fused multiply-add), which tests/test_gpu.py checks against the NumPy path:
+
+    batch_norm_forward     functional/normalization.py  BatchNormTrain.forward
+    batch_norm_grad_input  functional/normalization.py  BatchNormTrain._closed_form_backward
+    adam_update            optim.py                     Adam._update
+
+The kernels are compiled by CuPy on first use (and cached on disk by CuPy), one per dtype.
+"""
+import functools
+
+from .. import backend
+
+
+def applies_to(array):
+    """Whether `array` is a CuPy array, the only kind these kernels take."""
+    return backend.device_of(array) == "gpu"
+
+
+def _cupy():
+    return backend.module_for("cupy")
+
+
+# The count of reduced values, m, as CuPy's own mean computes it inside a reduction kernel.
+_REDUCED_COUNT = "(_in_ind.size() / _out_ind.size())"
+
+
+@functools.cache
+def _mean_kernel():
+    return _cupy().ReductionKernel("T x", "T mean", "x", "a + b", f"mean = a / {_REDUCED_COUNT}", "0",
+                                   "tinygan_channel_mean")
+
+
+@functools.cache
+def _biased_variance_kernel():
+    return _cupy().ReductionKernel("T x, T mean", "T var", "(x - mean) * (x - mean)", "a + b",
+                                   f"var = a / {_REDUCED_COUNT}", "0", "tinygan_channel_variance")
+
+
+@functools.cache
+def _product_sum_kernel():
+    return _cupy().ReductionKernel("T a, T b", "T total", "a * b", "a + b", "total = a", "0",
+                                   "tinygan_product_sum")
+
+
+@functools.cache
+def _inverse_std_kernel():
+    return _cupy().ElementwiseKernel("T var, T eps", "T inv_std", "inv_std = 1 / sqrt(var + eps)",
+                                     "tinygan_inverse_std")
+
+
+@functools.cache
+def _normalize_kernel():
+    return _cupy().ElementwiseKernel(
+        "T x, T mean, T inv_std, T gamma, T beta", "T x_hat, T y",
+        "x_hat = (x - mean) * inv_std; y = x_hat * gamma + beta",
+        "tinygan_batch_norm_normalize")
+
+
+@functools.cache
+def _running_statistics_kernel():
+    return _cupy().ElementwiseKernel(
+        "T mean, T var, U keep, U take, U take_unbiased", "U running_mean, U running_var",
+        "running_mean = running_mean * keep + take * mean; running_var = running_var * keep + take_unbiased * var",
+        "tinygan_batch_norm_running_statistics")
+
+
+@functools.cache
+def _grad_input_kernel():
+    return _cupy().ElementwiseKernel(
+        "T g, T x_hat, T gamma, T inv_std, T sum_g, T sum_g_x_hat, T m", "T grad_x",
+        "grad_x = (x_hat * -sum_g_x_hat + m * g - sum_g) * (gamma * inv_std / m)",
+        "tinygan_batch_norm_grad_input")
+
+
+@functools.cache
+def _adam_kernel():
+    return _cupy().ElementwiseKernel(
+        "T g, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2, T step_size, T sqrt_bias_correction2, T eps",
+        "T p, T m, T v",
+        """m = m * beta1 + one_minus_beta1 * g;
+           v = v * beta2 + one_minus_beta2 * (g * g);
+           p -= m / (sqrt(v) / sqrt_bias_correction2 + eps) * step_size""",
+        "tinygan_adam_update")
+
+
+def batch_norm_forward(x, gamma, beta, axes, eps, running_mean=None, running_var=None, momentum=0.1):
+    """Training-mode BatchNorm in five launches: mean, variance, 1/std, normalise, running statistics.
+
+    gamma and beta are shaped to broadcast against x; returns (y, x_hat, inv_std), inv_std shaped so too.
+    """
+    mean = _mean_kernel()(x, axis=axes, keepdims=True)
+    var = _biased_variance_kernel()(x, mean, axis=axes, keepdims=True)
+    inv_std = _inverse_std_kernel()(var, eps)
+    x_hat, y = _normalize_kernel()(x, mean, inv_std, gamma, beta)
+    if running_mean is not None:
+        m = x.size // x.shape[1]
+        _running_statistics_kernel()(mean.reshape(-1), var.reshape(-1), 1 - momentum, momentum,
+                                     momentum * m / (m - 1), running_mean, running_var)
+    return y, x_hat, inv_std
+
+
+def batch_norm_grad_sums(g, x_hat, axes):
+    """(sum g, sum g x_hat) per channel: the gradients of beta and gamma, two launches."""
+    return g.sum(axis=axes), _product_sum_kernel()(g, x_hat, axis=axes)
+
+
+def batch_norm_grad_input(g, x_hat, gamma, inv_std, grad_beta, grad_gamma, m):
+    """dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat)), in one launch."""
+    return _grad_input_kernel()(g, x_hat, gamma, inv_std, grad_beta, grad_gamma, m)
+
+
+def adam_update(p, g, m, v, beta1, beta2, step_size, sqrt_bias_correction2, eps):
+    """Adam's moment updates and parameter step, in place on p, m and v, in one launch."""
+    _adam_kernel()(g, beta1, 1 - beta1, beta2, 1 - beta2, step_size, sqrt_bias_correction2, eps, p, m, v)
