@@ -40,8 +40,8 @@ def _channel_sum(a):
     over N: NumPy does that several times faster than a.sum(axis=(0, 2, 3)), whose
     reduction strides across the batch for every channel.
     """
-    if a.ndim == 2 or cupy_fused.applies_to(a):    # on the GPU a reduction is one launch; a product needs three
-        return a.sum(axis=_channel_axes(a))
+    if a.ndim == 2:
+        return a.sum(axis=0)
     N, C = a.shape[:2]
     if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
         return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
@@ -60,10 +60,7 @@ class BatchNormTrain(Function):
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
         self.eps = eps
         if cupy_fused.applies_to(x):
-            y, self.x_hat, self.inv_std = cupy_fused.batch_norm_forward(
-                x, _per_channel(gamma, x.ndim), _per_channel(beta, x.ndim), self.axes, eps,
-                running_mean, running_var, momentum)
-            return y
+            return self._fused_forward(x, gamma, beta, running_mean, running_var, momentum, m)
         mean = _channel_sum(x) / m                                   # [formula: batchnorm-mean]
         centered = x - _per_channel(mean, x.ndim)
         var = _channel_sum(centered * centered) / m                  # [formula: batchnorm-var]
@@ -78,6 +75,17 @@ class BatchNormTrain(Function):
             running_var += (momentum * m / (m - 1)) * var
         y = self.x_hat * _per_channel(gamma, x.ndim)
         y += _per_channel(beta, x.ndim)                               # [formula: batchnorm-affine]
+        return y
+
+    def _fused_forward(self, x, gamma, beta, running_mean, running_var, momentum, m):
+        """The forward above with its elementwise steps fused into CuPy kernels (tinygan/kernels/cupy_fused.py)."""
+        mean = _channel_sum(x) / m
+        var = _channel_sum(cupy_fused.squared_deviation(x, _per_channel(mean, x.ndim))) / m
+        self.inv_std = _per_channel(cupy_fused.inverse_std(var, self.eps), x.ndim)
+        self.x_hat, y = cupy_fused.batch_norm_normalize(x, _per_channel(mean, x.ndim), self.inv_std,
+                                                        _per_channel(gamma, x.ndim), _per_channel(beta, x.ndim))
+        if running_mean is not None:
+            cupy_fused.update_running_statistics(running_mean, running_var, mean, var, momentum, m)
         return y
 
     def backward(self, grad):
@@ -111,8 +119,9 @@ class BatchNormTrain(Function):
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)
 
     def _fused_backward(self, g, m):
-        """The closed-form backward above, as three CuPy kernels (tinygan/kernels/cupy_fused.py)."""
-        grad_beta, grad_gamma = cupy_fused.batch_norm_grad_sums(g, self.x_hat, self.axes)
+        """The closed-form backward above with its elementwise steps fused (tinygan/kernels/cupy_fused.py)."""
+        grad_beta = _channel_sum(g)
+        grad_gamma = _channel_sum(g * self.x_hat)
         grad_x = None
         if self.needs_input_grad[0]:
             grad_x = cupy_fused.batch_norm_grad_input(

@@ -1,6 +1,6 @@
 """Fast implementations of hot ops, beside the readable reference code in `tinygan/functional/` and `optim.py`.
 
-The reference code carries the formulas (and their `# [formula: id]` markers); a kernel here computes
+The reference code carries the formulas (and their formula markers); a kernel here computes
 the same numbers with fewer passes over memory or fewer launches, and a test compares the two.
 
 `cupy_fused`: on the GPU every CuPy call is one kernel launch costing some microseconds of Python and

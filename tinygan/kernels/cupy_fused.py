@@ -3,9 +3,13 @@
 Every function here takes CuPy arrays and returns the same numbers as its reference twin (up to the
 rounding of a fused multiply-add), which tests/test_gpu.py checks against the NumPy path:
 
-    batch_norm_forward     functional/normalization.py  BatchNormTrain.forward
+    squared_deviation, inverse_std, batch_norm_normalize, update_running_statistics
+                           functional/normalization.py  BatchNormTrain.forward
     batch_norm_grad_input  functional/normalization.py  BatchNormTrain._closed_form_backward
     adam_update            optim.py                     Adam._update
+
+The per-channel sums stay with the caller (normalization.py's _channel_sum): there a matrix-vector
+product reads a channels-last activation in whole rows, where a reduction kernel would stride.
 
 The kernels are compiled by CuPy on first use (and cached on disk by CuPy), one per dtype.
 """
@@ -23,26 +27,10 @@ def _cupy():
     return backend.module_for("cupy")
 
 
-# The count of reduced values, m, as CuPy's own mean computes it inside a reduction kernel.
-_REDUCED_COUNT = "(_in_ind.size() / _out_ind.size())"
-
-
 @functools.cache
-def _mean_kernel():
-    return _cupy().ReductionKernel("T x", "T mean", "x", "a + b", f"mean = a / {_REDUCED_COUNT}", "0",
-                                   "tinygan_channel_mean")
-
-
-@functools.cache
-def _biased_variance_kernel():
-    return _cupy().ReductionKernel("T x, T mean", "T var", "(x - mean) * (x - mean)", "a + b",
-                                   f"var = a / {_REDUCED_COUNT}", "0", "tinygan_channel_variance")
-
-
-@functools.cache
-def _product_sum_kernel():
-    return _cupy().ReductionKernel("T a, T b", "T total", "a * b", "a + b", "total = a", "0",
-                                   "tinygan_product_sum")
+def _squared_deviation_kernel():
+    return _cupy().ElementwiseKernel("T x, T mean", "T squared", "squared = (x - mean) * (x - mean)",
+                                     "tinygan_squared_deviation")
 
 
 @functools.cache
@@ -86,25 +74,24 @@ def _adam_kernel():
         "tinygan_adam_update")
 
 
-def batch_norm_forward(x, gamma, beta, axes, eps, running_mean=None, running_var=None, momentum=0.1):
-    """Training-mode BatchNorm in five launches: mean, variance, 1/std, normalise, running statistics.
-
-    gamma and beta are shaped to broadcast against x; returns (y, x_hat, inv_std), inv_std shaped so too.
-    """
-    mean = _mean_kernel()(x, axis=axes, keepdims=True)
-    var = _biased_variance_kernel()(x, mean, axis=axes, keepdims=True)
-    inv_std = _inverse_std_kernel()(var, eps)
-    x_hat, y = _normalize_kernel()(x, mean, inv_std, gamma, beta)
-    if running_mean is not None:
-        m = x.size // x.shape[1]
-        _running_statistics_kernel()(mean.reshape(-1), var.reshape(-1), 1 - momentum, momentum,
-                                     momentum * m / (m - 1), running_mean, running_var)
-    return y, x_hat, inv_std
+def squared_deviation(x, mean):
+    """(x - mean)^2, elementwise, in one launch (mean broadcasts against x)."""
+    return _squared_deviation_kernel()(x, mean)
 
 
-def batch_norm_grad_sums(g, x_hat, axes):
-    """(sum g, sum g x_hat) per channel: the gradients of beta and gamma, two launches."""
-    return g.sum(axis=axes), _product_sum_kernel()(g, x_hat, axis=axes)
+def inverse_std(var, eps):
+    """1 / sqrt(var + eps), in one launch."""
+    return _inverse_std_kernel()(var, eps)
+
+
+def batch_norm_normalize(x, mean, inv_std, gamma, beta):
+    """x_hat = (x - mean) inv_std and y = gamma x_hat + beta, in one launch; returns (x_hat, y)."""
+    return _normalize_kernel()(x, mean, inv_std, gamma, beta)
+
+
+def update_running_statistics(running_mean, running_var, mean, var, momentum, m):
+    """running = (1 - momentum) running + momentum batch (the variance unbiased by m / (m - 1)), in place."""
+    _running_statistics_kernel()(mean, var, 1 - momentum, momentum, momentum * m / (m - 1), running_mean, running_var)
 
 
 def batch_norm_grad_input(g, x_hat, gamma, inv_std, grad_beta, grad_gamma, m):
