@@ -103,7 +103,7 @@ class _ScaleOffInElementZero(_Scale):
 
 
 class _CubeWithSecondDerivativeOnePercentHigh(Function):
-    """y = x^3; backward 3x^2 exactly in value, but written so that its own derivative is 1.01 * 6x."""
+    """y = x^3; backward equal to 3x^2 (to rounding), but written so that its own derivative is 1.01 * 6x."""
 
     def forward(self, x):
         return x * x * x
