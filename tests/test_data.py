@@ -449,6 +449,22 @@ def test_loader_seeded_shuffles_and_epochs():
     np.testing.assert_array_equal(labels_seen(in_order), labels)
 
 
+def test_loader_epoch_order_is_the_permutation_drawn_from_seed_and_epoch():
+    """Epoch e of a loader with seed s visits the images in default_rng([s, e]).permutation(N), as documented.
+
+    Seed and epoch each change the order, and not through their sum: seed 3's epoch 1 is not seed 4's epoch 0.
+    """
+    images, _ = fake_mnist(20)
+    labels = np.arange(20)
+    orders = {}
+    for seed in (3, 4):
+        loader = DataLoader(images, labels, batch_size=6, seed=seed)
+        for epoch in range(3):
+            orders[seed, epoch] = labels_seen(loader)
+            np.testing.assert_array_equal(orders[seed, epoch], np.random.default_rng([seed, epoch]).permutation(20))
+    assert len({tuple(order) for order in orders.values()}) == len(orders)
+
+
 def test_loader_rejects_bad_input():
     images, labels = fake_mnist(4)
     with pytest.raises(DataError, match="uint8 images"):

@@ -418,6 +418,27 @@ def test_gradient_penalty_matches_numpy():
     assert penalty.item() == pytest.approx((np.linalg.norm(w) - 1) ** 2, rel=1e-12)
 
 
+def test_gradient_penalty_mixes_each_sample_with_its_own_weight():
+    """x_hat_n = e_n x_n + (1 - e_n) G(z)_n: one e_n in [0, 1] for all of sample n's pixels, another for each n.
+
+    Read back from the points the critic is called at, so this holds whatever generator draws e.
+    """
+    rng = np.random.default_rng(5)
+    real = rng.normal(size=(6, 2, 3, 3))
+    fake = real + rng.uniform(1.0, 2.0, size=real.shape)  # real - fake at least 1 in size: e is read back exactly
+    critic_inputs = []
+
+    def critic(x):
+        critic_inputs.append(host(x))
+        return (x * x).sum(axis=(1, 2, 3))
+    losses.gradient_penalty(critic, tensor(real), tensor(fake), np.random.default_rng(0))
+    (x_hat,) = critic_inputs
+    e = ((x_hat - fake) / (real - fake)).reshape(6, -1)  # per pixel
+    np.testing.assert_allclose(e, np.repeat(e[:, :1], e.shape[1], axis=1), rtol=0, atol=1e-12)
+    assert ((e >= 0) & (e <= 1)).all()
+    assert len(np.unique(e[:, 0])) == 6
+
+
 def test_bernoulli_reconstruction_is_the_negative_bernoulli_log_likelihood():
     rng = np.random.default_rng(3)
     logits = rng.normal(0.0, 3.0, (4, 1, 3, 3))

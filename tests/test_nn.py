@@ -484,6 +484,20 @@ def test_dropout_is_identity_in_eval_and_scales_in_training():
         nn.Dropout(1.0)
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_scales_each_kept_value_by_exactly_one_over_one_minus_p(p):
+    """Each output is 0 or x / (1 - p), and its gradient 0 or 1 / (1 - p): exact, whatever the mask drawn."""
+    x = randn(6, 7, seed=3)
+    tinygan.manual_seed(5)
+    y = nn.Dropout(p)(x)
+    y.backward(Tensor(backend.xp().ones(x.shape)))
+    kept = host(y) != 0
+    assert kept.any() and not kept.all()
+    np.testing.assert_allclose(host(y)[kept], host(x)[kept] / (1 - p), rtol=1e-12)
+    np.testing.assert_allclose(host(x.grad)[kept], 1 / (1 - p), rtol=1e-12)
+    np.testing.assert_array_equal(host(x.grad)[~kept], 0.0)
+
+
 def test_layer_shapes_and_float32():
     x = randn(2, 3, 8, 8, dtype=np.float32, requires_grad=False)
     assert nn.Conv2d(3, 5, 4, 2, 1)(x).shape == (2, 5, 4, 4)

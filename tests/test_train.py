@@ -158,6 +158,24 @@ def test_weight_average_follows_its_formula():
         WeightAverage(net, decay=1.0)
 
 
+def test_weight_average_after_three_steps_is_the_exact_decayed_sum():
+    """From 0, decay 3/4, weights 1, 2, 4 at the three steps: 1/4 (9/16 * 1 + 3/4 * 2 + 4) = 1.515625.
+
+    theta_ema = sum_k (1 - decay) decay^(3-k) theta_k; every term is a binary fraction, exact in float32.
+    """
+    from tinygan import nn
+    net = nn.Linear(3, 2)
+    for p in net.parameters():
+        p.data[...] = 0.0
+    average = WeightAverage(net, decay=0.75)
+    for value in (1.0, 2.0, 4.0):
+        for p in net.parameters():
+            p.data[...] = value
+        average.update(net)
+    for p in average.model.parameters():
+        np.testing.assert_array_equal(p.data, np.full(p.shape, 1.515625, dtype=np.float32))
+
+
 def test_run_with_ema_samples_from_the_average(tmp_path):
     run = Run(make_config("dcgan", **TINY, ema=0.5), str(tmp_path / "ema"))
     run.train(epochs=1, quiet=True)

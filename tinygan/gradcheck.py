@@ -14,6 +14,11 @@ Run in float64: the central difference has error O(h^2) from the function's
 curvature plus O(eps_machine / h) from rounding; with h = 1e-6 both are far
 below the default tolerances, |analytic - numeric| <= atol + rtol |numeric|
 with atol = 1e-5 and rtol = 1e-3. In float32 the rounding term alone is ~1e-1.
+The rounding term scales with the outputs that x_i moves, not with all of f(x):
+the two outputs are subtracted before they are weighted and summed, as
+<u, f(x + h e_i) - f(x - h e_i)> / (2 h), so outputs that do not depend on x_i
+cancel exactly (one output of 1e8 elsewhere would otherwise add ~1e-2 of
+rounding error to every element's numeric gradient).
 """
 import numpy as np
 
@@ -42,10 +47,11 @@ def _random_weighting(output, rng):
     return Tensor(xp.asarray(rng.standard_normal(output.shape)).astype(output.dtype))
 
 
-def _weighted_sum(fn, inputs, weighting):
-    """<u, f(x)> as a Python float (the graph is recorded: fn may itself differentiate)."""
-    out = fn(*inputs)
-    return float((out.data * weighting.data).sum())
+def _output_values(fn, inputs):
+    """A copy of fn(*inputs)'s values (the graph is recorded: fn may itself differentiate)."""
+    # A copy, because the output may be a view of an input (fn = identity, a reshape), and the
+    # caller perturbs the inputs in place next.
+    return fn(*inputs).data.copy()
 
 
 def _numerical_gradient(fn, inputs, index, weighting, eps):
@@ -58,11 +64,11 @@ def _numerical_gradient(fn, inputs, index, weighting, eps):
     for i in np.ndindex(*x.shape):
         original = data[i].item()
         data[i] = original + eps
-        plus = _weighted_sum(fn, inputs, weighting)
+        plus = _output_values(fn, inputs)
         data[i] = original - eps
-        minus = _weighted_sum(fn, inputs, weighting)
+        minus = _output_values(fn, inputs)
         data[i] = original
-        result[i] = (plus - minus) / (2 * eps)  # [formula: central-difference]
+        result[i] = float(((plus - minus) * weighting.data).sum()) / (2 * eps)  # [formula: central-difference]
     return result
 
 
