@@ -85,8 +85,10 @@ print(f"im2col with a 2x2 kernel -> shape {tiny_cols.shape} (N, C*KH*KW, OH*OW):
 # %% [markdown]
 # With the columns, the convolution is **one matrix product** (formula `conv2d`): the weight
 # `(O, C, KH, KW)` flattened to `(O, C*KH*KW)` times the columns `(C*KH*KW, OH*OW)`, plus the bias.
-# Inside `Conv2d.forward` tinygan builds the transposed *rows* `(N*OH*OW, KH*KW*C)` channels-last (every
-# copy then runs over contiguous memory, which is faster in NumPy); the product is the same.
+# That is exactly the reference code in `tinygan/functional/conv.py`. The fast kernel that runs by default
+# (`tinygan/kernels/conv.py`) builds the transposed *rows* `(N*OH*OW, KH*KW*C)` channels-last instead (every
+# copy then runs over contiguous memory, which is faster in NumPy); the product is the same, and
+# `tinygan.use_kernels("reference")` switches to the reference.
 
 # %%
 images, labels = load_embedded_mnist()

@@ -159,7 +159,7 @@ plt.close(fig)
 #
 # Differentiating the chain mean -> centre -> variance -> normalise -> scale node by node works, but the
 # graph collapses into one formula (formulas `batchnorm-grad-input`, `batchnorm-grad-gamma`,
-# `batchnorm-grad-beta`; `BatchNormTrain._closed_form_backward`), with $g = \partial L / \partial y$:
+# `batchnorm-grad-beta`; `batch_norm_train_backward` in `tinygan/functional/normalization.py`), with $g = \partial L / \partial y$:
 #
 # $$\frac{\partial L}{\partial x} = \frac{\gamma}{m \sqrt{\sigma^2 + \epsilon}}
 # \Big(m\, g - \sum g - \hat x \sum g \hat x\Big), \qquad

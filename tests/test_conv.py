@@ -148,9 +148,9 @@ def test_conv_transpose2d_matches_naive_loops(case, make_rand):
 
 
 @pytest.mark.parametrize("N, slab_images", [(5, 1), (5, 2), (6, 3)])
-def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypatch):
-    """im2col and the transposed convolution's product run over slabs of images; uneven slabs must add up the same."""
-    from tinygan.functional import conv
+def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypatch, fast_kernels):
+    """The fast kernels run im2col and the transposed product over slabs of images; uneven slabs must add up the same."""
+    from tinygan.kernels import conv
     x = rand.randn(N, 3, 6, 4, requires_grad=False)
     w_conv, w = rand.randn(2, 3, 4, 4, requires_grad=False), rand.randn(3, 2, 4, 4, requires_grad=False)
     rows_bytes_per_image = 3 * 2 * (4 * 4 * 3) * 8          # conv2d: 3 x 2 windows of 4 x 4 x 3 (k4 s2 p1 on 6 x 4)
@@ -345,9 +345,9 @@ def test_backend_is_the_current_one(rand):
     assert backend.get_array_module(F.conv2d(x, w).data) is backend.xp()
 
 
-def test_convolution_outputs_are_channels_last_in_memory(make_rand):
-    """conv2d and conv_transpose2d return (N, C, H, W) views of (N, H, W, C) memory, which the next
-    convolution reads without a transposing copy (their values are checked by the tests above)."""
+def test_convolution_outputs_are_channels_last_in_memory(make_rand, fast_kernels):
+    """The fast conv2d and conv_transpose2d return (N, C, H, W) views of (N, H, W, C) memory, which the
+    next convolution reads without a transposing copy (their values are checked by the tests above)."""
     rand = make_rand(0)
     x = rand.randn(2, 3, 6, 6, requires_grad=False)
     y = F.conv2d(x, rand.randn(4, 3, 3, 3, requires_grad=False), padding=1)
@@ -358,7 +358,7 @@ def test_convolution_outputs_are_channels_last_in_memory(make_rand):
 
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_batchnorm_channel_sums_read_either_memory_order(channels_last):
-    from tinygan.functional.normalization import _channel_sum
+    from tinygan.kernels.batch_norm import channel_sum as _channel_sum
     a = np.random.default_rng(1).standard_normal((3, 4, 5, 6))
     if channels_last:
         a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
@@ -368,14 +368,14 @@ def test_batchnorm_channel_sums_read_either_memory_order(channels_last):
 
 
 def test_channels_last_copies_once_and_passes_the_gradient_through(rand):
-    """The internal ChannelsLast op: same values, channels-last memory, identity gradient (float64 check)."""
-    from tinygan.functional import conv
+    """The fast kernels' ChannelsLast op: same values, channels-last memory, identity gradient (float64 check)."""
     from tinygan.gradcheck import gradcheck
+    from tinygan.kernels import conv
     x = rand.randn(2, 3, 4, 5)
-    y = conv._channels_last(x)
+    y = conv.layout_for_products(x)
     assert y is not x and np.array_equal(host(y), host(x))
     assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
-    assert conv._channels_last(y) is y                           # already channels-last: no second copy
+    assert conv.layout_for_products(y) is y                           # already channels-last: no second copy
     assert gradcheck(lambda t: conv.ChannelsLast.apply(t) * 2.0, [x])
 
 

@@ -5,6 +5,7 @@ from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_gr
                        set_grad_enabled)
 from . import functional
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
+from .kernels import current_kernels, use_kernels
 
 __version__ = "0.1.0"
 KEEPS_FREED_MEMORY = _malloc.keep_freed_memory()   # see tinygan/_malloc.py

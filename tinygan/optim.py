@@ -24,7 +24,8 @@ import math
 
 from . import backend
 from .autograd import Tensor, enable_grad
-from .kernels import cupy_fused
+from . import kernels
+from .kernels import optim as fast_optim
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
 
@@ -260,8 +261,7 @@ class Adam(Optimizer):
         p     = p - lr m_hat / (sqrt(v_hat) + eps)
 
     At t = 1, m_hat = g and v_hat = g^2, so every weight moves by about lr * sign(g).
-    The last line is computed as PyTorch does, without building m_hat and v_hat:
-    p -= (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps), the same number.
+    The fast kernel (tinygan/kernels/optim.py) computes the same step in place, as PyTorch does.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
@@ -288,25 +288,15 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         g = _with_weight_decay(p, g, float(group["weight_decay"]))
-        if cupy_fused.applies_to(p.data):    # the same steps in one GPU launch instead of ten
-            cupy_fused.adam_update(p.data, g, m, v, beta1, beta2, lr / (1 - beta1 ** t),
-                                   math.sqrt(1 - beta2 ** t), eps)
+        if kernels.fast():
+            fast_optim.adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
             return
-        m *= beta1                                                   # [formula: adam-moments]
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        bias_correction1 = 1 - beta1 ** t                            # [formula: adam-bias-correction]
-        bias_correction2 = 1 - beta2 ** t
-        step_size = lr / bias_correction1
-        denom = xp.sqrt(v)                                           # [formula: adam-update]
-        denom /= math.sqrt(bias_correction2)
-        denom += eps                                                 # sqrt(v_hat) + eps
-        update = xp.divide(m, denom, out=denom)
-        update *= step_size                                          # lr * m_hat / (sqrt(v_hat) + eps)
-        p.data -= update
+        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g            # [formula: adam-moments]
+        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1 ** t)                                                   # [formula: adam-bias-correction]
+        v_hat = v / (1 - beta2 ** t)
+        p.data -= lr * m_hat / (xp.sqrt(v_hat) + eps)                                  # [formula: adam-update]
 
 
 class RMSprop(Optimizer):

@@ -1,49 +1,47 @@
 """Convolution as im2col plus one matrix product, and transposed convolution as its adjoint.
 
+This is the reference: the code a learner reads beside docs/formulas.md. The fast kernels that
+run by default compute the same numbers in another memory layout (tinygan/kernels/conv.py);
+`tinygan.use_kernels("reference")` runs this code instead.
+
 Notation, used verbatim in the code below:
     N   batch size             C   input channels        O   output channels
     H W input height, width    KH KW kernel size         SH SW stride
     PH PW padding              DH DW dilation            OH OW output height, width
 
-im2col copies every receptive field of the (zero-padded) input into one row,
-so that the convolution becomes a single matrix product (GEMM):
+im2col copies every receptive field of the zero-padded input into one column,
+so that the convolution becomes one matrix product (GEMM) per image:
 
-    rows[(n, oh, ow), (kh, kw, c)] = x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]
-    y[n, o, oh, ow] = sum over (kh, kw, c) of rows[(n, oh, ow), (kh, kw, c)] * w[o, c, kh, kw] + b[o]
+    cols[n, (c, kh, kw), (oh, ow)] = x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]
+    y[n, o, (oh, ow)] = sum over (c, kh, kw) of w[o, (c, kh, kw)] * cols[n, (c, kh, kw), (oh, ow)] + b[o]
 
-The rows are read through a strided *view* of the input (no Python loop) and
-copied once, a slab of images at a time so that each slab's padded input is
-still in the cache when its windows are copied out (see _SLAB_BYTES). Inside,
-the input is laid out channels-last (N, H, W, C), so every copy and every add
-below runs over C contiguous numbers; with (N, C, H, W)
-they would run over rows of only OW numbers, several times slower in NumPy.
+The copy goes kernel tap by kernel tap: tap (kh, kw) meets the input at rows
+kh*DH, kh*DH + SH, ... and columns kw*DW, kw*DW + SW, ..., one per output pixel.
 
-The outputs keep that layout: a convolution returns its (N, O, OH, OW) result
-as a transposed *view* of the (N, OH, OW, O) product, not a copy. NumPy's
-elementwise operations keep the memory order of their inputs, so BatchNorm and
-the activations pass the channels-last layout on, and the next convolution (or
-this one's backward) reads its (N*H*W, C) rows with a reshape instead of a
-transposing copy of every activation and gradient.
-
-col2im is the adjoint of im2col: it adds each of the KH*KW slices of the rows
-back at the offset it was read from (overlapping windows add up).
+col2im is the adjoint of im2col: it adds each of the KH*KW taps' slices back at
+the place it was read from (overlapping windows add up), then cuts the padding off.
 
 Transposed convolution is the adjoint of convolution with the same weight:
 <conv2d(z, w), x> = <z, conv_transpose2d(x, w)>. So the input gradient of one
 is the forward of the other, and both share the weight gradient below.
 """
-import numpy
+import numbers
+import sys
 
-from ..autograd import Function
-from ._util import is_channels_last, xp_of
+from .. import kernels
+from ..autograd import Function, Tensor
+from ..kernels import conv as fast_conv
+from ._util import xp_of
 
 
 def _pair(value, name, op):
-    """An int or a pair of ints as a pair, checked to be ints."""
-    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+    """An int (a Python or NumPy integer) or a pair of them, as a pair of Python ints."""
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    pair = (value, value) if is_int(value) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(is_int(v) for v in pair):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return tuple(int(v) for v in pair)
 
 
 def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
@@ -85,143 +83,6 @@ class ConvGeometry:
         return OH, OW
 
 
-# im2col and the transposed convolution's product go one slab of whole images at a time, each
-# slab's rows about this size: a slab's intermediates are then still in the cache when they are
-# read again (the padded input four times, the product's rows once), not read back from memory,
-# and each GEMM is still large enough to run at full speed. Measured here, one process,
-# alternating: W2 63.4 -> 61.9 ms (product) and 66.4 -> 65.6 ms (im2col).
-_SLAB_BYTES = 4 << 20
-
-
-def _slabs(N, bytes_per_image, xp):
-    """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less.
-
-    On a GPU, one slab: there every slab would cost kernel launches, and the cache is not the point.
-    An empty batch is one empty slab.
-    """
-    if xp is not numpy or N == 0:
-        return [(0, N)]
-    count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
-    size = -(-N // count)
-    return [(first, min(first + size, N)) for first in range(0, N, size)]
-
-
-def _im2col_rows(x, g):
-    """im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row.
-
-    Per slab of images: copy the slab channels-last into a zero-bordered buffer,
-    then copy every window out of it through a strided view (no Python loop).
-    """
-    N, C, H, W = x.shape
-    OH, OW = g.output_hw(H, W)
-    xp = xp_of(x)
-    rows = xp.empty((N, OH, OW, g.KH, g.KW, C), dtype=x.dtype)
-    slabs = _slabs(N, OH * OW * g.KH * g.KW * C * x.itemsize, xp)
-    largest_slab = slabs[0][1]                                          # the first slab, (0, size), is the largest
-    padded = xp.zeros((largest_slab, H + 2 * g.PH, W + 2 * g.PW, C), dtype=x.dtype)  # the border stays 0
-    sN, sH, sW, sC = padded.strides
-    for first, last in slabs:
-        padded[:last - first, g.PH:g.PH + H, g.PW:g.PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
-        rows[first:last] = xp.lib.stride_tricks.as_strided(             # the slab's windows, a view
-            padded, shape=(last - first, OH, OW, g.KH, g.KW, C),
-            strides=(sN, sH * g.SH, sW * g.SW, sH * g.DH, sW * g.DW, sC))
-    return rows.reshape(N * OH * OW, g.KH * g.KW * C)            # [formula: im2col]
-
-
-def _col2im_rows(rows, x_shape, g):
-    """col2im, the adjoint of _im2col_rows: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W)."""
-    return _col2im([(0, x_shape[0], rows)], x_shape, g, xp_of(rows), rows.dtype)
-
-
-def _col2im(slabs, x_shape, g, xp, dtype):
-    """col2im of rows that come in slabs: (first, last, rows of images first..last-1) -> (N, C, H, W).
-
-    Every window is added back at the place of the padded input it was read from,
-    then the padding is cut off. With several channels the windows are added in
-    classes (_add_windows_by_class), with one channel tap by tap (_add_windows_by_tap).
-    """
-    N, C, H, W = x_shape
-    OH, OW = g.output_hw(H, W)
-    HP, WP = H + 2 * g.PH, W + 2 * g.PW
-    step_h = -(-(g.DH * (g.KH - 1) + 1) // g.SH)                    # ceil(kernel extent / stride)
-    step_w = -(-(g.DW * (g.KW - 1) + 1) // g.SW)
-    by_class = C > 1
-    first_class_tiles = (by_class and g.DH == g.DW == 1 and g.KH == step_h * g.SH and g.KW == step_w * g.SW
-                         and -(-OH // step_h) * g.KH == HP and -(-OW // step_w) * g.KW == WP)
-    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=dtype)
-    for first, last, rows in slabs:
-        windows = rows.reshape(last - first, OH, OW, g.KH, g.KW, C)
-        if by_class:
-            _add_windows_by_class(windows, padded[first:last], g, (step_h, step_w), first_class_tiles, xp)
-        else:
-            _add_windows_by_tap(windows, padded[first:last], g)
-    image = xp.ascontiguousarray(padded[:, g.PH:g.PH + H, g.PW:g.PW + W, :])   # cut the border off
-    return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
-
-
-def _add_windows_by_class(windows, padded, g, steps, first_class_tiles, xp):
-    """padded += every window (n, OH, OW, KH, KW, C), in classes of windows that never overlap.
-
-    Windows closer than the kernel's extent overlap, so they cannot go into one
-    strided add; but windows `step` outputs apart never do (step * stride covers
-    the kernel). So the windows are split into step_h * step_w classes by
-    (oh mod step_h, ow mod step_w), and each class is one add, through a strided
-    view of the padded input, of blocks (KH, KW, C) whose (KW, C) part is
-    contiguous: 4 large adds for a 4x4 kernel with stride 2, not 16 small ones.
-    When the first class's windows tile the padded input exactly (k4 s2 p1 on an
-    even size does), that class is copied in rather than added onto zeros.
-    """
-    step_h, step_w = steps
-    OH, OW = windows.shape[1:3]
-    sN, sH, sW, sC = padded.strides
-    for first_h in range(min(step_h, OH)):
-        for first_w in range(min(step_w, OW)):
-            block = windows[:, first_h::step_h, first_w::step_w]         # (n, OH', OW', KH, KW, C)
-            target = xp.lib.stride_tricks.as_strided(                     # no element twice: see above
-                padded[:, first_h * g.SH:, first_w * g.SW:], shape=block.shape,
-                strides=(sN, sH * g.SH * step_h, sW * g.SW * step_w, sH * g.DH, sW * g.DW, sC))
-            if first_class_tiles and first_h == first_w == 0:
-                target[...] = block                                    # writes every element of padded once
-            else:
-                target += block
-
-
-def _add_windows_by_tap(windows, padded, g):
-    """padded += every window (n, OH, OW, KH, KW, C), one add per kernel tap (kh, kw).
-
-    For one channel: a class's contiguous runs would be only KW numbers long, while a
-    tap's add runs over OW numbers at a stride; 2x faster for DCGAN's 28 x 28 images.
-    """
-    OH, OW = windows.shape[1:3]
-    for kh in range(g.KH):
-        for kw in range(g.KW):
-            top, left = kh * g.DH, kw * g.DW                          # where window (0, 0) puts this tap
-            heights = slice(top, top + g.SH * (OH - 1) + 1, g.SH)
-            widths = slice(left, left + g.SW * (OW - 1) + 1, g.SW)
-            padded[:, heights, widths] += windows[:, :, :, kh, kw]
-
-
-def _rows_of(y):
-    """(N, O, OH, OW) -> (N*OH*OW, O): one row per output pixel, the GEMM's view of a gradient."""
-    N, O, OH, OW = y.shape
-    return y.transpose(0, 2, 3, 1).reshape(N * OH * OW, O)
-
-
-def _conv_weight_matrix(weight):
-    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the im2col rows (any 4-D weight: axis 0 stays)."""
-    O = weight.shape[0]
-    return weight.transpose(0, 2, 3, 1).reshape(O, -1)
-
-
-def _rows_to_nchw(y, N, OH, OW, bias=None):
-    """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
-    O = y.shape[1]
-    image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
-    if bias is not None:
-        image += bias.reshape(1, O, 1, 1)
-    return image
-
-
 def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis):
     """Clear errors for the mistakes people make when calling a convolution."""
     if x.ndim != 4:
@@ -235,80 +96,147 @@ def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[out_axis]},), got {bias.shape}")
 
 
-class ChannelsLast(Function):
-    """The same (N, C, H, W) values, stored channels-last: y = x, dL/dx = dL/dy.
+# -- the reference computation -----------------------------------------------------------------
+# tinygan/kernels/conv.py has the same functions, with the same arguments and results.
 
-    A gradient that comes from a reshape (a Linear layer's, or one given to
-    backward) is (N, C, H, W)-contiguous; every product below would otherwise
-    copy it into rows of C numbers again. This copies it once.
-    """
-
-    def forward(self, x):
-        return xp_of(x).ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # [formula: channels-last]
-
-    def backward(self, grad):
-        return (grad,)
+def _tap_slices(geometry, kh, kw, OH, OW):
+    """The rows and the columns of the padded input that kernel tap (kh, kw) meets, one per output pixel."""
+    SH, SW = geometry.SH, geometry.SW
+    top, left = kh * geometry.DH, kw * geometry.DW           # where output (0, 0) meets this tap
+    return slice(top, top + SH * (OH - 1) + 1, SH), slice(left, left + SW * (OW - 1) + 1, SW)
 
 
-def _channels_last(t):
-    """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
-    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
+def unfold(x, geometry):
+    """im2col: (N, C, H, W) -> cols (N, C*KH*KW, OH*OW), column (oh, ow) holding one receptive field."""
+    N, C, H, W = x.shape
+    KH, KW, PH, PW = geometry.KH, geometry.KW, geometry.PH, geometry.PW
+    OH, OW = geometry.output_hw(H, W)
+    xp = xp_of(x)
+    padded = xp.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    cols = xp.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
+    for kh in range(KH):
+        for kw in range(KW):
+            heights, widths = _tap_slices(geometry, kh, kw, OH, OW)
+            cols[:, :, kh, kw] = padded[:, :, heights, widths]
+    return cols.reshape(N, C * KH * KW, OH * OW)                           # [formula: im2col]
 
+
+def fold(cols, x_shape, geometry):
+    """col2im, the adjoint of unfold: cols (N, C*KH*KW, OH*OW) -> (N, C, H, W), overlaps added."""
+    N, C, H, W = x_shape
+    KH, KW, PH, PW = geometry.KH, geometry.KW, geometry.PH, geometry.PW
+    OH, OW = geometry.output_hw(H, W)
+    xp = xp_of(cols)
+    taps = cols.reshape(N, C, KH, KW, OH, OW)
+    padded = xp.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=cols.dtype)
+    for kh in range(KH):
+        for kw in range(KW):
+            heights, widths = _tap_slices(geometry, kh, kw, OH, OW)
+            padded[:, :, heights, widths] += taps[:, :, kh, kw]             # [formula: col2im]
+    return padded[:, :, PH:PH + H, PW:PW + W]
+
+
+def conv_columns(x, geometry):
+    """The columns that conv2d_forward and conv2d_weight_grad share (here: unfold's)."""
+    return unfold(x, geometry)
+
+
+def layout_for_products(t):
+    """The reference reads any memory layout: t itself."""
+    return t
+
+
+def conv2d_forward(x, weight, bias, geometry, columns=None):
+    """(y, cols): y[n] = W_mat cols[n] + b, with W_mat the weight as an (O, C*KH*KW) matrix."""
+    N, O = x.shape[0], weight.shape[0]
+    OH, OW = geometry.output_hw(*x.shape[2:])
+    cols = unfold(x, geometry) if columns is None else columns
+    y = (weight.reshape(O, -1) @ cols).reshape(N, O, OH, OW)                # [formula: conv2d]
+    if bias is not None:
+        y = y + bias.reshape(1, O, 1, 1)
+    return y, cols
+
+
+def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
+    """dL/dW_mat = sum over images n of dL/dy[n] cols[n]^T, reshaped to (O, C, KH, KW)."""
+    cols = unfold(x, geometry) if columns is None else columns
+    N, O, OH, OW = grad_y.shape
+    grad_w = xp_of(cols).tensordot(grad_y.reshape(N, O, OH * OW), cols, axes=([0, 2], [0, 2]))  # [formula: conv2d-grad-weight]
+    return grad_w.reshape(weight_shape)
+
+
+def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
+    """y = col2im(W_mat^T x) + b: every input pixel scatters a weighted copy of the kernel."""
+    N, Cin, H, W = x.shape
+    Cout = weight.shape[1]
+    cols = weight.reshape(Cin, -1).T @ x.reshape(N, Cin, H * W)            # (N, Cout*KH*KW, H*W)
+    y = fold(cols, (N, Cout) + tuple(output_hw), geometry)                 # [formula: conv-transpose2d]
+    if bias is not None:
+        y = y + bias.reshape(1, Cout, 1, 1)
+    return y
+
+
+def _implementation():
+    """The module whose functions compute the products now: the fast kernels, or this reference."""
+    return fast_conv if kernels.fast() else sys.modules[__name__]
+
+
+# -- the differentiable operations ----------------------------------------------------------------
+# Each records the implementation it ran with, so that its backward (and the columns it saved)
+# use the same one even if use_kernels() changes in between.
 
 class Conv2d(Function):
     """y = w * x + b (cross-correlation, as in PyTorch).
 
-    dL/dx = conv_transpose2d(dL/dy, w);  dL/dw = GEMM of dL/dy with the columns of x;
+    dL/dx = conv_transpose2d(dL/dy, w);  dL/dw = the product of dL/dy with the columns of x;
     dL/db = sum of dL/dy over N, OH, OW.
     """
 
-    def forward(self, x, weight, bias=None, geometry=None, rows=None):
-        g = self.geometry = geometry
-        N, C, H, W = x.shape
-        OH, OW = g.output_hw(H, W)
-        self.rows = _im2col_rows(x, g) if rows is None else rows      # (N*OH*OW, KH*KW*C), kept for dL/dw
-        y = self.rows @ _conv_weight_matrix(weight).T                  # (N*OH*OW, O)  [formula: conv2d]
-        return _rows_to_nchw(y, N, OH, OW, bias)
+    def forward(self, x, weight, bias=None, geometry=None, columns=None, implementation=None):
+        self.geometry = geometry
+        self.implementation = implementation or _implementation()
+        y, self.columns = self.implementation.conv2d_forward(x, weight, bias, geometry, columns)  # kept for dL/dw
+        return y
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
-        g = self.geometry
+        geometry, implementation = self.geometry, self.implementation
         need_x, need_w = self.needs_input_grad[:2]
-        grad = _channels_last(grad)                  # read as rows by both products below and the bias sum
+        grad = implementation.layout_for_products(grad)     # read by both products below and the bias sum
         grad_x = grad_w = grad_b = None
         if need_w:
-            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=g, weight_shape=weight.shape, rows=self.rows)
-        self.rows = None  # free the large rows before dL/dx's product needs as much memory again
+            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=geometry, weight_shape=weight.shape,
+                                            columns=self.columns, implementation=implementation)
+        self.columns = None  # free the large columns before dL/dx's product needs as much memory again
         if need_x:
-            grad_x = ConvTranspose2d.apply(grad, weight, geometry=g, output_hw=x.shape[2:])  # [formula: conv2d-grad-input]
+            grad_x = ConvTranspose2d.apply(grad, weight, geometry=geometry, output_hw=x.shape[2:],
+                                           implementation=implementation)  # [formula: conv2d-grad-input]
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
 
 
 class Conv2dWeightGrad(Function):
-    """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] * rows[(n, oh, ow), (kh, kw, c)].
+    """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] * cols[n, (c, kh, kw), (oh, ow)].
 
     A Function of its own, bilinear in (x, dL/dy), so that gradient penalties can
     differentiate through it: <G, wgrad(x, gy)> = <gy, conv2d(x, G)> = <x, conv_transpose2d(gy, G)>.
     """
 
-    def forward(self, x, grad_y, geometry=None, weight_shape=None, rows=None):
+    def forward(self, x, grad_y, geometry=None, weight_shape=None, columns=None, implementation=None):
         self.geometry = geometry
-        if rows is None:
-            rows = _im2col_rows(x, geometry)
-        O, C, KH, KW = weight_shape
-        grad_w = _rows_of(grad_y).T @ rows                       # (O, KH*KW*C)  [formula: conv2d-grad-weight]
-        return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
+        self.implementation = implementation or _implementation()
+        return self.implementation.conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns)
 
     def backward(self, grad):
         x, grad_y = self.inputs
-        g = self.geometry
+        geometry, implementation = self.geometry, self.implementation
         grad_x = grad_gy = None
         if self.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_y, grad, geometry=g, output_hw=x.shape[2:])
+            grad_x = ConvTranspose2d.apply(grad_y, grad, geometry=geometry, output_hw=x.shape[2:],
+                                           implementation=implementation)
         if self.needs_input_grad[1]:
-            grad_gy = Conv2d.apply(x, grad, geometry=g)
+            grad_gy = Conv2d.apply(x, grad, geometry=geometry, implementation=implementation)
         return grad_x, grad_gy
 
 
@@ -316,33 +244,27 @@ class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) + b: the adjoint of conv2d with weight w (shape (C_in, C_out, KH, KW)).
 
     Each input pixel scatters a weighted copy of the kernel into the output:
-    rows = x w (a GEMM, one row per input pixel), then col2im adds the rows into place.
+    cols = W_mat^T x (a GEMM, one column per input pixel), then col2im adds the columns into place.
     dL/dx = conv2d(dL/dy, w);  dL/dw = the conv2d weight gradient with the roles of x and dL/dy swapped.
     """
 
-    def forward(self, x, weight, bias=None, geometry=None, output_hw=None):
-        g = self.geometry = geometry
-        N, Cin, H, W = x.shape
-        Cout = weight.shape[1]
-        OH, OW = output_hw
-        xp = xp_of(x)
-        x_rows, weight_matrix = _rows_of(x), _conv_weight_matrix(weight)   # (N*H*W, Cin), (Cin, KH*KW*Cout)
-        slabs = ((first, last, x_rows[first * H * W:last * H * W] @ weight_matrix)   # made one by one, as used
-                 for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp))
-        y = _col2im(slabs, (N, Cout, OH, OW), g, xp, x.dtype)                         # [formula: conv-transpose2d]
-        if bias is not None:
-            y += bias.reshape(1, Cout, 1, 1)
-        return y
+    def forward(self, x, weight, bias=None, geometry=None, output_hw=None, implementation=None):
+        self.geometry = geometry
+        self.implementation = implementation or _implementation()
+        return self.implementation.conv_transpose2d_forward(x, weight, bias, geometry, output_hw)
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
-        g = self.geometry
+        geometry, implementation = self.geometry, self.implementation
         grad_x = grad_w = grad_b = None
-        rows = _im2col_rows(grad.data, g) if any(self.needs_input_grad[:2]) else None  # dL/dy's columns, for both
+        columns = None
+        if any(self.needs_input_grad[:2]):              # dL/dy's columns, shared by both products
+            columns = implementation.conv_columns(grad.data, geometry)
         if self.needs_input_grad[0]:
-            grad_x = Conv2d.apply(grad, weight, geometry=g, rows=rows)
+            grad_x = Conv2d.apply(grad, weight, geometry=geometry, columns=columns, implementation=implementation)
         if self.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=g, weight_shape=weight.shape, rows=rows)
+            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=geometry, weight_shape=weight.shape, columns=columns,
+                                            implementation=implementation)
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
@@ -353,10 +275,7 @@ class Im2Col(Function):
 
     def forward(self, x, geometry=None):
         self.geometry = geometry
-        N, C, H, W = x.shape
-        OH, OW = geometry.output_hw(H, W)
-        rows = _im2col_rows(x, geometry).reshape(N, OH * OW, geometry.KH * geometry.KW, C)
-        return rows.transpose(0, 3, 2, 1).reshape(N, C * geometry.KH * geometry.KW, OH * OW)
+        return _implementation().unfold(x, geometry)
 
     def backward(self, grad):
         return Col2Im.apply(grad, geometry=self.geometry, x_shape=self.inputs[0].shape)
@@ -372,8 +291,7 @@ class Col2Im(Function):
         if cols.shape != (N, C * geometry.KH * geometry.KW, OH * OW):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit output {tuple(x_shape)}; expected "
                              f"{(N, C * geometry.KH * geometry.KW, OH * OW)}")
-        rows = cols.reshape(N, C, geometry.KH * geometry.KW, OH * OW).transpose(0, 3, 2, 1)
-        return _col2im_rows(rows.reshape(N * OH * OW, -1), x_shape, geometry)
+        return _implementation().fold(cols, x_shape, geometry)
 
     def backward(self, grad):
         return Im2Col.apply(grad, geometry=self.geometry)
@@ -404,9 +322,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  conv_transpose_output_size(W, geometry.KW, geometry.SW, geometry.PW, OPW, geometry.DW))
     if min(output_hw) < 1:
         raise ValueError(f"conv_transpose2d: the output size {output_hw} is not positive for input {(H, W)}")
-    x = _channels_last(x)   # its rows are read twice, by the forward product and by dL/dw's
+    implementation = _implementation()
+    x = implementation.layout_for_products(x if isinstance(x, Tensor) else Tensor(x))  # read by two products
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw)
+    return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw, implementation=implementation)
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):

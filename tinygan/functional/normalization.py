@@ -15,10 +15,16 @@ The backward pass collapses the whole chain into one formula (the paper's
 section 3, simplified), instead of a graph of a dozen elementwise nodes:
 
     dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat))
+
+This file is the reference; the fast kernels that run by default (tinygan/kernels/batch_norm.py)
+compute the same numbers with fewer passes over memory.
 """
-from ..autograd import Function, Tensor, grad as autograd_grad, is_grad_enabled
-from ..kernels import cupy_fused
-from ._util import is_channels_last, xp_of
+import sys
+
+from .. import kernels
+from ..autograd import Function, Tensor, is_grad_enabled
+from ..kernels import batch_norm as fast_batch_norm
+from ._util import xp_of
 
 
 def _channel_axes(x):
@@ -33,103 +39,82 @@ def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _channel_sum(a):
-    """Sum over every axis but the channels (axis 1): (N, C) or (N, C, H, W) -> (C,).
+# -- the reference computation -----------------------------------------------------------------
+# tinygan/kernels/batch_norm.py has the same two functions, with the same arguments and results.
 
-    For images it runs as a matrix-vector product over the H*W pixels, then a sum
-    over N: NumPy does that several times faster than a.sum(axis=(0, 2, 3)), whose
-    reduction strides across the batch for every channel.
-    """
-    if a.ndim == 2:
-        return a.sum(axis=0)
-    N, C = a.shape[:2]
-    if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
-        return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
-    pixels = xp_of(a).ones(a.size // (N * C), dtype=a.dtype)
-    return (a.reshape(N, C, -1) @ pixels).sum(axis=0)
+def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var=None, momentum=0.1):
+    """(y, x_hat, inv_std) of training-mode BatchNorm; updates the running statistics in place."""
+    axes = _channel_axes(x)
+    m = x.size // x.shape[1]
+    mean = x.mean(axis=axes)                                                   # [formula: batchnorm-mean]
+    centered = x - _per_channel(mean, x.ndim)
+    var = (centered * centered).mean(axis=axes)                                # [formula: batchnorm-var]
+    inv_std = _per_channel(1 / xp_of(x).sqrt(var + eps), x.ndim)
+    x_hat = centered * inv_std                                                 # [formula: batchnorm-normalize]
+    y = _per_channel(gamma, x.ndim) * x_hat + _per_channel(beta, x.ndim)       # [formula: batchnorm-affine]
+    if running_mean is not None:                                               # the buffers change in place
+        running_mean[...] = (1 - momentum) * running_mean + momentum * mean    # [formula: batchnorm-running-mean]
+        running_var[...] = (1 - momentum) * running_var + momentum * var * m / (m - 1)  # [formula: batchnorm-running-var]
+    return y, x_hat, inv_std
+
+
+def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
+    """(dL/dx or None, dL/dgamma, dL/dbeta) from the closed form, g = dL/dy."""
+    axes = _channel_axes(g)
+    m = g.size // g.shape[1]
+    grad_beta = g.sum(axis=axes)                                               # [formula: batchnorm-grad-beta]
+    grad_gamma = (g * x_hat).sum(axis=axes)                                    # [formula: batchnorm-grad-gamma]
+    if not need_input_grad:
+        return None, grad_gamma, grad_beta
+    grad_x = (_per_channel(gamma, g.ndim) * inv_std / m
+              * (m * g - _per_channel(grad_beta, g.ndim) - x_hat * _per_channel(grad_gamma, g.ndim)))  # [formula: batchnorm-grad-input]
+    return grad_x, grad_gamma, grad_beta
+
+
+def _implementation():
+    """The module whose functions compute BatchNorm now: the fast kernels, or this reference."""
+    return fast_batch_norm if kernels.fast() else sys.modules[__name__]
 
 
 class BatchNormTrain(Function):
     """Batch normalisation with batch statistics; updates the running statistics in place."""
 
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, momentum=0.1, eps=1e-5):
-        xp = xp_of(x)
-        self.axes = _channel_axes(x)
-        m = x.size // x.shape[1]
-        if m < 2:
+        if x.size // x.shape[1] < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
         self.eps = eps
-        if cupy_fused.applies_to(x):
-            return self._fused_forward(x, gamma, beta, running_mean, running_var, momentum, m)
-        mean = _channel_sum(x) / m                                   # [formula: batchnorm-mean]
-        centered = x - _per_channel(mean, x.ndim)
-        var = _channel_sum(centered * centered) / m                  # [formula: batchnorm-var]
-        inv_std = 1 / xp.sqrt(var + eps)
-        self.inv_std = _per_channel(inv_std, x.ndim)
-        self.x_hat = centered
-        self.x_hat *= self.inv_std                                   # [formula: batchnorm-normalize]
-        if running_mean is not None:
-            running_mean *= 1 - momentum                             # [formula: batchnorm-running-mean]
-            running_mean += momentum * mean
-            running_var *= 1 - momentum                              # [formula: batchnorm-running-var]
-            running_var += (momentum * m / (m - 1)) * var
-        y = self.x_hat * _per_channel(gamma, x.ndim)
-        y += _per_channel(beta, x.ndim)                               # [formula: batchnorm-affine]
-        return y
-
-    def _fused_forward(self, x, gamma, beta, running_mean, running_var, momentum, m):
-        """The forward above with its elementwise steps fused into CuPy kernels (tinygan/kernels/cupy_fused.py)."""
-        mean = _channel_sum(x) / m
-        var = _channel_sum(cupy_fused.squared_deviation(x, _per_channel(mean, x.ndim))) / m
-        self.inv_std = _per_channel(cupy_fused.inverse_std(var, self.eps), x.ndim)
-        self.x_hat, y = cupy_fused.batch_norm_normalize(x, _per_channel(mean, x.ndim), self.inv_std,
-                                                        _per_channel(gamma, x.ndim), _per_channel(beta, x.ndim))
-        if running_mean is not None:
-            cupy_fused.update_running_statistics(running_mean, running_var, mean, var, momentum, m)
+        self.implementation = _implementation()
+        y, self.x_hat, self.inv_std = self.implementation.batch_norm_train_forward(
+            x, gamma, beta, eps, running_mean, running_var, momentum)
         return y
 
     def backward(self, grad):
-        x, gamma, beta = self.inputs
         if is_grad_enabled():
-            # create_graph=True: differentiate the composite form, so gradients of gradients are exact.
-            y = batch_norm_composite(x, gamma, beta, self.axes, self.eps)
-            wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
-            grads = iter(autograd_grad(y, wanted, grad_outputs=grad, create_graph=True, allow_unused=True))
-            return tuple(next(grads) if need else None for need in self.needs_input_grad)
-        return self._closed_form_backward(grad)
-
-    def _closed_form_backward(self, grad):
-        g, x_hat = grad.data, self.x_hat
-        m = g.size // g.shape[1]
-        if cupy_fused.applies_to(g):
-            return self._fused_backward(g, m)
-        grad_beta = _channel_sum(g)                                  # [formula: batchnorm-grad-beta]
-        grad_gamma = _channel_sum(g * x_hat)                         # [formula: batchnorm-grad-gamma]
-        grad_x = None
-        if self.needs_input_grad[0]:
-            gamma = _per_channel(self.inputs[1].data, g.ndim)
-            scale = gamma * self.inv_std / m
-            # scale (m g - sum g - x_hat sum(g x_hat)), built in place: each step reuses one buffer
-            grad_x = x_hat * _per_channel(-grad_gamma, g.ndim)
-            grad_x += m * g
-            grad_x -= _per_channel(grad_beta, g.ndim)
-            grad_x *= scale                                          # [formula: batchnorm-grad-input]
+            return self._differentiable_backward(grad)
+        grad_x, grad_gamma, grad_beta = self.implementation.batch_norm_train_backward(
+            grad.data, self.x_hat, self.inv_std, self.inputs[1].data, self.needs_input_grad[0])
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)
 
-    def _fused_backward(self, g, m):
-        """The closed-form backward above with its elementwise steps fused (tinygan/kernels/cupy_fused.py)."""
-        grad_beta = _channel_sum(g)
-        grad_gamma = _channel_sum(g * self.x_hat)
-        grad_x = None
-        if self.needs_input_grad[0]:
-            grad_x = cupy_fused.batch_norm_grad_input(
-                g, self.x_hat, _per_channel(self.inputs[1].data, g.ndim), self.inv_std,
-                _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
-        return (Tensor(grad_x) if grad_x is not None else None,
-                Tensor(grad_gamma) if self.needs_input_grad[1] else None,
-                Tensor(grad_beta) if self.needs_input_grad[2] else None)
+    def _differentiable_backward(self, grad):
+        """The same closed form written with tinygan's ops (create_graph=True): its own gradient is exact.
+
+        x_hat and 1/std are recomputed from x as ops, so that the second derivative sees how they depend on x.
+        """
+        x, gamma = self.inputs[:2]
+        axes = _channel_axes(x)
+        m = x.size // x.shape[1]
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        centered = x - x.mean(axis=axes, keepdims=True)
+        inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
+        x_hat = centered * inv_std
+        grad_beta = grad.sum(axis=axes, keepdims=True)
+        grad_gamma = (grad * x_hat).sum(axis=axes, keepdims=True)
+        grad_x = gamma.reshape(shape) * inv_std / m * (m * grad - grad_beta - x_hat * grad_gamma)
+        return (grad_x if self.needs_input_grad[0] else None,
+                grad_gamma.reshape(-1) if self.needs_input_grad[1] else None,
+                grad_beta.reshape(-1) if self.needs_input_grad[2] else None)
 
 
 def batch_norm_composite(x, gamma, beta, axes, eps):

@@ -1,12 +1,43 @@
-"""Fast implementations of hot ops, beside the readable reference code in `tinygan/functional/` and `optim.py`.
+"""Fast implementations of the hot ops, beside the readable reference code that carries the formulas.
 
-The reference code carries the formulas (and their formula markers); a kernel here computes
-the same numbers with fewer passes over memory or fewer launches, and a test compares the two.
+Two rooms for every hot op:
+- the reference, in `tinygan/functional/` and `tinygan/optim.py`: short code over the array module that
+  a learner reads beside docs/formulas.md, with the formula markers on the lines that compute them;
+- a fast kernel here, with the same signature, computing the same numbers with fewer passes over
+  memory (CPU) or fewer launches (GPU). tests/test_kernels.py proves each equal to its reference.
 
-`cupy_fused`: on the GPU every CuPy call is one kernel launch costing some microseconds of Python and
-driver time, so a formula written as ten array expressions costs ten launches. These kernels fuse an
-op's elementwise steps into one launch each (BatchNorm's normalisation and its input gradient, Adam's
-update). They are used only for CuPy arrays; NumPy arrays always take the reference code.
+The fast kernels are the default. `tinygan.use_kernels("reference")`, or TINYGAN_KERNELS=reference in
+the environment, makes every op run its reference code instead, so a lesson can show that both give the
+same numbers.
 
-This package imports only `backend` (never `functional`), so the dependency runs one way.
+    conv         im2col rows in (kh, kw, c) order, channels-last images, slabs of images, col2im by
+                 classes of windows that never overlap (the CPU layout rule is in its docstring)
+    batch_norm   per-channel sums as matrix-vector products, in-place elementwise steps
+    optim        Adam's update in place, without temporaries
+    cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
+
+This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way.
 """
+import os
+
+MODES = ("fast", "reference")
+_state = {"mode": None}
+
+
+def use_kernels(mode):
+    """Run every op with its fast kernel ("fast", the default) or its readable reference code ("reference")."""
+    if mode not in MODES:
+        raise ValueError(f"use_kernels: unknown mode {mode!r}; expected one of {MODES}")
+    _state["mode"] = mode
+
+
+def current_kernels():
+    """"fast" or "reference": TINYGAN_KERNELS on first use, else "fast"."""
+    if _state["mode"] is None:
+        use_kernels(os.environ.get("TINYGAN_KERNELS", "fast").strip().lower() or "fast")
+    return _state["mode"]
+
+
+def fast():
+    """Whether ops should use their fast kernels now."""
+    return current_kernels() == "fast"

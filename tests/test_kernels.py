@@ -1,0 +1,251 @@
+"""One table of op specs drives five checks of every differentiable op of tinygan.functional:
+
+1. the float64 gradient check (central differences, tinygan.gradcheck);
+2. the gradient-of-gradient check (what a gradient penalty differentiates);
+3. the fast kernels against the reference code (tinygan.use_kernels): outputs and gradients equal in
+   float64 to 1e-12 relative. Ops with no fast kernel pass trivially; those with one (conv, im2col,
+   col2im, batch_norm, the pools built on im2col) are proved equal here;
+4. non-contiguous inputs (a strided view) give the same outputs and gradients as contiguous ones;
+5. no op modifies its inputs, in the forward or the backward pass.
+
+This is Chainer's FunctionTestCase discipline, made from one table. test_every_op_has_a_spec keeps the
+table complete: a new public op without a spec fails it.
+"""
+import numpy as np
+import pytest
+
+import tinygan
+import tinygan.functional as F
+from tinygan import Tensor, backend, kernels, optim
+from tinygan.gradcheck import gradcheck, gradgradcheck
+
+NOT_DIFFERENTIABLE = {"conv_output_size", "conv_transpose_output_size"}
+
+
+def normal(*shape):
+    return lambda rng: rng.standard_normal(shape)
+
+
+def positive(*shape):
+    return lambda rng: rng.uniform(0.5, 2.0, shape)
+
+
+def probabilities(*shape):
+    return lambda rng: rng.uniform(0.1, 0.9, shape)
+
+
+def separated(*shape):
+    """Distinct values 0.1 apart and 0.05 away from 0: no difference step crosses a kink or a tie."""
+    def make(rng):
+        count = int(np.prod(shape))
+        return (rng.permutation(count) * 0.1 - count * 0.05 + 0.05).reshape(shape)
+    return make
+
+
+def on_device(array):
+    return backend.to_device(np.asarray(array), backend.current_device())
+
+
+def seeded(fn, seed=0):
+    """fn with the random generator reset before each call (dropout's mask is then the same every time)."""
+    def call(*inputs):
+        tinygan.manual_seed(seed)
+        return fn(*inputs)
+    return call
+
+
+def fresh_statistics(C):
+    """Running statistics made anew at each call, so that repeated calls see the same state."""
+    return on_device(np.zeros(C)), on_device(np.ones(C))
+
+
+def batch_norm_training(x, w, b):
+    return F.batch_norm(x, *fresh_statistics(x.shape[1]), w, b, training=True, momentum=0.3)
+
+
+def batch_norm_evaluation(x, w, b):
+    mean, var = on_device(np.linspace(-0.5, 0.5, x.shape[1])), on_device(np.linspace(0.5, 2.0, x.shape[1]))
+    return F.batch_norm(x, mean, var, w, b, training=False)
+
+
+def with_constant(fn, make, seed=7):
+    """fn(x, constant) with a fixed constant second argument (targets, indices)."""
+    constant = on_device(make(np.random.default_rng(seed)))
+    return lambda x: fn(x, Tensor(constant))
+
+
+# name -> (function of the input tensors, makers of the inputs)
+SPECS = {
+    "add": (F.add, [normal(2, 3), normal(3)]),
+    "sub": (F.sub, [normal(2, 3), normal(2, 1)]),
+    "mul": (F.mul, [normal(2, 3), normal(2, 3)]),
+    "div": (F.div, [normal(2, 3), positive(2, 3)]),
+    "neg": (F.neg, [normal(2, 3)]),
+    "pow": (lambda x: F.pow(x, 2.5), [positive(2, 3)]),
+    "exp": (F.exp, [normal(2, 3)]),
+    "log": (F.log, [positive(2, 3)]),
+    "logsumexp": (lambda x: F.logsumexp(x, axis=1), [normal(3, 4)]),
+    "sqrt": (F.sqrt, [positive(2, 3)]),
+    "clamp": (lambda x: F.clamp(x, -0.33, 0.47), [separated(3, 4)]),
+    "matmul": (F.matmul, [normal(2, 3, 4), normal(4, 5)]),
+    "sum": (lambda x: F.sum(x, axis=(0, 2)), [normal(2, 3, 4)]),
+    "mean": (lambda x: F.mean(x, axis=1, keepdims=True), [normal(2, 3, 4)]),
+    "max": (lambda x: F.max(x, axis=1), [separated(3, 4)]),
+    "broadcast_to": (lambda x: F.broadcast_to(x, (2, 3, 4)), [normal(3, 1)]),
+    "sum_to": (lambda x: F.sum_to(x, (3, 1)), [normal(2, 3, 4)]),
+    "reshape": (lambda x: F.reshape(x, (4, 3)), [normal(2, 6)]),
+    "permute": (lambda x: F.permute(x, (2, 0, 1)), [normal(2, 3, 4)]),
+    "transpose": (lambda x: F.transpose(x, 0, 1), [normal(2, 3)]),
+    "getitem": (lambda x: F.getitem(x, (slice(None), np.array([2, 0, 2]))), [normal(2, 3)]),
+    "concat": (lambda a, b: F.concat([a, b], axis=1), [normal(2, 3), normal(2, 2)]),
+    "pad": (lambda x: F.pad(x, ((0, 0), (1, 2)), value=0.5), [normal(2, 3)]),
+    "flatten": (F.flatten, [normal(2, 3, 2)]),
+    "relu": (F.relu, [separated(3, 4)]),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), [separated(3, 4)]),
+    "sigmoid": (F.sigmoid, [normal(3, 4)]),
+    "tanh": (F.tanh, [normal(3, 4)]),
+    "softplus": (F.softplus, [normal(3, 4)]),
+    "im2col": (lambda x: F.im2col(x, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)), [normal(2, 2, 6, 5)]),
+    "col2im": (lambda c: F.col2im(c, (5, 4), (2, 3), stride=(2, 1), padding=1), [normal(2, 2 * 6, 12)]),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [normal(2, 3, 6, 5), normal(4, 3, 3, 3), normal(4)]),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+                         [normal(2, 3, 3, 4), normal(3, 2, 4, 4), normal(2)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [normal(2, 2, 4, 6)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), [separated(2, 2, 5, 5)]),
+    "upsample_nearest2d": (lambda x: F.upsample_nearest2d(x, 2), [normal(2, 2, 3, 2)]),
+    "batch_norm": (batch_norm_training, [normal(4, 3, 2, 3), positive(3), normal(3)]),
+    "batch_norm (1-d)": (batch_norm_training, [normal(6, 3), positive(3), normal(3)]),
+    "batch_norm (eval)": (batch_norm_evaluation, [normal(4, 3, 2, 2), positive(3), normal(3)]),
+    "dropout": (seeded(lambda x: F.dropout(x, 0.4)), [normal(4, 5)]),
+    "embedding": (lambda w: F.embedding(Tensor(on_device(np.array([[1, 3], [3, 0]]))), w), [normal(4, 3)]),
+    "linear": (F.linear, [normal(5, 4), normal(3, 4), normal(3)]),
+    "binary_cross_entropy_with_logits": (with_constant(F.binary_cross_entropy_with_logits, probabilities(3, 4)),
+                                         [normal(3, 4)]),
+    "binary_cross_entropy": (with_constant(F.binary_cross_entropy, probabilities(3, 4)), [probabilities(3, 4)]),
+    "mse_loss": (with_constant(F.mse_loss, normal(3, 4)), [normal(3, 4)]),
+    "gaussian_kl": (F.gaussian_kl, [normal(3, 4), normal(3, 4)]),
+}
+
+
+def make_inputs(name, contiguous=True):
+    """The spec's float64 input tensors on the current device; strided views of the same values if not contiguous."""
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    arrays = [make(rng) for make in SPECS[name][1]]
+    tensors = []
+    for array in arrays:
+        if not contiguous:
+            spread = np.zeros(array.shape[:-1] + (2 * array.shape[-1],)) if array.ndim else None
+            if spread is not None:
+                spread[..., ::2] = array
+                array = spread[..., ::2]                          # the same values, every other element
+        data = on_device(array) if contiguous else backend.xp().asarray(array)
+        tensors.append(Tensor(data, requires_grad=True))
+    return tensors
+
+
+def outputs_and_gradients(name, inputs):
+    """(output, every input's gradient) as host arrays, for a fixed output weighting."""
+    fn = SPECS[name][0]
+    output = fn(*inputs)
+    weighting = np.random.default_rng(1).standard_normal(output.shape)
+    output.backward(Tensor(on_device(weighting)))
+    return [backend.to_numpy(output.data)] + [backend.to_numpy(t.grad.data) for t in inputs]
+
+
+def assert_all_close(actual, expected, rtol):
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        scale = max(1.0, float(np.abs(e).max(initial=0.0)))
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * scale, err_msg=f"result {i} (0: output, then gradients)")
+
+
+def test_every_op_has_a_spec():
+    ops = set(F.__all__) - NOT_DIFFERENTIABLE
+    covered = {name.split(" ")[0] for name in SPECS}
+    assert not ops - covered, f"ops of tinygan.functional with no spec in tests/test_kernels.py: {sorted(ops - covered)}"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_gradient(name):
+    assert gradcheck(SPECS[name][0], make_inputs(name))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_gradient_of_gradient(name):
+    assert gradgradcheck(SPECS[name][0], make_inputs(name))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_fast_kernels_equal_the_reference(name):
+    previous = kernels.current_kernels()
+    try:
+        kernels.use_kernels("reference")
+        reference = outputs_and_gradients(name, make_inputs(name))
+        kernels.use_kernels("fast")
+        fast = outputs_and_gradients(name, make_inputs(name))
+    finally:
+        kernels.use_kernels(previous)
+    assert_all_close(fast, reference, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", kernels.MODES)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_non_contiguous_inputs(name, mode):
+    previous = kernels.current_kernels()
+    try:
+        kernels.use_kernels(mode)
+        strided = make_inputs(name, contiguous=False)
+        assert not all(t.data.flags.c_contiguous for t in strided if t.ndim > 0)
+        assert_all_close(outputs_and_gradients(name, strided), outputs_and_gradients(name, make_inputs(name)),
+                         rtol=1e-12)
+    finally:
+        kernels.use_kernels(previous)
+
+
+@pytest.mark.parametrize("mode", kernels.MODES)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_inputs_are_not_modified(name, mode):
+    previous = kernels.current_kernels()
+    try:
+        kernels.use_kernels(mode)
+        inputs = make_inputs(name)
+        before = [backend.to_numpy(t.data).copy() for t in inputs]
+        outputs_and_gradients(name, inputs)
+        for i, (t, b) in enumerate(zip(inputs, before)):
+            np.testing.assert_array_equal(backend.to_numpy(t.data), b, err_msg=f"input {i} was modified")
+    finally:
+        kernels.use_kernels(previous)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adam_fast_step_equals_the_reference(weight_decay):
+    """Five Adam steps (the bias corrections change every step) give the same weights on both paths."""
+    rng = np.random.default_rng(3)
+    start, grads = rng.standard_normal((4, 3)), rng.standard_normal((5, 4, 3))
+    results = {}
+    previous = kernels.current_kernels()
+    try:
+        for mode in kernels.MODES:
+            kernels.use_kernels(mode)
+            p = Tensor(on_device(start.copy()), requires_grad=True)
+            optimizer = optim.Adam([p], lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=weight_decay)
+            for g in grads:
+                p.grad = Tensor(on_device(g))
+                optimizer.step()
+            results[mode] = backend.to_numpy(p.data)
+    finally:
+        kernels.use_kernels(previous)
+    assert np.abs(results["reference"] - start).max() > 0.01
+    np.testing.assert_allclose(results["fast"], results["reference"], rtol=1e-12, atol=1e-14)
+
+
+def test_the_switch():
+    previous = kernels.current_kernels()
+    try:
+        tinygan.use_kernels("reference")
+        assert kernels.current_kernels() == "reference" and not kernels.fast()
+        tinygan.use_kernels("fast")
+        assert kernels.fast()
+        with pytest.raises(ValueError, match="use_kernels: unknown mode 'quick'"):
+            tinygan.use_kernels("quick")
+    finally:
+        kernels.use_kernels(previous)

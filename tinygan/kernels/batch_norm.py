@@ -1,0 +1,84 @@
+"""The fast BatchNorm kernels: the same functions as the reference in tinygan/functional/normalization.py.
+
+On the CPU the per-channel sums run as matrix-vector products (NumPy does those several times faster
+than a.sum(axis=(0, 2, 3)), whose reduction strides across the batch for every channel), and the
+elementwise steps reuse one buffer in place. On the GPU the elementwise steps are fused CuPy kernels
+(cupy_fused.py); the sums stay matrix-vector products there too, because a reduction kernel would
+stride across a channels-last activation.
+"""
+from . import cupy_fused
+from .layout import is_channels_last, xp_of
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast against (N, C) or (N, C, H, W)."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def channel_sum(a):
+    """Sum over every axis but the channels (axis 1): (N, C) or (N, C, H, W) -> (C,).
+
+    For images: a row of ones times the (N*H*W, C) rows of a channels-last array, or the
+    (N, C, H*W) array times a column of ones and then a sum over N.
+    """
+    if a.ndim == 2:
+        return a.sum(axis=0)
+    N, C = a.shape[:2]
+    if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
+        return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
+    pixels = xp_of(a).ones(a.size // (N * C), dtype=a.dtype)
+    return (a.reshape(N, C, -1) @ pixels).sum(axis=0)
+
+
+def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var=None, momentum=0.1):
+    """(y, x_hat, inv_std) of training-mode BatchNorm; updates the running statistics in place."""
+    if cupy_fused.applies_to(x):
+        return _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum)
+    xp = xp_of(x)
+    m = x.size // x.shape[1]
+    mean = channel_sum(x) / m
+    centered = x - _per_channel(mean, x.ndim)
+    var = channel_sum(centered * centered) / m
+    inv_std = _per_channel(1 / xp.sqrt(var + eps), x.ndim)
+    x_hat = centered                                             # normalised in place: one buffer
+    x_hat *= inv_std
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += (momentum * m / (m - 1)) * var
+    y = x_hat * _per_channel(gamma, x.ndim)
+    y += _per_channel(beta, x.ndim)
+    return y, x_hat, inv_std
+
+
+def _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
+    """The forward above on the GPU: sums as products, the elementwise steps as one kernel each."""
+    m = x.size // x.shape[1]
+    mean = channel_sum(x) / m
+    var = channel_sum(cupy_fused.squared_deviation(x, _per_channel(mean, x.ndim))) / m
+    inv_std = _per_channel(cupy_fused.inverse_std(var, eps), x.ndim)
+    x_hat, y = cupy_fused.batch_norm_normalize(x, _per_channel(mean, x.ndim), inv_std,
+                                               _per_channel(gamma, x.ndim), _per_channel(beta, x.ndim))
+    if running_mean is not None:
+        cupy_fused.update_running_statistics(running_mean, running_var, mean, var, momentum, m)
+    return y, x_hat, inv_std
+
+
+def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
+    """(dL/dx or None, dL/dgamma, dL/dbeta) from the closed form, dL/dx built in one buffer."""
+    m = g.size // g.shape[1]
+    grad_beta = channel_sum(g)
+    grad_gamma = channel_sum(g * x_hat)
+    if not need_input_grad:
+        return None, grad_gamma, grad_beta
+    if cupy_fused.applies_to(g):
+        grad_x = cupy_fused.batch_norm_grad_input(g, x_hat, _per_channel(gamma, g.ndim), inv_std,
+                                                  _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
+        return grad_x, grad_gamma, grad_beta
+    scale = _per_channel(gamma, g.ndim) * inv_std / m
+    grad_x = x_hat * _per_channel(-grad_gamma, g.ndim)           # (m g - sum g - x_hat sum(g x_hat)) scale
+    grad_x += m * g
+    grad_x -= _per_channel(grad_beta, g.ndim)
+    grad_x *= scale
+    return grad_x, grad_gamma, grad_beta

@@ -1,0 +1,256 @@
+"""The fast convolution kernels: the same functions as the reference in tinygan/functional/conv.py,
+computed in a memory layout and an order that NumPy runs several times faster.
+
+Layout rule: inside this module images are channels-last. im2col's rows are
+(n, oh, ow) by (kh, kw, c), so every copy and every add below runs over C contiguous numbers;
+with the reference's (c, kh, kw) order they would run over rows of only OW numbers.
+
+    rows[(n, oh, ow), (kh, kw, c)] = x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]
+
+The outputs keep that layout: a convolution returns its (N, O, OH, OW) result as a transposed
+*view* of the (N, OH, OW, O) product, not a copy. NumPy's elementwise operations keep the memory
+order of their inputs, so BatchNorm and the activations pass the channels-last layout on, and
+the next convolution (or this one's backward) reads its (N*H*W, C) rows with a reshape instead
+of a transposing copy of every activation and gradient. A tensor that arrives in another layout
+is copied once by `layout_for_products` (the ChannelsLast op).
+
+Two more speed-ups, each proved equal to the reference by tests/test_kernels.py:
+- im2col and the transposed product run one slab of whole images at a time (_SLAB_BYTES), so a
+  slab's intermediates are still in the cache when they are read again;
+- col2im adds the windows in classes that never overlap (_add_windows_by_class), or, for one
+  channel, tap by tap (_add_windows_by_tap).
+"""
+import numpy
+
+from ..autograd import Function
+from .layout import is_channels_last, xp_of
+
+
+# im2col and the transposed convolution's product go one slab of whole images at a time, each
+# slab's rows about this size: a slab's intermediates are then still in the cache when they are
+# read again (the padded input four times, the product's rows once), not read back from memory,
+# and each GEMM is still large enough to run at full speed (benchmarks/README.md has the gain).
+_SLAB_BYTES = 4 << 20
+
+
+def _slabs(N, bytes_per_image, xp):
+    """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less.
+
+    On a GPU, one slab: there every slab would cost kernel launches, and the cache is not the point.
+    An empty batch is one empty slab.
+    """
+    if xp is not numpy or N == 0:
+        return [(0, N)]
+    count = max(1, -(-N * bytes_per_image // _SLAB_BYTES))
+    size = -(-N // count)
+    return [(first, min(first + size, N)) for first in range(0, N, size)]
+
+
+def conv_columns(x, geometry):
+    """This module's im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row.
+
+    Per slab of images: copy the slab channels-last into a zero-bordered buffer,
+    then copy every window out of it through a strided view (no Python loop).
+    """
+    N, C, H, W = x.shape
+    KH, KW, PH, PW = geometry.KH, geometry.KW, geometry.PH, geometry.PW
+    OH, OW = geometry.output_hw(H, W)
+    xp = xp_of(x)
+    rows = xp.empty((N, OH, OW, KH, KW, C), dtype=x.dtype)
+    slabs = _slabs(N, OH * OW * KH * KW * C * x.itemsize, xp)
+    largest_slab = slabs[0][1]                                          # the first slab, (0, size), is the largest
+    padded = xp.zeros((largest_slab, H + 2 * PH, W + 2 * PW, C), dtype=x.dtype)  # the border stays 0
+    sN, sH, sW, sC = padded.strides
+    for first, last in slabs:
+        padded[:last - first, PH:PH + H, PW:PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
+        rows[first:last] = xp.lib.stride_tricks.as_strided(             # the slab's windows, a view
+            padded, shape=(last - first, OH, OW, KH, KW, C),
+            strides=(sN, sH * geometry.SH, sW * geometry.SW, sH * geometry.DH, sW * geometry.DW, sC))
+    return rows.reshape(N * OH * OW, KH * KW * C)
+
+
+def _col2im_rows(rows, x_shape, geometry):
+    """col2im, the adjoint of conv_columns: rows (N*OH*OW, KH*KW*C) -> (N, C, H, W)."""
+    return _col2im([(0, x_shape[0], rows)], x_shape, geometry, xp_of(rows), rows.dtype)
+
+
+def _col2im(slabs, x_shape, geometry, xp, dtype):
+    """col2im of rows that come in slabs: (first, last, rows of images first..last-1) -> (N, C, H, W).
+
+    Every window is added back at the place of the padded input it was read from,
+    then the padding is cut off. With several channels the windows are added in
+    classes (_add_windows_by_class), with one channel tap by tap (_add_windows_by_tap).
+    """
+    N, C, H, W = x_shape
+    OH, OW = geometry.output_hw(H, W)
+    HP, WP = H + 2 * geometry.PH, W + 2 * geometry.PW
+    step_h = -(-(geometry.DH * (geometry.KH - 1) + 1) // geometry.SH)                    # ceil(kernel extent / stride)
+    step_w = -(-(geometry.DW * (geometry.KW - 1) + 1) // geometry.SW)
+    by_class = C > 1
+    first_class_tiles = (by_class and geometry.DH == geometry.DW == 1 and geometry.KH == step_h * geometry.SH and geometry.KW == step_w * geometry.SW
+                         and -(-OH // step_h) * geometry.KH == HP and -(-OW // step_w) * geometry.KW == WP)
+    padded = (xp.empty if first_class_tiles else xp.zeros)((N, HP, WP, C), dtype=dtype)
+    for first, last, rows in slabs:
+        windows = rows.reshape(last - first, OH, OW, geometry.KH, geometry.KW, C)
+        if by_class:
+            _add_windows_by_class(windows, padded[first:last], geometry, (step_h, step_w), first_class_tiles, xp)
+        else:
+            _add_windows_by_tap(windows, padded[first:last], geometry)
+    image = xp.ascontiguousarray(padded[:, geometry.PH:geometry.PH + H, geometry.PW:geometry.PW + W, :])   # cut the border off
+    return image.transpose(0, 3, 1, 2)                      # (N, C, H, W), channels-last in memory
+
+
+def _add_windows_by_class(windows, padded, geometry, steps, first_class_tiles, xp):
+    """padded += every window (n, OH, OW, KH, KW, C), in classes of windows that never overlap.
+
+    Windows closer than the kernel's extent overlap, so they cannot go into one
+    strided add; but windows `step` outputs apart never do (step * stride covers
+    the kernel). So the windows are split into step_h * step_w classes by
+    (oh mod step_h, ow mod step_w), and each class is one add, through a strided
+    view of the padded input, of blocks (KH, KW, C) whose (KW, C) part is
+    contiguous: 4 large adds for a 4x4 kernel with stride 2, not 16 small ones.
+    When the first class's windows tile the padded input exactly (k4 s2 p1 on an
+    even size does), that class is copied in rather than added onto zeros.
+    """
+    step_h, step_w = steps
+    OH, OW = windows.shape[1:3]
+    sN, sH, sW, sC = padded.strides
+    for first_h in range(min(step_h, OH)):
+        for first_w in range(min(step_w, OW)):
+            block = windows[:, first_h::step_h, first_w::step_w]         # (n, OH', OW', KH, KW, C)
+            target = xp.lib.stride_tricks.as_strided(                     # no element twice: see above
+                padded[:, first_h * geometry.SH:, first_w * geometry.SW:], shape=block.shape,
+                strides=(sN, sH * geometry.SH * step_h, sW * geometry.SW * step_w, sH * geometry.DH, sW * geometry.DW, sC))
+            if first_class_tiles and first_h == first_w == 0:
+                target[...] = block                                    # writes every element of padded once
+            else:
+                target += block
+
+
+def _add_windows_by_tap(windows, padded, geometry):
+    """padded += every window (n, OH, OW, KH, KW, C), one add per kernel tap (kh, kw).
+
+    For one channel: a class's contiguous runs would be only KW numbers long, while a
+    tap's add runs over OW numbers at a stride, which NumPy does faster.
+    """
+    OH, OW = windows.shape[1:3]
+    for kh in range(geometry.KH):
+        for kw in range(geometry.KW):
+            top, left = kh * geometry.DH, kw * geometry.DW                          # where window (0, 0) puts this tap
+            heights = slice(top, top + geometry.SH * (OH - 1) + 1, geometry.SH)
+            widths = slice(left, left + geometry.SW * (OW - 1) + 1, geometry.SW)
+            padded[:, heights, widths] += windows[:, :, :, kh, kw]
+
+
+def _rows_of(y):
+    """(N, O, OH, OW) -> (N*OH*OW, O): one row per output pixel, the GEMM's view of a gradient."""
+    N, O, OH, OW = y.shape
+    return y.transpose(0, 2, 3, 1).reshape(N * OH * OW, O)
+
+
+def _conv_weight_matrix(weight):
+    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the im2col rows (any 4-D weight: axis 0 stays)."""
+    O = weight.shape[0]
+    return weight.transpose(0, 2, 3, 1).reshape(O, -1)
+
+
+def _rows_to_nchw(y, N, OH, OW, bias=None):
+    """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
+    O = y.shape[1]
+    image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
+    if bias is not None:
+        image += bias.reshape(1, O, 1, 1)
+    return image
+
+
+def _rows_of(y):
+    """(N, O, OH, OW) -> (N*OH*OW, O): one row per output pixel, the GEMM's view of a gradient."""
+    N, O, OH, OW = y.shape
+    return y.transpose(0, 2, 3, 1).reshape(N * OH * OW, O)
+
+
+def _conv_weight_matrix(weight):
+    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the rows (any 4-D weight: axis 0 stays)."""
+    O = weight.shape[0]
+    return weight.transpose(0, 2, 3, 1).reshape(O, -1)
+
+
+def _rows_to_nchw(y, N, OH, OW, bias=None):
+    """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
+    O = y.shape[1]
+    image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
+    if bias is not None:
+        image += bias.reshape(1, O, 1, 1)
+    return image
+
+
+class ChannelsLast(Function):
+    """The same (N, C, H, W) values, stored channels-last: y = x, dL/dx = dL/dy.
+
+    A gradient that comes from a reshape (a Linear layer's, or one given to
+    backward) is (N, C, H, W)-contiguous; every product below would otherwise
+    copy it into rows of C numbers again. This copies it once.
+    """
+
+    def forward(self, x):
+        return xp_of(x).ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+    def backward(self, grad):
+        return (grad,)
+
+
+def _channels_last(t):
+    """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
+    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
+
+
+def layout_for_products(t):
+    """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
+    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
+
+
+def conv2d_forward(x, weight, bias, geometry, columns=None):
+    """(y, rows): y = rows W_mat^T + b, returned channels-last; rows are kept for dL/dw."""
+    N = x.shape[0]
+    OH, OW = geometry.output_hw(*x.shape[2:])
+    rows = conv_columns(x, geometry) if columns is None else columns
+    y = rows @ _conv_weight_matrix(weight).T                                   # (N*OH*OW, O)
+    return _rows_to_nchw(y, N, OH, OW, bias), rows
+
+
+def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
+    """dL/dw = dL/dy's rows^T times x's rows, reordered from (O, KH, KW, C) to (O, C, KH, KW)."""
+    rows = conv_columns(x, geometry) if columns is None else columns
+    O, C, KH, KW = weight_shape
+    grad_w = _rows_of(grad_y).T @ rows                                          # (O, KH*KW*C)
+    return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
+
+
+def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
+    """rows = x W (one row per input pixel), made and added into place one slab of images at a time."""
+    N, Cin, H, W = x.shape
+    Cout = weight.shape[1]
+    xp = xp_of(x)
+    x_rows, weight_matrix = _rows_of(x), _conv_weight_matrix(weight)   # (N*H*W, Cin), (Cin, KH*KW*Cout)
+    slabs = ((first, last, x_rows[first * H * W:last * H * W] @ weight_matrix)   # made one by one, as used
+             for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp))
+    y = _col2im(slabs, (N, Cout) + tuple(output_hw), geometry, xp, x.dtype)
+    if bias is not None:
+        y += bias.reshape(1, Cout, 1, 1)
+    return y
+
+
+def unfold(x, geometry):
+    """im2col in the public layout (N, C*KH*KW, OH*OW), from this module's rows."""
+    N, C, H, W = x.shape
+    OH, OW = geometry.output_hw(H, W)
+    rows = conv_columns(x, geometry).reshape(N, OH * OW, geometry.KH * geometry.KW, C)
+    return rows.transpose(0, 3, 2, 1).reshape(N, C * geometry.KH * geometry.KW, OH * OW)
+
+
+def fold(cols, x_shape, geometry):
+    """col2im from the public layout (N, C*KH*KW, OH*OW), through this module's rows."""
+    N, C, H, W = x_shape
+    OH, OW = geometry.output_hw(H, W)
+    rows = cols.reshape(N, C, geometry.KH * geometry.KW, OH * OW).transpose(0, 3, 2, 1)
+    return _col2im_rows(rows.reshape(N * OH * OW, -1), x_shape, geometry)
