@@ -239,9 +239,9 @@ def format_report(result):
     return "\n".join(lines)
 
 
-def add_eval_parser(subparsers):
+def add_eval_parser(subparsers, parents=()):
     """Add the `eval` command to an argparse subparsers object; returns its parser."""
-    parser = subparsers.add_parser("eval", help="measure a trained model (FID, score, modes, ELBO/IWAE)",
+    parser = subparsers.add_parser("eval", parents=list(parents), help="measure a trained model (FID, score, modes, ELBO/IWAE)",
                                    description="Measure a trained model: the metrics that fit it, beside the "
                                                "same metrics for real digits.")
     parser.add_argument("run", metavar="RUN_OR_CHECKPOINT")
