@@ -300,12 +300,14 @@ class Run:
         models = _entry(state, "models", dict, path)
         for name, net in self.saved_networks().items():
             if name not in models:
-                raise CheckpointError(f"{path}: has no model {name!r} (it holds {sorted(models)})")
+                raise CheckpointError(f"{path}: entry 'models/{name}' is missing (it holds {sorted(models)})")
             _check_finite_weights(models[name], name, path)
-            with _damaged_entry(path, f"model {name!r}", "does not fit"):
+            with _damaged_entry(path, f"models/{name}", "does not fit"):
                 net.load_state_dict(models[name])
         optimizers = _entry(state, "optimizers", dict, path)
         for name, opt in self.optimizers.items():
+            if name not in optimizers:
+                raise CheckpointError(f"{path}: entry 'optimizers/{name}' is missing (it holds {sorted(optimizers)})")
             with _damaged_entry(path, f"optimizers/{name}", "does not fit"):
                 opt.load_state_dict(optimizers[name])
             for group in opt.param_groups:
@@ -343,6 +345,7 @@ def checkpoint_path(path):
 # -- reading checkpoints: every damaged entry named ------------------------------------------------
 
 FORMAT = "tinygan-checkpoint-1"
+KIND_NAMES = {dict: "a dict", list: "a list", numbers.Integral: "a whole number"}
 
 
 def _check_format(state, path):
@@ -356,8 +359,8 @@ def _entry(state, key, kind, path):
     if key not in state:
         raise CheckpointError(f"{path}: entry {key!r} is missing (the file is damaged or not a run's checkpoint)")
     if not isinstance(state[key], kind):
-        raise CheckpointError(f"{path}: entry {key!r} should be a {kind.__name__}, "
-                              f"found {type(state[key]).__name__}")
+        raise CheckpointError(f"{path}: entry {key!r} should be {KIND_NAMES[kind]}, "
+                              f"found {type(state[key]).__name__} {state[key]!r:.40}")
     return state[key]
 
 
@@ -377,7 +380,7 @@ def _damaged_entry(path, entry, problem):
     except CheckpointError:
         raise
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: entry {entry} {problem}: {error}") from None
+        raise CheckpointError(f"{path}: entry {entry!r} {problem}: {error}") from None
 
 
 def _check_finite_weights(arrays, name, path):
