@@ -1,6 +1,7 @@
 """A person's mistake gets a sentence, not a traceback: command-line values, files that cannot be written,
 damaged checkpoints (each entry named), and data files that are not regular files."""
 import errno
+import io
 import os
 
 import numpy as np
@@ -210,3 +211,36 @@ def test_raw_idx_header_is_held_to_the_byte_budget(tmp_path):
         file.truncate(16 + claimed * 784)  # 78 MB that hold nothing
     with pytest.raises(DataError, match="sparse-idx3-ubyte.*more than the limit of 1,000,000 bytes"):
         read_idx(path, max_bytes=1_000_000)
+
+
+# -- bounded resources --------------------------------------------------------------------------------
+
+def _add_zip_bomb(path, megabytes):
+    """Append to the checkpoint at `path` an entry of `megabytes` MB of zeros (deflated to about 0.1%)."""
+    import zipfile
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (megabytes * 2**20 // 4,)})
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("s/bomb.npy", "w", force_zip64=True) as entry:
+            entry.write(header.getvalue())
+            zeros = bytes(2**20)
+            for _ in range(megabytes):
+                entry.write(zeros)
+
+
+def test_checkpoint_zip_bomb_is_refused_before_it_is_inflated(tmp_path, trained):
+    import shutil
+    import tracemalloc
+    path = tmp_path / "bomb.npz"
+    shutil.copy(trained / "checkpoint.npz", path)
+    _add_zip_bomb(path, 100)
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="bomb.npz: its entries declare .* bytes"):
+            Run.from_checkpoint(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.0f} MiB while refusing a 100 MB zip bomb"

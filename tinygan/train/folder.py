@@ -107,7 +107,7 @@ def _acquire(folder):
     descriptor = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _lock(descriptor)
-    except OSError:
+    except (BlockingIOError, PermissionError):  # taken; other errors (no locks on this file system) go up
         holder = os.read(descriptor, 64).decode("ascii", "replace").strip() or "another process"
         os.close(descriptor)
         raise RunFolderError(f"run folder {folder} is in use by process {holder}: wait until it ends or stop "

@@ -25,7 +25,7 @@ from .. import backend, models, nn, optim, viz
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
 from ..data.loader import DataLoader
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
 from .config import ADDED_LATER, ConfigError, check_config, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
@@ -325,16 +325,21 @@ class Run:
         overrides -- settings to change (e.g. lr=1e-4), checked like a new run's; None keeps the saved one
         """
         path = checkpoint_path(path)
-        state = load_checkpoint(path)
-        _check_format(state, path)
-        config = {**ADDED_LATER, **_entry(state, "config", dict, path)}
+        outline = load_checkpoint_meta(path)  # the models are built before their arrays are read
+        _check_format(outline, path)
+        config = {**ADDED_LATER, **_entry(outline, "config", dict, path)}
         with _damaged_entry(path, "config", "is not a valid configuration"):
             check_config(config)
         config.update({k: v for k, v in overrides.items() if v is not None})
         check_config(config)
         run = cls(config, folder or os.path.dirname(os.path.abspath(path)))
-        run.load_state(state, path)
+        run.load_state(load_checkpoint(path, max_bytes=run.checkpoint_budget()), path)
         return run
+
+    def checkpoint_budget(self):
+        """The most bytes this run's checkpoint can hold: each weight with Adam's two moments, and the JSON part."""
+        weights = sum(value.nbytes for net in self.saved_networks().values() for value in net.state_dict().values())
+        return 3 * weights + MAX_META_BYTES
 
 
 def checkpoint_path(path):
