@@ -179,11 +179,14 @@ def test_resume_lr_changes_the_step(tmp_path):
     (["--batch-size", "64", "--limit", "10"], "--batch-size 64"),
     (["--epochs", "0"], "--epochs"),
 ])
-def test_runs_that_train_nothing_are_refused(tmp_path, capsys, args, option):
+def test_runs_that_train_nothing_are_refused(tmp_path, capsys, monkeypatch, args, option):
     folder = tmp_path / "run"
     assert main(["train", "dcgan", "--width", "8", "--latent-dim", "8", "--quiet", *args, "--out", str(folder)]) == 2
     assert option in capsys.readouterr().err
-    assert not (folder / "checkpoint.npz").exists()
+    assert not folder.exists()
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "dcgan", "--width", "8", "--latent-dim", "8", "--quiet", *args]) == 2
+    assert not (tmp_path / "runs").exists() or not os.listdir(tmp_path / "runs")  # no empty default folder
 
 
 def test_toy_runs_with_zero_steps_are_refused_too(tmp_path, capsys):

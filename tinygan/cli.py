@@ -92,10 +92,11 @@ def _train(args):
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     if args.out:
         check_is_folder(args.out)
-    folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
+    run = Run(config, args.out)
+    run.batches_per_epoch()  # loads the data: a set too small for one batch is refused before a folder is made
+    folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
     with lock_run_folder(folder):
         prepare_new_run(folder, overwrite=args.overwrite)
-        run = Run(config, folder)
         print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
         if not args.quiet:
             print(run.describe())
