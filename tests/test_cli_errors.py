@@ -45,7 +45,10 @@ def trained(tmp_path_factory):
     (["train", "dcgan", "--ema", "5"], ("--ema", "[0, 1)", "got 5.0")),
     (["train", "dcgan", "--seed", "-1"], ("--seed", "at least 0", "got -1")),
     (["train", "dcgan", "--width", "100000000"], ("--width", "between 1 and 1024", "got 100000000")),
-    (["sample", "RUN", "--n", "-1"], ("--n", "at least 1", "got -1")),
+    (["sample", "RUN", "--n", "-1"], ("--n", "between 1 and 10,000", "got -1")),
+    (["sample", "RUN", "--n", "100000000"], ("--n", "between 1 and 10,000", "got 100000000")),
+    (["eval", "RUN", "--n", "100000000"], ("--n", "100,000", "got 100000000")),
+    (["eval", "RUN", "--k", "-1"], ("--k", "got -1")),
     (["sample", "RUN", "--out", "x.txt"], ("--out x.txt", ".png")),
     (["sample", "RUN", "--out", "grid"], ("--out grid", ".png")),
 ])

@@ -27,6 +27,7 @@ from .train.steps import TrainingDiverged
 
 USAGE_ERRORS = (ConfigError, DataError, CheckpointError, RunFolderError, backend.BackendError)
 RUN_STOPPED = (TrainingDiverged, AnomalyError)  # the run went wrong, not the command: exit status 1
+MAX_SAMPLES = 10_000  # one grid image; more would not be seen, and the batch must fit in memory
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what sample --out can write
 
 
@@ -137,8 +138,8 @@ def _sample(args):
     from .autograd import Tensor
     from .train.run import Run
     import numpy as np
-    if args.n < 1:
-        raise ConfigError(f"--n (samples to draw) must be at least 1, got {args.n}")
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise ConfigError(f"--n (samples to draw) must be between 1 and {MAX_SAMPLES:,}, got {args.n}")
     if os.path.splitext(args.out)[1].lower() not in IMAGE_TYPES:
         raise ConfigError(f"--out {args.out}: cannot write that type of image; name a file ending in "
                           f"{', '.join(IMAGE_TYPES)}")
