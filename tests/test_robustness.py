@@ -122,6 +122,16 @@ def test_extreme_logits_give_exact_finite_values_and_gradients(dtype):
     assert np.all(np.isfinite(mu.grad.data)) and np.all(np.isfinite(logvar.grad.data))
 
 
+def test_float32_sigmoid_gradient_keeps_its_positive_tail():
+    """sigmoid'(x) for x >= 17 in float32: about e^-x, not 0 (1 - sigmoid(x) rounds to 0 there)."""
+    logits = np.array([-80.0, -40.0, -20.0, -17.0, 17.0, 20.0, 40.0, 80.0])
+    x = Tensor(logits.astype(np.float32), requires_grad=True)
+    F.sigmoid(x).sum().backward()
+    exact = np.exp(-np.abs(logits)) / (1 + np.exp(-np.abs(logits))) ** 2  # float64, symmetric in x
+    np.testing.assert_allclose(x.grad.data, exact.astype(np.float32), rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(x.grad.data, x.grad.data[::-1])  # sigmoid(x) sigmoid(-x) is even in x
+
+
 # -- memory -------------------------------------------------------------------------------------------
 
 def _resident_mib():

@@ -127,7 +127,7 @@ def test_cli_bad_values_are_errors_not_tracebacks(tmp_path, capsys):
         main(["train", "stylegan"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
-    assert main(["sample", str(tmp_path / "nothing")]) == 1
+    assert main(["sample", str(tmp_path / "nothing")]) == 2
     assert "not found" in capsys.readouterr().err
 
 

@@ -6,11 +6,14 @@
     tinygan resume runs/dcgan-...
     tinygan eval runs/dcgan-... --test-data ../shared/data/mnist
     tinygan info
+
+A mistake on the command line (a bad value, a missing or damaged file, a folder in use) ends in a
+message naming the option or file and exit status 2; --debug shows the Python traceback instead.
 """
 import argparse
+import errno
 import os
 import sys
-import time
 
 from . import KEEPS_FREED_MEMORY, __version__, backend
 from .autograd import AnomalyError
@@ -19,18 +22,25 @@ from .evaluate import add_eval_parser, run_eval
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
 from .train.config import DATASETS, MODELS, ConfigError, make_config
+from .train.folder import RunFolderError, check_is_folder, lock_run_folder, new_default_folder, prepare_new_run
 from .train.steps import TrainingDiverged
 
-USER_ERRORS = (ConfigError, DataError, CheckpointError, TrainingDiverged, AnomalyError, backend.BackendError,
-               FileNotFoundError)
+USAGE_ERRORS = (ConfigError, DataError, CheckpointError, RunFolderError, backend.BackendError)
+RUN_STOPPED = (TrainingDiverged, AnomalyError)  # the run went wrong, not the command: exit status 1
+MAX_SAMPLES = 10_000  # one grid image; more would not be seen, and the batch must fit in memory
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what sample --out can write
 
 
 def _parser():
     parser = argparse.ArgumentParser(prog="tinygan", description="Train and sample GANs and VAEs with tinygan.")
     parser.add_argument("--version", action="version", version=f"tinygan {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    debug = argparse.ArgumentParser(add_help=False)  # --debug after the command too
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a model (defaults per model; data: embedded 5k digits)")
+    train = commands.add_parser("train", parents=[debug],
+                                help="train a model (defaults per model; data: embedded 5k digits)")
     train.add_argument("model", choices=MODELS, metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
     train.add_argument("--data", choices=DATASETS, metavar="DATA", help=f"one of: {', '.join(DATASETS)}")
     train.add_argument("--epochs", type=int)
@@ -47,28 +57,30 @@ def _parser():
     train.add_argument("--limit", type=int, help="use only the first N training images")
     train.add_argument("--steps-per-epoch", type=int, help="stop each epoch after N steps")
     train.add_argument("--backend", choices=backend.BACKENDS)
-    train.add_argument("--out", help="run folder (default: runs/MODEL-DATA-TIME)")
+    train.add_argument("--out", help="run folder (default: a new runs/MODEL-DATA-TIME)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start over in an --out folder that already holds a run (its checkpoint is lost)")
     train.add_argument("--eval-every", type=int, metavar="K",
                        help="every K epochs, log FID/score (or modes, or ELBO) and draw them in metrics.png")
     train.add_argument("--detect-anomaly", action="store_true",
                        help="check every operation for NaN/Inf and name the first that makes one (slower)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    sample = commands.add_parser("sample", help="draw a grid of samples from a run or checkpoint")
+    sample = commands.add_parser("sample", parents=[debug], help="draw a grid of samples from a run or checkpoint")
     sample.add_argument("run", metavar="RUN_OR_CHECKPOINT")
     sample.add_argument("--n", type=int, default=64)
     sample.add_argument("--label", type=int, help="digit to draw (conditional models)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", default="samples.png")
+    sample.add_argument("--out", default="samples.png", help=f"image file: {', '.join(IMAGE_TYPES)}")
 
-    resume = commands.add_parser("resume", help="continue a run from its last checkpoint")
+    resume = commands.add_parser("resume", parents=[debug], help="continue a run from its last checkpoint")
     resume.add_argument("run", metavar="RUN_DIR")
     resume.add_argument("--epochs", type=int, help="train until this many epochs in total")
     resume.add_argument("--lr", type=float, help="a new learning rate (e.g. after divergence)")
     resume.add_argument("--quiet", action="store_true")
 
-    commands.add_parser("info", help="version, backend, devices, data cache")
-    add_eval_parser(commands)
+    commands.add_parser("info", parents=[debug], help="version, backend, devices, data cache")
+    add_eval_parser(commands, parents=[debug])
     return parser
 
 
@@ -79,12 +91,17 @@ def _train(args):
                          limit=args.limit, ema=args.ema, pack=args.pack,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
-    folder = args.out or os.path.join("runs", f"{args.model}-{config['data']}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run = Run(config, folder)
-    print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
-    if not args.quiet:
-        print(run.describe())
-    _train_and_report(run, quiet=args.quiet)
+    if args.out:
+        check_is_folder(args.out)
+    run = Run(config, args.out)
+    run.batches_per_epoch()  # loads the data: a set too small for one batch is refused before a folder is made
+    folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
+    with lock_run_folder(folder):
+        prepare_new_run(folder, overwrite=args.overwrite)
+        print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
+        if not args.quiet:
+            print(run.describe())
+        _train_and_report(run, quiet=args.quiet)
 
 
 def _log_scores(run):
@@ -101,13 +118,19 @@ def _train_and_report(run, epochs=None, quiet=False):
 
 
 def _resume(args):
-    from .train.run import Run
-    run = Run.from_checkpoint(args.run, lr=args.lr)
-    epochs = args.epochs or run.config["epochs"]
-    if args.epochs:
-        run.config["epochs"] = epochs
-    print(f"resuming {run.config['model']} from epoch {run.epoch} until epoch {epochs}")
-    _train_and_report(run, epochs=epochs, quiet=args.quiet)
+    from .train.run import Run, checkpoint_path
+    path = checkpoint_path(args.run)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
+    with lock_run_folder(os.path.dirname(path)):
+        run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
+        epochs = run.config["epochs"]
+        if run.epoch >= epochs:
+            raise ConfigError(f"the run in {args.run} has already trained {run.epoch} epochs, so resuming until "
+                              f"epoch {epochs} trains nothing; --epochs is the total: ask for more than {run.epoch}")
+        print(f"resuming {run.config['model']} from epoch {run.epoch} until epoch {epochs}"
+              + (f" with learning rate {run.config['lr']:g}" if args.lr is not None else ""))
+        _train_and_report(run, epochs=epochs, quiet=args.quiet)
 
 
 def _sample(args):
@@ -115,6 +138,11 @@ def _sample(args):
     from .autograd import Tensor
     from .train.run import Run
     import numpy as np
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise ConfigError(f"--n (samples to draw) must be between 1 and {MAX_SAMPLES:,}, got {args.n}")
+    if os.path.splitext(args.out)[1].lower() not in IMAGE_TYPES:
+        raise ConfigError(f"--out {args.out}: cannot write that type of image; name a file ending in "
+                          f"{', '.join(IMAGE_TYPES)}")
     run = Run.from_checkpoint(args.run)
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
     images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
@@ -138,14 +166,27 @@ def _info(args):
     print(f"data cache: {default_cache_dir()}")
 
 
+def _describe_os_error(error):
+    """An OSError as one sentence: the file, what went wrong, and for a full disk what is safe."""
+    where = f"{error.filename}: " if error.filename else ""
+    message = f"{where}{error.strerror or error}"
+    if error.errno == errno.ENOSPC:
+        message += " (the disk is full; the last complete checkpoint is intact: free space, then tinygan resume)"
+    return message
+
+
 def main(argv=None):
+    """Run the `tinygan` command; returns the exit status (0 done, 1 the run stopped, 2 a usage error)."""
     args = _parser().parse_args(argv)
     handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": run_eval}
     try:
         handlers[args.command](args)
-    except USER_ERRORS as error:
-        print(f"tinygan {args.command}: error: {error}", file=sys.stderr)
-        return 1
+    except USAGE_ERRORS + RUN_STOPPED + (OSError,) as error:
+        if args.debug:
+            raise
+        message = _describe_os_error(error) if isinstance(error, OSError) else str(error)
+        print(f"tinygan {args.command}: error: {message}", file=sys.stderr)
+        return 1 if isinstance(error, RUN_STOPPED) else 2
     except KeyboardInterrupt:
         print("\ninterrupted; the last checkpoint is intact (tinygan resume RUN_DIR continues)", file=sys.stderr)
         return 130

@@ -27,6 +27,8 @@ from .data.idx import DataError
 DIGIT_DATA = ("mnist5k", "mnist")
 HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
 TOY_SAMPLES = 2500
+MAX_EVAL_SAMPLES = 100_000   # generated images are kept on the host: 100,000 of them take 300 MB
+MAX_IWAE_K = 5_000
 
 
 @dataclass
@@ -239,9 +241,9 @@ def format_report(result):
     return "\n".join(lines)
 
 
-def add_eval_parser(subparsers):
+def add_eval_parser(subparsers, parents=()):
     """Add the `eval` command to an argparse subparsers object; returns its parser."""
-    parser = subparsers.add_parser("eval", help="measure a trained model (FID, score, modes, ELBO/IWAE)",
+    parser = subparsers.add_parser("eval", parents=list(parents), help="measure a trained model (FID, score, modes, ELBO/IWAE)",
                                    description="Measure a trained model: the metrics that fit it, beside the "
                                                "same metrics for real digits.")
     parser.add_argument("run", metavar="RUN_OR_CHECKPOINT")
@@ -257,10 +259,11 @@ def add_eval_parser(subparsers):
 def run_eval(args):
     """The `tinygan eval` command: load the run, evaluate, print the report (and write JSON)."""
     from .train.run import Run
-    if args.n is not None and args.n < 2:
-        raise DataError(f"--n must be at least 2 (a covariance needs two samples), got {args.n}")
-    if args.k < 0:
-        raise DataError(f"--k must be >= 0, got {args.k}")
+    if args.n is not None and not 2 <= args.n <= MAX_EVAL_SAMPLES:
+        raise DataError(f"--n must be between 2 (a covariance needs two samples) and {MAX_EVAL_SAMPLES:,}, "
+                        f"got {args.n}")
+    if not 0 <= args.k <= MAX_IWAE_K:
+        raise DataError(f"--k must be between 0 and {MAX_IWAE_K:,}, got {args.k}")
     run = Run.from_checkpoint(args.run)
     result = evaluate_run(run, n=args.n, test_data=args.test_data, k=args.k, seed=args.seed)
     result["run"] = str(args.run)

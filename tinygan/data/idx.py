@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import math
 import os
+import stat
 import zlib
 from pathlib import Path
 
@@ -64,6 +65,18 @@ def verify_md5(path, expected_md5):
         )
 
 
+def check_regular_file(path, where="read_idx"):
+    """DataError unless `path` is a regular file (after symlinks): missing, or a folder, FIFO, device..."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError(f"{where}: file not found: {path}") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket or other special file")
+        raise DataError(f"{where}: {path} is not a regular file but {kind}; a data file must be a plain file")
+
+
 def _is_gzip(path):
     """True when the file starts with the gzip magic bytes."""
     with open(path, "rb") as stream:
@@ -100,7 +113,8 @@ def _parse_magic(magic, path):
 
 
 def _check_size_limit(size, shape, dtype, path, max_bytes):
-    """A gzip file's real size is unknown until it is read: refuse absurd headers up front."""
+    """Refuse absurd headers up front: a gzip file's real size is unknown until it is read,
+    and a sparse raw file has the size its header claims without holding the data."""
     if size > max_bytes:
         raise DataError(
             f"read_idx: {path} has header shape {shape} ({dtype.name}), i.e. {size:,} bytes of data, "
@@ -113,13 +127,12 @@ def read_idx(path, max_bytes=MAX_IDX_BYTES):
     """Read an IDX file (raw or gzip) into a writable NumPy array in native byte order.
 
     Raises DataError naming the file when it is missing, has a bad magic number or
-    dtype code, or when its size does not match what the header says. `max_bytes`
-    bounds what a gzip file's header may promise (a raw file is checked against its
-    real size instead).
+    dtype code, or when its size does not match what the header says, or is not a
+    regular file. `max_bytes` bounds what a header may promise, raw or gzip (a raw
+    file is also checked against its real size, which a sparse file can fake).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"read_idx: file not found: {path}")
+    check_regular_file(path)
     compressed = _is_gzip(path)
     try:
         with (gzip.open(path, "rb") if compressed else open(path, "rb")) as stream:
@@ -134,9 +147,8 @@ def _read_idx_stream(stream, path, compressed, max_bytes):
     header_size = 4 + 4 * ndim
     shape = tuple(int(n) for n in np.frombuffer(_read_exactly(stream, 4 * ndim, path, "the header"), dtype=">u4"))
     size = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    if compressed:
-        _check_size_limit(size, shape, dtype, path, max_bytes)
-    else:
+    _check_size_limit(size, shape, dtype, path, max_bytes)
+    if not compressed:
         actual = os.fstat(stream.fileno()).st_size - header_size
         if actual != size:
             raise DataError(

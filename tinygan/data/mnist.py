@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .idx import DataError, file_md5, read_idx, verify_md5
+from .idx import DataError, check_regular_file, file_md5, read_idx, verify_md5
 
 EMBEDDED_FOLDER = Path(__file__).resolve().parent / "mnist5k"
 EMBEDDED_SIZE = 5000
@@ -129,16 +129,18 @@ def _download_official(source, filename, folder):
     )
 
 
-def _locate(folder, stem, source, download):
+def _locate(folder, stem, kind, download):
     """The path of `stem`.gz or `stem` in `folder`, downloading the .gz if allowed."""
     for name in (stem + ".gz", stem):
-        if (folder / name).is_file():
+        if os.path.lexists(folder / name):  # a folder or FIFO there is named as such, not "not found"
             return folder / name
     if download:
-        return _download_official(source, stem + ".gz", folder)
+        return _download_official(SOURCES[kind], stem + ".gz", folder)
     raise DataError(
-        f"load_mnist: {stem}.gz (or {stem}) not found in {folder}. Put the official files there, "
-        "or pass download=True to fetch them, or folder= to read them from elsewhere."
+        f"load_mnist: {stem}.gz (or {stem}) not found in {folder}. Put the official files there. "
+        f"`tinygan train --data {kind}` reads them from $TINYGAN_CACHE/{kind} (default ~/.cache/tinygan/"
+        f"{kind}), and `tinygan eval` from --test-data FOLDER; from Python, pass folder= to read "
+        "them from elsewhere, or download=True to fetch them."
     )
 
 
@@ -170,8 +172,9 @@ def load_mnist(split="train", folder=None, kind="mnist", download=False, verify=
         raise DataError(f"load_mnist: unknown kind {kind!r}; expected one of {list(SOURCES)}")
     source = SOURCES[kind]
     folder = Path(folder).expanduser() if folder is not None else default_cache_dir() / kind
-    paths = [_locate(folder, stem, source, download) for stem in SPLITS[split]]
+    paths = [_locate(folder, stem, kind, download) for stem in SPLITS[split]]
     for path in paths:
+        check_regular_file(path, "load_mnist")  # before the md5 reads it: reading a FIFO would wait forever
         if verify and path.name in source.md5:
             verify_md5(path, source.md5[path.name])
     images, labels = (read_idx(path) for path in paths)

@@ -2,7 +2,8 @@
 
 Each backward multiplies the incoming gradient by the derivative written in
 the docstring. Where the derivative is a function of the output (sigmoid,
-tanh), the output tensor is reused instead of recomputing the forward.
+tanh), the output tensor is reused instead of recomputing the forward; the
+sigmoid's 1 - sigma(x) is computed as sigma(-x), which keeps its digits.
 """
 from ..autograd import Function
 from ._util import constant, xp_of
@@ -36,7 +37,7 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
-    """sigmoid(x) = 1 / (1 + e^-x);  sigmoid'(x) = sigmoid(x) (1 - sigmoid(x))."""
+    """sigmoid(x) = 1 / (1 + e^-x);  sigmoid'(x) = sigmoid(x) (1 - sigmoid(x)) = sigmoid(x) sigmoid(-x)."""
 
     def forward(self, x):
         xp = xp_of(x)
@@ -46,8 +47,10 @@ class Sigmoid(Function):
         return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))  # [formula: sigmoid]
 
     def backward(self, grad):
+        # 1 - sigmoid(x) computed as sigmoid(-x): in float32 the output rounds to 1 for x >= 17,
+        # where 1 - y would be 0 but sigmoid(-x) keeps the true value (about e^-x).
         y = self.output
-        return grad * (y * (1 - y))  # [formula: sigmoid-derivative]
+        return grad * (y * sigmoid(-self.inputs[0]))  # [formula: sigmoid-derivative]
 
 
 class Tanh(Function):

@@ -4,6 +4,7 @@ A checkpoint is written to a temporary file in the same folder and renamed
 over the old one only when complete (os.replace is atomic), so a run killed
 mid-write leaves the previous checkpoint intact.
 """
+import contextlib
 import json
 import os
 import tempfile
@@ -15,6 +16,7 @@ from .. import backend
 
 META_KEY = "__meta__"
 MAX_CHECKPOINT_BYTES = 2**31  # far above any model here; a header claiming more is refused
+MAX_META_BYTES = 64 * 2**20   # the JSON part: configuration, history, random state
 
 
 class CheckpointError(ValueError):
@@ -94,25 +96,73 @@ def _read_member(archive, info, path, budget):
 def load_checkpoint(path, max_bytes=MAX_CHECKPOINT_BYTES):
     """Read a checkpoint written by save_checkpoint; a clear CheckpointError if it is not one.
 
-    Every entry's header is checked against its stored size before its memory is
-    allocated, so a damaged or hostile file cannot make us allocate what it claims.
+    The sizes its entries declare must add up to at most `max_bytes` (pass what the model
+    needs, see Run.checkpoint_budget), and every entry's header is checked against its stored
+    size before its memory is allocated, so a damaged or hostile file (a zip bomb) cannot make
+    us allocate more than that.
     """
+    with _open_checkpoint(path) as archive:
+        infos = archive.infolist()
+        _check_declared_sizes(infos, max_bytes, path)
+        arrays, budget = {}, max_bytes
+        for info in infos:
+            arrays[info.filename[:-4]], size = _read_member(archive, info, path, budget)
+            budget -= size
+    return _join(_meta(arrays.pop(META_KEY, None), path), arrays)
+
+
+def load_checkpoint_meta(path):
+    """The checkpoint's state with every array left out (None): its configuration, epoch, history..."""
+    with _open_checkpoint(path) as archive:
+        info = _meta_info(archive, path)
+        array, _ = _read_member(archive, info, path, MAX_META_BYTES)
+    return _join(_meta(array, path), _NoArrays())
+
+
+class _NoArrays(dict):
+    def __missing__(self, key):
+        return None
+
+
+@contextlib.contextmanager
+def _open_checkpoint(path):
+    """The checkpoint as an open ZipFile of .npy entries; every reading error becomes a CheckpointError."""
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path}: file not found")
     try:
-        arrays, budget = {}, max_bytes
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
                 if not info.filename.endswith(".npy"):
                     raise CheckpointError(f"checkpoint {path}: unexpected entry {info.filename!r}")
-                arrays[info.filename[:-4]], size = _read_member(archive, info, path, budget)
-                budget -= size
-        if META_KEY not in arrays:
-            raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)")
-        meta = json.loads(arrays.pop(META_KEY).tobytes().decode("utf-8"))
-        return _join(meta, arrays)
+            yield archive
     except CheckpointError:
         raise
     except Exception as error:  # zipfile, zlib, header and JSON parsers each raise their own kinds
         raise CheckpointError(f"checkpoint {path}: damaged or not an .npz checkpoint "
                               f"({type(error).__name__}: {error})") from None
+
+
+def _meta_info(archive, path):
+    try:
+        return archive.getinfo(META_KEY + ".npy")
+    except KeyError:
+        raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)") from None
+
+
+def _check_declared_sizes(infos, max_bytes, path):
+    """Refuse, before reading anything, entries whose uncompressed sizes add up to more than `max_bytes`."""
+    declared = sum(info.file_size for info in infos)
+    if declared > max_bytes:
+        raise CheckpointError(f"checkpoint {path}: its entries declare {declared:,} bytes once uncompressed, "
+                              f"more than the {max_bytes:,} bytes this model's checkpoint can hold; "
+                              "the file is damaged or hostile (a zip bomb)")
+
+
+def _meta(array, path):
+    """The JSON part of a checkpoint, parsed."""
+    if array is None:
+        raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)")
+    try:
+        return json.loads(array.tobytes().decode("utf-8"))
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError
+        raise CheckpointError(f"checkpoint {path}: entry {META_KEY!r} is damaged ({error})") from None

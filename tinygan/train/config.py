@@ -1,14 +1,22 @@
 """Run configurations: the models tinygan trains, their defaults, and checks that name the valid choices."""
 import copy
+import math
+import numbers
+
+from ..backend import BACKENDS
 
 MODELS = ("gan", "dcgan", "cgan", "lsgan", "wgan-gp", "vae", "conv-vae")
 DATASETS = ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll")
 TOY_DATASETS = ("ring8", "grid25", "moons", "swissroll")
+ARCHITECTURES = ("mlp", "mlp-toy", "dcgan", "dcgan-nobn", "cdcgan", "mlp-vae", "conv-vae")
 GAN_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
 
 COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, latent_dim=100,
               seed=0, backend="numpy", width=64, limit=None, ema=0.0, n_critic=1, gp_weight=10.0,
               steps_per_epoch=None, eval_every=0, detect_anomaly=False, pack=1)
+
+# Settings that runs saved by earlier versions may lack; a resumed run takes these values for them.
+ADDED_LATER = dict(ema=0.0, eval_every=0, detect_anomaly=False, pack=1)
 
 MODEL_DEFAULTS = {
     "gan": dict(arch="mlp", loss="nonsaturating"),
@@ -53,18 +61,64 @@ def make_config(model, **overrides):
         config.update(TOY_GAN_DEFAULTS)
     config.update({key: value for key, value in overrides.items() if value is not None})
     config["model"] = model
+    check_config(config)
+    return config
+
+
+# Upper bounds that keep a run within a workstation's memory: a DCGAN of width 1024 already holds
+# 78 million weights (1.2 GB with Adam's two moments); the batch and latent bounds are as generous.
+INTEGER_RANGES = dict(epochs=(1, 10**6), batch_size=(1, 4096), latent_dim=(1, 4096), width=(1, 1024),
+                      n_critic=(1, 100), pack=(1, 64), limit=(1, None), steps_per_epoch=(1, None),
+                      eval_every=(0, None), seed=(0, None))
+OPTIONAL = ("limit", "steps_per_epoch")  # None: the whole data set / a full pass
+RATES = dict(beta1="Adam's beta1", beta2="Adam's beta2", ema="the weight average's decay (0 = off)")
+
+
+def _option(key):
+    """How the command line spells a setting (the configuration key with '_' as '-')."""
+    return f"--{key.replace('_', '-')}"
+
+
+def _check_integer(config, key, low, high):
+    value = config.get(key)
+    if value is None and key in OPTIONAL:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise ConfigError(f"{_option(key)} must be a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        limit = f"at least {low}" if high is None else f"between {low} and {high}"
+        why = " (larger would not fit in memory)" if key in ("width", "batch_size", "latent_dim") else ""
+        raise ConfigError(f"{_option(key)} must be {limit}{why}, got {value}")
+
+
+def _check_real(key, value, low, high, what):
+    """value finite and in [low, high)."""
+    if not isinstance(value, numbers.Real) or not math.isfinite(value) or not low <= value < high:
+        raise ConfigError(f"{_option(key)} ({what}) must be a finite number in [{low:g}, {high:g}), got {value!r}")
+
+
+def check_config(config):
+    """ConfigError naming the first setting of `config` outside its meaning's range."""
+    _check_choice("model", config.get("model"), MODELS)
+    _check_choice("dataset", config.get("data"), DATASETS)
+    _check_choice("architecture", config.get("arch"), ARCHITECTURES)
+    _check_choice("backend", config.get("backend"), BACKENDS)
     if config.get("loss") is not None:
         _check_choice("loss", config["loss"], GAN_LOSSES)
-    for key in ("epochs", "batch_size", "latent_dim", "width", "n_critic", "pack"):
-        if int(config[key]) < 1:
-            raise ConfigError(f"{key} must be a positive integer, got {config[key]}")
-    if config["pack"] > 1 and config["arch"] not in ("mlp", "mlp-toy"):
-        raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {model!r} has {config['arch']!r}")
+    for key, (low, high) in INTEGER_RANGES.items():
+        _check_integer(config, key, low, high)
+    lr = config.get("lr")
+    if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or not lr > 0:
+        raise ConfigError(f"{_option('lr')} (the learning rate) must be a finite number > 0, got {lr!r}")
+    for key, what in RATES.items():
+        value = config.get(key)
+        _check_real(key, 0.0 if key == "ema" and value is None else value, 0.0, 1.0, what)
+    _check_real("gp_weight", config.get("gp_weight", 0.0), 0.0, math.inf, "the gradient penalty's weight")
+    if config["pack"] > 1 and config.get("arch") not in ("mlp", "mlp-toy"):
+        raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {config['model']!r} "
+                          f"has {config.get('arch')!r}")
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
-    if not config["lr"] > 0:
-        raise ConfigError(f"lr must be positive, got {config['lr']}")
-    return config
 
 
 def is_vae(config):

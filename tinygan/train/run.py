@@ -5,6 +5,7 @@
     samples/epoch_NNN.png   samples from fixed noise (generator in eval mode)
     curves.png         the losses over epochs
     checkpoint.npz     models, optimizers, random state, epoch: written atomically after every epoch
+    .lock              held by the process training in the folder (see folder.py)
 
 Resuming loads checkpoint.npz and continues with the next epoch. All randomness
 comes from tinygan's seeded generator (saved in the checkpoint) and from the
@@ -13,7 +14,9 @@ a resumed run ends with exactly the weights of a run that was never interrupted.
 """
 import contextlib
 import json
+import numbers
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -22,12 +25,13 @@ from .. import backend, models, nn, optim, viz
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
 from ..data.loader import DataLoader
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .config import is_toy, is_vae
+from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
+from .config import ADDED_LATER, ConfigError, check_config, is_toy, is_vae
 from .ema import WeightAverage
+from .folder import CHECKPOINT, lock_run_folder
 from .steps import GANStep, VAEStep
 
-CHECKPOINT = "checkpoint.npz"
+NUM_CLASSES = 10  # of the conditional models' labels
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss")
 SAMPLE_COUNT = 64
 
@@ -85,7 +89,7 @@ class Run:
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
                        n_critic=c["n_critic"], gp_weight=c["gp_weight"], latent_dim=c["latent_dim"],
-                       num_classes=10 if c["arch"] == "cdcgan" else None, ema=self.ema)
+                       num_classes=NUM_CLASSES if c["arch"] == "cdcgan" else None, ema=self.ema)
 
     @property
     def data(self):
@@ -97,10 +101,15 @@ class Run:
                 self._data = source
             else:
                 images, labels = source
-                if c["limit"]:
+                if c["limit"] is not None:
                     images, labels = images[:c["limit"]], labels[:c["limit"]]
-                self._data = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
-                                        value_range=(0, 1) if is_vae(c) else (-1, 1), flatten=is_vae(c))
+                loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
+                                    value_range=(0, 1) if is_vae(c) else (-1, 1), flatten=is_vae(c))
+                if len(loader) == 0:
+                    raise ConfigError(f"--batch-size {c['batch_size']} is larger than the {len(images)} training "
+                                      f"images of {c['data']}" + (" (--limit)" if c["limit"] is not None else "")
+                                      + "; an epoch (which drops an incomplete last batch) would train nothing")
+                self._data = loader
         return self._data
 
     def _batches(self, epoch):
@@ -150,10 +159,17 @@ class Run:
         evaluate -- optional function run -> {name: number}, called every config['eval_every'] epochs;
                     its figures join the epoch's log line and are drawn in metrics.png
         """
-        from tqdm import tqdm
         epochs = epochs or self.config["epochs"]
-        os.makedirs(self.folder, exist_ok=True)
-        self.write_config()
+        with lock_run_folder(self.folder):
+            self.batches_per_epoch()  # loads the data: a set too small for one batch is refused before any write
+            self.write_config()
+            self._rewrite_log()
+            self._train_until(epochs, quiet, save_every_epoch, evaluate)
+        return self.history
+
+    def _train_until(self, epochs, quiet, save_every_epoch, evaluate):
+        """The epoch loop of `train`, run while holding the folder's lock."""
+        from tqdm import tqdm
         while self.epoch < epochs:
             checking = detect_anomaly() if self.config.get("detect_anomaly") else contextlib.nullcontext()
             with checking, tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}",
@@ -166,7 +182,6 @@ class Run:
             self.save_figures()
             if save_every_epoch or self.epoch == epochs:
                 self.save()
-        return self.history
 
     def describe(self):
         """Every network's layers with their output shapes (N = batch) and parameter counts."""
@@ -181,6 +196,22 @@ class Run:
     def write_config(self):
         with open(os.path.join(self.folder, "config.json"), "w") as file:
             json.dump(self.config, file, indent=2)
+
+    def _rewrite_log(self):
+        """log.jsonl as the checkpoint's history says, replaced atomically.
+
+        A run killed after logging an epoch but before saving it resumes from the epoch
+        before; rewriting the log from the history keeps each epoch in it once, in order.
+        """
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".log-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.writelines(json.dumps(row) + "\n" for row in self.history)
+            os.replace(temporary, os.path.join(self.folder, "log.jsonl"))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+            raise
 
     def _append_log(self, row):
         with open(os.path.join(self.folder, "log.jsonl"), "a") as file:
@@ -197,6 +228,7 @@ class Run:
 
         A GAN trained with --ema samples from the average of its generator's weights.
         """
+        self._check_label(label)
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
@@ -208,6 +240,16 @@ class Run:
                 labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
                 return generator(z, Tensor(backend.to_device(labels, backend.current_device())))
             return generator(z)
+
+    def _check_label(self, label):
+        """ConfigError unless `label` is None, or a class of a conditional model."""
+        if label is None:
+            return
+        if self.config["arch"] != "cdcgan":
+            raise ConfigError(f"--label is for conditional models (cgan); this run is a {self.config['model']}, "
+                              f"which cannot be asked for a digit")
+        if not isinstance(label, numbers.Integral) or not 0 <= label < NUM_CLASSES:
+            raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got {label!r}")
 
     def save_figures(self):
         """Samples of this epoch and the curves so far."""
@@ -249,29 +291,110 @@ class Run:
         save_checkpoint(os.path.join(self.folder, CHECKPOINT), self.state())
 
     def load_state(self, state, path="checkpoint"):
-        """Restore everything `state()` saved; a CheckpointError naming what does not fit."""
-        if state.get("format") != "tinygan-checkpoint-1":
-            raise CheckpointError(f"{path}: not a tinygan checkpoint (format {state.get('format')!r})")
+        """Restore everything `state()` saved; a CheckpointError naming the entry that is missing or does not fit.
+
+        The optimizers take the configuration's learning rate, not the saved one: `resume --lr`
+        changes the configuration, and must change the steps too.
+        """
+        _check_format(state, path)
+        models = _entry(state, "models", dict, path)
         for name, net in self.saved_networks().items():
-            if name not in state["models"]:
-                raise CheckpointError(f"{path}: has no model {name!r} (it holds {sorted(state['models'])})")
-            try:
-                net.load_state_dict(state["models"][name])
-            except (KeyError, ValueError, RuntimeError) as error:
-                raise CheckpointError(f"{path}: model {name!r} does not fit: {error}") from None
+            if name not in models:
+                raise CheckpointError(f"{path}: entry 'models/{name}' is missing (it holds {sorted(models)})")
+            _check_finite_weights(models[name], name, path)
+            with _damaged_entry(path, f"models/{name}", "does not fit"):
+                net.load_state_dict(models[name])
+        optimizers = _entry(state, "optimizers", dict, path)
         for name, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][name])
-        backend.set_rng_state(state["rng"])
-        self.epoch, self.step.steps, self.history = int(state["epoch"]), int(state["steps"]), list(state["history"])
+            if name not in optimizers:
+                raise CheckpointError(f"{path}: entry 'optimizers/{name}' is missing (it holds {sorted(optimizers)})")
+            with _damaged_entry(path, f"optimizers/{name}", "does not fit"):
+                opt.load_state_dict(optimizers[name])
+            for group in opt.param_groups:
+                group["lr"] = self.config["lr"]
+        with _damaged_entry(path, "rng", "is not a random generator state"):
+            backend.set_rng_state(_entry(state, "rng", dict, path))
+        self.epoch = _count(state, "epoch", path)
+        self.step.steps = _count(state, "steps", path)
+        self.history = list(_entry(state, "history", list, path))
 
     @classmethod
     def from_checkpoint(cls, path, folder=None, **overrides):
-        """Rebuild a run from its checkpoint (file, or run folder) and restore its state."""
-        if os.path.isdir(path):
-            path = os.path.join(path, CHECKPOINT)
-        state = load_checkpoint(path)
-        config = dict(state["config"])
+        """Rebuild a run from its checkpoint (file, or run folder) and restore its state.
+
+        overrides -- settings to change (e.g. lr=1e-4), checked like a new run's; None keeps the saved one
+        """
+        path = checkpoint_path(path)
+        outline = load_checkpoint_meta(path)  # the models are built before their arrays are read
+        _check_format(outline, path)
+        config = {**ADDED_LATER, **_entry(outline, "config", dict, path)}
+        with _damaged_entry(path, "config", "is not a valid configuration"):
+            check_config(config)
         config.update({k: v for k, v in overrides.items() if v is not None})
+        check_config(config)
         run = cls(config, folder or os.path.dirname(os.path.abspath(path)))
-        run.load_state(state, path)
+        run.load_state(load_checkpoint(path, max_bytes=run.checkpoint_budget()), path)
         return run
+
+    def checkpoint_budget(self):
+        """The most bytes this run's checkpoint can hold: each weight with Adam's two moments, and the JSON part."""
+        weights = sum(value.nbytes for net in self.saved_networks().values() for value in net.state_dict().values())
+        return 3 * weights + MAX_META_BYTES
+
+
+def checkpoint_path(path):
+    """The checkpoint file of a run folder, or `path` itself when it names a file."""
+    return os.path.join(path, CHECKPOINT) if os.path.isdir(path) else path
+
+
+# -- reading checkpoints: every damaged entry named ------------------------------------------------
+
+FORMAT = "tinygan-checkpoint-1"
+KIND_NAMES = {dict: "a dict", list: "a list", numbers.Integral: "a whole number"}
+
+
+def _check_format(state, path):
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"{path}: not a tinygan checkpoint (format {found!r}, expected {FORMAT!r})")
+
+
+def _entry(state, key, kind, path):
+    """state[key], which must be of type `kind`."""
+    if key not in state:
+        raise CheckpointError(f"{path}: entry {key!r} is missing (the file is damaged or not a run's checkpoint)")
+    if not isinstance(state[key], kind):
+        raise CheckpointError(f"{path}: entry {key!r} should be {KIND_NAMES[kind]}, "
+                              f"found {type(state[key]).__name__} {state[key]!r:.40}")
+    return state[key]
+
+
+def _count(state, key, path):
+    """state[key] as a whole number >= 0 (epochs, steps)."""
+    value = _entry(state, key, numbers.Integral, path)
+    if isinstance(value, bool) or value < 0:
+        raise CheckpointError(f"{path}: entry {key!r} should be a whole number >= 0, found {value!r}")
+    return int(value)
+
+
+@contextlib.contextmanager
+def _damaged_entry(path, entry, problem):
+    """Turn the errors of restoring one entry into a CheckpointError naming the file and the entry."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError) as error:
+        raise CheckpointError(f"{path}: entry {entry!r} {problem}: {error}") from None
+
+
+def _check_finite_weights(arrays, name, path):
+    """CheckpointError if any saved weight of model `name` is NaN or infinite (nothing could be drawn from it)."""
+    if not isinstance(arrays, dict):
+        return  # load_state_dict names the wrong type
+    for key, value in arrays.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+            bad = int(value.size - np.isfinite(value).sum())
+            raise CheckpointError(f"{path}: model {name!r} entry {key!r} holds {bad} non-finite weight(s) "
+                                  f"(NaN or Inf) of {value.size}; the checkpoint is unusable: resume from an "
+                                  f"earlier copy or train again")
