@@ -26,6 +26,10 @@ def build(kind, run_info, reports):
         row["ratio"] = a / b if a is not None and b else None
         a, b = row[ours]["min_ms"], row[theirs]["min_ms"]
         row["ratio_min"] = a / b if a is not None and b else None
+        reference = reports.get(specs.REFERENCE[kind], {}).get("workloads", {}).get(name, {})
+        row["reference"] = {key: reference.get(key) for key in ("median_ms", "min_ms", "error")}
+        a, b = row["reference"]["median_ms"], row[ours]["median_ms"]
+        row["reference_over_fast"] = a / b if a is not None and b else None
         row["goal"] = goals.get(name)
         row["meets_goal"] = None if row["ratio"] is None or row["goal"] is None else row["ratio"] <= row["goal"]
         rows.append(row)
@@ -40,9 +44,12 @@ def build(kind, run_info, reports):
             for key in ("error", "warning"):
                 if result.get(key):
                     notes.append(f"{framework} {name}: {result[key]}")
-    return {"device_kind": kind, "pair": [ours, theirs], "run": run_info, "rows": rows,
+    reference = specs.REFERENCE[kind]
+    if reports.get(reference, {}).get("error"):
+        notes.append(f"{reference} failed: {reports[reference]['error']}")
+    return {"device_kind": kind, "pair": [ours, theirs], "reference": reference, "run": run_info, "rows": rows,
             "memory": _memory(kind, names, reports, (ours, theirs)), "notes": notes,
-            "frameworks": {fw: reports.get(fw, {"skipped": "not run"}) for fw in (ours, theirs)}}
+            "frameworks": {fw: reports.get(fw, {"skipped": "not run"}) for fw in (ours, theirs, reference)}}
 
 
 def _memory(kind, names, reports, frameworks):
@@ -119,6 +126,16 @@ def markdown(data):
         lines.append(f"| {row['workload']} {row['title']} | {_ms(a['median_ms'])} | {_ms(a['min_ms'])} | "
                      f"{_ms(b['median_ms'])} | {_ms(b['min_ms'])} | {_ratio(row['ratio'])} | {_goal(row)} |")
     lines.append("")
+    if any(row.get("reference", {}).get("median_ms") is not None for row in data["rows"]):
+        lines += ["## The reference code", "",
+                  f"`{data['reference']}`: the same workloads with tinygan's readable reference code "
+                  "(`tinygan.use_kernels(\"reference\")`) instead of its fast kernels, in the same rounds.", "",
+                  "| workload | reference median | reference min | reference / fast |", "| --- | ---: | ---: | ---: |"]
+        for row in data["rows"]:
+            r = row["reference"]
+            lines.append(f"| {row['workload']} | {_ms(r['median_ms'])} | {_ms(r['min_ms'])} | "
+                         f"{_ratio(row['reference_over_fast'])} |")
+        lines.append("")
 
     memory = data["memory"]
     if kind == "gpu":

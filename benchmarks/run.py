@@ -59,6 +59,8 @@ def parse_args(argv=None):
                         help="run every framework's worker this many times, the frameworks taking turns, and pool "
                              "the timed steps of all rounds: a shared machine's changing speed then falls on both "
                              "sides alike (default 1)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the column of tinygan's reference code (tinygan.use_kernels('reference'))")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the results (default benchmarks/results; quick: benchmarks/results/quick)")
@@ -189,6 +191,8 @@ def main(argv=None):
     else:
         kinds = ["cpu", "gpu"] if args.device == "auto" else [args.device]
         frameworks = [fw for kind in kinds for fw in specs.PAIRS[kind]]
+        if not args.no_reference:
+            frameworks += [specs.REFERENCE[kind] for kind in kinds]
     notes = []
     if not args.frameworks and args.device == "auto" and not nvidia_gpu_present():
         frameworks = [fw for fw in frameworks if specs.FRAMEWORKS[fw][1] == "cpu"]

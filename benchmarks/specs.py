@@ -112,8 +112,12 @@ FRAMEWORKS = {
     "torch-cpu": ("torch", "cpu"),
     "tinygan-cupy": ("tinygan", "gpu"),
     "torch-cuda": ("torch", "gpu"),
+    "tinygan-numpy-reference": ("tinygan", "cpu"),
+    "tinygan-cupy-reference": ("tinygan", "gpu"),
 }
 PAIRS = {"cpu": ("tinygan-numpy", "torch-cpu"), "gpu": ("tinygan-cupy", "torch-cuda")}
+# tinygan's reference code (tinygan.use_kernels("reference")) on each device kind: a column beside the pair.
+REFERENCE = {"cpu": "tinygan-numpy-reference", "gpu": "tinygan-cupy-reference"}
 
 # Issue 4's goals: the largest ratio tinygan median / PyTorch median in the same run.
 GOALS = {

@@ -41,7 +41,7 @@ def sync():
 
 def versions():
     import numpy
-    found = {"tinygan": tinygan.__version__, "numpy": numpy.__version__}
+    found = {"tinygan": tinygan.__version__, "numpy": numpy.__version__, "tinygan kernels": tinygan.current_kernels()}
     if backend.current() == "cupy":
         cupy = backend.module_for("cupy")
         found["cupy"] = cupy.__version__

@@ -112,6 +112,8 @@ def run(framework, names, args):
     side_name, device = specs.FRAMEWORKS[framework]
     report = {"framework": framework, "side": side_name, "device": device, "pid": os.getpid(),
               "quick": args.quick, "skipped": None, "workloads": {}}
+    if framework in specs.REFERENCE.values():
+        os.environ["TINYGAN_KERNELS"] = "reference"      # read by tinygan on first use, after this import
     try:
         side = importlib.import_module(f"benchmarks.{side_name}_workloads")
     except ImportError as error:

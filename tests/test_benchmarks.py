@@ -99,7 +99,7 @@ def test_workload_table_is_consistent():
 
 
 def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
-    frameworks = "tinygan-numpy"
+    frameworks = "tinygan-numpy,tinygan-numpy-reference"
     try:
         import torch  # noqa: F401
         frameworks += ",torch-cpu"
@@ -125,6 +125,10 @@ def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
     assert data["memory"]["tinygan-numpy"]["peak_run"] > 0
     table = (out / "cpu.md").read_text()
     assert "| W1 MLP GAN step" in table and "QUICK MODE" in table and "in 2 rounds" in table
+    assert data["frameworks"]["tinygan-numpy-reference"]["versions"]["tinygan kernels"] == "reference"
+    assert data["frameworks"]["tinygan-numpy"]["versions"]["tinygan kernels"] == "fast"
+    assert all(row["reference"]["median_ms"] > 0 and row["reference_over_fast"] > 0 for row in data["rows"])
+    assert "## The reference code" in table
     if "torch-cpu" in frameworks:
         assert all(row["ratio"] is not None for row in data["rows"])
         assert data["frameworks"]["torch-cpu"]["threads"]["torch.get_num_threads"] == 1
