@@ -31,6 +31,7 @@ def setup(device, threads):
     else:
         backend.use("numpy")
     backend.set_default_dtype("float32")
+    tinygan.keep_freed_memory()          # as training does (tinygan/_malloc.py)
 
 
 def sync():
@@ -59,7 +60,7 @@ def thread_info():
         return {"blas": "unknown (threadpoolctl not installed)"}
     return {"blas": [f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernels): "
                      f"{info.get('num_threads')} threads" for info in threadpool_info()],
-            "malloc_keeps_freed_memory": tinygan.KEEPS_FREED_MEMORY}
+            "malloc_keeps_freed_memory": tinygan.keeps_freed_memory()}
 
 
 def gpu_memory_reset():

@@ -128,7 +128,7 @@ lesson.check("autograd's dL_G/ds matches the derivatives in the table for all fo
 
 # %%
 critic = tinygan.nn.Linear(3, 1)
-x_hat = tinygan.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+x_hat = tinygan.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True, dtype=np.float32)
 (plain,) = tinygan.grad(critic(x_hat).sum(), x_hat)
 (recorded,) = tinygan.grad(critic(x_hat).sum(), x_hat, create_graph=True)
 print(f"gradient without create_graph: requires_grad={plain.requires_grad} (a constant: a penalty built on it "
@@ -143,8 +143,8 @@ lesson.check("create_graph=True records the backward pass; without it the gradie
 # whatever the images. `losses.gradient_penalty` must give exactly that, through two backward passes.
 
 # %%
-real = tinygan.tensor(np.random.default_rng(1).standard_normal((8, 3)))
-fake = tinygan.tensor(np.random.default_rng(2).standard_normal((8, 3)))
+real = tinygan.tensor(np.random.default_rng(1).standard_normal((8, 3)), dtype=np.float32)
+fake = tinygan.tensor(np.random.default_rng(2).standard_normal((8, 3)), dtype=np.float32)
 penalty = losses.gradient_penalty(critic, real, fake, np.random.default_rng(3))
 critic.zero_grad()
 penalty.backward()

@@ -387,3 +387,17 @@ def test_convolutions_of_an_empty_batch(rand):
     assert y.shape == (0, 4, 4, 4) and z.shape == (0, 4, 16, 16)
     (y.sum() + z.sum()).backward()
     assert x.grad.shape == x.shape and not np.any(host(w.grad)) and not np.any(host(wt.grad))
+
+
+def test_functional_convolutions_take_numpy_integers_and_arrays_like_the_layers():
+    """One _pair for F.conv2d and nn.Conv2d: np.int64(2) is an int; and conv_transpose2d takes an ndarray as conv2d does."""
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    w = np.random.default_rng(1).standard_normal((2, 3, 2, 2))
+    y = F.conv2d(x, w.transpose(1, 0, 2, 3), stride=np.int64(2), padding=np.int32(0))
+    assert y.shape == (1, 3, 2, 2)
+    z = F.conv_transpose2d(x, w, stride=np.int64(2))
+    assert z.shape == (1, 3, 8, 8)
+    np.testing.assert_allclose(host(z), naive_conv_transpose2d(x, w, None, (2, 2), (0, 0), (0, 0), (1, 1)),
+                               rtol=1e-12)
+    with pytest.raises(TypeError, match=r"conv2d: stride must be an int or a pair of ints, got True"):
+        F.conv2d(x, w.transpose(1, 0, 2, 3), stride=True)

@@ -183,3 +183,37 @@ def test_default_dtype_is_float32_for_python_data():
     assert Tensor(np.float64(2.0)).dtype == np.float64  # an explicit NumPy float64 keeps its dtype
     tinygan.set_default_dtype(np.float64)  # restored by conftest after the test
     assert Tensor([1.0, 2.0]).dtype == np.float64
+
+
+# -- float32 meets float64 -----------------------------------------------------------------------------
+# tinygan follows PyTorch: elementwise ops promote (float32 + float64 tensor -> float64), but the
+# products that meet a layer's weights refuse mixed dtypes, so a float64 batch fed to a float32 model
+# is an error that says what to do, not a model silently running (and training) in float64.
+
+def test_a_float64_batch_into_a_float32_layer_is_refused_with_advice():
+    layer = tinygan.nn.Linear(3, 2)                                   # float32 weights
+    batch = Tensor(np.random.default_rng(0).standard_normal((4, 3)))  # float64, as NumPy makes it
+    with pytest.raises(TypeError, match=r"Linear: inputs must have one floating dtype, got input 0 float64"
+                                        r".*input 1 float32.*tinygan\.tensor\(array, dtype=np\.float32\)"):
+        layer(batch)
+    assert layer(tinygan.tensor(batch.numpy(), dtype=np.float32)).dtype == np.float32   # the advice works
+
+
+@pytest.mark.parametrize("op", ["matmul", "conv2d", "conv_transpose2d", "batch_norm"])
+def test_every_weight_product_refuses_mixed_float_dtypes(op):
+    x64 = Tensor(np.ones((2, 3, 4, 4)))
+    w32 = Tensor(np.ones((3, 3, 2, 2), dtype=np.float32))
+    calls = {
+        "matmul": lambda: F.matmul(Tensor(np.ones((2, 3))), Tensor(np.ones((3, 2), dtype=np.float32))),
+        "conv2d": lambda: F.conv2d(x64, w32),
+        "conv_transpose2d": lambda: F.conv_transpose2d(x64, w32),
+        "batch_norm": lambda: F.batch_norm(x64, None, None, Tensor(np.ones(3, np.float32)),
+                                           Tensor(np.zeros(3, np.float32))),
+    }
+    with pytest.raises(TypeError, match="inputs must have one floating dtype"):
+        calls[op]()
+
+
+def test_elementwise_ops_promote_as_in_pytorch():
+    a32, b64 = Tensor(np.ones(3, dtype=np.float32)), Tensor(np.ones(3))
+    assert (a32 + b64).dtype == np.float64 and (a32 * b64).dtype == np.float64

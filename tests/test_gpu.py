@@ -186,3 +186,18 @@ def test_batch_norm_fused_kernels_on_a_channels_last_conv_output(dtype, rtol):
     compare(conv_bn, [x, w, gamma, beta], rtol=rtol, atol=rtol * 1e-2)
     for cpu, gpu in zip(stats["cpu"], stats["gpu"]):
         np.testing.assert_allclose(backend.to_numpy(gpu), cpu, rtol=rtol)
+
+
+def test_manual_seed_before_use_cupy_seeds_the_gpu_generator_too():
+    """torch.manual_seed seeds every device; so does tinygan's, whichever of seed and use comes first."""
+    previous = backend.current()
+    try:
+        tinygan.use("numpy")
+        tinygan.manual_seed(5)
+        tinygan.use("cupy")
+        seeded_first = tinygan.randn(4).numpy()
+        tinygan.manual_seed(5)
+        seeded_after = tinygan.randn(4).numpy()
+        np.testing.assert_array_equal(seeded_first, seeded_after)
+    finally:
+        tinygan.use(previous)

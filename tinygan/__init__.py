@@ -6,9 +6,10 @@ from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_gr
 from . import functional
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
 from .kernels import current_kernels, use_kernels
+from ._malloc import keep_freed_memory, keeps_freed_memory
 
 __version__ = "0.1.0"
-KEEPS_FREED_MEMORY = _malloc.keep_freed_memory()   # see tinygan/_malloc.py
+_malloc.apply_environment()   # opt-in: see tinygan/_malloc.py
 
 
 def tensor(data, requires_grad=False, dtype=None):

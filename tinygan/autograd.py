@@ -238,11 +238,16 @@ class Function:
     """
 
     __slots__ = ("inputs", "needs_input_grad", "_output_ref", "__dict__")
+    # True for the products that meet a layer's weights (matmul, linear, convolutions, BatchNorm): as in
+    # PyTorch, float32 and float64 inputs there are an error, not a silent float64 model.
+    inputs_share_dtype = False
 
     @classmethod
     def apply(cls, *inputs, **params):
         tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         check_same_device(cls.__name__, tensors)
+        if cls.inputs_share_dtype:
+            check_same_float_dtype(cls.__name__, tensors)
         function = cls()
         output_data = function.forward(*[t.data for t in tensors], **params)
         if _anomaly["enabled"]:
@@ -278,6 +283,16 @@ def check_same_device(op_name, tensors):
     if len(set(devices)) > 1:
         described = ", ".join(f"input {i} on {d} (shape {t.shape})" for i, (t, d) in enumerate(zip(tensors, devices)))
         raise ValueError(f"{op_name}: all inputs must be on one device, got {described}; move them with .to('cpu') or .to('gpu')")
+
+
+def check_same_float_dtype(op_name, tensors):
+    """Raise a clear error when a product receives float32 and float64 tensors together."""
+    dtypes = {t.dtype for t in tensors if t.dtype.kind == "f"}
+    if len(dtypes) > 1:
+        described = ", ".join(f"input {i} {t.dtype} (shape {t.shape})" for i, t in enumerate(tensors))
+        raise TypeError(f"{op_name}: inputs must have one floating dtype, got {described}; convert one with "
+                        f".astype(...) (NumPy makes float64 arrays: tinygan.tensor(array, dtype=np.float32) gives "
+                        f"a float32 model's dtype)")
 
 
 def _topological_order(roots):

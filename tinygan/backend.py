@@ -20,6 +20,7 @@ _state = {
     "name": None,          # current backend name, set on first use
     "default_dtype": np.float32,
     "rng": {},             # backend name -> random Generator
+    "seed": None,          # the last manual_seed, for a backend's generator made later (None: from the OS)
 }
 _cupy = None
 
@@ -141,7 +142,12 @@ def set_default_dtype(dtype):
 
 
 def manual_seed(seed):
-    """Seed the random generator of every backend that has one, like torch.manual_seed."""
+    """Seed the random generator of every backend, like torch.manual_seed.
+
+    A backend not in use yet is seeded when it is first used (after `use("cupy")`), so the order of
+    manual_seed and use does not matter.
+    """
+    _state["seed"] = seed
     _state["rng"] = {"numpy": np.random.default_rng(seed)}
     if current() == "cupy":
         _state["rng"]["cupy"] = _load_cupy().random.default_rng(seed)
@@ -151,7 +157,7 @@ def rng():
     """The current backend's random Generator (numpy.random.Generator or its CuPy twin)."""
     name = current()
     if name not in _state["rng"]:
-        _state["rng"][name] = module_for(name).random.default_rng()
+        _state["rng"][name] = module_for(name).random.default_rng(_state["seed"])
     return _state["rng"][name]
 
 

@@ -15,7 +15,7 @@ import errno
 import os
 import sys
 
-from . import KEEPS_FREED_MEMORY, __version__, backend
+from . import __version__, backend, keep_freed_memory, keeps_freed_memory
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, run_eval
@@ -159,7 +159,7 @@ def _info(args):
     print(f"backend: {backend.current()} (set TINYGAN_BACKEND or --backend)")
     print(f"numpy: {__import__('numpy').__version__}")
     print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
-    print(f"malloc keeps freed memory for reuse: {'yes' if KEEPS_FREED_MEMORY else 'no'} "
+    print(f"malloc keeps freed memory for reuse: {'yes' if keeps_freed_memory() else 'no'} "
           f"(tinygan/_malloc.py; TINYGAN_KEEP_MEMORY=0 turns it off)")
     if "OPENBLAS_CORETYPE" in os.environ:
         print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}: NumPy's matrix products use those kernels")
@@ -178,6 +178,7 @@ def _describe_os_error(error):
 def main(argv=None):
     """Run the `tinygan` command; returns the exit status (0 done, 1 the run stopped, 2 a usage error)."""
     args = _parser().parse_args(argv)
+    keep_freed_memory()       # a training step's arrays are reused, not page-faulted anew (tinygan/_malloc.py)
     handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": run_eval}
     try:
         handlers[args.command](args)

@@ -19,7 +19,7 @@ import numpy as np
 from . import backend
 from . import functional as F
 from .autograd import Tensor, no_grad
-from .train import losses
+from .functional.loss import bernoulli_reconstruction, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -169,10 +169,10 @@ def _host_tensor(values):
 def bernoulli_log_likelihood(logits, targets):
     """log p(x|z) per image for Bernoulli pixels, in float64: minus the training loss's reconstruction term.
 
-    That term is losses.bernoulli_reconstruction (formula bernoulli-reconstruction): BCE on the
+    That term is bernoulli_reconstruction (formula bernoulli-reconstruction): BCE on the
     logits, sum_pixels softplus(l) - l x.
     """
-    return -as_float64(losses.bernoulli_reconstruction(_host_tensor(logits), _host_tensor(targets)))
+    return -as_float64(bernoulli_reconstruction(_host_tensor(logits), _host_tensor(targets)))
 
 
 def standard_normal_log_density(z):
@@ -193,8 +193,8 @@ def gaussian_kl_to_standard(mu, logvar):
 
 
 def _sample_q(mu, logvar, rng):
-    """z = mu + exp(logvar / 2) eps with eps from the NumPy generator rng: losses.reparameterize in float64."""
-    return as_float64(losses.reparameterize(_host_tensor(mu), _host_tensor(logvar), rng))
+    """z = mu + exp(logvar / 2) eps with eps from the NumPy generator rng: reparameterize (tinygan/functional/loss.py) in float64."""
+    return as_float64(reparameterize(_host_tensor(mu), _host_tensor(logvar), rng))
 
 
 def _encode(model, x):

@@ -142,6 +142,8 @@ class Clamp(Function):
 class MatMul(Function):
     """Y = A B (batched over leading axes);  dL/dA = G B^T,  dL/dB = A^T G."""
 
+    inputs_share_dtype = True
+
     def forward(self, a, b):
         if a.ndim < 2 or b.ndim < 2:
             raise ValueError(f"matmul: expects tensors with at least 2 dimensions, got shapes {a.shape} and {b.shape}")

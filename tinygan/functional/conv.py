@@ -34,14 +34,14 @@ from ..kernels import conv as fast_conv
 from ._util import xp_of
 
 
-def _pair(value, name, op):
+def pair(value, name, op):
     """An int (a Python or NumPy integer) or a pair of them, as a pair of Python ints."""
     def is_int(v):
         return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-    pair = (value, value) if is_int(value) else tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(is_int(v) for v in pair):
+    values = (value, value) if is_int(value) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(values) != 2 or not all(is_int(v) for v in values):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
+    return tuple(int(v) for v in values)
 
 
 def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
@@ -58,10 +58,10 @@ class ConvGeometry:
     """Kernel, stride, padding and dilation of one convolution, checked once, with the sizes they imply."""
 
     def __init__(self, op, kernel, stride, padding, dilation):
-        self.KH, self.KW = _pair(kernel, "kernel_size", op)
-        self.SH, self.SW = _pair(stride, "stride", op)
-        self.PH, self.PW = _pair(padding, "padding", op)
-        self.DH, self.DW = _pair(dilation, "dilation", op)
+        self.KH, self.KW = pair(kernel, "kernel_size", op)
+        self.SH, self.SW = pair(stride, "stride", op)
+        self.PH, self.PW = pair(padding, "padding", op)
+        self.DH, self.DW = pair(dilation, "dilation", op)
         if min(self.SH, self.SW) < 1:
             raise ValueError(f"{op}: stride must be >= 1, got {(self.SH, self.SW)}")
         if min(self.PH, self.PW) < 0:
@@ -192,6 +192,8 @@ class Conv2d(Function):
     dL/db = sum of dL/dy over N, OH, OW.
     """
 
+    inputs_share_dtype = True
+
     def forward(self, x, weight, bias=None, geometry=None, columns=None, implementation=None):
         self.geometry = geometry
         self.implementation = implementation or _implementation()
@@ -223,6 +225,8 @@ class Conv2dWeightGrad(Function):
     differentiate through it: <G, wgrad(x, gy)> = <gy, conv2d(x, G)> = <x, conv_transpose2d(gy, G)>.
     """
 
+    inputs_share_dtype = True
+
     def forward(self, x, grad_y, geometry=None, weight_shape=None, columns=None, implementation=None):
         self.geometry = geometry
         self.implementation = implementation or _implementation()
@@ -247,6 +251,8 @@ class ConvTranspose2d(Function):
     cols = W_mat^T x (a GEMM, one column per input pixel), then col2im adds the columns into place.
     dL/dx = conv2d(dL/dy, w);  dL/dw = the conv2d weight gradient with the roles of x and dL/dy swapped.
     """
+
+    inputs_share_dtype = True
 
     def forward(self, x, weight, bias=None, geometry=None, output_hw=None, implementation=None):
         self.geometry = geometry
@@ -313,7 +319,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     _check_conv_inputs("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1)
     geometry = ConvGeometry("conv_transpose2d", weight.shape[2:], stride, padding, dilation)
-    OPH, OPW = _pair(output_padding, "output_padding", "conv_transpose2d")
+    OPH, OPW = pair(output_padding, "output_padding", "conv_transpose2d")
     if not (0 <= OPH < geometry.SH and 0 <= OPW < geometry.SW):
         raise ValueError(f"conv_transpose2d: output_padding {(OPH, OPW)} must be >= 0 and smaller than "
                          f"the stride {(geometry.SH, geometry.SW)}")

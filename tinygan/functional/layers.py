@@ -11,6 +11,8 @@ class Linear(Function):
     dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G over the batch.
     """
 
+    inputs_share_dtype = True
+
     def forward(self, x, weight, bias=None):
         y = x @ weight.T                                        # [formula: linear]
         if bias is not None:

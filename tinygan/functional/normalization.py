@@ -79,6 +79,8 @@ def _implementation():
 class BatchNormTrain(Function):
     """Batch normalisation with batch statistics; updates the running statistics in place."""
 
+    inputs_share_dtype = True
+
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, momentum=0.1, eps=1e-5):
         if x.size // x.shape[1] < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")

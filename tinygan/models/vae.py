@@ -2,7 +2,16 @@
 from .. import nn
 
 
-class MLPVAE(nn.Module):
+class VAE(nn.Module):
+    """What every VAE here shares: encode(x) -> (mu, logvar), decode(z) -> logits, and forward below."""
+
+    def forward(self, x):
+        """The mean reconstruction (logits), decoding z = mu: what the VAE makes of x without sampling."""
+        mu, _ = self.encode(x)
+        return self.decode(mu)
+
+
+class MLPVAE(VAE):
     """The common reference VAE: 784 -> 400 -> (mu, logvar) of size 20; 20 -> 400 -> 784 logits."""
 
     def __init__(self, in_features=784, hidden=400, latent_dim=20):
@@ -14,11 +23,6 @@ class MLPVAE(nn.Module):
         self.fc3 = nn.Linear(latent_dim, hidden)       # (N, 400)
         self.fc4 = nn.Linear(hidden, in_features)      # (N, 784) logits
 
-    def forward(self, x):
-        """The mean reconstruction (logits), decoding z = mu: what the VAE makes of x without sampling."""
-        mu, _ = self.encode(x)
-        return self.decode(mu)
-
     def encode(self, x):
         h = self.fc1(x.reshape(x.shape[0], -1)).relu()
         return self.fc_mu(h), self.fc_logvar(h)
@@ -27,7 +31,7 @@ class MLPVAE(nn.Module):
         return self.fc4(self.fc3(z).relu())
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(VAE):
     """Convolutional VAE for 28x28: two stride-2 convs down to 7x7, two transposed convs back up."""
 
     def __init__(self, latent_dim=16, width=32, channels=1):
@@ -50,8 +54,6 @@ class ConvVAE(nn.Module):
             nn.ReLU(),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),   # (N, C, 28, 28) logits
         )
-
-    forward = MLPVAE.forward
 
     def encode(self, x):
         h = self.encoder(x.reshape(x.shape[0], -1, 28, 28))

@@ -11,6 +11,7 @@ from .. import backend
 from .. import functional as F
 from .. import init
 from ..autograd import Tensor
+from ..functional.conv import pair as _pair
 from .module import Module, Parameter
 
 
@@ -24,14 +25,6 @@ def _int(value):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     return None
-
-
-def _pair(value, name, layer):
-    """An int or a pair of ints as a pair of Python ints."""
-    pair = (value, value) if _int(value) is not None else tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or any(_int(v) is None for v in pair):
-        raise TypeError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
 
 
 def _positive_int(value, name, layer):

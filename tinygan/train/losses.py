@@ -12,6 +12,7 @@ The GAN value function (Goodfellow et al., 2014, eq. 1), which D maximises and G
 from .. import backend
 from .. import functional as F
 from ..autograd import grad
+from ..functional.loss import bernoulli_reconstruction, gaussian_reconstruction, reparameterize  # noqa: F401 (the VAE's terms, used by training and metrics alike)
 
 
 def gan_value(real_logits, fake_logits):
@@ -90,27 +91,6 @@ def hinge_discriminator_loss(real_scores, fake_scores):
 def hinge_generator_loss(fake_scores):
     """Hinge generator loss: -E[D(G(z))]."""
     return -fake_scores.mean()  # [formula: hinge-generator]
-
-
-def reparameterize(mu, logvar, rng):
-    """z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) (Kingma & Welling, 2014, section 2.4).
-
-    The randomness sits in eps, outside the graph, so gradients reach mu and logvar.
-    """
-    eps = rng.standard_normal(mu.shape, dtype=mu.dtype)
-    return mu + (logvar * 0.5).exp() * eps  # [formula: reparameterization]
-
-
-def bernoulli_reconstruction(logits, targets):
-    """-log p(x|z) for Bernoulli pixels in [0, 1]: BCE on logits summed over pixels, per image (N,)."""
-    per_pixel = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-    return per_pixel.reshape(per_pixel.shape[0], -1).sum(axis=1)  # [formula: bernoulli-reconstruction]
-
-
-def gaussian_reconstruction(means, targets):
-    """-log p(x|z) for Gaussian pixels with unit variance, up to a constant: 1/2 ||x - mu||^2 per image (N,)."""
-    diff = (means - targets).reshape(targets.shape[0], -1)
-    return 0.5 * (diff * diff).sum(axis=1)  # [formula: gaussian-reconstruction]
 
 
 def vae_loss(reconstruction_per_image, mu, logvar, beta=1.0):

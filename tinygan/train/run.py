@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from .. import backend, models, nn, optim, viz
+from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
 from ..data.loader import DataLoader
@@ -159,6 +160,7 @@ class Run:
         evaluate -- optional function run -> {name: number}, called every config['eval_every'] epochs;
                     its figures join the epoch's log line and are drawn in metrics.png
         """
+        keep_freed_memory()   # each step's arrays are reused, not page-faulted anew (tinygan/_malloc.py)
         epochs = epochs or self.config["epochs"]
         with lock_run_folder(self.folder):
             self.batches_per_epoch()  # loads the data: a set too small for one batch is refused before any write

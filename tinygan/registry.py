@@ -1,0 +1,132 @@
+"""One registry of what tinygan trains: the models and the datasets, read by the command line, training,
+evaluation and the benchmarks, so that a name, a size or a default is written in one place.
+
+A new model is one ModelSpec in MODELS (its configuration defaults and its family), and, when it needs new
+networks, one builder in ARCHITECTURES. A new dataset is one DatasetSpec in DATASETS (its loader lives in
+tinygan/data/).
+"""
+from dataclasses import dataclass, field
+
+from . import models
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset by name: what one sample is, and what the metrics can say about it."""
+    name: str
+    kind: str                      # "images": a fixed set loaded from files; "toy": a 2-D distribution sampled anew
+    sample_shape: tuple            # one sample's shape: (1, 28, 28) for the digit images, (2,) for toy points
+    num_classes: int = None        # labels 0..num_classes-1 (None: unlabelled)
+    digits: bool = False           # handwritten digits: the digit classifier's metrics (FID, score) apply
+
+    @property
+    def is_toy(self):
+        return self.kind == "toy"
+
+
+def _image_set(name, digits):
+    return DatasetSpec(name, "images", (1, 28, 28), num_classes=10, digits=digits)
+
+
+DATASETS = {spec.name: spec for spec in [
+    _image_set("mnist5k", digits=True),      # the 5,000 digits embedded in the package
+    _image_set("mnist", digits=True),
+    _image_set("fashion", digits=False),
+    _image_set("kmnist", digits=False),
+    DatasetSpec("ring8", "toy", (2,)),
+    DatasetSpec("grid25", "toy", (2,)),
+    DatasetSpec("moons", "toy", (2,)),
+    DatasetSpec("swissroll", "toy", (2,)),
+]}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model by name: its family ("gan" or "vae") and its configuration defaults (architecture, loss, ...)."""
+    name: str
+    family: str
+    defaults: dict = field(default_factory=dict)
+    conditional: bool = False      # G and D take class labels
+
+    @property
+    def is_vae(self):
+        return self.family == "vae"
+
+    @property
+    def value_range(self):
+        """The range of its images: a VAE's Bernoulli pixels in [0, 1]; a GAN's tanh output in [-1, 1]."""
+        return (0, 1) if self.is_vae else (-1, 1)
+
+
+_VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
+
+MODELS = {spec.name: spec for spec in [
+    ModelSpec("gan", "gan", dict(arch="mlp", loss="nonsaturating")),
+    ModelSpec("dcgan", "gan", dict(arch="dcgan", loss="nonsaturating")),
+    ModelSpec("cgan", "gan", dict(arch="cdcgan", loss="nonsaturating", epochs=10), conditional=True),
+    ModelSpec("lsgan", "gan", dict(arch="dcgan", loss="lsgan")),
+    ModelSpec("wgan-gp", "gan", dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9)),
+    ModelSpec("vae", "vae", dict(arch="mlp-vae", epochs=30, latent_dim=20, **_VAE_TRAINING)),
+    ModelSpec("conv-vae", "vae", dict(arch="conv-vae", epochs=20, latent_dim=16, width=32, **_VAE_TRAINING)),
+]}
+
+
+# -- the networks of each architecture --------------------------------------------------------------
+
+def _mlp(config, sample_shape):
+    return {"G": models.MLPGenerator(config["latent_dim"]), "D": models.MLPDiscriminator(pack=config.get("pack", 1))}
+
+
+def _mlp_toy(config, sample_shape):
+    width = config["width"]
+    return {"G": models.MLPGenerator(config["latent_dim"], hidden=(width, width), out_shape=sample_shape,
+                                     batchnorm=False, activation="relu", output="linear"),
+            "D": models.MLPDiscriminator(in_shape=sample_shape, hidden=(width, width), activation="relu",
+                                         pack=config.get("pack", 1))}
+
+
+def _dcgan(batchnorm):
+    def build(config, sample_shape):
+        return {"G": models.dcgan_init_(models.DCGANGenerator(config["latent_dim"], config["width"])),
+                "D": models.dcgan_init_(models.DCGANDiscriminator(config["width"], batchnorm=batchnorm))}
+    return build
+
+
+def _cdcgan(config, sample_shape):
+    return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(config["latent_dim"], config["width"])),
+            "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(config["width"]))}
+
+
+def _mlp_vae(config, sample_shape):
+    return {"vae": models.MLPVAE(latent_dim=config["latent_dim"])}
+
+
+def _conv_vae(config, sample_shape):
+    return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"])}
+
+
+# arch -> builder(config, sample_shape) -> {"G": ..., "D": ...} or {"vae": ...}
+ARCHITECTURES = {
+    "mlp": _mlp,
+    "mlp-toy": _mlp_toy,
+    "dcgan": _dcgan(batchnorm=True),
+    "dcgan-nobn": _dcgan(batchnorm=False),
+    "cdcgan": _cdcgan,
+    "mlp-vae": _mlp_vae,
+    "conv-vae": _conv_vae,
+}
+
+
+def model_of(config):
+    """The ModelSpec of a run's configuration."""
+    return MODELS[config["model"]]
+
+
+def dataset_of(config):
+    """The DatasetSpec of a run's configuration."""
+    return DATASETS[config["data"]]
+
+
+def build_networks(config):
+    """The networks of a run, by its configuration's `arch`, sized for its dataset's samples."""
+    return ARCHITECTURES[config["arch"]](config, dataset_of(config).sample_shape)
