@@ -15,7 +15,7 @@ import errno
 import os
 import sys
 
-from . import __version__, backend, keep_freed_memory, keeps_freed_memory
+from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, run_eval
@@ -146,11 +146,10 @@ def _sample(args):
     run = Run.from_checkpoint(args.run)
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
     images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
-    value_range = (0, 1) if run.config["model"] in ("vae", "conv-vae") else (-1, 1)
-    if run.config["data"] in ("ring8", "grid25", "moons", "swissroll"):
+    if registry.dataset_of(run.config).is_toy:
         viz.save_points(images.data, args.out, modes=getattr(run.data, "modes", None))
     else:
-        viz.save_image_grid(images.data, args.out, value_range=value_range)
+        viz.save_image_grid(images.data, args.out, value_range=registry.model_of(run.config).value_range)
     print(f"wrote {args.n} samples to {args.out}")
 
 

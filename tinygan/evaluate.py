@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend, metrics
+from . import backend, metrics, registry
 from .autograd import Tensor
 from .classifier import classify
 from .data import dataset_by_name, load_embedded_mnist, load_mnist
 from .data.idx import DataError
 
-DIGIT_DATA = ("mnist5k", "mnist")
 HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
 TOY_SAMPLES = 2500
 MAX_EVAL_SAMPLES = 100_000   # generated images are kept on the host: 100,000 of them take 300 MB
@@ -95,11 +94,12 @@ def generate(run, n, seed=0):
     A conditional model is asked for each digit in turn, n/10 times (the first n % 10 digits once more).
     """
     rng = np.random.default_rng(seed)
-    if run.config["arch"] != "cdcgan":
+    if not registry.model_of(run.config).conditional:
         return np.concatenate(list(_sample_batches(run, n, rng))), None
-    counts = np.bincount(np.arange(n) % 10, minlength=10)
-    requested = np.repeat(np.arange(10), counts)
-    samples = [batch for digit in range(10) for batch in _sample_batches(run, int(counts[digit]), rng, label=digit)]
+    classes = registry.dataset_of(run.config).num_classes
+    counts = np.bincount(np.arange(n) % classes, minlength=classes)
+    requested = np.repeat(np.arange(classes), counts)
+    samples = [batch for label in range(classes) for batch in _sample_batches(run, int(counts[label]), rng, label=label)]
     return np.concatenate(samples), requested
 
 
@@ -131,8 +131,7 @@ def image_floors(reference, conditional=False):
 def evaluate_images(run, reference, n=5000, seed=0):
     """{"model": scores, "floor": scores} for an image generator (GAN, cGAN, or a VAE's decoder)."""
     samples, requested = generate(run, n, seed)
-    value_range = (0, 1) if run.config["model"] in ("vae", "conv-vae") else (-1, 1)
-    probs, features = classify(samples, value_range=value_range)
+    probs, features = classify(samples, value_range=registry.model_of(run.config).value_range)
     return {"model": image_scores(probs, features, reference, requested),
             "floor": image_floors(reference, conditional=requested is not None)}
 
@@ -158,15 +157,16 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     config = run.config
     result = {"model": config["model"], "data": config["data"], "epoch": run.epoch}
     started = time.perf_counter()
-    if config["data"] in ("ring8", "grid25", "moons", "swissroll"):
+    model, dataset = registry.model_of(config), registry.dataset_of(config)
+    if dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
         result["toy"] = evaluate_toy(run, result["n"], seed)
         if not result["toy"]:
             result["note"] = f"{config['data']} has no modes to count; no metrics for it"
-    elif config["data"] not in DIGIT_DATA:
+    elif not dataset.digits:
         result["note"] = (f"the metrics use an MNIST digit classifier; this run was trained on {config['data']!r}, "
                           f"so they would mean nothing here")
-        if config["model"] in ("vae", "conv-vae") and test_data:
+        if model.is_vae and test_data:
             images, _ = load_mnist("test", folder=test_data, kind=config["data"])
             result["reference"] = f"{config['data']} test set in {test_data}"
             result["vae"] = evaluate_vae(run, images, k, seed)
@@ -175,7 +175,7 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
         reference = load_reference(str(test_data) if test_data else None, n, seed)
         result.update(n=n, reference=reference.description, floor_n=len(reference.train_images))
         result["images"] = evaluate_images(run, reference, n, seed)
-        if config["model"] in ("vae", "conv-vae"):
+        if model.is_vae:
             result["vae"] = evaluate_vae(run, reference.images, k, seed)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result

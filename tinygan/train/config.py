@@ -3,12 +3,14 @@ import copy
 import math
 import numbers
 
+from .. import registry
 from ..backend import BACKENDS
 
-MODELS = ("gan", "dcgan", "cgan", "lsgan", "wgan-gp", "vae", "conv-vae")
-DATASETS = ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll")
-TOY_DATASETS = ("ring8", "grid25", "moons", "swissroll")
-ARCHITECTURES = ("mlp", "mlp-toy", "dcgan", "dcgan-nobn", "cdcgan", "mlp-vae", "conv-vae")
+# The names come from the one registry of models and datasets (tinygan/registry.py).
+MODELS = tuple(registry.MODELS)
+DATASETS = tuple(registry.DATASETS)
+TOY_DATASETS = tuple(name for name, spec in registry.DATASETS.items() if spec.is_toy)
+ARCHITECTURES = tuple(registry.ARCHITECTURES)
 GAN_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
 
 COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, latent_dim=100,
@@ -17,18 +19,6 @@ COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta
 
 # Settings that runs saved by earlier versions may lack; a resumed run takes these values for them.
 ADDED_LATER = dict(ema=0.0, eval_every=0, detect_anomaly=False, pack=1)
-
-MODEL_DEFAULTS = {
-    "gan": dict(arch="mlp", loss="nonsaturating"),
-    "dcgan": dict(arch="dcgan", loss="nonsaturating"),
-    "cgan": dict(arch="cdcgan", loss="nonsaturating", epochs=10),
-    "lsgan": dict(arch="dcgan", loss="lsgan"),
-    "wgan-gp": dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9),
-    "vae": dict(arch="mlp-vae", epochs=30, batch_size=128, lr=1e-3, beta1=0.9, latent_dim=20, beta=1.0,
-                likelihood="bernoulli"),
-    "conv-vae": dict(arch="conv-vae", epochs=20, batch_size=128, lr=1e-3, beta1=0.9, latent_dim=16, width=32,
-                     beta=1.0, likelihood="bernoulli"),
-}
 
 # A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512),
 # with a discriminator of pairs (PacGAN2: with single samples, 2 of 5 seeds end with a mode dropped),
@@ -51,7 +41,7 @@ def make_config(model, **overrides):
     """The full configuration of a run: common defaults, then the model's, then the user's (None = default)."""
     _check_choice("model", model, MODELS)
     config = copy.deepcopy(COMMON)
-    config.update(MODEL_DEFAULTS[model])
+    config.update(registry.MODELS[model].defaults)
     data = overrides.get("data") or config["data"]
     _check_choice("dataset", data, DATASETS)
     if data in TOY_DATASETS:
@@ -122,8 +112,8 @@ def check_config(config):
 
 
 def is_vae(config):
-    return config["model"] in ("vae", "conv-vae")
+    return registry.model_of(config).is_vae
 
 
 def is_toy(config):
-    return config["data"] in TOY_DATASETS
+    return registry.dataset_of(config).is_toy

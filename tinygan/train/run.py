@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .. import backend, models, nn, optim, viz
+from .. import backend, nn, optim, registry, viz
 from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import dataset_by_name
@@ -32,32 +32,13 @@ from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
 from .steps import GANStep, VAEStep
 
-NUM_CLASSES = 10  # of the conditional models' labels
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss")
 SAMPLE_COUNT = 64
 
 
 def build_models(config):
     """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...} or {'vae': ...}."""
-    arch, latent, width = config["arch"], config["latent_dim"], config["width"]
-    if arch == "mlp":
-        return {"G": models.MLPGenerator(latent), "D": models.MLPDiscriminator(pack=config.get("pack", 1))}
-    if arch == "mlp-toy":
-        return {"G": models.MLPGenerator(latent, hidden=(width, width), out_shape=(2,), batchnorm=False,
-                                         activation="relu", output="linear"),
-                "D": models.MLPDiscriminator(in_shape=(2,), hidden=(width, width), activation="relu",
-                                             pack=config.get("pack", 1))}
-    if arch in ("dcgan", "dcgan-nobn"):
-        return {"G": models.dcgan_init_(models.DCGANGenerator(latent, width)),
-                "D": models.dcgan_init_(models.DCGANDiscriminator(width, batchnorm=(arch == "dcgan")))}
-    if arch == "cdcgan":
-        return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(latent, width)),
-                "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(width))}
-    if arch == "mlp-vae":
-        return {"vae": models.MLPVAE(latent_dim=latent)}
-    if arch == "conv-vae":
-        return {"vae": models.ConvVAE(latent_dim=latent, width=width)}
-    raise ValueError(f"unknown architecture {arch!r}")
+    return registry.build_networks(config)
 
 
 def build_optimizers(config, nets):
@@ -90,7 +71,8 @@ class Run:
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
                        n_critic=c["n_critic"], gp_weight=c["gp_weight"], latent_dim=c["latent_dim"],
-                       num_classes=NUM_CLASSES if c["arch"] == "cdcgan" else None, ema=self.ema)
+                       num_classes=registry.dataset_of(c).num_classes if registry.model_of(c).conditional else None,
+                       ema=self.ema)
 
     @property
     def data(self):
@@ -105,7 +87,7 @@ class Run:
                 if c["limit"] is not None:
                     images, labels = images[:c["limit"]], labels[:c["limit"]]
                 loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
-                                    value_range=(0, 1) if is_vae(c) else (-1, 1), flatten=is_vae(c))
+                                    value_range=registry.model_of(c).value_range, flatten=is_vae(c))
                 if len(loader) == 0:
                     raise ConfigError(f"--batch-size {c['batch_size']} is larger than the {len(images)} training "
                                       f"images of {c['data']}" + (" (--limit)" if c["limit"] is not None else "")
@@ -189,9 +171,10 @@ class Run:
         """Every network's layers with their output shapes (N = batch) and parameter counts."""
         c = self.config
         labels = Tensor(backend.xp().zeros(2, dtype=np.int64))
-        extra = (labels,) if c["arch"] == "cdcgan" else ()
-        data_shape = (2,) if is_toy(c) else (1, 28, 28)
-        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + data_shape,) + extra, "vae": ((2, 784),)}
+        extra = (labels,) if registry.model_of(c).conditional else ()
+        sample_shape = registry.dataset_of(c).sample_shape
+        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra,
+                  "vae": ((2, int(np.prod(sample_shape))),)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -238,7 +221,7 @@ class Run:
             if is_vae(self.config):
                 return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
             generator = self.nets["G"] if self.ema is None else self.ema.model
-            if self.config["arch"] == "cdcgan":
+            if registry.model_of(self.config).conditional:
                 labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
                 return generator(z, Tensor(backend.to_device(labels, backend.current_device())))
             return generator(z)
@@ -247,11 +230,12 @@ class Run:
         """ConfigError unless `label` is None, or a class of a conditional model."""
         if label is None:
             return
-        if self.config["arch"] != "cdcgan":
+        if not registry.model_of(self.config).conditional:
             raise ConfigError(f"--label is for conditional models (cgan); this run is a {self.config['model']}, "
                               f"which cannot be asked for a digit")
-        if not isinstance(label, numbers.Integral) or not 0 <= label < NUM_CLASSES:
-            raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got {label!r}")
+        classes = registry.dataset_of(self.config).num_classes
+        if not isinstance(label, numbers.Integral) or not 0 <= label < classes:
+            raise ConfigError(f"--label must be a class from 0 to {classes - 1}, got {label!r}")
 
     def save_figures(self):
         """Samples of this epoch and the curves so far."""
@@ -262,7 +246,7 @@ class Run:
             modes = getattr(self.data, "modes", None)
             viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
         else:
-            value_range = (0, 1) if is_vae(self.config) else (-1, 1)
+            value_range = registry.model_of(self.config).value_range
             viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
         loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
         viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,

@@ -1,0 +1,40 @@
+"""The one registry of models and datasets (tinygan/registry.py) agrees with everything that reads it."""
+import numpy as np
+import pytest
+
+import tinygan
+from tinygan import registry
+from tinygan.data import datasets
+from tinygan.train import config as train_config
+
+
+def test_the_command_line_and_the_configuration_offer_exactly_the_registry():
+    assert train_config.MODELS == tuple(registry.MODELS)
+    assert train_config.DATASETS == tuple(registry.DATASETS)
+    assert set(train_config.TOY_DATASETS) == {name for name, spec in registry.DATASETS.items() if spec.is_toy}
+    assert set(registry.DATASETS) == set(datasets.DATASET_NAMES)   # the loaders know every registered set
+
+
+@pytest.mark.parametrize("name", sorted(registry.MODELS))
+def test_every_model_builds_and_maps_its_dataset_samples(name):
+    """Each model's defaults make a valid configuration, and its networks take and give the dataset's shapes."""
+    tinygan.manual_seed(0)
+    config = train_config.make_config(name, width=8, latent_dim=4)
+    spec, data = registry.model_of(config), registry.dataset_of(config)
+    nets = registry.build_networks(config)
+    labels = tinygan.tensor(np.array([1, 7])) if spec.conditional else None
+    extra = (labels,) if spec.conditional else ()
+    if spec.is_vae:
+        mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
+        assert mu.shape == logvar.shape == (2, 4)
+        assert nets["vae"].decode(mu).shape == (2, int(np.prod(data.sample_shape)))
+    else:
+        fake = nets["G"](tinygan.randn(2, 4), *extra)
+        assert fake.shape[1:] == data.sample_shape
+        assert nets["D"](fake, *extra).shape == (2, 1)
+
+
+@pytest.mark.parametrize("name", sorted(registry.MODELS))
+def test_the_image_range_follows_the_family(name):
+    spec = registry.MODELS[name]
+    assert spec.value_range == ((0, 1) if spec.family == "vae" else (-1, 1))
