@@ -133,12 +133,11 @@ def make_inputs(name, contiguous=True):
     arrays = [make(rng) for make in SPECS[name][1]]
     tensors = []
     for array in arrays:
-        if not contiguous:
-            spread = np.zeros(array.shape[:-1] + (2 * array.shape[-1],)) if array.ndim else None
-            if spread is not None:
-                spread[..., ::2] = array
-                array = spread[..., ::2]                          # the same values, every other element
-        data = on_device(array) if contiguous else backend.xp().asarray(array)
+        data = on_device(array)
+        if not contiguous and array.ndim:
+            spread = on_device(np.zeros(array.shape[:-1] + (2 * array.shape[-1],)))
+            spread[..., ::2] = data
+            data = spread[..., ::2]                               # the same values, every other element
         tensors.append(Tensor(data, requires_grad=True))
     return tensors
 
