@@ -101,6 +101,11 @@ gemm = (weight.reshape(O, -1) @ cols).reshape(N, O, 28, 28) + bias.reshape(1, O,
 conv = F.conv2d(digits, weight, bias, padding=1)
 gemm_error = np.abs(gemm.numpy() - conv.numpy()).max()
 print(f"max |W @ im2col(x) + b - conv2d(x)| = {gemm_error:.1e}")
+tinygan.use_kernels("reference")                 # the readable code in tinygan/functional/conv.py
+reference_conv = F.conv2d(digits, weight, bias, padding=1)
+tinygan.use_kernels("fast")                      # back to the default: tinygan/kernels/conv.py
+kernel_error = np.abs(reference_conv.numpy() - conv.numpy()).max()
+print(f"max |reference conv2d - fast conv2d| = {kernel_error:.1e}")
 
 fig, ax = plt.subplots(figsize=(5, 2))
 ax.imshow(tiny_cols.numpy()[0], cmap="viridis")
@@ -244,6 +249,8 @@ plt.close(fig)
 lesson.check("the output-size formula matches conv2d's output for every setting", size_ok)
 lesson.check("im2col columns times the flattened weight equal conv2d", gemm_error < 1e-12,
              f"max error {gemm_error:.1e}")
+lesson.check("the fast conv2d kernel and the reference code give the same numbers", kernel_error < 1e-12,
+             f"max difference {kernel_error:.1e}")
 lesson.check("conv2d equals the six-loop definition (three stride/padding settings)", loop_error < 1e-12,
              f"max error {loop_error:.1e}")
 lesson.check("gradcheck of conv2d agrees for the input, weight and bias gradients", all(conv_grad_ok.values()))

@@ -248,3 +248,21 @@ def test_the_switch():
             tinygan.use_kernels("quick")
     finally:
         kernels.use_kernels(previous)
+
+
+def test_kernels_import_only_backend_and_autograd():
+    """The dependency runs one way: functional -> kernels, never back (and no formula lives in a kernel)."""
+    import ast
+    from pathlib import Path
+    folder = Path(kernels.__file__).parent
+    allowed_parents = {"backend", "autograd"}
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:          # from .. import x / from ..x import y
+                names = {node.module} if node.module else {alias.name for alias in node.names}
+                assert names <= allowed_parents, f"{path.name} imports {names} from tinygan"
+            if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.level == 0):
+                modules = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                assert not any(m.startswith("tinygan") for m in modules), f"{path.name} imports {modules}"
+        assert "[formula:" not in path.read_text(), f"{path.name}: formula markers belong in the reference code"
