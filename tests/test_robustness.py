@@ -36,6 +36,27 @@ def test_anomaly_in_forward_names_the_op_shapes_and_user_line():
     assert f"{os.path.basename(__file__)}:" in message  # where the op was created: this file
 
 
+def test_anomaly_inside_a_tinygan_model_points_at_the_model_code():
+    """From the command line every frame is inside tinygan/: the report must stop at the model's line
+    (tinygan/models/...), not run out to the console script."""
+    from tinygan.models import MLPVAE
+    vae = MLPVAE(in_features=4, hidden=3, latent_dim=2)
+    vae.fc1.weight.data[0, 0] = np.nan
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError) as error:
+        vae.encode(tinygan.randn(2, 4))
+    assert os.path.join("tinygan", "models", "vae.py") + ":" in str(error.value)
+
+
+def test_only_the_engines_own_files_are_skipped():
+    """A path is the engine's with its separator: a user's tinygan_experiment.py beside the package is not."""
+    from tinygan import autograd
+    package = autograd._PACKAGE_DIR
+    assert autograd._in_engine(os.path.join(package, "functional", "conv.py"))
+    assert autograd._in_engine(os.path.join(package, "autograd.py"))
+    assert not autograd._in_engine(package + "_experiment.py")
+    assert not autograd._in_engine(os.path.join(package, "models", "gan.py"))
+
+
 def test_anomaly_in_backward_names_whose_backward_it_was():
     x = tinygan.tensor([0.0, 1.0], requires_grad=True)
     with np.errstate(all="ignore"), detect_anomaly():

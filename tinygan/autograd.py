@@ -71,10 +71,21 @@ def detect_anomaly():
         _anomaly["enabled"] = previous
 
 
+# The engine's own files: an op is reported at the first frame outside them, which is the model or
+# loss code that made it, whether that is the user's script or tinygan's models and training.
+_ENGINE_PATHS = tuple(os.path.join(_PACKAGE_DIR, name) for name in
+                      ("autograd.py", "backend.py", "functional" + os.sep, "nn" + os.sep, "kernels" + os.sep))
+
+
+def _in_engine(filename):
+    """Whether `filename` is one of the engine's files (a path prefix with its separator: tinygan_x.py is not)."""
+    return os.path.abspath(filename).startswith(_ENGINE_PATHS)
+
+
 def _user_frame():
-    """'file:line' of the innermost caller outside the tinygan package (where the user made the op)."""
+    """'file:line' of the innermost caller outside the engine's files (where the model code made the op)."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while frame is not None and _in_engine(frame.f_code.co_filename):
         frame = frame.f_back
     return "an unknown place" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
