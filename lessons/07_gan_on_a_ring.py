@@ -207,6 +207,13 @@ print(f"|grad of G's weights|: minimax {gradient_norms['minimax']:.2e}, non-satu
 # in `tinygan/metrics.py`): a mode is covered when it is the nearest mode of at least one sample lying
 # within 3 standard deviations (3 x 0.02) of it. "High quality" is the fraction of samples that close to
 # some mode (formula `high-quality-fraction`). We use 2,500 samples.
+#
+# The command-line recipe, `tinygan train gan --data ring8`, adds two things to what this section does,
+# and both matter: D judges pairs of samples (PacGAN, section 5 below), and samples come from a moving
+# average of G's weights (`--ema 0.999`, formula `ema-update`). At this learning rate G circles around
+# the modes, so the raw generator's share of high-quality samples swings from epoch to epoch: over five
+# seeds it averages 59 %, and seed 0 ends at 21 %. The average of its weights sits near the middle of
+# those circles and keeps about 85 %. Here we watch the raw generator, to see the swinging.
 
 # %%
 EVAL_Z = np.random.default_rng(123).standard_normal((2500, latent)).astype(np.float32)

@@ -10,7 +10,7 @@ import tinygan
 from tinygan import backend, metrics
 from tinygan.autograd import Tensor, no_grad
 from tinygan.classifier import accuracy, classify, load_classifier
-from tinygan.data import load_embedded_mnist, load_mnist, ring8
+from tinygan.data import DataError, load_embedded_mnist, load_mnist, ring8
 from tinygan.evaluate import add_eval_parser, embedded_split, run_eval
 from tinygan.models import MLPVAE
 from tinygan.train.config import make_config
@@ -241,6 +241,38 @@ def test_eval_of_a_dcgan_and_a_cgan(tmp_path, capsys):
         assert 1 <= scores["classifier_score"] <= 10 and floors["classifier_score"] > 8
         assert ("label_accuracy" in scores) == (model == "cgan")
         assert json.loads((tmp_path / "eval.json").read_text())["model"] == model
+
+
+@pytest.mark.skipif(not OFFICIAL_MNIST.is_dir(), reason=f"official MNIST test set not found at {OFFICIAL_MNIST}")
+def test_eval_download_fetches_the_official_test_set_into_the_cache(tmp_path, capsys, monkeypatch):
+    """`tinygan eval RUN --download`: the official files, md5-checked, land in the cache and are used.
+
+    The mirror is the shared copy of the official files (file:// URLs), so no network is needed here.
+    """
+    from tinygan.data import mnist as mnist_module
+    official = mnist_module.SOURCES["mnist"]
+    mirror = mnist_module.IdxSource(official.title, official.licence, (OFFICIAL_MNIST.as_uri() + "/",), official.md5)
+    monkeypatch.setitem(mnist_module.SOURCES, "mnist", mirror)
+    monkeypatch.setenv("TINYGAN_CACHE", str(tmp_path / "cache"))
+    folder = trained_run(tmp_path, "dcgan", limit=128, batch_size=64, width=8, latent_dim=16)
+    result = run_eval(eval_args(str(folder), "--download", "--n", "200"))
+    cached = sorted(path.name for path in (tmp_path / "cache" / "mnist").iterdir())
+    assert cached == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert "official MNIST test set (10000 images" in result["reference"]
+    monkeypatch.setitem(mnist_module.SOURCES, "mnist", mnist_module.IdxSource(
+        official.title, official.licence, ((tmp_path / "no-network").as_uri() + "/",), official.md5))
+    assert "official MNIST test set" in run_eval(eval_args(str(folder), "--download", "--n", "200"))["reference"]
+
+
+def test_eval_download_without_a_network_says_what_to_do(tmp_path, monkeypatch):
+    from tinygan.data import mnist as mnist_module
+    official = mnist_module.SOURCES["mnist"]
+    monkeypatch.setitem(mnist_module.SOURCES, "mnist", mnist_module.IdxSource(
+        official.title, official.licence, ((tmp_path / "no-network").as_uri() + "/",), official.md5))
+    monkeypatch.setenv("TINYGAN_CACHE", str(tmp_path / "cache"))
+    folder = trained_run(tmp_path, "dcgan", limit=128, batch_size=64, width=8, latent_dim=16)
+    with pytest.raises(DataError, match=r"(?s)could not download t10k-.*Without a network.*--test-data FOLDER"):
+        run_eval(eval_args(str(folder), "--download"))
 
 
 def test_eval_of_a_vae(tmp_path, capsys):

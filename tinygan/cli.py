@@ -14,14 +14,15 @@ import argparse
 import errno
 import os
 import sys
+import time
 
-from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry
+from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry, threads
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, run_eval
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
-from .train.config import DATASETS, MODELS, ConfigError, make_config
+from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
 from .train.folder import RunFolderError, check_is_folder, lock_run_folder, new_default_folder, prepare_new_run
 from .train.steps import TrainingDiverged
 
@@ -29,6 +30,20 @@ USAGE_ERRORS = (ConfigError, DataError, CheckpointError, RunFolderError, backend
 RUN_STOPPED = (TrainingDiverged, AnomalyError)  # the run went wrong, not the command: exit status 1
 MAX_SAMPLES = 10_000  # one grid image; more would not be seen, and the batch must fit in memory
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what sample --out can write
+
+
+def _defaults(key):
+    """'default: V' for a training setting, with the models (and the 2-D toy sets) whose default differs."""
+    common = COMMON.get(key)
+    differing = {name: spec.defaults[key] for name, spec in registry.MODELS.items()
+                 if key in spec.defaults and spec.defaults[key] != common}
+    text = "default: " + ("none" if common is None else f"{common:g}" if isinstance(common, float) else str(common))
+    if differing:
+        text += "; " + ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                                 for name, value in differing.items())
+    if key in TOY_GAN_DEFAULTS and TOY_GAN_DEFAULTS[key] != common:
+        text += f"; gan on a 2-D toy set {TOY_GAN_DEFAULTS[key]:g}"
+    return text
 
 
 def _parser():
@@ -42,29 +57,37 @@ def _parser():
     train = commands.add_parser("train", parents=[debug],
                                 help="train a model (defaults per model; data: embedded 5k digits)")
     train.add_argument("model", choices=MODELS, metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
-    train.add_argument("--data", choices=DATASETS, metavar="DATA", help=f"one of: {', '.join(DATASETS)}")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float)
-    train.add_argument("--beta1", type=float)
-    train.add_argument("--latent-dim", type=int)
-    train.add_argument("--width", type=int, help="channels of the first conv layer / hidden units")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--data", choices=DATASETS, metavar="DATA",
+                       help=f"one of: {', '.join(DATASETS)} ({_defaults('data')})")
+    train.add_argument("--epochs", type=int, help=f"passes over the data ({_defaults('epochs')})")
+    train.add_argument("--batch-size", type=int, help=f"samples per step ({_defaults('batch_size')})")
+    train.add_argument("--lr", type=float, help=f"Adam's learning rate ({_defaults('lr')})")
+    train.add_argument("--beta1", type=float, help=f"Adam's beta1, the momentum of its mean ({_defaults('beta1')})")
+    train.add_argument("--latent-dim", type=int, help=f"size of the noise z or the VAE's code ({_defaults('latent_dim')})")
+    train.add_argument("--width", type=int,
+                       help=f"channels of the first conv layer / hidden units ({_defaults('width')})")
+    train.add_argument("--seed", type=int, help=f"seed of the weights, the data order and the noise ({_defaults('seed')})")
     train.add_argument("--pack", type=int, metavar="M",
-                       help="PacGAN: the MLP discriminator judges M samples at once ('gan' only; ring8 etc.: 2)")
+                       help=f"PacGAN: the MLP discriminator judges M samples at once ('gan' only; {_defaults('pack')})")
     train.add_argument("--ema", type=float, metavar="DECAY",
-                       help="sample from a moving average of G's weights, e.g. 0.999 (GANs; 0 = off)")
-    train.add_argument("--limit", type=int, help="use only the first N training images")
-    train.add_argument("--steps-per-epoch", type=int, help="stop each epoch after N steps")
-    train.add_argument("--backend", choices=backend.BACKENDS)
+                       help=f"sample from a moving average of G's weights, e.g. 0.999 (GANs; 0 = off; {_defaults('ema')})")
+    train.add_argument("--limit", type=int, metavar="N",
+                       help="train on N images only: a class-balanced subset (N/10 of each digit), drawn with the "
+                            "seed (default: all)")
+    train.add_argument("--steps-per-epoch", type=int, help=f"stop each epoch after N steps ({_defaults('steps_per_epoch')})")
+    train.add_argument("--backend", choices=backend.BACKENDS, help="numpy (CPU) or cupy (GPU) (default: numpy)")
+    train.add_argument("--threads", default="auto", metavar="N",
+                       help="threads of the matrix products: auto (the free cores; 1 for the 2-D toy GANs) or a "
+                            "number (default: auto)")
     train.add_argument("--out", help="run folder (default: a new runs/MODEL-DATA-TIME)")
     train.add_argument("--overwrite", action="store_true",
                        help="start over in an --out folder that already holds a run (its checkpoint is lost)")
     train.add_argument("--eval-every", type=int, metavar="K",
-                       help="every K epochs, log FID/score (or modes, or ELBO) and draw them in metrics.png")
+                       help="every K epochs, log FID/score (or modes, or ELBO) and draw them in metrics.png "
+                            "(default: 0, never)")
     train.add_argument("--detect-anomaly", action="store_true",
                        help="check every operation for NaN/Inf and name the first that makes one (slower)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", action="store_true", help="no progress bar and no model summary")
 
     sample = commands.add_parser("sample", parents=[debug], help="draw a grid of samples from a run or checkpoint")
     sample.add_argument("run", metavar="RUN_OR_CHECKPOINT")
@@ -77,7 +100,9 @@ def _parser():
     resume.add_argument("run", metavar="RUN_DIR")
     resume.add_argument("--epochs", type=int, help="train until this many epochs in total")
     resume.add_argument("--lr", type=float, help="a new learning rate (e.g. after divergence)")
-    resume.add_argument("--quiet", action="store_true")
+    resume.add_argument("--threads", default="auto", metavar="N",
+                        help="threads of the matrix products: auto or a number (default: auto)")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("info", parents=[debug], help="version, backend, devices, data cache")
     add_eval_parser(commands, parents=[debug])
@@ -93,6 +118,7 @@ def _train(args):
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     if args.out:
         check_is_folder(args.out)
+    _use_threads(args.threads, config["arch"])
     run = Run(config, args.out)
     run.batches_per_epoch()  # loads the data: a set too small for one batch is refused before a folder is made
     folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
@@ -104,17 +130,36 @@ def _train(args):
         _train_and_report(run, quiet=args.quiet)
 
 
+def _use_threads(requested, arch):
+    """Set the BLAS's thread count for this run and say what was chosen and why."""
+    try:
+        requested = threads.parse_threads(requested)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    count, why = threads.choose_threads(requested, arch)
+    if threads.set_blas_threads(count):
+        print(f"threads: {count} ({why})")
+
+
 def _log_scores(run):
     from .evaluate import scores_for_log
     return scores_for_log(run)
 
 
+def _duration(seconds):
+    """'42 s', or '2.1 min' from two minutes on."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def _train_and_report(run, epochs=None, quiet=False):
+    first_epoch, started = run.epoch, time.perf_counter()
     history = run.train(epochs=epochs, quiet=quiet, evaluate=_log_scores)
+    trained = run.epoch - first_epoch
     last = history[-1] if history else {}
-    figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step"))
-    print(f"done: epoch {run.epoch}; {figures}")
-    print(f"samples, curves, log and checkpoint in {run.folder}")
+    figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step", "seconds"))
+    print(f"done: {trained} epoch{'s' * (trained != 1)} in {_duration(time.perf_counter() - started)}, "
+          f"{run.epoch} in all; last epoch: {figures}")
+    print(f"outputs in {run.folder}/: samples/ (a grid per epoch), curves.png, log.jsonl, config.json, checkpoint.npz")
 
 
 def _resume(args):
@@ -124,6 +169,7 @@ def _resume(args):
         raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
     with lock_run_folder(os.path.dirname(path)):
         run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
+        _use_threads(args.threads, run.config["arch"])
         epochs = run.config["epochs"]
         if run.epoch >= epochs:
             raise ConfigError(f"the run in {args.run} has already trained {run.epoch} epochs, so resuming until "
@@ -160,6 +206,10 @@ def _info(args):
     print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
     print(f"malloc keeps freed memory for reuse: {'yes' if keeps_freed_memory() else 'no'} "
           f"(tinygan/_malloc.py; TINYGAN_KEEP_MEMORY=0 turns it off)")
+    blas = threads.blas_info()
+    print(f"BLAS: {blas['library']}" + (f", {blas['kernel']} kernels, {blas['threads']} threads" if blas["kernel"] else ""))
+    count, why = threads.choose_threads("auto")
+    print(f"training would use {count} thread{'s' * (count != 1)} now ({why}); --threads sets it")
     if "OPENBLAS_CORETYPE" in os.environ:
         print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}: NumPy's matrix products use those kernels")
     print(f"data cache: {default_cache_dir()}")

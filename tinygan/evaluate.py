@@ -21,7 +21,7 @@ import numpy as np
 from . import backend, metrics, registry
 from .autograd import Tensor
 from .classifier import classify
-from .data import dataset_by_name, load_embedded_mnist, load_mnist
+from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
 from .data.idx import DataError
 
 HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
@@ -250,10 +250,25 @@ def add_eval_parser(subparsers, parents=()):
     parser.add_argument("--n", type=int, help="samples to generate (default 5000 images, 2500 toy points)")
     parser.add_argument("--test-data", metavar="FOLDER",
                         help="folder with the official MNIST t10k files (default: embedded held-out digits)")
+    parser.add_argument("--download", action="store_true",
+                        help="fetch the official test set into the cache ($TINYGAN_CACHE, default ~/.cache/tinygan), "
+                             "md5-checked, and use it (needs the network once)")
     parser.add_argument("--k", type=int, default=50, help="importance samples of the IWAE bound (VAE)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise and of the VAE's samples")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     return parser
+
+
+def download_test_set(data):
+    """The official test set of a run's dataset kind (mnist for the embedded digits), in the cache: its folder.
+
+    Files already there are used as they are; missing ones are downloaded and kept only if their md5 matches.
+    """
+    kind = data if data in ("mnist", "fashion", "kmnist") else "mnist"
+    folder = default_cache_dir() / kind
+    print(f"official {kind} test set: {folder}")
+    load_mnist("test", folder=folder, kind=kind, download=True)
+    return str(folder)
 
 
 def run_eval(args):
@@ -265,7 +280,10 @@ def run_eval(args):
     if not 0 <= args.k <= MAX_IWAE_K:
         raise DataError(f"--k must be between 0 and {MAX_IWAE_K:,}, got {args.k}")
     run = Run.from_checkpoint(args.run)
-    result = evaluate_run(run, n=args.n, test_data=args.test_data, k=args.k, seed=args.seed)
+    test_data = args.test_data
+    if getattr(args, "download", False) and not test_data:
+        test_data = download_test_set(run.config["data"])
+    result = evaluate_run(run, n=args.n, test_data=test_data, k=args.k, seed=args.seed)
     result["run"] = str(args.run)
     print(format_report(result))
     if args.json:

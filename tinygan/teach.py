@@ -11,6 +11,16 @@ import os
 import sys
 
 
+def default_output_root():
+    """<checkout>/lessons/output when tinygan runs from its repository, whatever the working folder
+    (a lesson run from inside lessons/, or opened as a notebook there, writes to the same place);
+    ./lessons-output when tinygan is installed without its lessons. TINYGAN_LESSON_OUTPUT overrides both."""
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isdir(os.path.join(checkout, "lessons")):
+        return os.path.join(checkout, "lessons", "output")
+    return os.path.abspath("lessons-output")
+
+
 class Lesson:
     """One lesson's settings and its record of checks."""
 
@@ -18,7 +28,7 @@ class Lesson:
         argv = sys.argv[1:] if argv is None else argv
         self.name = name
         self.quick = "--quick" in argv or os.environ.get("TINYGAN_QUICK", "") not in ("", "0")
-        root = os.environ.get("TINYGAN_LESSON_OUTPUT", os.path.join("lessons", "output"))
+        root = os.environ.get("TINYGAN_LESSON_OUTPUT") or default_output_root()
         self.output = os.path.join(root, name)
         os.makedirs(self.output, exist_ok=True)
         self.results = []

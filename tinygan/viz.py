@@ -45,6 +45,11 @@ def save_image_grid(images, path, ncols=8, value_range=(-1, 1), title=None):
     plt.close(fig)
 
 
+def _integer_ticks():
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(integer=True)
+
+
 def save_curves(history, path, keys=None, title="training curves"):
     """Plot per-epoch values (a list of dicts with an 'epoch' key) as lines, one panel per group."""
     plt = _pyplot()
@@ -54,6 +59,7 @@ def save_curves(history, path, keys=None, title="training curves"):
     for key in keys:
         ax.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", markersize=3, label=key)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(_integer_ticks())          # epochs are whole numbers, not 2.5, 7.5
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

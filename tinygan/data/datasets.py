@@ -1,4 +1,6 @@
 """Datasets by name, for the command line and the lessons."""
+import numpy as np
+
 from .idx import DataError
 from .mnist import SOURCES, load_embedded_mnist, load_mnist
 from .toy import TOY_DATASETS
@@ -26,3 +28,20 @@ def dataset_by_name(name, split="train", folder=None, download=False):
     if name in TOY_DATASETS:
         return TOY_DATASETS[name]()
     raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
+
+
+def balanced_subset(labels, n, seed):
+    """Indices (sorted) of n samples: n // C of each of the C classes, the first n % C classes one more.
+
+    Each class's share is drawn with the seed. The embedded digits are stored sorted by class, so the
+    first n of them would be zeros only; this subset keeps every class. A class with fewer samples
+    than its share gives all it has.
+    """
+    labels = np.asarray(labels)
+    if n >= len(labels):
+        return np.arange(len(labels))
+    classes = np.unique(labels)
+    shares = [n // len(classes) + (i < n % len(classes)) for i in range(len(classes))]
+    rng = np.random.default_rng([seed, 20])
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:share] for c, share in zip(classes, shares)]
+    return np.sort(np.concatenate(chosen))

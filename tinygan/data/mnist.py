@@ -8,7 +8,6 @@ Images come back as uint8 (N, 28, 28), labels as uint8 (N,), both NumPy arrays o
 the host. Official .gz files are checked against their published md5 before use.
 """
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._files import output_temporary
 from .idx import DataError, check_regular_file, file_md5, read_idx, verify_md5
 
 EMBEDDED_FOLDER = Path(__file__).resolve().parent / "mnist5k"
@@ -98,7 +98,7 @@ def download_file(url, destination, md5, timeout=60):
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
+    handle, partial = output_temporary(destination.parent, prefix=f".{destination.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             for chunk in iter(lambda: response.read(1 << 20), b""):
@@ -125,7 +125,8 @@ def _download_official(source, filename, folder):
             failures.append(f"  {mirror}{filename}: {error}")
     raise DataError(
         f"could not download {filename} of {source.title}:\n" + "\n".join(failures)
-        + f"\nDownload it by hand and put it in {folder}, or pass folder= where the files are."
+        + f"\nWithout a network: put the file in {folder} by hand, or name the folder that holds the files "
+        "(tinygan eval --test-data FOLDER; from Python, folder=)."
     )
 
 

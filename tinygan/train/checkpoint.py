@@ -7,11 +7,11 @@ mid-write leaves the previous checkpoint intact.
 import contextlib
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from .._files import output_temporary
 from .. import backend
 
 META_KEY = "__meta__"
@@ -56,7 +56,7 @@ def save_checkpoint(path, state):
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".checkpoint-", suffix=".npz.tmp")
+    handle, temporary = output_temporary(folder, prefix=".checkpoint-", suffix=".npz.tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **arrays)

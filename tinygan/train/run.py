@@ -16,15 +16,16 @@ import contextlib
 import json
 import numbers
 import os
-import tempfile
+import sys
 import time
 
 import numpy as np
 
 from .. import backend, nn, optim, registry, viz
+from .._files import output_temporary
 from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
-from ..data import dataset_by_name
+from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
 from .config import ADDED_LATER, ConfigError, check_config, is_toy, is_vae
@@ -39,6 +40,12 @@ SAMPLE_COUNT = 64
 def build_models(config):
     """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...} or {'vae': ...}."""
     return registry.build_networks(config)
+
+
+def epoch_line(row, epochs):
+    """One line for an epoch's log row: 'epoch 3/20  6.1 s  loss_D 0.52  loss_G 1.31 ...'."""
+    figures = "  ".join(f"{key} {value:.4g}" for key, value in row.items() if key not in ("epoch", "step", "seconds"))
+    return f"epoch {row['epoch']}/{epochs}  {row['seconds']:.1f} s  {figures}"
 
 
 def build_optimizers(config, nets):
@@ -84,8 +91,9 @@ class Run:
                 self._data = source
             else:
                 images, labels = source
-                if c["limit"] is not None:
-                    images, labels = images[:c["limit"]], labels[:c["limit"]]
+                if c["limit"] is not None:                      # every class, not the first (sorted) ones
+                    keep = balanced_subset(labels, c["limit"], c["seed"])
+                    images, labels = images[keep], labels[keep]
                 loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
                                     value_range=registry.model_of(c).value_range, flatten=is_vae(c))
                 if len(loader) == 0:
@@ -154,14 +162,17 @@ class Run:
     def _train_until(self, epochs, quiet, save_every_epoch, evaluate):
         """The epoch loop of `train`, run while holding the folder's lock."""
         from tqdm import tqdm
+        bar = not quiet and sys.stderr.isatty()    # in a log file a bar is thousands of carriage returns
         while self.epoch < epochs:
             checking = detect_anomaly() if self.config.get("detect_anomaly") else contextlib.nullcontext()
             with checking, tqdm(total=self.batches_per_epoch(), desc=f"epoch {self.epoch + 1}/{epochs}",
-                                disable=quiet, leave=True, dynamic_ncols=True) as progress:
-                row = self.train_epoch(progress)
+                                disable=not bar, leave=True, dynamic_ncols=True) as progress:
+                row = self.train_epoch(progress if bar else None)
             every = self.config.get("eval_every") or 0
             if evaluate is not None and every and self.epoch % every == 0:
                 row.update(evaluate(self))
+            if not quiet and not bar:
+                print(epoch_line(row, epochs), flush=True)
             self._append_log(row)
             self.save_figures()
             if save_every_epoch or self.epoch == epochs:
@@ -188,7 +199,7 @@ class Run:
         A run killed after logging an epoch but before saving it resumes from the epoch
         before; rewriting the log from the history keeps each epoch in it once, in order.
         """
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".log-", suffix=".tmp")
+        handle, temporary = output_temporary(self.folder, prefix=".log-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w") as file:
                 file.writelines(json.dumps(row) + "\n" for row in self.history)
