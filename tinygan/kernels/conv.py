@@ -149,27 +149,6 @@ def _rows_of(y):
 
 
 def _conv_weight_matrix(weight):
-    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the im2col rows (any 4-D weight: axis 0 stays)."""
-    O = weight.shape[0]
-    return weight.transpose(0, 2, 3, 1).reshape(O, -1)
-
-
-def _rows_to_nchw(y, N, OH, OW, bias=None):
-    """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
-    O = y.shape[1]
-    image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
-    if bias is not None:
-        image += bias.reshape(1, O, 1, 1)
-    return image
-
-
-def _rows_of(y):
-    """(N, O, OH, OW) -> (N*OH*OW, O): one row per output pixel, the GEMM's view of a gradient."""
-    N, O, OH, OW = y.shape
-    return y.transpose(0, 2, 3, 1).reshape(N * OH * OW, O)
-
-
-def _conv_weight_matrix(weight):
     """(O, C, KH, KW) -> (O, KH*KW*C), the column order of the rows (any 4-D weight: axis 0 stays)."""
     O = weight.shape[0]
     return weight.transpose(0, 2, 3, 1).reshape(O, -1)
