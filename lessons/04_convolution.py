@@ -101,9 +101,8 @@ gemm = (weight.reshape(O, -1) @ cols).reshape(N, O, 28, 28) + bias.reshape(1, O,
 conv = F.conv2d(digits, weight, bias, padding=1)
 gemm_error = np.abs(gemm.numpy() - conv.numpy()).max()
 print(f"max |W @ im2col(x) + b - conv2d(x)| = {gemm_error:.1e}")
-tinygan.use_kernels("reference")                 # the readable code in tinygan/functional/conv.py
-reference_conv = F.conv2d(digits, weight, bias, padding=1)
-tinygan.use_kernels("fast")                      # back to the default: tinygan/kernels/conv.py
+with tinygan.kernels.using("reference"):         # the readable code in tinygan/functional/conv.py
+    reference_conv = F.conv2d(digits, weight, bias, padding=1)
 kernel_error = np.abs(reference_conv.numpy() - conv.numpy()).max()
 print(f"max |reference conv2d - fast conv2d| = {kernel_error:.1e}")
 

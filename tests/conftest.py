@@ -150,17 +150,13 @@ def _restore_global_state():
 def fast_kernels():
     """Run the test with the fast kernels (the default), whatever TINYGAN_KERNELS says; restore after."""
     from tinygan import kernels
-    previous = kernels.current_kernels()
-    kernels.use_kernels("fast")
-    yield
-    kernels.use_kernels(previous)
+    with kernels.using("fast"):
+        yield
 
 
 @pytest.fixture
 def reference_kernels():
     """Run the test with the reference code of every op; restore the previous choice after."""
     from tinygan import kernels
-    previous = kernels.current_kernels()
-    kernels.use_kernels("reference")
-    yield
-    kernels.use_kernels(previous)
+    with kernels.using("reference"):
+        yield

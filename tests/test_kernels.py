@@ -175,44 +175,32 @@ def test_gradient_of_gradient(name):
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_fast_kernels_equal_the_reference(name):
-    previous = kernels.current_kernels()
-    try:
-        kernels.use_kernels("reference")
+    with kernels.using("reference"):
         reference = outputs_and_gradients(name, make_inputs(name))
-        kernels.use_kernels("fast")
+    with kernels.using("fast"):
         fast = outputs_and_gradients(name, make_inputs(name))
-    finally:
-        kernels.use_kernels(previous)
     assert_all_close(fast, reference, rtol=1e-12)
 
 
 @pytest.mark.parametrize("mode", kernels.MODES)
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_non_contiguous_inputs(name, mode):
-    previous = kernels.current_kernels()
-    try:
-        kernels.use_kernels(mode)
+    with kernels.using(mode):
         strided = make_inputs(name, contiguous=False)
         assert not all(t.data.flags.c_contiguous for t in strided if t.ndim > 0)
         assert_all_close(outputs_and_gradients(name, strided), outputs_and_gradients(name, make_inputs(name)),
                          rtol=1e-12)
-    finally:
-        kernels.use_kernels(previous)
 
 
 @pytest.mark.parametrize("mode", kernels.MODES)
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_inputs_are_not_modified(name, mode):
-    previous = kernels.current_kernels()
-    try:
-        kernels.use_kernels(mode)
+    with kernels.using(mode):
         inputs = make_inputs(name)
         before = [backend.to_numpy(t.data).copy() for t in inputs]
         outputs_and_gradients(name, inputs)
-        for i, (t, b) in enumerate(zip(inputs, before)):
-            np.testing.assert_array_equal(backend.to_numpy(t.data), b, err_msg=f"input {i} was modified")
-    finally:
-        kernels.use_kernels(previous)
+    for i, (t, b) in enumerate(zip(inputs, before)):
+        np.testing.assert_array_equal(backend.to_numpy(t.data), b, err_msg=f"input {i} was modified")
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
@@ -221,18 +209,14 @@ def test_adam_fast_step_equals_the_reference(weight_decay):
     rng = np.random.default_rng(3)
     start, grads = rng.standard_normal((4, 3)), rng.standard_normal((5, 4, 3))
     results = {}
-    previous = kernels.current_kernels()
-    try:
-        for mode in kernels.MODES:
-            kernels.use_kernels(mode)
+    for mode in kernels.MODES:
+        with kernels.using(mode):
             p = Tensor(on_device(start.copy()), requires_grad=True)
             optimizer = optim.Adam([p], lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=weight_decay)
             for g in grads:
                 p.grad = Tensor(on_device(g))
                 optimizer.step()
             results[mode] = backend.to_numpy(p.data)
-    finally:
-        kernels.use_kernels(previous)
     assert np.abs(results["reference"] - start).max() > 0.01
     np.testing.assert_allclose(results["fast"], results["reference"], rtol=1e-12, atol=1e-14)
 
@@ -242,8 +226,9 @@ def test_the_switch():
     try:
         tinygan.use_kernels("reference")
         assert kernels.current_kernels() == "reference" and not kernels.fast()
-        tinygan.use_kernels("fast")
-        assert kernels.fast()
+        with kernels.using("fast"):
+            assert kernels.fast()
+        assert kernels.current_kernels() == "reference"               # restored after the block
         with pytest.raises(ValueError, match="use_kernels: unknown mode 'quick'"):
             tinygan.use_kernels("quick")
     finally:

@@ -18,6 +18,7 @@ same numbers.
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way.
 """
+import contextlib
 import os
 
 MODES = ("fast", "reference")
@@ -41,3 +42,14 @@ def current_kernels():
 def fast():
     """Whether ops should use their fast kernels now."""
     return current_kernels() == "fast"
+
+
+@contextlib.contextmanager
+def using(mode):
+    """`with kernels.using("reference"):` runs the block with that choice, then restores the previous one."""
+    previous = current_kernels()
+    use_kernels(mode)
+    try:
+        yield
+    finally:
+        use_kernels(previous)
