@@ -170,7 +170,8 @@ def markdown(data):
     machine = run["machine"]
     lines += ["## Machine, versions, threads", "",
               f"- platform: {machine['platform']}",
-              f"- CPU: {machine['cpu']}, {machine['cores']} logical cores"]
+              f"- CPU: {machine['cpu']}, {machine['cores']} logical cores, "
+              f"{machine.get('vector_instructions', 'unknown')} (the BLAS kernel each framework ran is below)"]
     versions = {}
     for framework in (ours, theirs):
         versions.update(data["frameworks"][framework].get("versions", {}))

@@ -98,6 +98,19 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def cpu_vector_instructions():
+    """The widest vector instruction set the CPU has ('AVX-512', 'AVX2', ...): it decides which BLAS kernels run."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2")):
+        if flag in flags:
+            return name
+    return "unknown"
+
+
 def nvidia_gpu_present():
     """Whether an NVIDIA device is visible (cheap: no CUDA library is loaded)."""
     return any(Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version"))
@@ -214,6 +227,7 @@ def main(argv=None):
         "quick": args.quick, "threads": args.threads, "thread_variables": list(THREAD_VARIABLES),
         "load_before": list(load_before), "load_after": list(os.getloadavg()), "load_warning": warning,
         "machine": {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(),
+                    "vector_instructions": cpu_vector_instructions(),
                     "python": platform.python_version()},
         "git": git_state(), "notes": notes,
     }

@@ -47,7 +47,8 @@ def versions():
 
 def thread_info():
     return {"torch.get_num_threads": torch.get_num_threads(),
-            "torch.get_num_interop_threads": torch.get_num_interop_threads()}
+            "torch.get_num_interop_threads": torch.get_num_interop_threads(),
+            "cpu capability (its kernels)": torch.backends.cpu.get_cpu_capability()}
 
 
 def gpu_memory_reset():

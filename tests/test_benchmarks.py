@@ -125,6 +125,8 @@ def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
     assert data["memory"]["tinygan-numpy"]["peak_run"] > 0
     table = (out / "cpu.md").read_text()
     assert "| W1 MLP GAN step" in table and "QUICK MODE" in table and "in 2 rounds" in table
+    assert data["run"]["machine"]["vector_instructions"] in ("AVX-512", "AVX2", "AVX", "SSE4.2", "unknown")
+    assert "kernels)" in table                                        # the BLAS kernel tinygan ran, by name
     assert data["frameworks"]["tinygan-numpy-reference"]["versions"]["tinygan kernels"] == "reference"
     assert data["frameworks"]["tinygan-numpy"]["versions"]["tinygan kernels"] == "fast"
     assert all(row["reference"]["median_ms"] > 0 and row["reference_over_fast"] > 0 for row in data["rows"])
