@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
-from .activation import sigmoid
+from .activation import sigmoid, softplus
 from .reduce import sum_to
 from .arithmetic import clamp, exp, log
 from .softmax import log_softmax
@@ -332,3 +332,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean":
         return pointwise.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce("kl_div", pointwise, reduction)
+
+
+def bce_with_logits_pos_weight(logits, targets, pos_weight):
+    """Per-element BCE on logits with the positive term weighted by pos_weight p (broadcast over the last axis):
+
+        l = -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = (1 - y) x + (1 + (p - 1) y) softplus(-x)
+
+    using log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -x - softplus(-x).
+    """
+    targets = _check_targets("binary_cross_entropy_with_logits", logits, targets)
+    pos_weight = as_tensor(pos_weight, like=logits)
+    return (1 - targets) * logits + (1 + (pos_weight - 1) * targets) * softplus(-logits)  # [formula: bce-with-logits-pos-weight]
