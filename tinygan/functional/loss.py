@@ -219,6 +219,9 @@ def _class_weights(op, input, weight):
         return None
     shape, class_axis = _class_axis_shape(input, -1)
     weight = as_tensor(weight, like=input)
+    if weight.dtype != input.dtype:
+        raise TypeError(f"{op}: weight has dtype {weight.dtype} but the input {input.dtype}; as in PyTorch they "
+                        f"must agree (convert the weight with .astype(...))")
     if tuple(weight.shape) != (input.shape[class_axis],):
         raise ValueError(f"{op}: weight must have shape ({input.shape[class_axis]},), one value per class of the "
                          f"input of shape {tuple(input.shape)}, got {tuple(weight.shape)}")
@@ -315,6 +318,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         l = p (log p - log q),   0 where p = 0 (0 log 0 = 0)
 
     reduction='batchmean' (sum / N) gives the true KL divergence per sample; 'mean' divides by every element.
+    Where p = 0 the gradient with respect to p is taken as -log q (PyTorch gives NaN there).
     """
     reduction = legacy_reduction("kl_div", size_average, reduce, reduction)
     if reduction not in KL_REDUCTIONS:

@@ -33,9 +33,6 @@ class _Loss(Module):
             raise ValueError(f"{type(self).__name__}: reduction must be one of {self.reductions}, got {reduction!r}")
         self.reduction = reduction
 
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class _WeightedLoss(_Loss):
     """A loss with an optional weight buffer (per class, or per element for the binary losses)."""

@@ -10,7 +10,7 @@ from .module import Module, Parameter
 
 
 def _affine_parameters(module, shape, affine, bias=True):
-    """weight (ones) and bias (zeros) of `shape` when affine, else both registered as None."""
+    """weight (ones) and bias (zeros, unless bias=False) of `shape` when affine, else both registered as None."""
     xp, dtype = backend.xp(), backend.get_default_dtype()
     if affine:
         module.weight = Parameter(xp.ones(shape, dtype=dtype))
@@ -38,20 +38,21 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
     """Normalise each sample's channels in num_groups groups (Wu & He, 2018); with affine, a learnt weight
     and bias per channel (num_channels,)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True):
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        _affine_parameters(self, (num_channels,), affine)
+        _affine_parameters(self, (num_channels,), affine, bias)
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
@@ -60,7 +61,8 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class InstanceNorm2d(Module):
@@ -72,11 +74,11 @@ class InstanceNorm2d(Module):
     and running_var and evaluation uses them.
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        _affine_parameters(self, (num_features,), affine)
+        _affine_parameters(self, (num_features,), affine, bias)
         if track_running_stats:
             xp, dtype = backend.xp(), backend.get_default_dtype()
             self.register_buffer("running_mean", xp.zeros(num_features, dtype=dtype))
@@ -105,4 +107,4 @@ class InstanceNorm2d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
