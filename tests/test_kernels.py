@@ -20,6 +20,7 @@ from tinygan import Tensor, backend, kernels, optim
 from tinygan.gradcheck import gradcheck, gradgradcheck
 
 NOT_DIFFERENTIABLE = {"conv_output_size", "conv_transpose_output_size"}
+NOT_DIFFERENTIABLE |= {"one_hot"}  # issue 14, part B: integer labels in, integers out
 
 
 def normal(*shape):
@@ -124,6 +125,34 @@ SPECS = {
     "binary_cross_entropy": (with_constant(F.binary_cross_entropy, probabilities(3, 4)), [probabilities(3, 4)]),
     "mse_loss": (with_constant(F.mse_loss, normal(3, 4)), [normal(3, 4)]),
     "gaussian_kl": (F.gaussian_kl, [normal(3, 4), normal(3, 4)]),
+    # issue 14, part B: activations, losses and normalisations
+    "softmax": (lambda x: F.softmax(x, dim=1), [normal(3, 4, 2)]),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=-1), [normal(3, 4)]),
+    "gelu": (F.gelu, [normal(3, 4)]),
+    "gelu (tanh)": (lambda x: F.gelu(x, approximate="tanh"), [normal(3, 4)]),
+    "silu": (F.silu, [normal(3, 4)]),
+    "elu": (lambda x: F.elu(x, alpha=0.7), [separated(3, 4)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([2, -100, 0, 3]))), label_smoothing=0.2,
+                                                weight=Tensor(on_device(np.array([0.5, 1.0, 2.0, 1.5, 0.7])))),
+                      [normal(4, 5)]),
+    "cross_entropy (2-d)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([[0, 2, 1], [1, 1, 0]]))),
+                                                      reduction="none"), [normal(2, 3, 3)]),
+    "cross_entropy (probabilities)": (with_constant(lambda x, p: F.cross_entropy(x, p, label_smoothing=0.1),
+                                                    probabilities(3, 4)), [normal(3, 4)]),
+    "nll_loss": (lambda x: F.nll_loss(x, Tensor(on_device(np.array([1, 0, 2]))), reduction="sum"), [normal(3, 4)]),
+    "l1_loss": (with_constant(F.l1_loss, normal(3, 4)), [separated(3, 4)]),
+    "kl_div": (lambda q, p: F.kl_div(q, p, reduction="batchmean"), [normal(3, 4), probabilities(3, 4)]),
+    "kl_div (log_target)": (lambda q, p: F.kl_div(q, p, reduction="sum", log_target=True), [normal(3, 4), normal(3, 4)]),
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (3, 2), w, b), [normal(4, 3, 2), positive(3, 2), normal(3, 2)]),
+    "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [normal(2, 4, 2, 3), positive(4), normal(4)]),
+    "instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [normal(2, 3, 2, 3), positive(3), normal(3)]),
+    "instance_norm (running)": (lambda x: F.instance_norm(x, *fresh_statistics(x.shape[1]), momentum=0.3),
+                                [normal(2, 3, 4)]),
+    "instance_norm (eval)": (lambda x: F.instance_norm(x, on_device(np.linspace(-0.5, 0.5, 3)),
+                                                       on_device(np.linspace(0.5, 2.0, 3)), use_input_stats=False),
+                             [normal(2, 3, 4)]),
+    "normalize": (lambda x: F.normalize(x, dim=1), [normal(3, 4)]),
+    "normalize (p=3)": (lambda x: F.normalize(x, p=3, dim=0), [separated(3, 4)]),
 }
 
 

@@ -495,3 +495,72 @@ def test_gaussian_kl(reduction, rand):
 def test_every_functional_op_is_checked():
     differentiable = set(F.__all__) - NOT_DIFFERENTIABLE
     assert differentiable - COVERED == set(), "ops in tinygan.functional without a gradient check"
+
+
+# --- issue 14, part B: activations, losses and normalisations with PyTorch's names -------------------
+
+covers("softmax", "log_softmax", "gelu", "silu", "elu")
+NOT_DIFFERENTIABLE |= {"one_hot"}  # integer labels in, integers out
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_family(op, dim, rand):
+    check(lambda x: getattr(F, op)(x, dim=dim), rand.randn(3, 4, 2, scale=3.0))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu(approximate, rand):
+    check(lambda x: F.gelu(x, approximate=approximate), rand.randn(4, 5, scale=3.0))
+
+
+def test_silu_and_elu(rand):
+    check(F.silu, rand.randn(4, 5, scale=3.0))
+    check(lambda x: F.elu(x, alpha=1.5), rand.separated(4, 5, gap=0.2))
+
+
+covers("cross_entropy", "nll_loss", "l1_loss", "kl_div")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
+def test_cross_entropy(reduction, label_smoothing, rand):
+    labels = rand.ints(5, 2, low=0, high=4)
+    labels[0, 1] = -100
+    weight = rand.uniform(4, low=0.5, high=2.0, requires_grad=False)
+    check(lambda x: F.cross_entropy(x, labels, weight=weight, reduction=reduction, label_smoothing=label_smoothing),
+          rand.randn(5, 4, 2, scale=2.0))
+    check(lambda x, p: F.cross_entropy(x, p, reduction=reduction, label_smoothing=label_smoothing),
+          rand.randn(5, 4), rand.uniform(5, 4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_and_l1(reduction, rand):
+    labels = rand.ints(6, low=0, high=3)
+    check(lambda x: F.nll_loss(x, labels, reduction=reduction, ignore_index=1), rand.randn(6, 3))
+    # x - y stays at least 0.02 away from the kink of |x - y| at 0
+    check(lambda x, y: F.l1_loss(x, y, reduction=reduction), rand.separated(4, 3), rand.randn(4, 3, scale=0.001))
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target, rand):
+    target = rand.randn(3, 4) if log_target else rand.uniform(3, 4, low=0.1, high=1.0)
+    check(lambda q, p: F.kl_div(q, p, reduction=reduction, log_target=log_target), rand.randn(3, 4), target)
+
+
+covers("layer_norm", "group_norm", "instance_norm", "normalize")
+
+
+def test_norms(rand):
+    x = rand.randn(2, 4, 3, 2, scale=2.0, shift=1.0)
+    w, b = rand.uniform(4, low=0.5, high=1.5), rand.randn(4)
+    check(lambda x, w, b: F.group_norm(x, 2, w, b), x, w, b)
+    check(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), x, w, b)
+    check(lambda x, w, b: F.layer_norm(x, (3, 2), w, b), x, rand.uniform(3, 2, low=0.5, high=1.5), rand.randn(3, 2))
+    check(lambda x: F.layer_norm(x, 2), x)
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+def test_normalize(p, rand):
+    check(lambda x: F.normalize(x, p=p, dim=1), rand.separated(3, 4, gap=0.2))

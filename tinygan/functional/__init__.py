@@ -15,6 +15,11 @@ from .normalization import batch_norm
 from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
 from .reduce import broadcast_to, max, mean, sum, sum_to
 from .shape import concat, flatten, getitem, pad, permute, reshape, transpose
+# issue 14, part B: activations, losses and normalisations with PyTorch's names
+from .activation import elu, gelu, silu
+from .loss import cross_entropy, kl_div, l1_loss, nll_loss, one_hot
+from .norms import group_norm, instance_norm, layer_norm, normalize
+from .softmax import log_softmax, softmax
 
 
 def _swapaxes(x, axis0, axis1):
@@ -78,4 +83,8 @@ __all__ = [
     "avg_pool2d", "max_pool2d", "upsample_nearest2d",
     "batch_norm", "dropout", "embedding", "linear",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
+    # issue 14, part B
+    "softmax", "log_softmax", "gelu", "silu", "elu",
+    "cross_entropy", "nll_loss", "l1_loss", "kl_div", "one_hot",
+    "layer_norm", "group_norm", "instance_norm", "normalize",
 ]

@@ -5,8 +5,12 @@ the docstring. Where the derivative is a function of the output (sigmoid,
 tanh), the output tensor is reused instead of recomputing the forward; the
 sigmoid's 1 - sigma(x) is computed as sigma(-x), which keeps its digits.
 """
+import math
+
 from ..autograd import Function
+from ._special import erfc
 from ._util import constant, xp_of
+from .arithmetic import exp
 
 
 class ReLU(Function):
@@ -96,3 +100,64 @@ def tanh(x):
 
 def softplus(x):
     return Softplus.apply(x)
+
+
+# -- GELU, SiLU and ELU (PyTorch's torch.nn.functional names and defaults) ----------------------------
+
+class NormalCDF(Function):
+    """Phi(x) = P(Z <= x) for Z ~ N(0, 1) = erfc(-x / sqrt 2) / 2;  Phi'(x) = phi(x) = e^{-x^2/2} / sqrt(2 pi).
+
+    erfc, not 1 + erf: for very negative x, Phi(x) is tiny and 1 + erf(x / sqrt 2) would round it to 0.
+    """
+
+    def forward(self, x):
+        return erfc(-x / math.sqrt(2)) / 2  # [formula: normal-cdf]
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        return grad * (exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi)))
+
+
+def gelu(input, approximate="none"):
+    """GELU(x) = x Phi(x), the input weighted by how likely a standard normal is below it
+    (Hendrycks & Gimpel, 2016, section 2).
+
+    approximate='tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the paper's faster form.
+    The derivatives (Phi(x) + x phi(x) for the exact form) come from the ops' own backward passes.
+    """
+    if approximate == "none":
+        return input * NormalCDF.apply(input)  # [formula: gelu]
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (tanh(inner) + 1)  # [formula: gelu-tanh]
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """SiLU(x) = x sigmoid(x), also called swish (Elfwing et al., 2018; Ramachandran et al., 2017).
+
+    inplace is accepted for PyTorch's signature; tinygan always computes out of place.
+    """
+    return input * sigmoid(input)  # [formula: silu]
+
+
+class ELU(Function):
+    """elu(x) = x if x > 0 else alpha (e^x - 1) (Clevert et al., 2016);
+    derivative 1 if x > 0 else alpha e^x = elu(x) + alpha."""
+
+    def forward(self, x, alpha=1.0):
+        self.alpha = alpha
+        self.positive = x > 0
+        xp = xp_of(x)
+        # expm1 keeps the digits of e^x - 1 for x near 0; min(x, 0) keeps e^x from overflowing where x > 0
+        return xp.where(self.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))  # [formula: elu]
+
+    def backward(self, grad):
+        positive = constant(self.positive.astype(grad.dtype))
+        # written with the output, so the second derivative (alpha e^x for x <= 0) follows by itself
+        return grad * (positive + (1 - positive) * (self.output + self.alpha))  # [formula: elu-derivative]
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """ELU (see the ELU Function). inplace is accepted for PyTorch's signature; tinygan computes out of place."""
+    return ELU.apply(input, alpha=float(alpha))

@@ -2,13 +2,17 @@
 their backward passes, and the other losses, are built from differentiable operations, so
 gradients of gradients work through all of them."""
 
+import warnings
+
 import numpy as np
 
-from ..autograd import Function
-from ._util import as_tensor, xp_of
-from .activation import sigmoid
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import as_tensor, constant, xp_of
+from .activation import sigmoid, softplus
 from .reduce import sum_to
 from .arithmetic import clamp, exp, log
+from .softmax import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -143,3 +147,204 @@ def gaussian_reconstruction(means, targets):
     """-log p(x|z) for Gaussian pixels with unit variance, up to a constant: 1/2 ||x - mu||^2 per image (N,)."""
     diff = (means - targets).reshape(targets.shape[0], -1)
     return 0.5 * (diff * diff).sum(axis=1)  # [formula: gaussian-reconstruction]
+
+
+# -- the losses of class labels and distributions, with PyTorch's arguments --------------------------
+
+def legacy_reduction(op, size_average, reduce, reduction):
+    """PyTorch's deprecated size_average= and reduce= turned into a reduction (they override it, as there)."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(f"{op}: size_average and reduce are deprecated; use reduction= (as in PyTorch)", UserWarning,
+                  stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class labels (any shape) -> int64 indicators of shape (*tensor.shape, num_classes).
+
+    num_classes=-1 takes one more than the largest label, as PyTorch does.
+    """
+    labels = tensor.data if isinstance(tensor, Tensor) else backend.xp().asarray(tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: is only applicable to index tensors (integers), got dtype {labels.dtype}")
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes=")
+        num_classes = int(labels.max()) + 1
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"one_hot: class values must lie in [0, {num_classes}), got values from "
+                         f"{int(labels.min())} to {int(labels.max())} (shape {tuple(labels.shape)})")
+    xp = xp_of(labels)
+    return Tensor((labels[..., None] == xp.arange(num_classes)).astype(xp.int64))
+
+
+def _class_axis_shape(input, size):
+    """A shape that puts `size` on the class axis of `input` (axis 1, or 0 when unbatched) and 1 elsewhere."""
+    class_axis = 1 if input.ndim >= 2 else 0
+    return tuple(size if i == class_axis else 1 for i in range(input.ndim)), class_axis
+
+
+def _target_distribution(op, input, target, ignore_index, label_smoothing):
+    """(q, counted): the smoothed one-hot distribution of the class labels, shaped like `input`,
+    zero where a label equals ignore_index; and the mask of the labels that count."""
+    labels = target.data if isinstance(target, Tensor) else xp_of(input.data).asarray(target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers (int64, as in PyTorch), got dtype {labels.dtype}")
+    expected = tuple(input.shape[:1] + input.shape[2:]) if input.ndim >= 2 else ()
+    if tuple(labels.shape) != expected:
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} (N, C, d1, ...) needs targets of shape "
+                         f"{expected} (N, d1, ...), got {tuple(labels.shape)}")
+    shape, class_axis = _class_axis_shape(input, -1)
+    C = input.shape[class_axis]
+    counted = labels != ignore_index
+    outside = counted & ((labels < 0) | (labels >= C))
+    if outside.any():
+        raise IndexError(f"{op}: target {int(labels[outside].reshape(-1)[0])} is out of bounds: input of shape "
+                         f"{tuple(input.shape)} has {C} classes (targets in [0, {C}) or ignore_index={ignore_index})")
+    xp = xp_of(labels)
+    labels = xp.expand_dims(labels, class_axis)
+    is_label = labels == xp.arange(C).reshape(shape)
+    q = (1 - label_smoothing) * is_label + label_smoothing / C
+    q = q * xp.expand_dims(counted, class_axis)
+    counted_label = is_label & xp.expand_dims(counted, class_axis)
+    return constant(q.astype(input.dtype)), constant(counted_label.astype(input.dtype))
+
+
+def _class_weights(op, input, weight):
+    """weight (C,) as a tensor shaped to broadcast over input's class axis, or None."""
+    if weight is None:
+        return None
+    shape, class_axis = _class_axis_shape(input, -1)
+    weight = as_tensor(weight, like=input)
+    if weight.dtype != input.dtype:
+        raise TypeError(f"{op}: weight has dtype {weight.dtype} but the input {input.dtype}; as in PyTorch they "
+                        f"must agree (convert the weight with .astype(...))")
+    if tuple(weight.shape) != (input.shape[class_axis],):
+        raise ValueError(f"{op}: weight must have shape ({input.shape[class_axis]},), one value per class of the "
+                         f"input of shape {tuple(input.shape)}, got {tuple(weight.shape)}")
+    return weight.reshape(shape)
+
+
+def _cross_entropy_of_log_probs(op, log_probs, target, weight, ignore_index, reduction, label_smoothing):
+    """The loss behind cross_entropy and nll_loss, on log-probabilities (N, C, d1, ...)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    weight = _class_weights(op, log_probs, weight)
+    _, class_axis = _class_axis_shape(log_probs, -1)
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f":
+        return _cross_entropy_with_probabilities(op, log_probs, target, weight, reduction, label_smoothing)
+    q, is_counted_label = _target_distribution(op, log_probs, target, ignore_index, label_smoothing)
+    weighted_q = q if weight is None else q * weight
+    loss = -(log_probs * weighted_q).sum(axis=class_axis)  # [formula: cross-entropy]
+    if reduction != "mean":
+        return _reduce(op, loss, reduction)
+    # the mean is over the weights of the counted labels (their number when unweighted), as in PyTorch
+    counted_weight = is_counted_label if weight is None else is_counted_label * weight
+    return loss.sum() / counted_weight.sum()
+
+
+def _cross_entropy_with_probabilities(op, log_probs, target, weight, reduction, label_smoothing):
+    """Cross-entropy against a target distribution p (shaped like the input): -sum_c w_c q_c log p_c
+    with q = (1 - eps) p + eps / C; the mean is over the N (d1 ...) positions."""
+    target = as_tensor(target, like=log_probs)
+    if tuple(target.shape) != tuple(log_probs.shape):
+        raise ValueError(f"{op}: probability targets must have the input's shape {tuple(log_probs.shape)}, "
+                         f"got {tuple(target.shape)}")
+    _, class_axis = _class_axis_shape(log_probs, -1)
+    q = target * (1 - label_smoothing) + label_smoothing / log_probs.shape[class_axis]
+    weighted_q = q if weight is None else q * weight
+    return _reduce(op, -(log_probs * weighted_q).sum(axis=class_axis), reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) with class labels (N,) or (N, d1, ...)
+    (or class probabilities shaped like the input), as torch.nn.functional.cross_entropy:
+
+        l_n = -sum_c w_c q_{n,c} log softmax(x_n)_c,   q_n = (1 - eps) onehot(y_n) + eps / C
+
+    (label smoothing eps: Szegedy et al., 2016, section 7). Labels equal to ignore_index add nothing;
+    'mean' divides by the summed weights w_{y_n} of the counted labels.
+    """
+    reduction = legacy_reduction("cross_entropy", size_average, reduce, reduction)
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, (C,), (N, C) or (N, C, d1, ...), "
+                         "got a 0-d tensor")
+    log_probs = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
+    return _cross_entropy_of_log_probs("cross_entropy", log_probs, target, weight, ignore_index, reduction,
+                                       label_smoothing)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class labels under log-probabilities (N, C, d1, ...):
+    l_n = -w_{y_n} input[n, y_n] (cross_entropy without the log_softmax and the smoothing)."""
+    reduction = legacy_reduction("nll_loss", size_average, reduce, reduction)
+    if input.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension, (C,), (N, C) or (N, C, d1, ...), "
+                         "got a 0-d tensor")
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f":
+        raise TypeError(f"nll_loss: targets must be integer class labels, got dtype {target.dtype}")
+    return _cross_entropy_of_log_probs("nll_loss", input, target, weight, ignore_index, reduction, 0.0)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error |x - y| (or its sum); with weight w (the input's shape), 'mean' is sum w|x - y| / sum w."""
+    reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
+    target = _check_targets("l1_loss", input, target)
+    diff = input - target
+    loss = diff * constant(xp_of(diff.data).sign(diff.data))  # [formula: l1]
+    if weight is None:
+        return _reduce("l1_loss", loss, reduction)
+    weight = as_tensor(weight, like=input)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"l1_loss: weight must have the input's shape {tuple(input.shape)}, got {tuple(weight.shape)}")
+    if reduction == "mean":
+        return (loss * weight).sum() / weight.sum()
+    return _reduce("l1_loss", loss * weight, reduction)
+
+
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(P || Q) with PyTorch's convention: `input` is log q (log-probabilities of the model), `target` is p
+    (or log p with log_target=True). Pointwise
+
+        l = p (log p - log q),   0 where p = 0 (0 log 0 = 0)
+
+    reduction='batchmean' (sum / N) gives the true KL divergence per sample; 'mean' divides by every element.
+    Where p = 0 the gradient with respect to p is taken as -log q (PyTorch gives NaN there).
+    """
+    reduction = legacy_reduction("kl_div", size_average, reduce, reduction)
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size and the support "
+                      "size; 'batchmean' divides only by the batch size and gives the KL divergence "
+                      "(as PyTorch warns)", UserWarning, stacklevel=2)
+    target = _check_targets("kl_div", input, target)
+    if log_target:
+        pointwise = exp(target) * (target - input)
+    else:
+        zero = constant((target.data == 0).astype(target.dtype))  # log(p + [p = 0]) is log p, or 0 where p = 0
+        pointwise = target * (log(target + zero) - input)  # [formula: kl-div]
+    if reduction == "batchmean":
+        return pointwise.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce("kl_div", pointwise, reduction)
+
+
+def bce_with_logits_pos_weight(logits, targets, pos_weight):
+    """Per-element BCE on logits with the positive term weighted by pos_weight p (broadcast over the last axis):
+
+        l = -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = (1 - y) x + (1 + (p - 1) y) softplus(-x)
+
+    using log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -x - softplus(-x).
+    """
+    targets = _check_targets("binary_cross_entropy_with_logits", logits, targets)
+    pos_weight = as_tensor(pos_weight, like=logits)
+    return (1 - targets) * logits + (1 + (pos_weight - 1) * targets) * softplus(-logits)  # [formula: bce-with-logits-pos-weight]

@@ -11,6 +11,10 @@ from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout,
                      LeakyReLU, Linear, ReLU, Sigmoid, Tanh, Unflatten, Upsample)
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
 from .summary import summary
+# issue 14, part B: losses, activations and normalisations
+from .activations import ELU, GELU, LogSoftmax, SiLU, Softmax
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
 
 __all__ = [
     "Module", "Parameter", "IncompatibleKeys", "RemovableHandle",
@@ -19,4 +23,8 @@ __all__ = [
     "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
     "Flatten", "Unflatten", "Upsample",
     "summary", "init",
+    # issue 14, part B
+    "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
+    "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
+    "LayerNorm", "GroupNorm", "InstanceNorm2d",
 ]

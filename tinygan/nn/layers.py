@@ -242,40 +242,53 @@ class BatchNorm2d(_BatchNorm):
 
 
 class Dropout(Module):
-    """In training, zero each value with probability p and scale the rest by 1/(1-p); in eval, the identity."""
+    """In training, zero each value with probability p and scale the rest by 1/(1-p); in eval, the identity.
 
-    def __init__(self, p=0.5):
+    inplace is accepted for PyTorch's signature; tinygan computes out of place (nn/activations.py).
+    """
+
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
 
 
 class ReLU(Module):
-    """relu(x) = max(x, 0)."""
+    """relu(x) = max(x, 0). inplace is accepted and ignored: tinygan computes out of place (nn/activations.py)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
         return F.relu(x)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    """leaky_relu(x) = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2)."""
+    """leaky_relu(x) = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2).
 
-    def __init__(self, negative_slope=0.01):
+    inplace is accepted and ignored: tinygan computes out of place (nn/activations.py).
+    """
+
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):

@@ -1,0 +1,61 @@
+"""softmax and log_softmax, both through log-sum-exp.
+
+    log_softmax(x)_i = x_i - log sum_j e^{x_j}        softmax(x)_i = e^{log_softmax(x)_i}
+
+logsumexp (tinygan/functional/arithmetic.py) subtracts the maximum before exponentiating, so nothing
+overflows: softmax([1000, 1001]) is [0.269, 0.731], where e^1000 would be inf. Both are compositions
+of differentiable ops, so their gradients (and gradients of gradients) come from those ops:
+
+    d log_softmax_i / dx_j = [i = j] - softmax_j,      d softmax_i / dx_j = softmax_i ([i = j] - softmax_j)
+"""
+import warnings
+
+from ..autograd import Function
+from .arithmetic import exp, logsumexp
+
+
+class Cast(Function):
+    """y = x converted to another floating dtype;  dL/dx = dL/dy converted back to x's dtype."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return Cast.apply(grad, dtype=self.inputs[0].dtype)
+
+
+def implicit_dim(op, ndim):
+    """PyTorch's choice of axis when dim is left out (deprecated there too): 0 for 0-, 1- and 3-D inputs, else 1."""
+    warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= (as in PyTorch)", UserWarning,
+                  stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prepare(op, input, dim, dtype):
+    """(input in `dtype`, a checked axis)."""
+    if dim is None:
+        dim = implicit_dim(op, input.ndim)
+    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for an input of shape {tuple(input.shape)} "
+                         f"(expected a dim in [{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}])")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {input.dtype}")
+    if dtype is not None and input.dtype != dtype:
+        input = Cast.apply(input, dtype=dtype)
+    return input, dim
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log softmax(x) along `dim`: x - logsumexp(x), exact even where softmax rounds to 0."""
+    input, dim = _prepare("log_softmax", input, dim, dtype)
+    if input.ndim == 0:
+        return input - input  # one class: log 1 = 0
+    return input - logsumexp(input, axis=dim, keepdims=True)  # [formula: log-softmax]
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(x) along `dim`: e^{x_i} / sum_j e^{x_j}, computed as e^{x_i - logsumexp(x)}."""
+    input, dim = _prepare("softmax", input, dim, dtype)
+    if input.ndim == 0:
+        return exp(input - input)
+    return exp(input - logsumexp(input, axis=dim, keepdims=True))  # [formula: softmax]

@@ -1,0 +1,84 @@
+"""Activation modules with PyTorch's names and arguments; the formulas live in tinygan.functional.
+
+`inplace=True` is accepted where PyTorch has it (ELU, SiLU, and ReLU, LeakyReLU and Dropout in
+layers.py), so PyTorch code runs unchanged, but tinygan always computes out of place: the input is
+never overwritten, and the result is a new tensor. Only memory differs, never the numbers.
+"""
+from .. import functional as F
+from .module import Module
+
+
+def inplace_repr(inplace):
+    return ", inplace=True" if inplace else ""
+
+
+class Softmax(Module):
+    """softmax along `dim`: e^{x_i} / sum_j e^{x_j}, each slice a probability distribution."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log softmax along `dim` (use with NLLLoss, or use CrossEntropyLoss on the logits directly)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.log_softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class GELU(Module):
+    """GELU(x) = x Phi(x); approximate='tanh' for the tanh form."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """SiLU(x) = x sigmoid(x). inplace is accepted and ignored (see the module docstring)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.silu(input)
+
+    def extra_repr(self):
+        return inplace_repr(self.inplace).lstrip(", ")
+
+
+class ELU(Module):
+    """elu(x) = x if x > 0 else alpha (e^x - 1). inplace is accepted and ignored (see the module docstring)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + inplace_repr(self.inplace)

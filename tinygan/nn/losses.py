@@ -1,0 +1,120 @@
+"""Loss modules with PyTorch's names, arguments and defaults: each holds its settings and calls one
+function of tinygan.functional, where the formulas live.
+
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    loss = criterion(logits, labels)
+
+A class weight (and BCEWithLogitsLoss's pos_weight) is a buffer, as in PyTorch: it moves with
+`to(device)` and sits in the state_dict under the same key. The deprecated size_average= and reduce=
+are accepted and mapped onto reduction=, as PyTorch does.
+"""
+from .. import functional as F
+from ..functional.loss import bce_with_logits_pos_weight, legacy_reduction
+from .module import Module
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+class _Loss(Module):
+    """What every loss shares: the reduction ('mean', 'sum' or 'none')."""
+
+    reductions = ("mean", "sum", "none")
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
+        if reduction not in self.reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self.reductions}, got {reduction!r}")
+        self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    """A loss with an optional weight buffer (per class, or per element for the binary losses)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities: -w [y log p + (1 - y) log(1 - p)]; prefer BCEWithLogitsLoss."""
+
+    def forward(self, input, target):
+        loss = F.binary_cross_entropy(input, target, reduction="none")
+        return _reduce(loss if self.weight is None else loss * self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy on logits, in the stable form; pos_weight p (per class, the last dimension)
+    weighs the positive term: -w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        if self.pos_weight is None:
+            loss = F.binary_cross_entropy_with_logits(input, target, reduction="none")
+        else:
+            loss = bce_with_logits_pos_weight(input, target, self.pos_weight)
+        return _reduce(loss if self.weight is None else loss * self.weight, self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (x - y)^2."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |x - y|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of class labels under log-probabilities (after LogSoftmax)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy of logits with class labels (or class probabilities); see F.cross_entropy."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence with the input as log-probabilities (see F.kl_div); use reduction='batchmean'."""
+
+    reductions = ("mean", "batchmean", "sum", "none")
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
