@@ -98,7 +98,7 @@ SPECS = {
     "transpose": (lambda x: F.transpose(x, 0, 1), [normal(2, 3)]),
     "getitem": (lambda x: F.getitem(x, (slice(None), np.array([2, 0, 2]))), [normal(2, 3)]),
     "concat": (lambda a, b: F.concat([a, b], axis=1), [normal(2, 3), normal(2, 2)]),
-    "pad": (lambda x: F.pad(x, ((0, 0), (1, 2)), value=0.5), [normal(2, 3)]),
+    "pad_widths": (lambda x: F.pad_widths(x, ((0, 0), (1, 2)), value=0.5), [normal(2, 3)]),
     "flatten": (F.flatten, [normal(2, 3, 2)]),
     "relu": (F.relu, [separated(3, 4)]),
     "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), [separated(3, 4)]),
@@ -124,6 +124,19 @@ SPECS = {
     "binary_cross_entropy": (with_constant(F.binary_cross_entropy, probabilities(3, 4)), [probabilities(3, 4)]),
     "mse_loss": (with_constant(F.mse_loss, normal(3, 4)), [normal(3, 4)]),
     "gaussian_kl": (F.gaussian_kl, [normal(3, 4), normal(3, 4)]),
+    # issue 14, part C: spatial ops, grouped and 'same' convolutions
+    "pad": (lambda x: F.pad(x, (1, 2, -1, 0), value=0.5), [normal(2, 3, 4)]),
+    "interpolate": (lambda x: F.interpolate(x, scale_factor=1.5), [normal(2, 2, 3, 4)]),
+    "interpolate (bilinear)": (lambda x: F.interpolate(x, size=(5, 3), mode="bilinear"), [normal(2, 2, 3, 4)]),
+    "interpolate (bilinear, align_corners)": (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear",
+                                                                      align_corners=True), [normal(1, 2, 3, 2)]),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [normal(2, 2, 5, 4)]),
+    "conv2d (groups)": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+                        [normal(2, 4, 5, 5), normal(6, 2, 3, 3), normal(6)]),
+    "conv2d (same)": (lambda x, w: F.conv2d(x, w, padding="same", dilation=(1, 2)), [normal(2, 2, 5, 4), normal(3, 2, 2, 3)]),
+    "conv_transpose2d (groups)": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                     groups=2),
+                                  [normal(2, 4, 3, 3), normal(4, 3, 4, 4), normal(6)]),
 }
 
 

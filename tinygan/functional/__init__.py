@@ -15,6 +15,9 @@ from .normalization import batch_norm
 from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
 from .reduce import broadcast_to, max, mean, sum, sum_to
 from .shape import concat, flatten, getitem, pad, permute, reshape, transpose
+# issue 14, part C: spatial ops
+from .interpolate import adaptive_avg_pool2d, interpolate
+from .shape import pad_widths
 
 
 def _swapaxes(x, axis0, axis1):
@@ -78,4 +81,6 @@ __all__ = [
     "avg_pool2d", "max_pool2d", "upsample_nearest2d",
     "batch_norm", "dropout", "embedding", "linear",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
+    # issue 14, part C: spatial ops
+    "pad_widths", "interpolate", "adaptive_avg_pool2d",
 ]

@@ -5,7 +5,7 @@ already have one (im2col's gradient is col2im, max's goes to the maximum).
 """
 from .conv import ConvGeometry, Im2Col
 from .reduce import broadcast_to, max as reduce_max, mean
-from .shape import pad, reshape
+from .shape import pad_widths, reshape
 
 
 def _windows(op, x, kernel_size, stride, padding):
@@ -39,7 +39,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         p = (padding, padding) if isinstance(padding, int) else tuple(padding)
         if min(p) < 0:
             raise ValueError(f"max_pool2d: padding must be >= 0, got {p}")
-        x = pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-float("inf"))
+        x = pad_widths(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-float("inf"))
     return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0), axis=2)
 
 
