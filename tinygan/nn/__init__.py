@@ -11,6 +11,10 @@ from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout,
                      LeakyReLU, Linear, ReLU, Sigmoid, Tanh, Unflatten, Upsample)
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
 from .summary import summary
+# issue 14, part C: pooling and resizing layers, containers, nn.functional, nn.utils
+from .containers import ModuleDict, ParameterDict, ParameterList
+from .layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from . import functional, utils
 
 __all__ = [
     "Module", "Parameter", "IncompatibleKeys", "RemovableHandle",
@@ -19,4 +23,7 @@ __all__ = [
     "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
     "Flatten", "Unflatten", "Upsample",
     "summary", "init",
+    # issue 14, part C
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ModuleDict", "ParameterList", "ParameterDict",
+    "functional", "utils",
 ]
