@@ -65,11 +65,11 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     iteration's vectors (random unit vectors at first), dim is 1 for ConvTranspose2d (its weight is
     (in, out, KH, KW)) and 0 otherwise. In train() each forward runs n_power_iterations steps first.
     """
-    weight = module._parameters.get(name) if hasattr(module, "_parameters") else None
-    if weight is None:
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if any(isinstance(hook, SpectralNorm) and hook.name == name for hook in module._forward_pre_hooks.values()):
         raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally normalised")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
     hook = SpectralNorm(name, n_power_iterations, dim, eps)
     h, w = hook.matrix(weight).shape
