@@ -70,7 +70,7 @@ CASES = {
     "getitem basic": (lambda x: x[1:, ::2], [((3, 4), "n")]),
     "getitem advanced": (lambda x: x[[0, 2, 2]], [((3, 4), "n")]),
     "concat": (lambda a, b: F.concat([a, b], axis=1), [((2, 3), "n"), ((2, 1), "n")]),
-    "pad": (lambda x: F.pad(x, ((1, 1), (0, 2)), value=_np64(0.5)), [((2, 3), "n")]),
+    "pad_widths": (lambda x: F.pad_widths(x, ((1, 1), (0, 2)), value=_np64(0.5)), [((2, 3), "n")]),
     "relu": (F.relu, [((2, 3), "s")]),
     "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), [((2, 3), "s")]),
     "leaky_relu np.float64 slope": (lambda x: F.leaky_relu(x, _np64(0.2)), [((2, 3), "s")]),

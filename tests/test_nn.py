@@ -232,7 +232,7 @@ def test_repr_is_pytorch_like():
 
 
 def test_summary_lists_leaf_shapes_and_parameter_counts():
-    model = nn.Sequential(nn.Linear(10, 3 * 4 * 4), nn.Unflatten(1, (3, 4, 4)), nn.Upsample(2),
+    model = nn.Sequential(nn.Linear(10, 3 * 4 * 4), nn.Unflatten(1, (3, 4, 4)), nn.Upsample(scale_factor=2),
                           nn.Conv2d(3, 5, 3, padding=1), nn.BatchNorm2d(5), nn.ReLU())
     before = host(model[4].running_mean).copy()
     text = nn.summary(model, (2, 10))
@@ -508,10 +508,11 @@ def test_layer_shapes_and_float32():
     assert nn.Unflatten(1, (3, 64))(nn.Flatten()(x)).shape == (2, 3, 64)
     for layer in (nn.Conv2d(3, 5, 3), nn.BatchNorm2d(3), nn.ConvTranspose2d(3, 2, 2)):
         assert layer(x).dtype == np.float32
-    up = host(nn.Upsample(2)(x))
+    up = host(nn.Upsample(scale_factor=2)(x))
     np.testing.assert_array_equal(up, host(x).repeat(2, axis=2).repeat(2, axis=3))
-    with pytest.raises(ValueError, match="nearest"):
-        nn.Upsample(2, mode="bilinear")
+    assert nn.Upsample(size=5)(x).shape == (2, 3, 5, 5)          # PyTorch's order: Upsample(size, scale_factor, mode)
+    with pytest.raises(ValueError, match="Upsample: mode must be one of"):
+        nn.Upsample(scale_factor=2, mode="bicubic")
 
 
 def test_batchnorm_checks_its_input():

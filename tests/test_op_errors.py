@@ -58,8 +58,8 @@ def test_other_shape_ops():
         F.sum_to(t(2, 3), (4,))
     with raises(ValueError, "concat", "(2, 3)", "(3, 2)"):
         F.concat([t(2, 3), t(3, 2)], axis=0)
-    with raises(ValueError, "pad", "((0, -1), (0, 0))", "(2, 3)"):
-        F.pad(t(2, 3), ((0, -1), (0, 0)))
+    with raises(ValueError, "pad_widths", "((0, -1), (0, 0))", "(2, 3)"):
+        F.pad_widths(t(2, 3), ((0, -1), (0, 0)))
 
 
 def test_pow_needs_a_number_exponent():

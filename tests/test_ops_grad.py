@@ -172,7 +172,7 @@ def test_broadcast_to_and_sum_to(shapes, rand):
 
 # --- shape operations -------------------------------------------------------------------------
 
-covers("reshape", "permute", "transpose", "flatten", "getitem", "concat", "pad")
+covers("reshape", "permute", "transpose", "flatten", "getitem", "concat", "pad_widths")
 
 
 def test_reshape(rand):
@@ -260,8 +260,8 @@ def test_concat_with_constant_piece(rand):
 
 @pytest.mark.parametrize("widths, value", [
     (((0, 0), (1, 2)), 0.0), (((1, 0), (0, 3)), 1.5), (((2, 2), (2, 2)), -1.0), (((0, 0), (0, 0)), 0.0)])
-def test_pad(widths, value, rand):
-    check(lambda x: F.pad(x, widths, value=value), rand.randn(2, 3))
+def test_pad_widths(widths, value, rand):
+    check(lambda x: F.pad_widths(x, widths, value=value), rand.randn(2, 3))
 
 
 # --- activations ------------------------------------------------------------------------------
@@ -564,3 +564,30 @@ def test_norms(rand):
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
 def test_normalize(p, rand):
     check(lambda x: F.normalize(x, p=p, dim=1), rand.separated(3, 4, gap=0.2))
+# --- issue 14, part C: PyTorch-style padding, resizing, grouped and 'same' convolutions ------------
+
+covers("pad", "interpolate", "adaptive_avg_pool2d")
+
+
+@pytest.mark.parametrize("widths", [(1, 2), (0, 1, 2, 0), (1, -1, -2, 1), (1, 1, 1, 1, 1, 1)])
+def test_pad_pytorch_order(widths, rand):
+    check(lambda x: F.pad(x, widths, value=0.25), rand.randn(2, 3, 4))
+
+
+@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("bilinear", False), ("bilinear", True)])
+@pytest.mark.parametrize("resize", [dict(size=(5, 2)), dict(scale_factor=2), dict(scale_factor=(1.7, 0.6))])
+def test_interpolate(mode, align_corners, resize, rand):
+    check(lambda x: F.interpolate(x, mode=mode, align_corners=align_corners, **resize), rand.randn(2, 2, 3, 4))
+
+
+@pytest.mark.parametrize("output_size", [1, (2, 3), (None, 2), (5, 4)])
+def test_adaptive_avg_pool2d(output_size, rand):
+    check(lambda x: F.adaptive_avg_pool2d(x, output_size), rand.randn(2, 2, 5, 4))
+
+
+@pytest.mark.parametrize("groups", [2, 4])
+def test_grouped_conv2d_and_conv_transpose2d(groups, rand):
+    x, w, b = rand.randn(2, 4, 5, 5), rand.randn(8, 4 // groups, 3, 3), rand.randn(8)
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=groups), x, w, b)
+    wt, bt = rand.randn(4, 3, 3, 3), rand.randn(3 * groups)
+    check(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, groups=groups), x, wt, bt)

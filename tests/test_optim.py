@@ -323,7 +323,7 @@ def test_state_dict_is_plain_data_in_pytorchs_layout():
     state = opt.state_dict()
     assert set(state) == {"state", "param_groups"}
     assert state["param_groups"] == [{"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
-                                      "params": [0, 1]}]
+                                      "amsgrad": False, "params": [0, 1]}]
     assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq"} and state["state"][0]["step"] == 1
     torch = pytest.importorskip("torch")
     theirs = torch.optim.Adam([torch.zeros(3, requires_grad=True), torch.zeros(2, requires_grad=True)], lr=0.01)

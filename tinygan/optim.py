@@ -21,13 +21,14 @@ into a fresh optimizer over the same parameters continues bit-identically.
 """
 import copy
 import math
+import sys
 
 from . import backend
 from .autograd import Tensor, enable_grad
 from . import kernels
 from .kernels import optim as fast_optim
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
 
 
 def _xp(array):
@@ -92,10 +93,13 @@ class Optimizer:
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (`p.grad = None`), before the next backward."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (`p.grad = None`, PyTorch's default) or set it to zeros."""
         for p in self._params():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data = _xp(p.grad.data).zeros_like(p.grad.data)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, once.
@@ -261,24 +265,33 @@ class Adam(Optimizer):
         p     = p - lr m_hat / (sqrt(v_hat) + eps)
 
     At t = 1, m_hat = g and v_hat = g^2, so every weight moves by about lr * sign(g).
-    The fast kernel (tinygan/kernels/optim.py) computes the same step in place, as PyTorch does.
+    amsgrad=True (Reddi et al., 2018, "On the Convergence of Adam and Beyond") divides by the largest
+    v seen so far instead, v_max = max(v_max, v), so a weight's step size never grows back.
+    The fast kernel (tinygan/kernels/optim.py) computes the same step in place, as PyTorch does
+    (AMSGrad runs the reference code).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
 
     def _check_hyperparameters(self, group):
+        name = type(self).__name__
         beta1, beta2 = group["betas"]
         if group["lr"] < 0:
-            raise ValueError(f"Adam: lr must be >= 0, got {group['lr']}")
+            raise ValueError(f"{name}: lr must be >= 0, got {group['lr']}")
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"Adam: betas must each be in [0, 1), got {group['betas']}")
+            raise ValueError(f"{name}: betas must each be in [0, 1), got {group['betas']}")
         if group["eps"] < 0:
-            raise ValueError(f"Adam: eps must be >= 0, got {group['eps']}")
+            raise ValueError(f"{name}: eps must be >= 0, got {group['eps']}")
         if group["weight_decay"] < 0:
-            raise ValueError(f"Adam: weight_decay must be >= 0, got {group['weight_decay']}")
+            raise ValueError(f"{name}: weight_decay must be >= 0, got {group['weight_decay']}")
 
     def _update(self, p, g, state, group):
+        self._adam_step(p, _with_weight_decay(p, g, float(group["weight_decay"])), state, group)
+
+    def _adam_step(self, p, g, state, group):
+        """One Adam (or AMSGrad) step of p with gradient g (weight decay already applied)."""
         xp = _xp(p.data)
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -286,17 +299,40 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        g = _with_weight_decay(p, g, float(group["weight_decay"]))
-        if kernels.fast():
+        if kernels.fast() and not group["amsgrad"]:
             fast_optim.adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
             return
         m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g            # [formula: adam-moments]
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)      # [formula: amsgrad]
         m_hat = m / (1 - beta1 ** t)                                                   # [formula: adam-bias-correction]
         v_hat = v / (1 - beta2 ** t)
         p.data -= lr * m_hat / (xp.sqrt(v_hat) + eps)                                  # [formula: adam-update]
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019, "Decoupled Weight Decay Regularization", Algorithm 2), as PyTorch.
+
+    Adam, with the weight decay taken out of the gradient and applied to the weights directly:
+
+        p = p - lr lambda p          (decoupled decay: it does not pass through m and v)
+        then Adam's step with g = grad
+
+    With an L2 term (Adam's weight_decay) the decay is divided by sqrt(v_hat) like the gradient, so
+    weights with large gradients decay less; here every weight decays at the same rate.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def _update(self, p, g, state, group):
+        p.data *= 1 - float(group["lr"]) * float(group["weight_decay"])                # [formula: adamw-decoupled-decay]
+        self._adam_step(p, g, state, group)
 
 
 class RMSprop(Optimizer):
@@ -352,3 +388,9 @@ class RMSprop(Optimizer):
             p.data -= lr * b
         else:
             p.data -= lr * (g / denom)
+
+
+# The schedules live in their own file; as `os.path`, this module registers it under the name PyTorch
+# users write, so both `optim.lr_scheduler.StepLR` and `from tinygan.optim.lr_scheduler import StepLR` work.
+from . import optim_lr_scheduler as lr_scheduler  # noqa: E402
+sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler

@@ -20,6 +20,9 @@ from .activation import elu, gelu, silu
 from .loss import cross_entropy, kl_div, l1_loss, nll_loss, one_hot
 from .norms import group_norm, instance_norm, layer_norm, normalize
 from .softmax import log_softmax, softmax
+# issue 14, part C: spatial ops
+from .interpolate import adaptive_avg_pool2d, interpolate
+from .shape import pad_widths
 
 
 def _swapaxes(x, axis0, axis1):
@@ -87,4 +90,6 @@ __all__ = [
     "softmax", "log_softmax", "gelu", "silu", "elu",
     "cross_entropy", "nll_loss", "l1_loss", "kl_div", "one_hot",
     "layer_norm", "group_norm", "instance_norm", "normalize",
+    # issue 14, part C: spatial ops
+    "pad_widths", "interpolate", "adaptive_avg_pool2d",
 ]

@@ -32,6 +32,7 @@ from .. import kernels
 from ..autograd import Function, Tensor
 from ..kernels import conv as fast_conv
 from ._util import xp_of
+from .shape import concat, getitem, pad_widths
 
 
 def pair(value, name, op):
@@ -83,17 +84,58 @@ class ConvGeometry:
         return OH, OW
 
 
-def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis):
-    """Clear errors for the mistakes people make when calling a convolution."""
+def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis, groups=1):
+    """Clear errors for the mistakes people make when calling a convolution.
+
+    With groups G, the weight's channel axes hold one group's channels: C / G of them on the
+    input side of conv2d's (O, C/G, KH, KW), O / G on the output side of conv_transpose2d's (C, O/G, KH, KW).
+    """
     if x.ndim != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
     if weight.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D, got shape {weight.shape}")
-    if x.shape[1] != weight.shape[in_axis]:
-        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects {weight.shape[in_axis]} "
-                         f"(weight shape {weight.shape})")
-    if bias is not None and bias.shape != (weight.shape[out_axis],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[out_axis]},), got {bias.shape}")
+    if not (isinstance(groups, numbers.Integral) and groups >= 1):
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if weight.shape[0] % groups:
+        raise ValueError(f"{op}: weight's first axis ({weight.shape[0]}, weight shape {weight.shape}) cannot be "
+                         f"split into groups={groups}")
+    in_channels = weight.shape[in_axis] * (groups if in_axis == 1 else 1)
+    out_channels = weight.shape[out_axis] * (groups if out_axis == 1 else 1)
+    if x.shape[1] != in_channels:
+        per_group = f"{weight.shape[1]} per group, groups={groups}; " if groups > 1 and in_axis == 1 else ""
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects {in_channels} "
+                         f"({per_group}weight shape {weight.shape})")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
+
+
+def _by_groups(groups, x, weight, bias, convolve):
+    """Grouped convolution: group g convolves its C/G input channels with its slice of the weight
+    (and bias), and the groups' outputs are joined along the channels. One group: convolve(x, weight, bias)."""
+    if groups == 1:
+        return convolve(x, weight, bias)
+    C, K = x.shape[1] // groups, weight.shape[0] // groups       # input channels, weight rows per group
+    B = None if bias is None else bias.shape[0] // groups        # outputs per group
+    outputs = []
+    for g in range(groups):
+        x_g = getitem(x, (slice(None), slice(g * C, (g + 1) * C)))
+        w_g = getitem(weight, slice(g * K, (g + 1) * K))
+        b_g = None if bias is None else getitem(bias, slice(g * B, (g + 1) * B))
+        outputs.append(convolve(x_g, w_g, b_g))
+    return concat(outputs, axis=1)
+
+
+def _same_padding(x, weight, stride, dilation):
+    """(x, padding) for padding='same': output size = input size, for stride 1 only (as PyTorch).
+
+    Each axis needs DH (KH - 1) zeros in all; an odd total puts the extra zero after (bottom, right).
+    """
+    if pair(stride, "stride", "conv2d") != (1, 1):
+        raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions (stride={stride!r})")
+    totals = [d * (k - 1) for d, k in zip(pair(dilation, "dilation", "conv2d"), weight.shape[2:])]
+    if any(total % 2 for total in totals):
+        x = pad_widths(x, ((0, 0), (0, 0)) + tuple((0, total % 2) for total in totals))
+    return x, tuple(total // 2 for total in totals)
 
 
 # -- the reference computation -----------------------------------------------------------------
@@ -303,21 +345,31 @@ class Col2Im(Function):
         return Im2Col.apply(grad, geometry=self.geometry)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D convolution of x (N, C, H, W) with weight (O, C, KH, KW), like torch.nn.functional.conv2d."""
-    _check_conv_inputs("conv2d", x, weight, bias, in_axis=1, out_axis=0)
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of x (N, C, H, W) with weight (O, C/groups, KH, KW), like torch.nn.functional.conv2d.
+
+    padding is an int, a pair, 'valid' (no padding) or 'same' (output size = input size, stride 1).
+    """
+    _check_conv_inputs("conv2d", x, weight, bias, in_axis=1, out_axis=0, groups=groups)
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        x, padding = _same_padding(x, weight, stride, dilation) if padding == "same" else (x, 0)
     geometry = ConvGeometry("conv2d", weight.shape[2:], stride, padding, dilation)
     geometry.output_hw(*x.shape[2:])
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*inputs, geometry=geometry)
+
+    def convolve(x, weight, bias):
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return Conv2d.apply(*inputs, geometry=geometry)
+    return _by_groups(groups, x, weight, bias, convolve)
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
-    """Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out, KH, KW).
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out/groups, KH, KW).
 
     Output size (H - 1) SH - 2 PH + DH (KH - 1) + output_padding + 1, as in PyTorch.
     """
-    _check_conv_inputs("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1)
+    _check_conv_inputs("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1, groups=groups)
     geometry = ConvGeometry("conv_transpose2d", weight.shape[2:], stride, padding, dilation)
     OPH, OPW = pair(output_padding, "output_padding", "conv_transpose2d")
     if not (0 <= OPH < geometry.SH and 0 <= OPW < geometry.SW):
@@ -329,9 +381,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(output_hw) < 1:
         raise ValueError(f"conv_transpose2d: the output size {output_hw} is not positive for input {(H, W)}")
     implementation = _implementation()
-    x = implementation.layout_for_products(x if isinstance(x, Tensor) else Tensor(x))  # read by two products
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw, implementation=implementation)
+
+    def convolve(x, weight, bias):
+        x = implementation.layout_for_products(x if isinstance(x, Tensor) else Tensor(x))  # read by two products
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw, implementation=implementation)
+    return _by_groups(groups, x, weight, bias, convolve)
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):

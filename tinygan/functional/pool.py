@@ -3,15 +3,17 @@
 They need no backward of their own: each is a short chain of operations that
 already have one (im2col's gradient is col2im, max's goes to the maximum).
 """
+from ..autograd import Tensor
 from .conv import ConvGeometry, Im2Col
-from .reduce import broadcast_to, max as reduce_max, mean
-from .shape import pad, reshape
+from .reduce import broadcast_to, max as reduce_max, mean, sum as reduce_sum
+from ._util import xp_of
+from .shape import pad_widths, reshape
 
 
-def _windows(op, x, kernel_size, stride, padding):
+def _windows(op, x, kernel_size, stride, padding, dilation=1):
     """(N, C, H, W) -> (N, C, KH*KW, OH, OW): every pooling window as one axis (zero padding)."""
     stride = kernel_size if stride is None else stride
-    geometry = ConvGeometry(op, kernel_size, stride, padding, 1)
+    geometry = ConvGeometry(op, kernel_size, stride, padding, dilation)
     N, C, H, W = x.shape
     OH, OW = geometry.output_hw(H, W)
     cols = Im2Col.apply(x, geometry=geometry)                     # (N, C*KH*KW, OH*OW)
@@ -23,24 +25,44 @@ def _check_4d(op, x):
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """y[n, c, oh, ow] = mean of the KH x KW window (zero padding counts, as in PyTorch's default)."""
+def _refuse(op, **options):
+    """A clear error for PyTorch options that tinygan's pooling does not implement (each given as its default)."""
+    for name, (value, default) in options.items():
+        if value != default:
+            raise ValueError(f"{op}: {name}={value!r} is not implemented (only {name}={default!r})")
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """y[n, c, oh, ow] = mean of the KH x KW window, like torch.nn.functional.avg_pool2d.
+
+    The zero padding counts in the mean by default; with count_include_pad=False only the input's
+    own pixels do; divisor_override=d divides the window's sum by d instead.
+    """
     _check_4d("avg_pool2d", x)
-    return mean(_windows("avg_pool2d", x, kernel_size, stride, padding), axis=2)
+    _refuse("avg_pool2d", ceil_mode=(ceil_mode, False))
+    windows = _windows("avg_pool2d", x, kernel_size, stride, padding)
+    if divisor_override is not None:
+        return reduce_sum(windows, axis=2) / divisor_override
+    if not count_include_pad and padding:
+        ones = Tensor(xp_of(x.data).ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype))
+        return reduce_sum(windows, axis=2) / reduce_sum(_windows("avg_pool2d", ones, kernel_size, stride, padding), axis=2)
+    return mean(windows, axis=2)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """y[n, c, oh, ow] = max of the KH x KW window; the gradient goes to the maximum.
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """y[n, c, oh, ow] = max of the KH x KW window, like torch.nn.functional.max_pool2d; the gradient goes to the maximum.
 
     Padding is with -inf, as in PyTorch, so a padded border never wins the max.
     """
     _check_4d("max_pool2d", x)
+    _refuse("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
     if padding:
         p = (padding, padding) if isinstance(padding, int) else tuple(padding)
         if min(p) < 0:
             raise ValueError(f"max_pool2d: padding must be >= 0, got {p}")
-        x = pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-float("inf"))
-    return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0), axis=2)
+        x = pad_widths(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-float("inf"))
+    stride = kernel_size if stride is None else stride          # before padding, which changes no window step
+    return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0, dilation), axis=2)
 
 
 def upsample_nearest2d(x, scale_factor=2):

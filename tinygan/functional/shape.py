@@ -2,6 +2,8 @@
 
 Their gradients move the incoming gradient back to where each value came from.
 """
+import numbers
+
 from ..autograd import Function, Tensor
 from ._util import xp_of
 
@@ -109,7 +111,7 @@ class Pad(Function):
 
     def forward(self, x, widths, value=0.0):
         if len(widths) != x.ndim or any(before < 0 or after < 0 for before, after in widths):
-            raise ValueError(f"pad: widths {widths} must be {x.ndim} non-negative (before, after) pairs for shape {x.shape}")
+            raise ValueError(f"pad_widths: widths {widths} must be {x.ndim} non-negative (before, after) pairs for shape {x.shape}")
         self.middle = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
         return xp_of(x).pad(x, widths, constant_values=value)
 
@@ -150,9 +152,31 @@ def concat(tensors, axis=0):
     return Concat.apply(*tensors, axis=axis)
 
 
-def pad(x, widths, value=0.0):
+def pad_widths(x, widths, value=0.0):
     """Pad x with a constant: widths is one (before, after) pair per axis, like numpy.pad."""
     return Pad.apply(x, widths=tuple(tuple(w) for w in widths), value=value)
+
+
+def pad(x, pad, mode="constant", value=None):
+    """Pad x as torch.nn.functional.pad: `pad` is (left, right, top, bottom, ...), last axis first.
+
+    pad=(1, 2) pads the last axis with 1 value before and 2 after; pad=(1, 1, 2, 2) also pads
+    the axis before it by 2 on each side. A negative width crops, as in PyTorch.
+    """
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is implemented, got mode={mode!r}")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) > 2 * x.ndim or not all(isinstance(p, numbers.Integral) for p in pad):
+        raise ValueError(f"pad: pad must be an even number (at most {2 * x.ndim}) of ints, (left, right, top, "
+                         f"bottom, ...), for an input of shape {tuple(x.shape)}; got {pad}")
+    pairs = [(0, 0)] * (x.ndim - len(pad) // 2) + [pad[i:i + 2] for i in range(len(pad) - 2, -1, -2)]
+    crop = tuple(slice(-before if before < 0 else None, after if after < 0 else None) for before, after in pairs)
+    if any(before + after + n < 0 for (before, after), n in zip(pairs, x.shape)):
+        raise ValueError(f"pad: pad {pad} crops more than the input of shape {tuple(x.shape)} holds")
+    if any(b < 0 or a < 0 for b, a in pairs):
+        x = getitem(x, crop)
+    widths = tuple((max(b, 0), max(a, 0)) for b, a in pairs)
+    return pad_widths(x, widths, value=0.0 if value is None else value)
 
 
 def flatten(x, start_dim=1):

@@ -15,6 +15,10 @@ from .summary import summary
 from .activations import ELU, GELU, LogSoftmax, SiLU, Softmax
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
+# issue 14, part C: pooling and resizing layers, containers, nn.functional, nn.utils
+from .containers import ModuleDict, ParameterDict, ParameterList
+from .layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from . import functional, utils
 
 __all__ = [
     "Module", "Parameter", "IncompatibleKeys", "RemovableHandle",
@@ -27,4 +31,7 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
     "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
     "LayerNorm", "GroupNorm", "InstanceNorm2d",
+    # issue 14, part C
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ModuleDict", "ParameterList", "ParameterDict",
+    "functional", "utils",
 ]

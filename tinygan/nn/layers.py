@@ -12,6 +12,7 @@ from .. import functional as F
 from .. import init
 from ..autograd import Tensor
 from ..functional.conv import pair as _pair
+from ..functional.interpolate import MODES as _INTERPOLATE_MODES
 from .module import Module, Parameter
 
 
@@ -71,23 +72,29 @@ class Linear(Module):
 
 
 class _ConvNd(Module):
-    """What Conv2d and ConvTranspose2d share: geometry, parameters, initialisation, repr."""
+    """What Conv2d and ConvTranspose2d share: geometry, groups, parameters, initialisation, repr."""
 
     def __init__(self, name, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
-                 bias, weight_shape):
+                 groups, bias, padding_mode, weight_shape, device=None, dtype=None):
         super().__init__()
         in_channels = _positive_int(in_channels, "in_channels", name)
         out_channels = _positive_int(out_channels, "out_channels", name)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.groups = _positive_int(groups, "groups", name)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                             f"divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is implemented, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
         self.kernel_size = _pair(kernel_size, "kernel_size", name)
         self.stride = _pair(stride, "stride", name)
-        self.padding = _pair(padding, "padding", name)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", name)
         self.dilation = _pair(dilation, "dilation", name)
         self.output_padding = _pair(output_padding, "output_padding", name)
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
             raise ValueError(f"{name}: kernel_size, stride and dilation must be >= 1, got kernel_size="
                              f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
-        if min(self.padding) < 0:
+        if not isinstance(self.padding, str) and min(self.padding) < 0:
             raise ValueError(f"{name}: padding must be >= 0, got {self.padding}")
         self.weight = _new_parameter(*weight_shape(in_channels, out_channels, self.kernel_size))
         if bias:
@@ -95,6 +102,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None or dtype is not None:
+            self.to(device, dtype)
 
     def reset_parameters(self):
         init.default_init_(self.weight, self.bias)
@@ -107,45 +116,58 @@ class _ConvNd(Module):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0, 0):
             s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution (cross-correlation) of an (N, C, H, W) input; weight (out, in, KH, KW), bias (out,).
+    """2-D convolution (cross-correlation) of an (N, C, H, W) input; weight (out, in/groups, KH, KW), bias (out,).
 
-    Output size OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1.
-    Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in * KH * KW.
+    Output size OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1; padding='same' keeps
+    the input size (stride 1), padding='valid' is no padding. With groups G, each of G groups of
+    in/G input channels makes out/G output channels.
+    Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in/groups * KH * KW.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, *, bias=True):
-        super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, 0, bias,
-                         lambda i, o, k: (o, i) + k)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if padding == "same" and _pair(stride, "stride", "Conv2d") != (1, 1):
+            raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions (stride={stride!r})")
+        super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         padding_mode, lambda i, o, k: (o, i // groups) + k, device, dtype)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation)
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation,
+                        groups=self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution (the adjoint of Conv2d): weight (in, out, KH, KW), bias (out,).
+    """Transposed 2-D convolution (the adjoint of Conv2d): weight (in, out/groups, KH, KW), bias (out,).
 
     Output size OH = (H - 1) stride - 2 padding + dilation (KH - 1) + output_padding + 1.
     Initialised as PyTorch, whose fan_in for this weight comes from its dimension 1:
     fan_in = out * KH * KW.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, *,
-                 dilation=1, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r} "
+                             "(PyTorch has no 'same' or 'valid' for it either)")
         super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         output_padding, bias, lambda i, o, k: (i, o) + k)
+                         output_padding, groups, bias, padding_mode, lambda i, o, k: (i, o // groups) + k, device, dtype)
         if not all(0 <= p < s for p, s in zip(self.output_padding, self.stride)):
             raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must be >= 0 and smaller "
                              f"than the stride {self.stride}")
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                                  output_padding=self.output_padding, dilation=self.dilation)
+                                  output_padding=self.output_padding, groups=self.groups, dilation=self.dilation)
 
 
 class _BatchNorm(Module):
@@ -371,20 +393,74 @@ class Embedding(Module):
 
 
 class Upsample(Module):
-    """Repeat every pixel scale_factor x scale_factor times ("nearest" mode, the only one implemented)."""
+    """Resize images to `size` or by `scale_factor` (mode 'nearest' or 'bilinear'): F.interpolate as a layer."""
 
-    def __init__(self, scale_factor=2, mode="nearest"):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        if mode != "nearest":
-            raise ValueError(f"Upsample: only mode='nearest' is implemented, got mode={mode!r}")
-        if isinstance(scale_factor, float) and scale_factor.is_integer():
-            scale_factor = int(scale_factor)
-        scale_factor = _positive_int(scale_factor, "scale_factor", "Upsample")
-        self.scale_factor, self.mode = scale_factor, mode
+        if (size is None) == (scale_factor is None):
+            raise ValueError(f"Upsample: give exactly one of size and scale_factor, got size={size!r}, "
+                             f"scale_factor={scale_factor!r}")
+        if mode not in _INTERPOLATE_MODES:
+            raise ValueError(f"Upsample: mode must be one of {_INTERPOLATE_MODES}, got mode={mode!r}")
+        self.size, self.mode, self.align_corners = size, mode, align_corners
+        self.scale_factor = (tuple(float(f) for f in scale_factor) if isinstance(scale_factor, (tuple, list))
+                             else float(scale_factor) if scale_factor is not None else None)
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x):
-        return F.upsample_nearest2d(x, self.scale_factor)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
 
     def extra_repr(self):
-        return f"scale_factor={float(self.scale_factor)!r}, mode={self.mode!r}"
+        what = f"scale_factor={self.scale_factor!r}" if self.size is None else f"size={self.size!r}"
+        return f"{what}, mode={self.mode!r}"
 
+
+class MaxPool2d(Module):
+    """The maximum of each kernel_size window (stride defaults to kernel_size), as F.max_pool2d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """The mean of each kernel_size window (stride defaults to kernel_size), as F.avg_pool2d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's: AdaptiveAvgPool2d(1) is global pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -86,11 +86,16 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, inputs)
+            if result is not None:
+                inputs = result if isinstance(result, tuple) else (result,)
         output = self.forward(*inputs, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
@@ -104,6 +109,12 @@ class Module:
         key = max(self._forward_hooks, default=-1) + 1
         self._forward_hooks[key] = hook
         return RemovableHandle(self._forward_hooks, key)
+
+    def register_forward_pre_hook(self, hook):
+        """Call `hook(module, inputs)` before every forward; a non-None result replaces the inputs."""
+        key = max(self._forward_pre_hooks, default=-1) + 1
+        self._forward_pre_hooks[key] = hook
+        return RemovableHandle(self._forward_pre_hooks, key)
 
     # -- registration -----------------------------------------------------
     def _require_init(self, what):
@@ -293,10 +304,13 @@ class Module:
             param.requires_grad = bool(requires_grad)
         return self
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (`.grad = None`), as PyTorch does by default."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (`.grad = None`, PyTorch's default), or set it to zeros."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data = backend.get_array_module(param.data).zeros_like(param.grad.data)
 
     # -- devices and dtypes -----------------------------------------------
     def _convert(self, fn, floats_only):
@@ -311,16 +325,24 @@ class Module:
                         tensor.grad.data = fn(tensor.grad.data)
         return self
 
-    def to(self, device=None, dtype=None):
-        """Move every parameter and buffer to 'cpu' or 'gpu' and/or cast the floating ones to `dtype`.
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """Move every parameter and buffer to 'cpu' or 'gpu' ('cuda') and/or cast the floating ones to `dtype`.
 
-        Works in place (the same Parameter objects, so an optimizer built before
-        keeps working) and returns self: `model = Generator().to("gpu")`.
-        `module.to(np.float64)` casts without moving.
+        Called as PyTorch's: `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)` (its device
+        and dtype). Works in place (the same Parameter objects, so an optimizer built before
+        keeps working) and returns self: `model = Generator().to("cuda")`.
         """
-        if device is not None and not isinstance(device, str):
-            device, dtype = None, device if dtype is None else dtype
+        if len(args) > 2:
+            raise TypeError(f"to: expected at most a device and a dtype, got {len(args)} arguments")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str) or isinstance(getattr(arg, "type", None), str):   # "cuda", device("cuda")
+                device = arg
+            else:
+                dtype = arg
         if device is not None:
+            device = getattr(device, "type", device)
             device = backend.normalize_device(device)
             self._convert(lambda a: backend.to_device(a, device), floats_only=False)
         if dtype is not None:
@@ -329,6 +351,14 @@ class Module:
                 raise TypeError(f"to: dtype must be floating point, got {dtype}")
             self._convert(lambda a: a if a.dtype == dtype else a.astype(dtype), floats_only=True)
         return self
+
+    def cpu(self):
+        """Move every parameter and buffer to the host (NumPy); returns self."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to the GPU (CuPy); returns self."""
+        return self.to("gpu")
 
     def double(self):
         """Cast floating parameters and buffers to float64 (for gradient checks); returns self."""

@@ -1,0 +1,161 @@
+"""Learning-rate schedules with PyTorch's names and arguments; imported as `tinygan.optim.lr_scheduler`.
+
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
+    for epoch in range(epochs):
+        train_one_epoch(...)        # optimizer.step() inside
+        scheduler.step()            # then the learning rate of the next epoch
+
+A scheduler counts epochs in `last_epoch` (0 after construction, +1 per `step()`) and sets every
+parameter group's "lr" to the schedule's value at that epoch, computed from the group's starting
+rate (`base_lrs`, also kept in the group as "initial_lr", as PyTorch does).
+
+Each schedule is written in closed form, lr(epoch) = f(base_lr, epoch): the formula a learner reads
+is the one that runs. PyTorch's StepLR, MultiStepLR, ExponentialLR and CosineAnnealingLR update the
+group's current "lr" recursively instead; the numbers agree (to rounding) unless the group's "lr" is
+changed by hand between steps, which these schedules overwrite, and two schedulers cannot be chained
+on one optimizer.
+
+`state_dict()` is plain data (numbers and lists, no optimizer, no functions); loading it into a new
+scheduler over the same optimizer continues the schedule exactly. tinygan's training runs
+(tinygan/train/) use no scheduler, so their checkpoints hold none.
+"""
+import bisect
+import copy
+import math
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
+
+
+class LRScheduler:
+    """The base class: epoch counting, setting the groups' rates, state_dict / load_state_dict.
+
+    Subclasses write `lr_at(base_lr, epoch, group_index)`, the schedule's rate at an epoch.
+    """
+
+    def __init__(self, optimizer, last_epoch=-1):
+        name = type(self).__name__
+        if not hasattr(optimizer, "param_groups"):
+            raise TypeError(f"{name}: expected an optimizer (with param_groups), got {type(optimizer).__name__}")
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group["initial_lr"] = group["lr"]
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"{name}: resuming at last_epoch={last_epoch}, but param_groups[{i}] has no "
+                                   "'initial_lr'; load the scheduler's state_dict instead")
+        self.optimizer = optimizer
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self.step()
+
+    def lr_at(self, base_lr, epoch, group_index):
+        raise NotImplementedError
+
+    def get_lr(self):
+        """The rate of every group at the current epoch."""
+        return [self.lr_at(base_lr, self.last_epoch, i) for i, base_lr in enumerate(self.base_lrs)]
+
+    def step(self, epoch=None):
+        """Move to the next epoch (or to `epoch`) and set every group's "lr" to the schedule's rate there."""
+        self._step_count += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The rates the last step() set, one per parameter group."""
+        return list(self._last_lr)
+
+    def _state_keys(self):
+        return [key for key in self.__dict__ if key != "optimizer"]
+
+    def state_dict(self):
+        """Everything but the optimizer, as plain data (copies)."""
+        return {key: copy.deepcopy(self.__dict__[key]) for key in self._state_keys()}
+
+    def load_state_dict(self, state_dict):
+        """Restore a state saved by state_dict(); the groups' rates follow at the next step()."""
+        unknown = set(state_dict) - set(self._state_keys())
+        if unknown:
+            raise KeyError(f"{type(self).__name__}.load_state_dict: unknown keys {sorted(unknown)}; "
+                           f"expected {sorted(self._state_keys())}")
+        self.__dict__.update(copy.deepcopy(dict(state_dict)))
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma^floor(epoch / step_size): divide the rate by 1/gamma every step_size epochs."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if not (isinstance(step_size, int) and step_size >= 1):
+            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch, group_index):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma^(number of milestones <= epoch): multiply by gamma at each milestone epoch."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = sorted(int(m) for m in milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch, group_index):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma^epoch."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch, group_index):
+        return base_lr * self.gamma ** epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing (Loshchilov & Hutter, 2017, "SGDR", equation 5, without restarts):
+
+        lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2
+
+    from base_lr at epoch 0 down to eta_min at epoch T_max (and back up after it, as in PyTorch).
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be > 0, got {T_max!r}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch, group_index):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2  # [formula: cosine-annealing]
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch), with one function for all groups or one per group.
+
+    The functions are not part of state_dict(): a resumed scheduler uses those it was built with.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups:
+            raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per parameter group), got {len(lambdas)}")
+        if not all(callable(f) for f in lambdas):
+            raise TypeError("LambdaLR: lr_lambda must be a function of the epoch, or a list of them")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch, group_index):
+        return base_lr * self.lr_lambdas[group_index](epoch)
+
+    def _state_keys(self):
+        return [key for key in super()._state_keys() if key != "lr_lambdas"]
