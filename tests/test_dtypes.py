@@ -9,7 +9,7 @@ import pytest
 
 import tinygan
 import tinygan.functional as F
-from tinygan import Tensor, backend
+from tinygan import Tensor, backend, nn
 
 
 def _np64(value):
@@ -191,7 +191,7 @@ def test_default_dtype_is_float32_for_python_data():
 # is an error that says what to do, not a model silently running (and training) in float64.
 
 def test_a_float64_batch_into_a_float32_layer_is_refused_with_advice():
-    layer = tinygan.nn.Linear(3, 2)                                   # float32 weights
+    layer = nn.Linear(3, 2)                                           # float32 weights
     batch = Tensor(np.random.default_rng(0).standard_normal((4, 3)))  # float64, as NumPy makes it
     with pytest.raises(TypeError, match=r"Linear: inputs must have one floating dtype, got input 0 float64"
                                         r".*input 1 float32.*tinygan\.tensor\(array, dtype=np\.float32\)"):

@@ -26,11 +26,6 @@ def xp_of(array):
     return backend.get_array_module(array)
 
 
-def is_channels_last(array):
-    """Whether an (N, C, H, W) array is stored (N, H, W, C)-contiguous: one row of C numbers per pixel."""
-    return array.transpose(0, 2, 3, 1).flags.c_contiguous
-
-
 def normalize_axis(axis, ndim):
     """An axis argument (None, int or tuple) as a sorted tuple of non-negative ints."""
     if axis is None:

@@ -178,11 +178,6 @@ class ChannelsLast(Function):
         return (grad,)
 
 
-def _channels_last(t):
-    """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
-    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
-
-
 def layout_for_products(t):
     """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
     return t if is_channels_last(t.data) else ChannelsLast.apply(t)
