@@ -33,7 +33,7 @@ class Mean(Function):
 
     def backward(self, grad):
         x = self.inputs[0]
-        count = x.size // _prod(_kept_shape(x.shape, self.axes))  # elements averaged per output
+        count = x.numel() // _prod(_kept_shape(x.shape, self.axes))  # elements averaged per output
         return broadcast_to(grad.reshape(_kept_shape(x.shape, self.axes)), x.shape) * (1.0 / count)
 
 
