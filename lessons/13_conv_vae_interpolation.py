@@ -74,8 +74,8 @@ print("encoder:")
 print(nn.summary(conv_vae.encoder, (1, 1, 28, 28)))
 print("decoder:")
 print(nn.summary(conv_vae.decoder, (1, LATENT)))
-conv_params = sum(p.size for p in conv_vae.parameters())
-mlp_params = sum(p.size for p in mlp_vae.parameters())
+conv_params = sum(p.numel() for p in conv_vae.parameters())
+mlp_params = sum(p.numel() for p in mlp_vae.parameters())
 print(f"parameters: ConvVAE {conv_params:,}, MLPVAE (784-400-{LATENT}) {mlp_params:,}")
 
 # %% [markdown]

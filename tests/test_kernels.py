@@ -168,6 +168,27 @@ SPECS = {
     "conv_transpose2d (groups)": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,
                                                                      groups=2),
                                   [normal(2, 4, 3, 3), normal(4, 3, 4, 4), normal(6)]),
+    # -- issue 14, part A: ops PyTorch code uses --
+    "abs": (F.abs, [separated(3, 4)]),
+    "maximum": (F.maximum, [separated(3, 4), normal(4)]),
+    "minimum": (F.minimum, [separated(3, 4), normal(3, 1)]),
+    "where": (lambda a, b: F.where(Tensor(on_device(np.arange(12).reshape(3, 4) % 3 == 0)), a, b),
+              [normal(3, 4), normal(4)]),
+    "masked_fill": (lambda x: F.masked_fill(x, Tensor(on_device(np.array([True, False, True, False]))), -1.5),
+                    [normal(3, 4)]),
+    "min": (lambda x: F.min(x, axis=0), [separated(3, 4)]),
+    "var": (lambda x: F.var(x, axis=1), [normal(3, 4)]),
+    "var (biased, all)": (lambda x: F.var(x, correction=0), [normal(3, 4)]),
+    "std": (lambda x: F.std(x, axis=(0, 2), keepdims=True), [normal(2, 3, 4)]),
+    "max_with_indices": (lambda x: F.max_with_indices(x, 1).values, [separated(3, 4)]),
+    "max_with_indices (keepdim)": (lambda x: F.max_with_indices(x, 0, keepdim=True).values, [separated(3, 2, 2)]),
+    "min_with_indices": (lambda x: F.min_with_indices(x, -1).values, [separated(2, 3, 4)]),
+    "stack": (lambda a, b: F.stack([a, b], dim=1), [normal(2, 3), normal(2, 3)]),
+    "squeeze": (lambda x: F.squeeze(x, 1), [normal(3, 1, 2)]),
+    "unsqueeze": (lambda x: F.unsqueeze(x, -1), [normal(3, 2)]),
+    "expand": (lambda x: F.expand(x, 2, -1, 4), [normal(3, 1)]),
+    "repeat": (lambda x: F.repeat(x, 2, 1, 3), [normal(3, 2)]),
+    "clone": (F.clone, [normal(3, 2)]),
 }
 
 

@@ -57,7 +57,7 @@ class Block(nn.Module):
         self.scale = nn.Parameter(backend.xp().ones(1))
 
     def forward(self, x):
-        h = self.features(x).flatten()
+        h = self.features(x).flatten(1)
         return self.fc(h) * self.scale
 
 

@@ -591,3 +591,48 @@ def test_grouped_conv2d_and_conv_transpose2d(groups, rand):
     check(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=groups), x, w, b)
     wt, bt = rand.randn(4, 3, 3, 3), rand.randn(3 * groups)
     check(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, groups=groups), x, wt, bt)
+# --- issue 14, part A: the ops PyTorch code uses ------------------------------------------------------
+
+covers("abs", "maximum", "minimum", "where", "masked_fill", "min", "var", "std", "max_with_indices",
+       "min_with_indices", "stack", "squeeze", "unsqueeze", "expand", "repeat", "clone")
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (2, 1, 3)), ((), (2, 3))], ids=str)
+def test_maximum_minimum_where_broadcast(shapes, rand):
+    a, b = rand.randn(*shapes[0]), rand.randn(*shapes[1])  # continuous values: no ties
+    check(F.maximum, a, b)
+    check(F.minimum, a, b)
+    condition = tinygan.Tensor(rand.np.integers(0, 2, size=np.broadcast_shapes(*shapes)).astype(bool))
+    check(lambda x, y: F.where(condition, x, y), a, b)
+
+
+def test_abs_and_masked_fill(rand):
+    x = rand.separated(3, 4)
+    check(F.abs, x)
+    check(lambda t: F.masked_fill(t, t.detach() > 0.3, 2.0), x)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_var_std_min(axis, correction, rand):
+    x = rand.randn(3, 4, 2)
+    check(lambda t: F.var(t, axis=axis, correction=correction), x)
+    check(lambda t: F.std(t, axis=axis, correction=correction, keepdims=True), x)
+    check(lambda t: F.min(t, axis=axis), rand.separated(3, 4, 2))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_max_min_with_indices(dim, rand):
+    x = rand.separated(3, 4, 2)
+    check(lambda t: F.max_with_indices(t, dim).values, x)
+    check(lambda t: F.min_with_indices(t, dim, keepdim=True).values, x)
+
+
+def test_shape_compositions(rand):
+    x = rand.randn(3, 1, 2)
+    check(lambda a, b: F.stack([a, b], dim=-1), x, rand.randn(3, 1, 2))
+    check(lambda t: F.squeeze(t), x)
+    check(lambda t: F.unsqueeze(t, 0), x)
+    check(lambda t: F.expand(t, 2, 3, 4, 2), x)
+    check(lambda t: F.repeat(t, 2, 2, 1, 3), x)
+    check(F.clone, x)

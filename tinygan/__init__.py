@@ -12,21 +12,7 @@ __version__ = "0.1.0"
 _malloc.apply_environment()   # opt-in: see tinygan/_malloc.py
 
 
-def tensor(data, requires_grad=False, dtype=None):
-    """A new Tensor on the current backend's device (floats become the default dtype, float32)."""
-    array = Tensor(data, dtype=dtype).data
-    return Tensor(backend.to_device(array, backend.current_device()), requires_grad=requires_grad)
-
-
-def randn(*shape, requires_grad=False, dtype=None):
-    """Standard normal samples from the current backend's generator."""
-    dtype = dtype or get_default_dtype()
-    return Tensor(backend.rng().standard_normal(shape, dtype=dtype), requires_grad=requires_grad)
-
-
-def zeros(*shape, requires_grad=False, dtype=None):
-    return Tensor(backend.xp().zeros(shape, dtype=dtype or get_default_dtype()), requires_grad=requires_grad)
-
-
-def ones(*shape, requires_grad=False, dtype=None):
-    return Tensor(backend.xp().ones(shape, dtype=dtype or get_default_dtype()), requires_grad=requires_grad)
+# PyTorch's top level: creation functions, dtype names, devices, functions, save/load, utils.data
+from .api import *  # noqa: F401,F403 (the names are listed in api.__all__)
+from .serialization import load, save
+from . import utils

@@ -119,7 +119,9 @@ def enable_grad():
 def _to_array(data, dtype=None):
     """An array of the current backend from a list, scalar or array (no copy if it already is one)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
+    elif isinstance(data, DataArray):  # a tensor's .data given back: store the plain array it views
+        data = data.view(np.ndarray)
     if isinstance(data, np.generic):  # a NumPy scalar (e.g. a full reduction) keeps its dtype
         data = np.asarray(data)
     if isinstance(data, np.ndarray) or backend.device_of(data) == "gpu":
@@ -130,92 +132,445 @@ def _to_array(data, dtype=None):
     return array
 
 
+# -- in place, at the array level ---------------------------------------------------------------
+# Shared by the in-place methods of Tensor (which first apply PyTorch's autograd rules) and of
+# DataArray (what `.data` returns on the CPU, which, like PyTorch's `.data`, skips those rules).
+
+def _plain(value):
+    """A Tensor, DataArray or number as something an array accepts (a plain array or the number)."""
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, DataArray):
+        return value.view(np.ndarray)
+    return value
+
+
+def _fill(array, value):
+    array[...] = _plain(value)
+
+
+def _normal(array, mean=0.0, std=1.0):
+    """array <- samples of N(mean, std^2), in the array's dtype, from its device's generator."""
+    draws = backend.rng_for(array).standard_normal(array.shape, dtype=array.dtype)
+    array[...] = draws * array.dtype.type(std) + array.dtype.type(mean)
+
+
+def _uniform(array, low=0.0, high=1.0):
+    """array <- samples of U[low, high), in the array's dtype, from its device's generator."""
+    draws = backend.rng_for(array).random(array.shape, dtype=array.dtype)
+    array[...] = draws * array.dtype.type(high - low) + array.dtype.type(low)
+
+
+def _add(array, other, alpha=1):
+    other = _plain(other)
+    array += other if alpha == 1 else alpha * other
+
+
+def _mul(array, other):
+    array *= _plain(other)
+
+
+def _copy(array, source):
+    """array <- source, broadcast to array's shape, cast to its dtype, moved to its device."""
+    array[...] = backend.to_device(_plain(source), backend.device_of(array))
+
+
+def _clamp(array, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    backend.get_array_module(array).clip(array, min, max, out=array)
+
+
+class DataArray(np.ndarray):
+    """What `tensor.data` returns on the CPU: a view of the tensor's NumPy array with PyTorch's in-place methods.
+
+    It *is* the array: it shares the tensor's memory and works wherever a NumPy array does, so
+    `w.data.normal_(0, 0.02)`, `m.bias.data.fill_(0)` and `p.data -= lr * p.grad.data` change `w`, `m.bias`
+    and `p` in place, as in older PyTorch tutorials, without autograd's checks (that is what `.data` is for).
+    Arithmetic on it gives plain arrays; slices and reshapes stay views of the tensor's memory.
+    """
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array is self:  # an in-place update (`p.data -= g`) stays the tensor's memory
+            return self
+        array = array.view(np.ndarray)  # results of arithmetic are new arrays, not the tensor's memory
+        return array[()] if return_scalar else array
+
+    def copy(self, order="C"):
+        return np.ndarray.copy(self.view(np.ndarray), order)
+
+    def astype(self, dtype, *args, **kwargs):
+        return self.view(np.ndarray).astype(dtype, *args, **kwargs)
+
+    def __repr__(self):
+        return repr(self.view(np.ndarray))
+
+    def fill_(self, value):
+        _fill(self, value)
+        return self
+
+    def zero_(self):
+        _fill(self, 0)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        _normal(self, mean, std)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        _uniform(self, a, b)
+        return self
+
+    def add_(self, other, alpha=1):
+        _add(self, other, alpha)
+        return self
+
+    def mul_(self, other):
+        _mul(self, other)
+        return self
+
+    def copy_(self, source):
+        _copy(self, source)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        _clamp(self, min, max)
+        return self
+
+
+def _data_view(array):
+    """The array `.data` hands out: a DataArray view on the CPU; the CuPy array itself on the GPU."""
+    return array.view(DataArray) if isinstance(array, np.ndarray) else array
+
+
+class Size(tuple):
+    """The shape of a tensor, as `size()` returns it: a tuple, like torch.Size."""
+
+    def numel(self):
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+
+def _dim_index(op_name, dim, ndim):
+    """`dim` as a non-negative axis, or PyTorch's IndexError naming the op and the valid range."""
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not isinstance(dim, (int, np.integer)) or not low <= dim <= high:
+        raise IndexError(f"{op_name}: dimension out of range (expected to be in range of [{low}, {high}], "
+                         f"but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
 class Tensor:
     """An array together with its gradient and the operation that created it.
 
-    data          -- the NumPy or CuPy array
+    data          -- the values: the NumPy or CuPy array (see below)
     grad          -- a Tensor of the same shape, filled by backward() (leaves only)
     requires_grad -- whether gradients flow to this tensor
     creator       -- the Function that produced it (None for leaves)
+
+    What `.data` is. It is the array of values, as it always was in tinygan and used as one by the whole
+    engine (`xp.exp(t.data)`, `t.data[i] = v`, `t.data.shape`). On the CPU it comes as a `DataArray`, a
+    NumPy view of the same memory that also has PyTorch's in-place methods (`fill_`, `zero_`, `normal_`,
+    `uniform_`, `add_`, `mul_`, `copy_`, `clamp_`), so `w.data.normal_(0, 0.02)` from an older PyTorch
+    tutorial changes `w` without autograd's checks, as there. It is not a Tensor: `w.data.size` is
+    NumPy's element count, and it has no `.grad`. On the GPU `.data` is the plain CuPy array; write
+    `with tinygan.no_grad(): w.normal_(0, 0.02)` there (it works on both devices and is the modern form).
+    Assigning `t.data = array` replaces the values, as in PyTorch.
+
+    The in-place methods of a Tensor follow PyTorch's rule: refused on a leaf that requires grad,
+    unless inside `no_grad()`. tinygan also refuses them on a tensor computed by a recorded graph (PyTorch
+    tracks those with version counters; tinygan has none), so an in-place change never corrupts a gradient.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "__weakref__")
+    __slots__ = ("_data", "_view", "grad", "requires_grad", "creator", "name", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy's loop
+    __hash__ = object.__hash__  # `==` is elementwise; hashing stays by identity, as in PyTorch
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
+        self._view = None
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.creator = None
         self.name = name
-        if self.requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"Tensor: only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if self.requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"Tensor: only floating-point tensors can require gradients, got dtype {self._data.dtype}")
+
+    @property
+    def data(self):
+        """The values as an array (a DataArray view on the CPU): see the class docstring."""
+        view = self._view
+        if view is None:
+            view = self._view = _data_view(self._data)
+        return view
+
+    @data.setter
+    def data(self, value):
+        if value is self._view and value is not None:
+            return
+        self._data = _to_array(value)
+        self._view = None
+
+    def __getstate__(self):  # copies share no cached view with the original
+        return {name: getattr(self, name) for name in ("_data", "grad", "requires_grad", "creator", "name")}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._view = None
 
     # -- what it is -------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
-    @property
-    def size(self):
-        return self.data.size
+    def size(self, dim=None):
+        """The shape as a tuple, like torch's `size()`; `size(dim)` is one dimension's length."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim_index("size", dim, self.ndim)]
+
+    def numel(self):
+        """The number of elements."""
+        return int(self._data.size)
+
+    def dim(self):
+        """The number of dimensions."""
+        return self._data.ndim
 
     @property
     def device(self):
-        """'cpu' for a NumPy array, 'gpu' for a CuPy array."""
-        return backend.device_of(self.data)
+        """Where the values live: `device('cpu')` or `device('cuda')`, equal to 'cpu' or 'gpu'/'cuda'."""
+        return backend.Device(backend.device_of(self._data))
+
+    @property
+    def is_cuda(self):
+        return backend.device_of(self._data) == "gpu"
 
     @property
     def is_leaf(self):
         return self.creator is None
 
     def __len__(self):
-        return len(self.data)
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         name = f", name={self.name!r}" if self.name else ""
-        return f"Tensor({self.data!r}{grad}{name})"
+        return f"Tensor({self._data!r}{grad}{name})"
+
+    # -- Python's protocols: truth, numbers, formats, equality --------------
+    def _one_value(self, what):
+        if self._data.size != 1:
+            raise ValueError(f"{what}: only one element tensors can be converted to Python scalars "
+                             f"(this one has shape {self.shape}, {self._data.size} elements)")
+        return self._data.item()
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape}); "
+                               f"use .any() or .all()")
+        return bool(self._data.item())
+
+    def __float__(self):
+        return float(self._one_value("float"))
+
+    def __int__(self):
+        return int(self._one_value("int"))
+
+    def __index__(self):
+        if self._data.size != 1 or self._data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index "
+                            f"(got dtype {self.dtype}, shape {self.shape})")
+        return int(self._data.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to Tensor.__format__ (a tensor of shape {self.shape} "
+                            f"has {self._data.size} values; format .item() of a one-element tensor)")
+        return str(self)
+
+    def __eq__(self, other):
+        return self._compare("eq", other)
+
+    def __ne__(self, other):
+        return self._compare("ne", other)
+
+    def _compare(self, name, other):
+        """Elementwise comparison as a boolean tensor (no gradient), like torch.eq/ne/lt/le/gt/ge."""
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented
+        if isinstance(other, Tensor):
+            check_same_device(name, [self, other])
+        other_array = _plain(other)
+        ufunc = getattr(backend.get_array_module(self._data), _COMPARISONS[name])
+        try:
+            return Tensor(ufunc(self._data, other_array))
+        except ValueError as error:
+            raise ValueError(f"{name}: shapes {self.shape} and {np.shape(other_array)} cannot be broadcast "
+                             f"together") from error
+
+    def eq(self, other):
+        return self._compare("eq", other)
+
+    def ne(self, other):
+        return self._compare("ne", other)
+
+    def lt(self, other):
+        return self._compare("lt", other)
+
+    def le(self, other):
+        return self._compare("le", other)
+
+    def gt(self, other):
+        return self._compare("gt", other)
+
+    def ge(self, other):
+        return self._compare("ge", other)
 
     # -- conversions ------------------------------------------------------
     def numpy(self):
         """The values as a NumPy array on the host (a copy if they live on the GPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can become a Python number, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
         return self.numpy().tolist()
 
     def detach(self):
         """The same values, cut from the graph (no gradient flows back through it)."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
-    def to(self, device):
-        """A copy on 'cpu' or 'gpu' (itself when already there); stays a leaf of the graph."""
-        data = backend.to_device(self.data, device)
-        if data is self.data:
-            return self
-        return Tensor(data, requires_grad=self.requires_grad)
+    def detach_(self):
+        """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
+        self.creator = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Turn gradient tracking of this leaf on (or off), in place; returns the tensor."""
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf variables; "
+                               "use .detach() to get a tensor cut from the graph")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad_: only tensors of floating point dtype can require gradients, "
+                               f"got {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, *args, **kwargs):
+        """A copy on another device and/or with another dtype, like torch's `to`.
+
+        `to("cpu")`, `to("gpu")`/`to("cuda")`, `to(tinygan.float64)`, `to(other_tensor)` (its device and
+        dtype), `to(device, dtype)`. A tensor already there is returned itself. A move to another device
+        stays a leaf of the graph; a dtype change is recorded (the gradient is cast back).
+        """
+        device, dtype = _parse_to(args, kwargs)
+        result = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            result = Cast.apply(self, dtype=np.dtype(dtype)) if self.requires_grad else Tensor(self._data.astype(dtype))
+        if device is not None:
+            data = backend.to_device(result._data, device)
+            if data is not result._data:
+                result = Tensor(data, requires_grad=result.requires_grad)
+        return result
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("gpu")
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def type_as(self, other):
+        """This tensor with `other`'s dtype."""
+        return self.to(other.dtype)
 
     def astype(self, dtype):
         """A copy with another dtype, cut from the graph."""
-        return Tensor(self.data.astype(dtype))
+        return Tensor(self._data.astype(dtype))
 
     def zero_grad(self):
         self.grad = None
+
+    # -- in place, under PyTorch's rules ----------------------------------
+    def _check_in_place(self, op_name):
+        if not (self.requires_grad and _grad_mode["enabled"]):
+            return
+        if self.is_leaf:
+            raise RuntimeError(f"{op_name}: a leaf Variable that requires grad is being used in an in-place operation "
+                               f"(shape {self.shape}); do it inside `with tinygan.no_grad():`, or on `.data`")
+        raise RuntimeError(f"{op_name}: in-place operations on a tensor computed by a recorded graph are not supported "
+                           f"in tinygan (shape {self.shape}); use the out-of-place operation, or detach() first")
+
+    def fill_(self, value):
+        """Set every element to `value`, in place."""
+        self._check_in_place("fill_")
+        _fill(self._data, value)
+        return self
+
+    def zero_(self):
+        self._check_in_place("zero_")
+        _fill(self._data, 0)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with samples of N(mean, std^2), in place."""
+        self._check_in_place("normal_")
+        _normal(self._data, mean, std)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with samples of U[a, b), in place."""
+        self._check_in_place("uniform_")
+        _uniform(self._data, a, b)
+        return self
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place."""
+        self._check_in_place("add_")
+        _add(self._data, other, alpha)
+        return self
+
+    def mul_(self, other):
+        self._check_in_place("mul_")
+        _mul(self._data, other)
+        return self
+
+    def copy_(self, source):
+        """Copy `source`'s values (broadcast, cast, moved to this device) into this tensor, in place."""
+        self._check_in_place("copy_")
+        _copy(self._data, source)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_in_place("clamp_")
+        _clamp(self._data, min, max)
+        return self
 
     # -- gradients --------------------------------------------------------
     def backward(self, gradient=None, create_graph=False):
@@ -226,14 +581,53 @@ class Tensor:
         gradients are themselves recorded, so they can be differentiated again.
         """
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(
                     f"backward: a gradient can be implied only for a one-element output, but this tensor has "
                     f"shape {self.shape}; pass gradient= of that shape, or reduce it first (e.g. .sum())")
-            gradient = Tensor(backend.get_array_module(self.data).ones_like(self.data))
+            gradient = Tensor(backend.get_array_module(self._data).ones_like(self._data))
         elif not isinstance(gradient, Tensor):  # an array: the backward passes expect Tensors
             gradient = Tensor(gradient)
         run_backward([self], [gradient], create_graph=create_graph)
+
+
+_COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
+                "ge": "greater_equal"}
+
+
+def _is_dtype(value):
+    """Whether `value` names a dtype (np.float32, 'float64', np.dtype(...)) rather than a device."""
+    if isinstance(value, (np.dtype, type)):
+        return True
+    if isinstance(value, str):
+        try:
+            np.dtype(value)
+        except TypeError:
+            return False  # not a dtype's name: a device's, checked when the tensor moves
+        return True
+    return False
+
+
+def _parse_to(args, kwargs):
+    """(device or None, dtype or None) from the arguments of `Tensor.to`."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif _is_dtype(arg):
+            dtype = arg
+        else:
+            device = arg
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to: {dtype!r} is neither a device nor a dtype") from None
+    return device, dtype
 
 
 class Function:
@@ -260,7 +654,7 @@ class Function:
         if cls.inputs_share_dtype:
             check_same_float_dtype(cls.__name__, tensors)
         function = cls()
-        output_data = function.forward(*[t.data for t in tensors], **params)
+        output_data = function.forward(*[t._data for t in tensors], **params)
         if _anomaly["enabled"]:
             function.created_at = _user_frame()
             _check_finite(function, "forward", [output_data], [t.shape for t in tensors])
@@ -286,11 +680,22 @@ class Function:
         raise NotImplementedError
 
 
+class Cast(Function):
+    """y = x converted to another dtype;  dL/dx = dL/dy converted back to x's dtype."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return grad.to(self.inputs[0].dtype)
+
+
 def check_same_device(op_name, tensors):
     """Raise a clear error when one operation receives tensors on two devices."""
     if len(tensors) < 2:
         return
-    devices = [t.device for t in tensors]
+    devices = [backend.device_of(t._data) if isinstance(t, Tensor) else backend.normalize_device(t.device)
+               for t in tensors]
     if len(set(devices)) > 1:
         described = ", ".join(f"input {i} on {d} (shape {t.shape})" for i, (t, d) in enumerate(zip(tensors, devices)))
         raise ValueError(f"{op_name}: all inputs must be on one device, got {described}; move them with .to('cpu') or .to('gpu')")
@@ -335,7 +740,7 @@ def _accumulate(total, gradient):
         return gradient
     if _grad_mode["enabled"]:
         return total + gradient
-    return Tensor(total.data + gradient.data)
+    return Tensor(total._data + gradient._data)
 
 
 def run_backward(roots, root_grads, create_graph=False, inputs=None):
@@ -356,7 +761,7 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
     grads = {}
     for root, root_grad in zip(roots, root_grads):
         grads[id(root)] = _accumulate(grads.get(id(root)), root_grad)
-    owners = {id(_memory_owner(g.data)) for g in root_grads}  # arrays a leaf's .grad must not share
+    owners = {id(_memory_owner(g._data)) for g in root_grads}  # arrays a leaf's .grad must not share
     captured = {}
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
@@ -385,7 +790,7 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if _anomaly["enabled"]:
-                _check_finite(function, "backward", [None if g is None else g.data for g in input_grads],
+                _check_finite(function, "backward", [None if g is None else g._data for g in input_grads],
                               [x.shape for x in function.inputs])
             for parent, parent_grad in zip(function.inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
@@ -414,7 +819,7 @@ def _own_gradient(gradient, owners):
     a reshape's gradient is a view of it, and sum's is a read-only broadcast view. Optimizers (and
     users) may change `.grad` in place, so such a gradient is copied; a fresh one is kept as it is.
     """
-    data = gradient.data
+    data = gradient._data
     owner = _memory_owner(data)
     if id(owner) in owners or not getattr(data.flags, "writeable", True):
         data = data.copy()
@@ -455,10 +860,10 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     weights = []
     for output, weight in zip(outputs, grad_outputs):
         if weight is None:
-            if output.data.size != 1:
+            if output._data.size != 1:
                 raise ValueError(
                     f"grad: grad_outputs must be given for an output of shape {output.shape} (not a single number)")
-            weight = Tensor(backend.get_array_module(output.data).ones_like(output.data))
+            weight = Tensor(backend.get_array_module(output._data).ones_like(output._data))
         weights.append(weight if isinstance(weight, Tensor) else Tensor(weight))
     for i, x in enumerate(inputs):
         if not x.requires_grad:

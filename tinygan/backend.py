@@ -104,13 +104,49 @@ def device_of(array):
     return "gpu" if get_array_module(array) is not np else "cpu"
 
 
+_DEVICE_ALIASES = {"cpu": "cpu", "numpy": "cpu", "gpu": "gpu", "cuda": "gpu", "cupy": "gpu", "cuda:0": "gpu"}
+
+
 def normalize_device(device):
-    """Accept 'cpu'/'gpu' (and 'numpy'/'cupy', 'cuda') and return 'cpu' or 'gpu'."""
-    aliases = {"cpu": "cpu", "numpy": "cpu", "gpu": "gpu", "cuda": "gpu", "cupy": "gpu"}
+    """Accept 'cpu'/'gpu' (and 'numpy'/'cupy', 'cuda', 'cuda:0', a `device`) and return 'cpu' or 'gpu'."""
+    if isinstance(device, Device):
+        return device.name
     key = str(device).lower()
-    if key not in aliases:
-        raise ValueError(f"to: unknown device {device!r}; expected 'cpu' or 'gpu'")
-    return aliases[key]
+    if key not in _DEVICE_ALIASES:
+        raise ValueError(f"to: unknown device {device!r}; expected 'cpu', 'gpu' or 'cuda'")
+    return _DEVICE_ALIASES[key]
+
+
+class Device:
+    """Where a tensor lives, like torch.device: `device("cpu")`, `device("cuda")` (the same as "gpu").
+
+    `type` is PyTorch's name ('cpu' or 'cuda'); `name` is tinygan's ('cpu' or 'gpu'). A device equals
+    any spelling of itself, so `t.device == "gpu"` and `t.device == "cuda"` are both true on the GPU.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = normalize_device(name)
+
+    @property
+    def type(self):
+        return "cuda" if self.name == "gpu" else "cpu"
+
+    def __eq__(self, other):
+        try:
+            return self.name == normalize_device(other)
+        except ValueError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __str__(self):
+        return self.type
+
+    def __repr__(self):
+        return f"device(type={self.type!r})"
 
 
 def to_device(array, device):
@@ -156,6 +192,14 @@ def manual_seed(seed):
 def rng():
     """The current backend's random Generator (numpy.random.Generator or its CuPy twin)."""
     name = current()
+    if name not in _state["rng"]:
+        _state["rng"][name] = module_for(name).random.default_rng(_state["seed"])
+    return _state["rng"][name]
+
+
+def rng_for(array):
+    """The random Generator of the backend `array` lives on (its device's generator, seeded by manual_seed)."""
+    name = "cupy" if device_of(array) == "gpu" else "numpy"
     if name not in _state["rng"]:
         _state["rng"][name] = module_for(name).random.default_rng(_state["seed"])
     return _state["rng"][name]

@@ -93,3 +93,16 @@ __all__ = [
     # issue 14, part C: spatial ops
     "pad_widths", "interpolate", "adaptive_avg_pool2d",
 ]
+
+# -- added for PyTorch parity (issue 14, part A): ops, and the PyTorch-style Tensor methods --------------
+from .arithmetic import abs, masked_fill, maximum, minimum, where
+from .reduce import max_with_indices, min, min_with_indices, std, var
+from .shape import clone, expand, repeat, squeeze, stack, unsqueeze
+from . import tensor_methods as _tensor_methods
+
+_tensor_methods.install()
+__all__ += [
+    "abs", "maximum", "minimum", "where", "masked_fill",
+    "min", "var", "std", "max_with_indices", "min_with_indices",
+    "stack", "squeeze", "unsqueeze", "expand", "repeat", "clone",
+]

@@ -4,6 +4,8 @@ When an input was broadcast in the forward pass, its gradient is summed back
 to the input's shape (`sum_to`): a value used many times collects the gradient
 of every use.
 """
+import numpy as np
+
 from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
 from .reduce import max as reduce_max, sum_to
@@ -232,3 +234,100 @@ def logsumexp(x, axis=-1, keepdims=False):
     if keepdims:
         return result
     return result.reshape(tuple(n for i, n in enumerate(x.shape) if i != axis % x.ndim))
+
+
+# -- elementwise ops that PyTorch code uses (abs, maximum, minimum, where, masked_fill) ------------------
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as PyTorch does)."""
+
+    def forward(self, x):
+        self.sign = xp_of(x).sign(x)
+        return xp_of(x).abs(x)
+
+    def backward(self, grad):
+        return grad * constant(self.sign)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  dL/da = g where a > b, dL/db = g where b > a, and g/2 to each on a tie.
+
+    Splitting ties evenly is PyTorch's choice too: it is the average of the two one-sided derivatives.
+    """
+
+    def forward(self, a, b):
+        y = _binary_forward("maximum", xp_of(a).maximum, a, b)
+        xp = xp_of(y)
+        self.share_a = xp.where(a > b, 1.0, xp.where(a == b, 0.5, 0.0)).astype(y.dtype)
+        return y
+
+    def backward(self, grad):
+        a, b = self.inputs
+        share_a = constant(self.share_a)
+        return (sum_to(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
+                sum_to(grad * (1 - share_a), b.shape) if self.needs_input_grad[1] else None)
+
+
+class Where(Function):
+    """y = a where `condition` holds, else b;  dL/da = g where it holds, dL/db = g elsewhere (0 in the rest).
+
+    The gradient is routed with `where` itself, not multiplied by a 0/1 mask, so an infinite gradient of
+    the branch not taken stays out (inf * 0 would be NaN).
+    """
+
+    def forward(self, a, b, condition):
+        self.condition = condition
+        try:
+            return xp_of(a).where(condition, a, b)
+        except ValueError as error:
+            raise ValueError(f"where: condition {condition.shape}, input {a.shape} and other {b.shape} cannot be "
+                             f"broadcast together") from error
+
+    def backward(self, grad):
+        a, b = self.inputs
+        zero = as_tensor(0.0, like=grad)
+        return (sum_to(Where.apply(grad, zero, condition=self.condition), a.shape) if self.needs_input_grad[0] else None,
+                sum_to(Where.apply(zero, grad, condition=self.condition), b.shape) if self.needs_input_grad[1] else None)
+
+
+def abs(x):
+    """|x| elementwise."""
+    return Abs.apply(x)
+
+
+def maximum(a, b):
+    """The larger of a and b, elementwise (broadcasting), like torch.maximum."""
+    return Maximum.apply(*_operands(a, b))
+
+
+def minimum(a, b):
+    """The smaller of a and b, elementwise: min(a, b) = -max(-a, -b)."""
+    a, b = _operands(a, b)
+    return -maximum(-a, -b)
+
+
+def _condition_array(op_name, condition):
+    """A boolean condition (Tensor or array) as a boolean array."""
+    array = condition.data if isinstance(condition, Tensor) else condition
+    if getattr(array, "dtype", None) is None or array.dtype.kind != "b":
+        raise TypeError(f"{op_name}: the condition must be a boolean tensor (e.g. x > 0), got "
+                        f"{getattr(array, 'dtype', type(array).__name__)}")
+    return array
+
+
+def where(condition, input, other):
+    """input where `condition` is True, else other (broadcasting), like torch.where(condition, input, other)."""
+    a, b = _operands(input, other)
+    return Where.apply(a, b, condition=_condition_array("where", condition))
+
+
+def masked_fill(x, mask, value):
+    """x with `value` wherever the boolean `mask` is True, like torch.Tensor.masked_fill."""
+    try:
+        fits = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)) == tuple(x.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the input's shape "
+                         f"{tuple(x.shape)}")
+    return where(mask, as_tensor(float(value), like=x), x)

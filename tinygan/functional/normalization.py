@@ -106,7 +106,7 @@ class BatchNormTrain(Function):
         """
         x, gamma = self.inputs[:2]
         axes = _channel_axes(x)
-        m = x.size // x.shape[1]
+        m = x.numel() // x.shape[1]
         shape = (1, -1) + (1,) * (x.ndim - 2)
         centered = x - x.mean(axis=axes, keepdims=True)
         inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.eps) ** -0.5

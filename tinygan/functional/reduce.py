@@ -3,7 +3,10 @@
 `sum_to` and `broadcast_to` are each other's adjoint: broadcasting copies a
 value to many places, so its gradient sums the copies back.
 """
-from ..autograd import Function
+import builtins
+from collections import namedtuple
+
+from ..autograd import Function, Tensor
 from ._util import constant, normalize_axis, xp_of
 
 
@@ -33,7 +36,7 @@ class Mean(Function):
 
     def backward(self, grad):
         x = self.inputs[0]
-        count = x.size // _prod(_kept_shape(x.shape, self.axes))  # elements averaged per output
+        count = x.numel() // _prod(_kept_shape(x.shape, self.axes))  # elements averaged per output
         return broadcast_to(grad.reshape(_kept_shape(x.shape, self.axes)), x.shape) * (1.0 / count)
 
 
@@ -84,6 +87,9 @@ class SumTo(Function):
         return broadcast_to(grad, self.inputs[0].shape)
 
 
+max_ = builtins.max  # this module defines its own max and min
+
+
 def _prod(shape):
     result = 1
     for n in shape:
@@ -114,3 +120,73 @@ def sum_to(x, shape):
     if tuple(x.shape) == tuple(shape):
         return x
     return SumTo.apply(x, shape=tuple(shape))
+
+
+# -- reductions that PyTorch code uses (min, var, std, max/min with indices) ---------------------------
+
+def min(x, axis=None, keepdims=False):
+    """The smallest value over `axis`: min(x) = -max(-x), so ties split the gradient as max does."""
+    return -max(-x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, correction=1, keepdims=False):
+    """s^2 = sum_i (x_i - mean)^2 / (n - correction) over `axis`.
+
+    correction=1 (PyTorch's default) is Bessel's unbiased estimate; correction=0 the biased, maximum-likelihood one.
+    """
+    axes = normalize_axis(axis, x.ndim)
+    count = _prod(x.shape[a] for a in axes)
+    centered = x - mean(x, axis=axes, keepdims=True)
+    return sum(centered * centered, axis=axes, keepdims=keepdims) * (1.0 / (count - correction))  # [formula: variance]
+
+
+def std(x, axis=None, correction=1, keepdims=False):
+    """s = sqrt(var(x)), with var's `correction` (1: unbiased, as in PyTorch)."""
+    return var(x, axis=axis, correction=correction, keepdims=keepdims) ** 0.5
+
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _pick_along(x, indices, dim, keepdim):
+    """x's elements at `indices` (one per position, along `dim`): a differentiable gather.
+
+    The gradient goes to the picked element only, as in PyTorch's max(dim) (not split on ties).
+    """
+    xp = xp_of(indices)
+    rest = [n for i, n in enumerate(x.shape) if i != dim]
+    index, position = [], 0
+    for i, n in enumerate(x.shape):
+        if i == dim:
+            index.append(indices)
+            continue
+        shape = [1] * len(rest)
+        shape[position] = n
+        index.append(xp.arange(n).reshape(shape))
+        position += 1
+    values = x[tuple(index)]
+    if keepdim:
+        return values.reshape(_kept_shape(x.shape, (dim,))), xp.expand_dims(indices, dim)
+    return values, indices
+
+
+def _dim_of(op_name, dim, ndim):
+    if not -max_(ndim, 1) <= dim < max_(ndim, 1):
+        raise IndexError(f"{op_name}: dimension out of range (expected to be in range of "
+                         f"[{-max_(ndim, 1)}, {max_(ndim, 1) - 1}], but got {dim})")
+    return dim % max_(ndim, 1)
+
+
+def max_with_indices(x, dim, keepdim=False):
+    """(values, indices) of the largest element along `dim`, like torch.max(x, dim)."""
+    dim = _dim_of("max", dim, x.ndim)
+    values, indices = _pick_along(x, x.data.argmax(axis=dim), dim, keepdim)
+    return MaxResult(values, Tensor(indices))
+
+
+def min_with_indices(x, dim, keepdim=False):
+    """(values, indices) of the smallest element along `dim`, like torch.min(x, dim)."""
+    dim = _dim_of("min", dim, x.ndim)
+    values, indices = _pick_along(x, x.data.argmin(axis=dim), dim, keepdim)
+    return MinResult(values, Tensor(indices))

@@ -6,6 +6,7 @@ import numbers
 
 from ..autograd import Function, Tensor
 from ._util import xp_of
+from .reduce import broadcast_to
 
 
 class Reshape(Function):
@@ -182,3 +183,96 @@ def pad(x, pad, mode="constant", value=None):
 def flatten(x, start_dim=1):
     """Merge the dimensions from `start_dim` on into one: (N, C, H, W) -> (N, C*H*W)."""
     return reshape(x, tuple(x.shape[:start_dim]) + (-1,))
+
+
+# -- shape ops that PyTorch code uses (stack, squeeze, unsqueeze, expand, repeat, clone) ------------------
+
+def _shape_argument(sizes):
+    """`f(x, 2, 3)` and `f(x, (2, 3))` both as the tuple (2, 3)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        return tuple(sizes[0])
+    return tuple(sizes)
+
+
+def _dim(op_name, dim, ndim):
+    """`dim` as a non-negative axis of a tensor with `ndim` dimensions, or PyTorch's IndexError."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op_name}: dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                         f"but got {dim})")
+    return dim % ndim
+
+
+def unsqueeze(x, dim):
+    """x with a new axis of length 1 at `dim` (dim may be x.ndim, or negative counting from ndim + 1)."""
+    dim = _dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, tuple(x.shape[:dim]) + (1,) + tuple(x.shape[dim:]))
+
+
+def squeeze(x, dim=None):
+    """x without its axes of length 1 (all of them, or only `dim` if it has length 1), like torch.squeeze."""
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dim = _dim("squeeze", dim, max(x.ndim, 1))
+    if x.ndim == 0 or x.shape[dim] != 1:
+        return x
+    return reshape(x, tuple(x.shape[:dim]) + tuple(x.shape[dim + 1:]))
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new axis `dim`, like torch.stack: unsqueeze each, then concat."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expects a non-empty list of tensors")
+    for i, t in enumerate(tensors[1:], 1):
+        if tuple(t.shape) != tuple(tensors[0].shape):
+            raise ValueError(f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at "
+                             f"entry 0 and {tuple(t.shape)} at entry {i}")
+    dim = _dim("stack", dim, tensors[0].ndim + 1)
+    return concat([unsqueeze(t, dim) for t in tensors], axis=dim)
+
+
+def expand(x, *sizes):
+    """x broadcast to `sizes` without copying (-1 keeps a dimension), like torch.Tensor.expand."""
+    sizes = _shape_argument(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+                         f"number of dimensions in the tensor ({x.ndim})")
+    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    for i, n in enumerate(x.shape):
+        if n != 1 and target[lead + i] != n:
+            raise ValueError(f"expand: the expanded size of the tensor ({target[lead + i]}) must match the existing "
+                             f"size ({n}) at non-singleton dimension {lead + i}; target sizes {sizes}, tensor "
+                             f"sizes {tuple(x.shape)}")
+    return broadcast_to(x, target)
+
+
+def repeat(x, *repeats):
+    """x tiled `repeats` times along each axis, like torch.Tensor.repeat (numpy.tile).
+
+    Written as a broadcast: (s0, s1) -> (1, s0, 1, s1) -> (r0, s0, r1, s1) -> (r0*s0, r1*s1), so its gradient
+    sums the copies back, and no new Function is needed.
+    """
+    repeats = _shape_argument(repeats)
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat: number of dimensions of repeat dims ({len(repeats)}) can not be smaller than "
+                         f"number of dimensions of tensor ({x.ndim}, shape {tuple(x.shape)})")
+    shape = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
+    interleaved = reshape(x, tuple(n for s in shape for n in (1, s)))
+    spread = expand(interleaved, tuple(n for r, s in zip(repeats, shape) for n in (r, s)))
+    return reshape(spread, tuple(r * s for r, s in zip(repeats, shape)))
+
+
+class Clone(Function):
+    """y = a copy of x (its own memory);  dL/dx = dL/dy."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+def clone(x):
+    """A copy of x with its own memory, still in the graph (like torch.clone)."""
+    return Clone.apply(x)

@@ -55,7 +55,7 @@ def summary(module, *inputs):
             continue  # containers: their leaves are listed instead
 
         def record(m, _inputs, output, _name=name):
-            n_params = sum(p.size for p in m.parameters())
+            n_params = sum(p.numel() for p in m.parameters())
             rows.append((_name or "(model)", type(m).__name__, _describe(output, batch), n_params))
 
         handles.append(sub.register_forward_hook(record))
@@ -68,8 +68,8 @@ def summary(module, *inputs):
             handle.remove()
         for m in module.modules():
             m.training = modes[id(m)]
-    total = sum(p.size for p in module.parameters())
-    trainable = sum(p.size for p in module.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in module.parameters())
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     header = ("layer", "type", "output shape", "params")
     table = [header] + [(r[0], r[1], r[2], f"{r[3]:,}") for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]

@@ -1,0 +1,221 @@
+"""The top level PyTorch code expects: creation functions, dtype names, devices and a few functions.
+
+`tinygan.zeros(2, 3)`, `tinygan.randn((4, 8), dtype=tinygan.float64, requires_grad=True)`,
+`tinygan.cat([a, b], dim=1)`, `tinygan.device("cuda")`: the names, arguments and defaults are PyTorch's.
+Shapes may be given as varargs or as one tuple; `device=` takes "cpu", "gpu" or "cuda" (default: the
+current backend's device); floating tensors are float32 unless `dtype=` says otherwise.
+"""
+import builtins
+
+import numpy as np
+
+from . import backend, functional as F
+from .autograd import Tensor
+from .backend import Device as device
+
+float32, float64, int64, bool = np.float32, np.float64, np.int64, np.bool_
+float, double, long = float32, float64, int64
+
+
+def _shape(size):
+    """`f(2, 3)`, `f((2, 3))` and `f([2, 3])` all as the tuple (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if not builtins.all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+        raise TypeError(f"expected a shape of non-negative ints, as varargs or one tuple, got {size!r}")
+    return tuple(int(n) for n in size)
+
+
+def _xp(device_name):
+    """The array module of `device_name` (None: the current backend)."""
+    if device_name is None:
+        return backend.xp()
+    return backend.module_for("cupy" if backend.normalize_device(device_name) == "gpu" else "numpy")
+
+
+def _finish(array, requires_grad):
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype):
+    return np.dtype(dtype) if dtype is not None else np.dtype(backend.get_default_dtype())
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (a list, number, array or tensor).
+
+    Python floats become the default dtype (float32); ints int64, bools bool, as in PyTorch.
+    """
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    array = np.array(backend.to_numpy(data) if backend.device_of(data) == "gpu" else data, dtype=dtype)
+    if dtype is None and array.dtype.kind == "f" and not isinstance(data, np.ndarray):
+        array = array.astype(backend.get_default_dtype())
+    target = backend.current_device() if device is None else device
+    return _finish(backend.to_device(array, target), requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing the memory of a NumPy array (its dtype kept), like torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor: here it is zeros (NumPy's empty would show whatever memory held)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`: a float fill gives the default float dtype, an int int64."""
+    if dtype is None:
+        dtype = backend.get_default_dtype() if isinstance(fill_value, builtins.float) else np.asarray(fill_value).dtype
+    return _finish(_xp(device).full(_shape((size,)), fill_value, dtype=dtype), requires_grad)
+
+
+def _generator(device_name):
+    if device_name is None:
+        return backend.rng()
+    return backend.rng_for(_xp(device_name).zeros(0))
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Samples of N(0, 1) from the seeded generator (tinygan.manual_seed)."""
+    rng = generator or _generator(device)
+    return _finish(rng.standard_normal(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Samples of U[0, 1)."""
+    rng = generator or _generator(device)
+    return _finish(rng.random(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    """Integers uniform in [low, high) (or [0, low) when high is left out), int64 like PyTorch."""
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size= is required, e.g. randint(0, 10, (3,))")
+    rng = generator or _generator(device)
+    return Tensor(rng.integers(low, high, _shape((size,))).astype(dtype or np.int64))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from start (0 if only one bound) up to, not including, end: int64 for ints, float32 for floats."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = builtins.any(isinstance(v, builtins.float) for v in (start, end, step))
+        dtype = backend.get_default_dtype() if is_float else np.int64
+    return _finish(_xp(device).arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included."""
+    return _finish(_xp(device).linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (n rows, m columns; square by default)."""
+    return _finish(_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def _like(x, dtype, device):
+    return (x.dtype if dtype is None else dtype), (x.device if device is None else device)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return zeros(*x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return ones(*x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return randn(*x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension, like torch.cat."""
+    return F.concat(list(tensors), axis=dim)
+
+
+def stack(tensors, dim=0):
+    return F.stack(tensors, dim=dim)
+
+
+def where(condition, input, other):
+    return F.where(condition, input, other)
+
+
+def exp(x):
+    return F.exp(x)
+
+
+def log(x):
+    return F.log(x)
+
+
+def sum(x, dim=None, keepdim=False):
+    return x.sum(dim, keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    return x.mean(dim, keepdim)
+
+
+def sigmoid(x):
+    return F.sigmoid(x)
+
+
+def tanh(x):
+    return F.tanh(x)
+
+
+def relu(x):
+    return F.relu(x)
+
+
+def maximum(a, b):
+    return F.maximum(a, b)
+
+
+def minimum(a, b):
+    return F.minimum(a, b)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether |a - b| <= atol + rtol |b| everywhere (tensors or arrays), like torch.allclose."""
+    a, b = (backend.to_numpy(v.data if isinstance(v, Tensor) else v) for v in (a, b))
+    return builtins.bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+__all__ = [
+    "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
+    "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor",
+    "cat", "stack", "where", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
+    "float32", "float64", "int64", "bool", "float", "double", "long", "device",
+]
