@@ -181,6 +181,12 @@ def _clamp(array, min=None, max=None):
     backend.get_array_module(array).clip(array, min, max, out=array)
 
 
+def array_of(tensor):
+    """The plain array a Tensor holds. The engine's hot paths read this; users read `.data`, a view
+    whose PyTorch-style in-place methods cost a Python call on every NumPy operation."""
+    return tensor._data
+
+
 class DataArray(np.ndarray):
     """What `tensor.data` returns on the CPU: a view of the tensor's NumPy array with PyTorch's in-place methods.
 

@@ -24,7 +24,7 @@ import math
 import sys
 
 from . import backend
-from .autograd import Tensor, enable_grad
+from .autograd import Tensor, array_of, enable_grad
 from . import kernels
 from .kernels import optim as fast_optim
 
@@ -116,7 +116,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+                g = array_of(p.grad) if isinstance(p.grad, Tensor) else p.grad
                 if g.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}.step: a gradient of shape {g.shape} for a parameter "
                                      f"of shape {p.data.shape}")
@@ -304,7 +304,7 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         if kernels.fast() and not group["amsgrad"]:
-            fast_optim.adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
+            fast_optim.adam_update(array_of(p), g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
             return
         m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g            # [formula: adam-moments]
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g

@@ -29,7 +29,7 @@ import numbers
 import sys
 
 from .. import kernels
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, array_of
 from ..kernels import conv as fast_conv
 from ._util import xp_of
 from .shape import concat, getitem, pad_widths
@@ -307,7 +307,7 @@ class ConvTranspose2d(Function):
         grad_x = grad_w = grad_b = None
         columns = None
         if any(self.needs_input_grad[:2]):              # dL/dy's columns, shared by both products
-            columns = implementation.conv_columns(grad.data, geometry)
+            columns = implementation.conv_columns(array_of(grad), geometry)
         if self.needs_input_grad[0]:
             grad_x = Conv2d.apply(grad, weight, geometry=geometry, columns=columns, implementation=implementation)
         if self.needs_input_grad[1]:

@@ -22,7 +22,7 @@ compute the same numbers with fewer passes over memory.
 import sys
 
 from .. import kernels
-from ..autograd import Function, Tensor, is_grad_enabled
+from ..autograd import Function, Tensor, array_of, is_grad_enabled
 from ..kernels import batch_norm as fast_batch_norm
 from ._util import xp_of
 
@@ -94,7 +94,7 @@ class BatchNormTrain(Function):
         if is_grad_enabled():
             return self._differentiable_backward(grad)
         grad_x, grad_gamma, grad_beta = self.implementation.batch_norm_train_backward(
-            grad.data, self.x_hat, self.inv_std, self.inputs[1].data, self.needs_input_grad[0])
+            array_of(grad), self.x_hat, self.inv_std, array_of(self.inputs[1]), self.needs_input_grad[0])
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)
