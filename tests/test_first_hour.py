@@ -118,3 +118,23 @@ def test_curves_have_whole_epochs_on_their_axis(tmp_path, monkeypatch):
 def test_lessons_write_to_one_place_whatever_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert default_output_root() == os.path.join(REPO, "lessons", "output")
+
+
+def test_the_thread_count_is_recorded_and_a_resume_keeps_it(tmp_path, capfd):
+    """Another thread count rounds the matrix products differently: config.json records the count, and
+    `tinygan resume` uses it again, so the resumed run stays bit-identical to one that never stopped."""
+    import json
+    folder = tmp_path / "dcgan"
+    before = threads.blas_info()["threads"]
+    try:
+        assert cli.main(["train", "dcgan", "--epochs", "1", "--limit", "64", "--width", "4", "--latent-dim", "4",
+                         "--threads", "2", "--quiet", "--out", str(folder)]) == 0
+        assert json.loads((folder / "config.json").read_text())["threads"] == 2
+        capfd.readouterr()
+        assert cli.main(["resume", str(folder), "--epochs", "2", "--quiet"]) == 0
+        assert "threads: 2 (as this run was trained" in capfd.readouterr().out
+        assert cli.main(["resume", str(folder), "--epochs", "3", "--threads", "1", "--quiet"]) == 0
+        assert json.loads((folder / "config.json").read_text())["threads"] == 1
+    finally:
+        if before:
+            threads.set_blas_threads(before)

@@ -179,6 +179,11 @@ def log(x):
     return F.log(x)
 
 
+def flatten(x, start_dim=0, end_dim=-1):
+    """x with dims start_dim..end_dim merged into one, as torch.flatten."""
+    return x.flatten(start_dim, end_dim)
+
+
 def sum(x, dim=None, keepdim=False):
     return x.sum(dim, keepdim)
 
@@ -216,6 +221,6 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 __all__ = [
     "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor",
-    "cat", "stack", "where", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
+    "cat", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
 ]

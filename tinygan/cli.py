@@ -77,8 +77,9 @@ def _parser():
     train.add_argument("--steps-per-epoch", type=int, help=f"stop each epoch after N steps ({_defaults('steps_per_epoch')})")
     train.add_argument("--backend", choices=backend.BACKENDS, help="numpy (CPU) or cupy (GPU) (default: numpy)")
     train.add_argument("--threads", default="auto", metavar="N",
-                       help="threads of the matrix products: auto (the free cores; 1 for the 2-D toy GANs) or a "
-                            "number (default: auto)")
+                       help="threads of the matrix products: auto (the cores other programs leave free; 1 for the "
+                            "2-D toy GANs) or a number; recorded in config.json, since another count rounds the "
+                            "products differently (default: auto)")
     train.add_argument("--out", help="run folder (default: a new runs/MODEL-DATA-TIME)")
     train.add_argument("--overwrite", action="store_true",
                        help="start over in an --out folder that already holds a run (its checkpoint is lost)")
@@ -100,8 +101,9 @@ def _parser():
     resume.add_argument("run", metavar="RUN_DIR")
     resume.add_argument("--epochs", type=int, help="train until this many epochs in total")
     resume.add_argument("--lr", type=float, help="a new learning rate (e.g. after divergence)")
-    resume.add_argument("--threads", default="auto", metavar="N",
-                        help="threads of the matrix products: auto or a number (default: auto)")
+    resume.add_argument("--threads", metavar="N",
+                        help="threads of the matrix products: auto or a number (default: the count the run was "
+                             "trained with, which keeps the resumed run bit-identical)")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("info", parents=[debug], help="version, backend, devices, data cache")
@@ -118,7 +120,7 @@ def _train(args):
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     if args.out:
         check_is_folder(args.out)
-    _use_threads(args.threads, config["arch"])
+    config["threads"] = _use_threads(args.threads, config["arch"])
     run = Run(config, args.out)
     run.batches_per_epoch()  # loads the data: a set too small for one batch is refused before a folder is made
     folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
@@ -130,15 +132,24 @@ def _train(args):
         _train_and_report(run, quiet=args.quiet)
 
 
-def _use_threads(requested, arch):
-    """Set the BLAS's thread count for this run and say what was chosen and why."""
-    try:
-        requested = threads.parse_threads(requested)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    count, why = threads.choose_threads(requested, arch)
+def _use_threads(requested, arch, recorded=None):
+    """Set the BLAS's thread count for this run, say what was chosen and why, and return it.
+
+    A resumed run keeps the count its configuration recorded (`recorded`) unless --threads says
+    otherwise: the matrix products round differently with another count, so the resumed run would
+    no longer be bit-identical to one that never stopped.
+    """
+    if requested is None and recorded is not None:
+        count, why = recorded, "as this run was trained, so the resumed run is bit-identical"
+    else:
+        try:
+            requested = threads.parse_threads("auto" if requested is None else requested)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        count, why = threads.choose_threads(requested, arch)
     if threads.set_blas_threads(count):
         print(f"threads: {count} ({why})")
+    return count
 
 
 def _log_scores(run):
@@ -157,8 +168,9 @@ def _train_and_report(run, epochs=None, quiet=False):
     trained = run.epoch - first_epoch
     last = history[-1] if history else {}
     figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step", "seconds"))
-    print(f"done: {trained} epoch{'s' * (trained != 1)} in {_duration(time.perf_counter() - started)}, "
-          f"{run.epoch} in all; last epoch: {figures}")
+    in_all = f", {run.epoch} in all" if first_epoch else ""
+    print(f"done: {trained} epoch{'s' * (trained != 1)} in {_duration(time.perf_counter() - started)}{in_all}; "
+          f"last epoch: {figures}")
     print(f"outputs in {run.folder}/: samples/ (a grid per epoch), curves.png, log.jsonl, config.json, checkpoint.npz")
 
 
@@ -169,7 +181,7 @@ def _resume(args):
         raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
     with lock_run_folder(os.path.dirname(path)):
         run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
-        _use_threads(args.threads, run.config["arch"])
+        run.config["threads"] = _use_threads(args.threads, run.config["arch"], run.config.get("threads"))
         epochs = run.config["epochs"]
         if run.epoch >= epochs:
             raise ConfigError(f"the run in {args.run} has already trained {run.epoch} epochs, so resuming until "

@@ -5,7 +5,7 @@ machine where another program is busy, two BLAS threads then fight that program 
 and a DCGAN step took 0.8 s instead of 0.2 s with one thread (benchmarks/README.md). So training
 chooses (`--threads auto`, the default):
 
-    cores - busy cores        where the 1-minute load average says how many cores are busy
+    cores - busy cores        where /proc/stat, over 0.3 s, says how many cores others keep busy
     1                         for models whose matrix products are too small to gain from more
                               (the 2-D toy GANs: a 256 x 128 product is done before a thread wakes)
 
@@ -16,6 +16,7 @@ extra package is needed. Elsewhere (MKL, Accelerate, not Linux) nothing is chang
 """
 import ctypes
 import os
+import time
 
 SMALL_PRODUCT_ARCHITECTURES = ("mlp-toy",)   # see the docstring: one thread is fastest for these
 
@@ -69,12 +70,31 @@ def set_blas_threads(count):
     return True
 
 
-def busy_cores():
-    """Cores other programs keep busy: the 1-minute load average, rounded (0 where it cannot be read)."""
+def _cpu_times():
+    """(busy, total) clock ticks of all cores since boot, from /proc/stat's first line."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]                                   # idle and waiting for I/O
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_cores(seconds=0.3):
+    """Cores other programs keep busy now: the busy share of all cores over `seconds`, times the cores.
+
+    Measured, not read from the load average: that is a 1-minute mean, still high a minute after a
+    program ended (and it counts our own work just done). Where /proc/stat is missing, the load average.
+    """
     try:
-        return int(round(os.getloadavg()[0]))
-    except OSError:
-        return 0
+        busy_before, total_before = _cpu_times()
+        time.sleep(seconds)
+        busy_after, total_after = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        try:
+            return int(round(os.getloadavg()[0]))
+        except OSError:
+            return 0
+    share = (busy_after - busy_before) / max(1, total_after - total_before)
+    return int(round(share * (os.cpu_count() or 1)))
 
 
 def choose_threads(requested, arch=None, cores=None, busy=None):
@@ -87,7 +107,7 @@ def choose_threads(requested, arch=None, cores=None, busy=None):
     busy = busy_cores() if busy is None else busy
     free = max(1, cores - busy)
     if busy:
-        return free, f"{cores} cores, {busy} busy with other programs (load average): more threads would fight them"
+        return free, f"{cores} cores, {busy} busy with other programs: more threads would fight them"
     return cores, f"{cores} cores, none busy"
 
 

@@ -15,10 +15,10 @@ GAN_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
 
 COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, latent_dim=100,
               seed=0, backend="numpy", width=64, limit=None, ema=0.0, n_critic=1, gp_weight=10.0,
-              steps_per_epoch=None, eval_every=0, detect_anomaly=False, pack=1)
+              steps_per_epoch=None, eval_every=0, detect_anomaly=False, pack=1, threads=None)
 
 # Settings that runs saved by earlier versions may lack; a resumed run takes these values for them.
-ADDED_LATER = dict(ema=0.0, eval_every=0, detect_anomaly=False, pack=1)
+ADDED_LATER = dict(ema=0.0, eval_every=0, detect_anomaly=False, pack=1, threads=None)
 
 # A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512),
 # with a discriminator of pairs (PacGAN2: with single samples, 2 of 5 seeds end with a mode dropped),
@@ -59,8 +59,10 @@ def make_config(model, **overrides):
 # 78 million weights (1.2 GB with Adam's two moments); the batch and latent bounds are as generous.
 INTEGER_RANGES = dict(epochs=(1, 10**6), batch_size=(1, 4096), latent_dim=(1, 4096), width=(1, 1024),
                       n_critic=(1, 100), pack=(1, 64), limit=(1, None), steps_per_epoch=(1, None),
-                      eval_every=(0, None), seed=(0, None))
-OPTIONAL = ("limit", "steps_per_epoch")  # None: the whole data set / a full pass
+                      eval_every=(0, None), seed=(0, None), threads=(1, 1024))
+# None: the whole data set / a full pass / the BLAS's own thread count (the command line always records one:
+# the matrix products round differently with another count, so a resumed run keeps its run's)
+OPTIONAL = ("limit", "steps_per_epoch", "threads")
 RATES = dict(beta1="Adam's beta1", beta2="Adam's beta2", ema="the weight average's decay (0 = off)")
 
 
