@@ -243,8 +243,9 @@ def train(model, images, targets, steps):
 def data_for(name):
     """(data arguments of train, steps) for each script, from a fixed NumPy seed."""
     rng = np.random.default_rng(0)
-    if name == "classifier":
-        return (rng.standard_normal((16, 1, 12, 12)), rng.integers(0, 10, 16)), 4
+    if name == "classifier":                              # labels a function of the image: learnable
+        images = rng.standard_normal((16, 1, 12, 12))
+        return (images, images[:, 0, 5:7, 1:11].sum(axis=1).argmax(axis=1)), 6
     if name == "vae":
         return (rng.uniform(0, 1, (4, 8, 64)), rng.standard_normal((6, 8, 4))), 6
     if name == "dcgan":
@@ -267,13 +268,16 @@ def flat(losses):
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_the_script_trains_on_tinygan_with_only_its_imports_changed(name):
+    import tinygan
     ours = run_script(TINYGAN_HEADER, name)
+    tinygan.manual_seed(0)
     model = ours["build"]()
     data, steps = data_for(name)
     losses = flat(ours["train"](model, *data, steps))
     assert np.isfinite(losses).all()
     if name != "dcgan":                                   # a GAN's losses need not fall
-        assert losses[-1] < losses[0]
+        quarter = max(1, len(losses) // 4)
+        assert losses[-quarter:].mean() < losses[:quarter].mean()
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
