@@ -152,20 +152,22 @@ plt.close(fig)
 # %%
 n = 200_000
 mu = Tensor(np.full((n, 1), 1.5, dtype=np.float32), requires_grad=True)
-logvar = Tensor(np.full((n, 1), np.log(0.25), dtype=np.float32), requires_grad=True)   # sigma = 0.5
+logvar = Tensor(np.full((n, 1), np.log(0.64), dtype=np.float32), requires_grad=True)   # sigma = 0.8, variance 0.64
 rng = np.random.default_rng(0)
 z = losses.reparameterize(mu, logvar, rng)
 z.sum().backward()
 eps = np.random.default_rng(0).standard_normal((n, 1), dtype=np.float32)   # the same noise, drawn again
-print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.5: sample mean {z.data.mean():.4f}, "
+print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.8: sample mean {z.data.mean():.4f}, "
       f"sample std {z.data.std():.4f}")
-print(f"the bug z = mu + exp(logvar) eps would have std {np.exp(np.log(0.25)):.2f} instead of 0.5")
+print(f"the bug z = mu + exp(logvar) eps would have std {np.exp(np.log(0.64)):.2f} instead of 0.8")
+# sigma = 0.8, not 0.5: at 0.5 the variance 0.25 equals sigma / 2, so the bug's gradient sigma^2 eps would
+# equal the right one, sigma eps / 2, and the gradient check below could not tell them apart.
 grad_mu_error = np.abs(mu.grad.data - 1).max()
-grad_logvar_error = np.abs(logvar.grad.data - 0.5 * 0.5 * eps).max()
+grad_logvar_error = np.abs(logvar.grad.data - 0.5 * 0.8 * eps).max()
 print(f"dz/dmu: max |autograd - 1| = {grad_mu_error:.1e}; "
       f"dz/dlogvar: max |autograd - sigma eps / 2| = {grad_logvar_error:.1e}")
 lesson.check("reparameterised samples have mean mu and standard deviation exp(logvar / 2)",
-             abs(z.data.mean() - 1.5) < 0.01 and abs(z.data.std() - 0.5) < 0.01,
+             abs(z.data.mean() - 1.5) < 0.01 and abs(z.data.std() - 0.8) < 0.01,
              f"mean {z.data.mean():.4f}, std {z.data.std():.4f}")
 lesson.check("gradients flow through the sample: dz/dmu = 1 and dz/dlogvar = sigma eps / 2",
              grad_mu_error < 1e-6 and grad_logvar_error < 1e-6,
@@ -342,8 +344,14 @@ print(f"2-D VAE held-out loss: {history2[-1]['held_out']:.2f} nats per image (20
 # %%
 finite = all(np.isfinite(row[key]) for h in (history, history2) for row in h for key in ("loss", "held_out"))
 lesson.check("every VAE loss stayed finite", finite)
-lesson.check("the VAE learned: held-out loss far below the untrained model's",
-             final["held_out"] < 0.6 * untrained_loss, f"{final['held_out']:.1f} vs {untrained_loss:.1f} untrained")
+# A floor as well as a ceiling: the reconstruction term, BCE summed over pixels, is at least the entropy
+# of the pixel intensities themselves, and the KL is at least 0; a broken loss can fall below that (a
+# KL without its -1/2 once drove it to -3e24) and would pass a ceiling alone.
+pixels = np.clip(backend.to_numpy(x_test.data).astype(np.float64), 1e-12, 1 - 1e-12)
+entropy_floor = float(-(pixels * np.log(pixels) + (1 - pixels) * np.log(1 - pixels)).sum(axis=1).mean())
+lesson.check("the VAE learned: held-out loss far below the untrained model's, and above the data's own entropy",
+             entropy_floor < final["held_out"] < 0.6 * untrained_loss,
+             f"{entropy_floor:.1f} < {final['held_out']:.1f} < 0.6 x {untrained_loss:.1f} untrained")
 lesson.check("the KL term is positive (the encoder uses its latent code)", final["kl"] > 0, f"KL {final['kl']:.2f} nats")
 if not lesson.quick:
     lesson.check(f"784-400-20 VAE: held-out negative ELBO below {HELD_OUT_BAR:.0f} nats per image after "
