@@ -143,6 +143,40 @@ plt.close(fig)
 #   + \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,N(0, I)\big)}_{\text{keeps codes near } N(0, I)}
 #   \;\ge\; -\log p(x).$$
 #
+# **Where the bound comes from.** For any $q(z \mid x)$, write $\log p(x) = \log p(x, z) - \log p(z \mid x)$,
+# add and subtract $\log q(z \mid x)$, and average over $z \sim q$:
+#
+# $$\log p(x) = \underbrace{\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big)}_{\text{ELBO} \;=\; -\mathcal{L}(x)}
+#   \;+\; \mathrm{KL}\big(q(z \mid x)\,\|\,p(z \mid x)\big).$$
+#
+# The last KL is at least 0, so the ELBO is a lower bound on $\log p(x)$, tight exactly when $q$ is the true
+# posterior: training the encoder closes that gap, training the decoder raises $\log p(x)$. We check the
+# identity on a model small enough to integrate: a decoder of 8 binary pixels from a 1-D code, where
+# $p(x)$, the posterior and every expectation are sums over a fine grid of $z$.
+
+# %%
+tiny = MLPVAE(in_features=8, hidden=16, latent_dim=1).double()
+grid = np.linspace(-10, 10, 20001)                                  # z values; dz = 0.001
+dz = grid[1] - grid[0]
+x_tiny = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=np.float64)
+with no_grad():
+    logits = backend.to_numpy(tiny.decode(tinygan.tensor(grid[:, None], dtype=np.float64)).data)
+log_px_given_z = -np.logaddexp(0, -logits) @ x_tiny - np.logaddexp(0, logits) @ (1 - x_tiny)   # Bernoulli
+log_prior = -0.5 * grid ** 2 - 0.5 * np.log(2 * np.pi)
+log_joint = log_px_given_z + log_prior
+log_px = np.log(np.exp(log_joint - log_joint.max()).sum() * dz) + log_joint.max()          # log p(x)
+q_mu, q_sigma = 0.4, 0.7                                            # any q(z|x) will do
+log_q = -0.5 * ((grid - q_mu) / q_sigma) ** 2 - np.log(q_sigma * np.sqrt(2 * np.pi))
+q = np.exp(log_q) * dz                                              # q's mass on each grid cell
+elbo = q @ log_px_given_z - q @ (log_q - log_prior)                 # E_q[log p(x|z)] - KL(q || p(z))
+posterior_gap = q @ (log_q - (log_joint - log_px))                  # KL(q || p(z|x))
+print(f"log p(x) = {log_px:.6f};  ELBO = {elbo:.6f};  KL(q || posterior) = {posterior_gap:.6f};  "
+      f"ELBO + KL = {elbo + posterior_gap:.6f}")
+lesson.check("log p(x) = ELBO + KL(q || p(z|x)), and that KL is positive: the ELBO is a lower bound",
+             abs(log_px - (elbo + posterior_gap)) < 1e-6 and posterior_gap > 0,
+             f"gap {posterior_gap:.4f} nats, identity error {abs(log_px - elbo - posterior_gap):.1e}")
+
+# %% [markdown]
 # **Reparameterisation** (`reparameterization`). To backpropagate through a random draw, write it as a
 # deterministic function of $\mu$, $\log\sigma^2$ and noise $\varepsilon \sim N(0, I)$ drawn outside the graph:
 # $z = \mu + \exp(\tfrac12 \log\sigma^2)\,\varepsilon$. Note the $\tfrac12$: $\exp(\log\sigma^2)$ is the
