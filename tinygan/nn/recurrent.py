@@ -152,6 +152,9 @@ class RNNBase(Module):
     def reset_parameters(self):
         _init_uniform(self, self.hidden_size)
 
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights into one cuDNN buffer here; tinygan keeps them apart."""
+
     @property
     def _name(self):
         return "RNN" if self.mode.startswith("RNN") else self.mode
