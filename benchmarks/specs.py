@@ -184,3 +184,35 @@ def op_arrays(seed, name, shapes):
     else:
         w, b = initial_weights(shapes["w"], shapes["b"], host_rng(seed, name + "/weights"))
     return x, w, b, gy
+
+
+# -- issue 15: recurrent networks ------------------------------------------------------------------
+
+RNN_ADAM = dict(lr=1e-3)
+
+WORKLOADS["R1"] = Workload(
+    "R1", "row-LSTM step, batch 64",
+    "batch 64 of binary 28x28 images; LSTM(28, 256, batch_first) over 28 steps (input at step t is row t-1, "
+    "row -1 zeros) -> Linear(256, 28) logits of row t; loss BCE with logits summed over the 784 pixels / batch; "
+    "backward through all 28 steps (BPTT); Adam 1e-3",
+    full=dict(batch=64, rows=28, columns=28, hidden=256),
+    quick=dict(batch=4, rows=28, columns=28, hidden=8))
+ORDER = ORDER + ("R1",)
+GOALS["cpu"]["R1"] = 1.5
+
+
+def binary_images(seed, purpose, shape):
+    """float32 images of 0s and 1s (pixel = 1 where a U[0, 1) draw is >= 0.5)."""
+    return (uniform(seed, purpose, shape, 0.0, 1.0) >= 0.5).astype("float32")
+
+
+def recurrent_weights(shapes, rng):
+    """Every weight and bias of an LSTM (in PyTorch's order), then the Linear's: PyTorch's initialisations.
+
+    The LSTM's four tensors ~ U[-1/sqrt(H), 1/sqrt(H)]; the Linear's as initial_weights.
+    """
+    H, C = shapes["hidden"], shapes["columns"]
+    bound = 1.0 / math.sqrt(H)
+    lstm = [rng.uniform(-bound, bound, size=shape).astype("float32")
+            for shape in ((4 * H, C), (4 * H, H), (4 * H,), (4 * H,))]
+    return lstm + list(initial_weights((C, H), (C,), rng))

@@ -212,3 +212,27 @@ WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d
 def build(name, quick=False, seed=0):
     """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
     return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)
+
+
+# -- issue 15 -----------------------------------------------------------------------------------
+
+def r1_row_lstm(shapes, seed, name="R1"):
+    """R1: one step of the row-by-row LSTM generator, BPTT through all rows, Adam 1e-3 (see specs.WORKLOADS["R1"])."""
+    from tinygan.models import RowLSTM
+    model = RowLSTM(hidden=shapes["hidden"])
+    for p, value in zip(model.parameters(), specs.recurrent_weights(shapes, specs.host_rng(seed, name, "LSTM"))):
+        p.data[...] = backend.to_device(value, backend.current_device())
+    x = tensor(specs.binary_images(seed, name + "/x", (shapes["batch"], 1, shapes["rows"], shapes["columns"])))
+    opt = optim.Adam(model.parameters(), **specs.RNN_ADAM)
+
+    def step():
+        loss = model.nll(x)        # BCE with logits summed over the pixels, / batch
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+WORKLOADS["R1"] = r1_row_lstm

@@ -262,3 +262,44 @@ WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d
 def build(name, quick=False, seed=0):
     """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
     return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)
+
+
+# -- issue 15 -----------------------------------------------------------------------------------
+
+class RowLSTM(nn.Module):
+    """tinygan.models.RowLSTM: LSTM(28, H, batch_first) over rows shifted down by one, Linear(H, 28) logits."""
+
+    def __init__(self, columns, hidden):
+        super().__init__()
+        self.lstm = nn.LSTM(columns, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, columns)
+
+    def nll(self, images):
+        N, _, rows, columns = images.shape
+        x = images.reshape(N, rows, columns)
+        inputs = torch.cat([x.new_zeros(N, 1, columns), x[:, :-1]], dim=1)   # row t-1 at step t
+        logits = self.out(self.lstm(inputs)[0])
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / N
+
+
+def r1_row_lstm(shapes, seed, name="R1"):
+    """R1: one step of the row-by-row LSTM generator, BPTT through all rows, Adam 1e-3 (see specs.WORKLOADS["R1"])."""
+    model = RowLSTM(shapes["columns"], shapes["hidden"])
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), specs.recurrent_weights(shapes, specs.host_rng(seed, name, "LSTM"))):
+            p.copy_(torch.from_numpy(value))
+    model.to(_state["device"])
+    x = tensor(specs.binary_images(seed, name + "/x", (shapes["batch"], 1, shapes["rows"], shapes["columns"])))
+    opt = torch.optim.Adam(model.parameters(), **specs.RNN_ADAM)
+
+    def step():
+        loss = model.nll(x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+WORKLOADS["R1"] = r1_row_lstm

@@ -189,6 +189,13 @@ SPECS = {
     "expand": (lambda x: F.expand(x, 2, -1, 4), [normal(3, 1)]),
     "repeat": (lambda x: F.repeat(x, 2, 1, 3), [normal(3, 2)]),
     "clone": (F.clone, [normal(3, 2)]),
+    # -- issue 15: recurrent cells (x, h, [c,] W_ih, W_hh, b_ih, b_hh) --
+    "rnn_cell": (F.rnn_cell, [normal(2, 3), normal(2, 4), normal(4, 3), normal(4, 4), normal(4), normal(4)]),
+    "rnn_cell (relu)": (lambda *a: F.rnn_cell(*a, nonlinearity="relu"),
+                        [normal(2, 3), normal(2, 4), normal(4, 3), normal(4, 4), normal(4), normal(4)]),
+    "lstm_cell": (lambda *a: F.concat(list(F.lstm_cell(*a)), axis=1),
+                  [normal(2, 3), normal(2, 4), normal(2, 4), normal(16, 3), normal(16, 4), normal(16), normal(16)]),
+    "gru_cell": (F.gru_cell, [normal(2, 3), normal(2, 4), normal(12, 3), normal(12, 4), normal(12), normal(12)]),
 }
 
 

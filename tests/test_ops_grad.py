@@ -636,3 +636,24 @@ def test_shape_compositions(rand):
     check(lambda t: F.expand(t, 2, 3, 4, 2), x)
     check(lambda t: F.repeat(t, 2, 2, 1, 3), x)
     check(F.clone, x)
+
+
+# --- issue 15: recurrent cells -----------------------------------------------------------------------
+
+covers("rnn_cell", "lstm_cell", "gru_cell")
+
+
+@FAST
+@given(N=st.integers(1, 3), I=st.integers(1, 4), H=st.integers(1, 4), bias=st.booleans())
+def test_recurrent_cells(make_rand, N, I, H, bias):
+    rand = make_rand(N * 100 + I * 10 + H)
+    for gates, cell in ((1, F.rnn_cell), (1, lambda *a: F.rnn_cell(*a, nonlinearity="relu")),
+                        (3, F.gru_cell), (4, None)):
+        x, h = rand.randn(N, I), rand.randn(N, H, scale=0.5)
+        weights = [rand.randn(gates * H, I, scale=0.7), rand.randn(gates * H, H, scale=0.7)]
+        biases = [rand.randn(gates * H), rand.randn(gates * H)] if bias else []
+        if cell is None:
+            c = rand.randn(N, H)
+            check(lambda x, h, c, *w: F.concat(list(F.lstm_cell(x, h, c, *w)), axis=1), x, h, c, *weights, *biases)
+        else:
+            check(cell, x, h, *weights, *biases)

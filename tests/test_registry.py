@@ -19,12 +19,17 @@ def test_the_command_line_and_the_configuration_offer_exactly_the_registry():
 def test_every_model_builds_and_maps_its_dataset_samples(name):
     """Each model's defaults make a valid configuration, and its networks take and give the dataset's shapes."""
     tinygan.manual_seed(0)
-    config = train_config.make_config(name, width=8, latent_dim=4)
+    rnn = registry.MODELS[name].family == "rnn"    # its noise is one value per pixel: latent_dim is fixed
+    config = train_config.make_config(name, width=8, **({} if rnn else dict(latent_dim=4)))
     spec, data = registry.model_of(config), registry.dataset_of(config)
     nets = registry.build_networks(config)
     labels = tinygan.tensor(np.array([1, 7])) if spec.conditional else None
     extra = (labels,) if spec.conditional else ()
-    if spec.is_vae:
+    if rnn:
+        images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
+        assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel
+        assert nets["rnn"].sample(tinygan.randn(2, 784)).shape == (2,) + data.sample_shape
+    elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)
         assert nets["vae"].decode(mu).shape == (2, int(np.prod(data.sample_shape)))
@@ -37,4 +42,4 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
-    assert spec.value_range == ((0, 1) if spec.family == "vae" else (-1, 1))
+    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn") else (-1, 1))

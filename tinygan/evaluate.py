@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend, metrics, registry
-from .autograd import Tensor
+from .autograd import Tensor, no_grad
 from .classifier import classify
 from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
 from .data.idx import DataError
@@ -152,6 +152,20 @@ def evaluate_vae(run, images, k=50, seed=0):
     return {"model": metrics.vae_test_losses(run.nets["vae"], images, k=k, seed=seed)}
 
 
+def evaluate_rnn(run, images, batch_size=500):
+    """Test negative log-likelihood in nats per image of binarised uint8 `images` (N, 28, 28) (exact, no bound)."""
+    model = run.nets["rnn"]
+    model.eval()
+    total = 0.0
+    with no_grad():
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            binary = (chunk.astype(np.float64) / 255 >= 0.5).astype(backend.get_default_dtype())
+            x = Tensor(backend.to_device(binary.reshape(-1, 1, 28, 28), backend.current_device()))
+            total += model.nll(x).item() * len(chunk)
+    return {"model": {"test_nll": total / len(images), "n": len(images)}}
+
+
 def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     """Every metric that fits the run's model, as a JSON-able dict."""
     config = run.config
@@ -170,6 +184,10 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
             images, _ = load_mnist("test", folder=test_data, kind=config["data"])
             result["reference"] = f"{config['data']} test set in {test_data}"
             result["vae"] = evaluate_vae(run, images, k, seed)
+        if model.family == "rnn" and test_data:
+            images, _ = load_mnist("test", folder=test_data, kind=config["data"])
+            result["reference"] = f"{config['data']} test set in {test_data}"
+            result["rnn"] = evaluate_rnn(run, images)
     else:
         n = n or 5000
         reference = load_reference(str(test_data) if test_data else None, n, seed)
@@ -177,6 +195,8 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
         result["images"] = evaluate_images(run, reference, n, seed)
         if model.is_vae:
             result["vae"] = evaluate_vae(run, reference.images, k, seed)
+        if model.family == "rnn":
+            result["rnn"] = evaluate_rnn(run, reference.images)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -190,7 +210,7 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     """
     result = evaluate_run(run, n=n, test_data=test_data, k=0, seed=seed)
     flat = {}
-    for section in ("images", "toy", "vae"):
+    for section in ("images", "toy", "vae", "rnn"):
         flat.update(result.get(section, {}).get("model", {}))
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
@@ -207,6 +227,7 @@ ROWS = [
     ("toy", "high_quality_fraction", "high-quality samples (within 3 std of a mode)", "{:.1%}"),
     ("vae", "elbo_loss", "test loss: -ELBO per image (nats, one z)", "{:.2f}"),
     ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
+    ("rnn", "test_nll", "test NLL per image (nats, binarised digits)", "{:.2f}"),
 ]
 
 

@@ -54,8 +54,9 @@ class ModelSpec:
 
     @property
     def value_range(self):
-        """The range of its images: a VAE's Bernoulli pixels in [0, 1]; a GAN's tanh output in [-1, 1]."""
-        return (0, 1) if self.is_vae else (-1, 1)
+        """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels in [0, 1]; a GAN's tanh
+        output in [-1, 1]."""
+        return (0, 1) if self.is_vae or self.family == "rnn" else (-1, 1)
 
 
 _VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
@@ -68,6 +69,10 @@ MODELS = {spec.name: spec for spec in [
     ModelSpec("wgan-gp", "gan", dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9)),
     ModelSpec("vae", "vae", dict(arch="mlp-vae", epochs=30, latent_dim=20, **_VAE_TRAINING)),
     ModelSpec("conv-vae", "vae", dict(arch="conv-vae", epochs=20, latent_dim=16, width=32, **_VAE_TRAINING)),
+    # issue 15: a recurrent generator writing binarised digits row by row; its noise is one N(0, 1) per pixel
+    # (latent_dim 784), turned into the Bernoulli draws of sampling; width is the LSTM's hidden size
+    ModelSpec("rnn", "rnn", dict(arch="row-lstm", epochs=30, batch_size=64, lr=1e-3, beta1=0.9, latent_dim=784,
+                                 width=256)),
 ]}
 
 
@@ -105,6 +110,10 @@ def _conv_vae(config, sample_shape):
     return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"])}
 
 
+def _row_lstm(config, sample_shape):
+    return {"rnn": models.RowLSTM(hidden=config["width"])}
+
+
 # arch -> builder(config, sample_shape) -> {"G": ..., "D": ...} or {"vae": ...}
 ARCHITECTURES = {
     "mlp": _mlp,
@@ -114,6 +123,8 @@ ARCHITECTURES = {
     "cdcgan": _cdcgan,
     "mlp-vae": _mlp_vae,
     "conv-vae": _conv_vae,
+    # issue 15
+    "row-lstm": _row_lstm,
 }
 
 

@@ -106,3 +106,8 @@ __all__ += [
     "min", "var", "std", "max_with_indices", "min_with_indices",
     "stack", "squeeze", "unsqueeze", "expand", "repeat", "clone",
 ]
+
+# -- issue 15: recurrent cells ----------------------------------------------------------------------------
+from .recurrent import gru_cell, lstm_cell, rnn_cell
+
+__all__ += ["rnn_cell", "lstm_cell", "gru_cell"]

@@ -5,3 +5,8 @@ from .vae import ConvVAE, MLPVAE
 
 __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
            "ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "dcgan_init_", "MLPVAE", "ConvVAE"]
+
+# issue 15: the row-by-row recurrent generator
+from .rnn import RowLSTM
+
+__all__ += ["RowLSTM"]

@@ -35,3 +35,8 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ModuleDict", "ParameterList", "ParameterDict",
     "functional", "utils",
 ]
+
+# issue 15: recurrent layers
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -109,6 +109,9 @@ def check_config(config):
     if config["pack"] > 1 and config.get("arch") not in ("mlp", "mlp-toy"):
         raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {config['model']!r} "
                           f"has {config.get('arch')!r}")
+    if is_rnn(config) and config["latent_dim"] != 784:
+        raise ConfigError(f"--latent-dim is fixed at 784 for {config['model']!r}: its noise is one value per pixel "
+                          f"(the Bernoulli draw of each of the 28x28 pixels), got {config['latent_dim']}")
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
@@ -119,3 +122,8 @@ def is_vae(config):
 
 def is_toy(config):
     return registry.dataset_of(config).is_toy
+
+
+def is_rnn(config):
+    """A recurrent generator (issue 15): one network 'rnn', trained on its negative log-likelihood."""
+    return registry.model_of(config).family == "rnn"

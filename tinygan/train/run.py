@@ -28,17 +28,18 @@ from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
-from .config import ADDED_LATER, ConfigError, check_config, is_toy, is_vae
+from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, VAEStep
+from .steps import GANStep, RNNStep, VAEStep
 
-METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss")
+METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
+               "test_nll")
 SAMPLE_COUNT = 64
 
 
 def build_models(config):
-    """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...} or {'vae': ...}."""
+    """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...}, {'vae': ...} or {'rnn': ...}."""
     return registry.build_networks(config)
 
 
@@ -65,7 +66,7 @@ class Run:
             net.to(backend.current_device())
         self.optimizers = build_optimizers(config, self.nets)
         ema = config.get("ema") or 0.0
-        self.ema = WeightAverage(self.nets["G"], ema) if ema and not is_vae(config) else None
+        self.ema = WeightAverage(self.nets["G"], ema) if ema and "G" in self.nets else None
         self.epoch = 0
         self.history = []
         self._data = None
@@ -74,6 +75,8 @@ class Run:
     # -- building ------------------------------------------------------------
     def _make_step(self):
         c = self.config
+        if is_rnn(c):
+            return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
         if is_vae(c):
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
@@ -185,7 +188,7 @@ class Run:
         extra = (labels,) if registry.model_of(c).conditional else ()
         sample_shape = registry.dataset_of(c).sample_shape
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra,
-                  "vae": ((2, int(np.prod(sample_shape))),)}
+                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -231,6 +234,8 @@ class Run:
         with no_grad():
             if is_vae(self.config):
                 return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
+            if is_rnn(self.config):
+                return self.nets["rnn"].sample(z)
             generator = self.nets["G"] if self.ema is None else self.ema.model
             if registry.model_of(self.config).conditional:
                 labels = np.arange(n) % 10 if label is None else np.full(n, int(label))

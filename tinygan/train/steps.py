@@ -4,6 +4,8 @@ import math
 from .. import backend
 from ..autograd import Tensor, no_grad
 from .. import functional as F
+from ..models.rnn import binarize
+from ..nn.utils import clip_grad_norm_
 from . import losses
 
 GAN_LOSS_FUNCTIONS = {
@@ -138,3 +140,26 @@ class VAEStep:
         value = loss.item()
         check_finite("VAE loss", value, self.steps)
         return {"loss": value, "reconstruction": reconstruction.item(), "kl": kl.item()}
+
+
+class RNNStep:
+    """One step of a row-by-row generator: binarise the batch, -log p(x) with the true rows fed in, Adam.
+
+    clip -- the largest gradient norm (nn.utils.clip_grad_norm_), or None for no clipping (the default recipe)
+    """
+
+    def __init__(self, model, optimizer, clip=None):
+        self.model, self.optimizer, self.clip = model, optimizer, clip
+        self.steps = 0
+
+    def __call__(self, x, labels=None):
+        loss = self.model.nll(binarize(x))
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.clip is not None:
+            clip_grad_norm_(self.model.parameters(), self.clip)
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("negative log-likelihood", value, self.steps)
+        return {"loss": value}
