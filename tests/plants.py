@@ -120,6 +120,20 @@ def _dropout_without_scaling():
     F.dropout = layers.dropout = tinygan.nn.functional.dropout = wrong
 
 
+def _lstm_gates_in_the_wrong_order():
+    import tinygan.functional as F
+    from tinygan.functional import recurrent
+    right = recurrent.lstm_cell
+
+    def wrong(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):   # reads the rows as f, i, g, o
+        H = hx.shape[1]
+
+        def swap(w):                                 # exchange the input-gate and forget-gate rows
+            return None if w is None else F.concat([w[H:2 * H], w[:H], w[2 * H:]], axis=0)
+        return right(input, hx, cx, swap(weight_ih), swap(weight_hh), swap(bias_ih), swap(bias_hh))
+    recurrent.lstm_cell = wrong
+
+
 # name -> (the lesson whose checks must catch it, how to plant it)
 PLANTS = {
     "KL without -1/2": ("12_autoencoder_to_vae", _kl_without_minus_half),
@@ -133,6 +147,7 @@ PLANTS = {
     "conv_transpose2d without output_padding": ("04_convolution", _conv_transpose_without_output_padding),
     "sign flip in the non-saturating G loss": ("08_mlp_gan_digits", _nonsaturating_sign_flip),
     "dropout not scaled by 1/(1-p)": ("03_mlp_classifier", _dropout_without_scaling),
+    "LSTM gates in the wrong order (f, i, g, o)": ("16_recurrent_networks", _lstm_gates_in_the_wrong_order),
 }
 
 
