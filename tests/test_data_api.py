@@ -164,3 +164,12 @@ def test_dataset_errors():
         DataLoader(TensorDataset(tinygan.zeros(3)), batch_size=0)
     with pytest.raises(NotImplementedError, match="must define __getitem__"):
         Dataset()[0]
+
+
+def test_the_loader_accepts_the_examples_worker_and_pinning_options():
+    """pytorch/examples' VAE passes num_workers=1, pin_memory=True on a GPU; tinygan accepts both
+    (its batches are made in this process, and it has no page-locked memory to ask for)."""
+    import tinygan
+    from tinygan.utils.data import DataLoader, TensorDataset
+    loader = DataLoader(TensorDataset(tinygan.arange(10)), batch_size=4, num_workers=1, pin_memory=True)
+    assert [len(batch[0]) for batch in loader] == [4, 4, 2]

@@ -71,13 +71,14 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
-                 collate_fn=None, num_workers=0):
+                 collate_fn=None, num_workers=0, pin_memory=False):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.generator = generator
         self.collate_fn = collate_fn or default_collate
         self.num_workers = num_workers  # accepted for PyTorch code; batches are always made in this process
+        self.pin_memory = pin_memory    # accepted too: there is no page-locked host memory to ask for here
 
     def _order(self):
         n = len(self.dataset)
