@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend, metrics, registry
-from .autograd import Tensor
+from .autograd import Tensor, no_grad
 from .classifier import classify
 from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
 from .data.idx import DataError
@@ -152,6 +152,37 @@ def evaluate_vae(run, images, k=50, seed=0):
     return {"model": metrics.vae_test_losses(run.nets["vae"], images, k=k, seed=seed)}
 
 
+def reconstruct(run, images, batch_size=500):
+    """The mean reconstructions (z = mu) of uint8 images (N, [C,] 28, 28), as floats on [0, 1] of shape (N, C, 28, 28).
+
+    A VAE decodes Bernoulli logits (sigmoid); the VAE-GAN's decoder is a generator on [-1, 1] (tanh).
+    """
+    channels = registry.dataset_of(run.config).sample_shape[0]
+    pixels = images.reshape(len(images), channels, 28, 28).astype(backend.get_default_dtype()) / 255.0
+    for net in run.nets.values():
+        net.eval()
+    out = []
+    with no_grad():
+        for start in range(0, len(pixels), batch_size):
+            chunk = pixels[start:start + batch_size]
+            if registry.model_of(run.config).is_vae:
+                vae = run.nets["vae"]
+                x = Tensor(backend.to_device(chunk.reshape(len(chunk), -1), backend.current_device()))
+                mean = vae.decode(vae.encode(x)[0]).sigmoid()
+            else:
+                x = Tensor(backend.to_device(chunk * 2 - 1, backend.current_device()))
+                mean = (run.nets["G"](run.nets["E"](x)[0]) + 1) * 0.5
+            out.append(backend.to_numpy(mean.data).reshape(chunk.shape))
+    return np.concatenate(out)
+
+
+def evaluate_reconstruction(run, images):
+    """{"model": {"mse": ...}}: the mean squared pixel error on [0, 1] of the mean reconstructions of `images`."""
+    target = images.reshape(len(images), -1).astype(np.float64) / 255.0
+    error = reconstruct(run, images).reshape(len(images), -1) - target
+    return {"model": {"mse": float(np.mean(error ** 2))}}
+
+
 def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     """Every metric that fits the run's model, as a JSON-able dict."""
     config = run.config
@@ -177,6 +208,8 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
         result["images"] = evaluate_images(run, reference, n, seed)
         if model.is_vae:
             result["vae"] = evaluate_vae(run, reference.images, k, seed)
+        if model.is_vae or model.family == "vaegan":
+            result["reconstruction"] = evaluate_reconstruction(run, reference.images)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -190,7 +223,7 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     """
     result = evaluate_run(run, n=n, test_data=test_data, k=0, seed=seed)
     flat = {}
-    for section in ("images", "toy", "vae"):
+    for section in ("images", "toy", "vae", "reconstruction"):
         flat.update(result.get(section, {}).get("model", {}))
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
@@ -207,6 +240,7 @@ ROWS = [
     ("toy", "high_quality_fraction", "high-quality samples (within 3 std of a mode)", "{:.1%}"),
     ("vae", "elbo_loss", "test loss: -ELBO per image (nats, one z)", "{:.2f}"),
     ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
+    ("reconstruction", "mse", "reconstruction error of the reference images (pixel MSE on [0, 1])", "{:.4f}"),
 ]
 
 

@@ -68,6 +68,9 @@ MODELS = {spec.name: spec for spec in [
     ModelSpec("wgan-gp", "gan", dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9)),
     ModelSpec("vae", "vae", dict(arch="mlp-vae", epochs=30, latent_dim=20, **_VAE_TRAINING)),
     ModelSpec("conv-vae", "vae", dict(arch="conv-vae", epochs=20, latent_dim=16, width=32, **_VAE_TRAINING)),
+    # issue 17: VAE-GAN (Larsen et al., 2016), the recipe of the issue: three Adams at 2e-4, betas 0.5/0.999,
+    # batch 64. gamma weighs L_llike against the GAN terms in the decoder's loss: GAMMA_NOTE says why this value.
+    ModelSpec("vaegan", "vaegan", dict(arch="vaegan", epochs=30, latent_dim=20, gamma=1.0)),
 ]}
 
 
@@ -105,7 +108,16 @@ def _conv_vae(config, sample_shape):
     return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"])}
 
 
-# arch -> builder(config, sample_shape) -> {"G": ..., "D": ...} or {"vae": ...}
+def _vaegan(config, sample_shape):
+    """Encoder, decoder (= generator) and discriminator of the VAE-GAN, for images of sample_shape[0] channels."""
+    channels = sample_shape[0]
+    networks = {"E": models.VAEGANEncoder(config["latent_dim"], channels),
+                "G": models.VAEGANDecoder(config["latent_dim"], channels),
+                "D": models.VAEGANDiscriminator(channels)}
+    return {name: models.dcgan_init_(net) for name, net in networks.items()}
+
+
+# arch -> builder(config, sample_shape) -> {"G": ..., "D": ...}, {"vae": ...} or {"E": ..., "G": ..., "D": ...}
 ARCHITECTURES = {
     "mlp": _mlp,
     "mlp-toy": _mlp_toy,
@@ -114,6 +126,7 @@ ARCHITECTURES = {
     "cdcgan": _cdcgan,
     "mlp-vae": _mlp_vae,
     "conv-vae": _conv_vae,
+    "vaegan": _vaegan,   # issue 17
 }
 
 

@@ -5,3 +5,7 @@ from .vae import ConvVAE, MLPVAE
 
 __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
            "ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "dcgan_init_", "MLPVAE", "ConvVAE"]
+
+from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder  # noqa: E402 (issue 17's block)
+
+__all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator"]

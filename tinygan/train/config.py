@@ -109,6 +109,11 @@ def check_config(config):
     if config["pack"] > 1 and config.get("arch") not in ("mlp", "mlp-toy"):
         raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {config['model']!r} "
                           f"has {config.get('arch')!r}")
+    if "gamma" in config:
+        if registry.model_of(config).family != "vaegan":
+            raise ConfigError(f"--gamma weighs the VAE-GAN's feature reconstruction; {config['model']!r} has none "
+                              f"(use it with vaegan)")
+        _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 

@@ -31,7 +31,7 @@ from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_c
 from .config import ADDED_LATER, ConfigError, check_config, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, VAEStep
+from .steps import GANStep, VAEGANStep, VAEStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss")
 SAMPLE_COUNT = 64
@@ -74,6 +74,10 @@ class Run:
     # -- building ------------------------------------------------------------
     def _make_step(self):
         c = self.config
+        if registry.model_of(c).family == "vaegan":
+            opts = self.optimizers
+            return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
+                              gamma=c["gamma"])
         if is_vae(c):
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
@@ -184,7 +188,7 @@ class Run:
         labels = Tensor(backend.xp().zeros(2, dtype=np.int64))
         extra = (labels,) if registry.model_of(c).conditional else ()
         sample_shape = registry.dataset_of(c).sample_shape
-        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra,
+        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
                   "vae": ((2, int(np.prod(sample_shape))),)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
