@@ -24,6 +24,9 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
     nets = registry.build_networks(config)
     labels = tinygan.tensor(np.array([1, 7])) if spec.conditional else None
     extra = (labels,) if spec.conditional else ()
+    if spec.family == "vaegan":                    # encoder, decoder = generator, discriminator
+        mu, logvar = nets["E"](tinygan.randn(2, *data.sample_shape))
+        assert mu.shape == logvar.shape == (2, 4)
     if spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)
@@ -37,4 +40,4 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
-    assert spec.value_range == ((0, 1) if spec.family == "vae" else (-1, 1))
+    assert spec.value_range == ((0, 1) if spec.family == "vae" else (-1, 1))   # the VAE-GAN's decoder is a tanh G

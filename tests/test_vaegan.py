@@ -29,7 +29,8 @@ def test_networks_have_the_issue_shapes():
     fake = VAEGANDecoder(latent_dim=20)(mu)
     assert fake.shape == (4, 1, 28, 28)
     assert np.abs(fake.data).max() <= 1.0                      # tanh: images on [-1, 1]
-    logit, features = VAEGANDiscriminator()(fake)
+    logit, features = VAEGANDiscriminator().logit_and_features(fake)
+    np.testing.assert_array_equal(VAEGANDiscriminator()(fake).shape, (4, 1))
     assert logit.shape == (4, 1) and features.shape == (4, 128, 7, 7)   # Dis_l is the 128x7x7 layer
 
 

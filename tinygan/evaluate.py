@@ -157,7 +157,9 @@ def reconstruct(run, images, batch_size=500):
 
     A VAE decodes Bernoulli logits (sigmoid); the VAE-GAN's decoder is a generator on [-1, 1] (tanh).
     """
-    channels = registry.dataset_of(run.config).sample_shape[0]
+    from .train.run import check_channels
+    check_channels(run.config, images, "the images to reconstruct")
+    channels = registry.dataset_of(run.config).channels
     pixels = images.reshape(len(images), channels, 28, 28).astype(backend.get_default_dtype()) / 255.0
     for net in run.nets.values():
         net.eval()
@@ -194,6 +196,10 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
         result["toy"] = evaluate_toy(run, result["n"], seed)
         if not result["toy"]:
             result["note"] = f"{config['data']} has no modes to count; no metrics for it"
+    elif dataset.channels != 1:
+        result["note"] = (f"the shipped digit classifier (FID, classifier score, rarest class) applies only to "
+                          f"1-channel digits; this run's images ({config['data']!r}) have {dataset.channels} "
+                          f"channels, so it does not score them")
     elif not dataset.digits:
         result["note"] = (f"the metrics use an MNIST digit classifier; this run was trained on {config['data']!r}, "
                           f"so they would mean nothing here")

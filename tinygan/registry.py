@@ -7,6 +7,8 @@ tinygan/data/).
 """
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import models
 
 
@@ -18,6 +20,12 @@ class DatasetSpec:
     sample_shape: tuple            # one sample's shape: (1, 28, 28) for the digit images, (2,) for toy points
     num_classes: int = None        # labels 0..num_classes-1 (None: unlabelled)
     digits: bool = False           # handwritten digits: the digit classifier's metrics (FID, score) apply
+    made: str = ""                 # how a derived set is made from others (empty for the sets as published)
+
+    @property
+    def channels(self):
+        """Colour channels of an image set: 1 (grey) or 3 (RGB); the models are built for this many."""
+        return self.sample_shape[0]
 
     @property
     def is_toy(self):
@@ -37,6 +45,11 @@ DATASETS = {spec.name: spec for spec in [
     DatasetSpec("grid25", "toy", (2,)),
     DatasetSpec("moons", "toy", (2,)),
     DatasetSpec("swissroll", "toy", (2,)),
+    # issue 17: colour
+    DatasetSpec("colour-mnist5k", "images", (3, 28, 28), num_classes=10, digits=False,
+                made="the embedded 5,000 digits, each tinted with a colour ~ U(0.5, 1)^3 on a darker background "
+                     "~ U(0, 0.4)^3 (per image, seed 17): pixel = d * colour + (1 - d) * background, d = digit/255 "
+                     "(tinygan/data/colour.py)"),
 ]}
 
 
@@ -77,7 +90,8 @@ MODELS = {spec.name: spec for spec in [
 # -- the networks of each architecture --------------------------------------------------------------
 
 def _mlp(config, sample_shape):
-    return {"G": models.MLPGenerator(config["latent_dim"]), "D": models.MLPDiscriminator(pack=config.get("pack", 1))}
+    return {"G": models.MLPGenerator(config["latent_dim"], out_shape=sample_shape),
+            "D": models.MLPDiscriminator(in_shape=sample_shape, pack=config.get("pack", 1))}
 
 
 def _mlp_toy(config, sample_shape):
@@ -90,22 +104,24 @@ def _mlp_toy(config, sample_shape):
 
 def _dcgan(batchnorm):
     def build(config, sample_shape):
-        return {"G": models.dcgan_init_(models.DCGANGenerator(config["latent_dim"], config["width"])),
-                "D": models.dcgan_init_(models.DCGANDiscriminator(config["width"], batchnorm=batchnorm))}
+        channels = sample_shape[0]
+        return {"G": models.dcgan_init_(models.DCGANGenerator(config["latent_dim"], config["width"], channels)),
+                "D": models.dcgan_init_(models.DCGANDiscriminator(config["width"], channels, batchnorm=batchnorm))}
     return build
 
 
 def _cdcgan(config, sample_shape):
-    return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(config["latent_dim"], config["width"])),
-            "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(config["width"]))}
+    channels = sample_shape[0]
+    return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(config["latent_dim"], config["width"], channels)),
+            "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(config["width"], channels))}
 
 
 def _mlp_vae(config, sample_shape):
-    return {"vae": models.MLPVAE(latent_dim=config["latent_dim"])}
+    return {"vae": models.MLPVAE(in_features=int(np.prod(sample_shape)), latent_dim=config["latent_dim"])}
 
 
 def _conv_vae(config, sample_shape):
-    return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"])}
+    return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"], channels=sample_shape[0])}
 
 
 def _vaegan(config, sample_shape):

@@ -4,7 +4,7 @@ the discriminator's feature layer Dis_l instead of in pixels.
 
     encoder        x (N, C, 28, 28) -> mu, logvar (N, latent)
     decoder = G    z (N, latent) -> x (N, C, 28, 28) on [-1, 1] (tanh)
-    discriminator  x -> (logit (N, 1), Dis_l(x) (N, 128, 7, 7))
+    discriminator  x -> logit (N, 1); its feature layer Dis_l(x) is (N, 128, 7, 7)
 """
 from .. import nn
 from .gan import DCGANGenerator
@@ -47,13 +47,14 @@ class VAEGANDecoder(DCGANGenerator):
 class VAEGANDiscriminator(nn.Module):
     """x (N, C, 28, 28) -> Conv -> LReLU -> Conv -> BN -> LReLU = Dis_l (N, 128, 7, 7) -> flatten -> Linear -> logit.
 
-    forward(x) returns (logit (N, 1), Dis_l(x)): the losses need both from one pass.
+    forward(x) returns the logit, as every discriminator here; logit_and_features(x) returns
+    (logit, Dis_l(x)) from one pass, which is what the VAE-GAN's losses need.
     """
 
     def __init__(self, channels=1, width=64):
         super().__init__()
         self.channels = channels
-        self.features = nn.Sequential(
+        self.feature_layers = nn.Sequential(
             nn.Conv2d(channels, width, 4, stride=2, padding=1),        # (N, 64, 14, 14)
             _leaky(),
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),       # (N, 128, 7, 7)
@@ -62,6 +63,13 @@ class VAEGANDiscriminator(nn.Module):
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * width * 49, 1))   # (N, 1) logit
 
-    def forward(self, x):
+    def features(self, x):
+        """Dis_l(x): (N, 128, 7, 7)."""
+        return self.feature_layers(x)
+
+    def logit_and_features(self, x):
         features = self.features(x)
         return self.head(features), features
+
+    def forward(self, x):
+        return self.head(self.features(x))

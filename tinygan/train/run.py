@@ -95,6 +95,7 @@ class Run:
                 self._data = source
             else:
                 images, labels = source
+                check_channels(c, images, c["data"])
                 if c["limit"] is not None:                      # every class, not the first (sorted) ones
                     keep = balanced_subset(labels, c["limit"], c["seed"])
                     images, labels = images[keep], labels[keep]
@@ -234,7 +235,7 @@ class Run:
             net.eval()
         with no_grad():
             if is_vae(self.config):
-                return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
+                return self.nets["vae"].decode(z).sigmoid().reshape((n,) + registry.dataset_of(self.config).sample_shape)
             generator = self.nets["G"] if self.ema is None else self.ema.model
             if registry.model_of(self.config).conditional:
                 labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
@@ -341,6 +342,21 @@ class Run:
         """The most bytes this run's checkpoint can hold: each weight with Adam's two moments, and the JSON part."""
         weights = sum(value.nbytes for net in self.saved_networks().values() for value in net.state_dict().values())
         return 3 * weights + MAX_META_BYTES
+
+
+def image_channels(images):
+    """The channel count of uint8 images (N, H, W) (grey: 1) or (N, C, H, W)."""
+    return 1 if images.ndim == 3 else images.shape[1]
+
+
+def check_channels(config, images, source):
+    """ConfigError unless `images` (from `source`) have the channel count the run's model was built for."""
+    built, given = registry.dataset_of(config).channels, image_channels(images)
+    if built != given:
+        kinds = {1: "1-channel (grey)", 3: "3-channel (colour)"}
+        raise ConfigError(f"the {config['model']} model of this run was built for {kinds.get(built, built)} images "
+                          f"({config['data']!r}), but {source} holds {kinds.get(given, given)} images "
+                          f"{tuple(images.shape[1:])}; train a model on that data instead")
 
 
 def checkpoint_path(path):

@@ -173,9 +173,9 @@ class VAEGANStep:
         z = losses.reparameterize(mu, logvar, backend.rng())
         z_p = Tensor(backend.rng().standard_normal((x.shape[0], self.latent_dim), dtype=mu.dtype))
         reconstruction, prior_sample = G(z), G(z_p)                   # x~ and x_p, each (N, C, 28, 28)
-        real_logits, real_features = D(x)
-        reconstruction_logits, reconstruction_features = D(reconstruction)
-        prior_logits, _ = D(prior_sample)
+        real_logits, real_features = D.logit_and_features(x)
+        reconstruction_logits, reconstruction_features = D.logit_and_features(reconstruction)
+        prior_logits = D(prior_sample)
         return {"prior": losses.vaegan_prior(mu, logvar),
                 "llike": losses.vaegan_llike(real_features, reconstruction_features),
                 "gan_d": losses.vaegan_discriminator_loss(real_logits, reconstruction_logits, prior_logits),
