@@ -153,14 +153,14 @@ def evaluate_vae(run, images, k=50, seed=0):
 
 
 def reconstruct(run, images, batch_size=500):
-    """The mean reconstructions (z = mu) of uint8 images (N, [C,] 28, 28), as floats on [0, 1] of shape (N, C, 28, 28).
+    """The mean reconstructions (z = mu) of uint8 images (N, [C,] H, W), as floats on [0, 1] of shape (N, C, H, W).
 
     A VAE decodes Bernoulli logits (sigmoid); the VAE-GAN's decoder is a generator on [-1, 1] (tanh).
     """
     from .train.run import check_channels
     check_channels(run.config, images, "the images to reconstruct")
-    channels = registry.dataset_of(run.config).channels
-    pixels = images.reshape(len(images), channels, 28, 28).astype(backend.get_default_dtype()) / 255.0
+    sample_shape = registry.dataset_of(run.config).sample_shape
+    pixels = images.reshape((len(images),) + sample_shape).astype(backend.get_default_dtype()) / 255.0
     for net in run.nets.values():
         net.eval()
     out = []

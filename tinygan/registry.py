@@ -50,6 +50,9 @@ DATASETS = {spec.name: spec for spec in [
                 made="the embedded 5,000 digits, each tinted with a colour ~ U(0.5, 1)^3 on a darker background "
                      "~ U(0, 0.4)^3 (per image, seed 17): pixel = d * colour + (1 - d) * background, d = digit/255 "
                      "(tinygan/data/colour.py)"),
+    DatasetSpec("cifar10", "images", (3, 32, 32), num_classes=10,
+                made="the official binary archive cifar-10-binary.tar.gz (md5-checked), read straight out of the tar "
+                     "from $TINYGAN_CACHE/cifar10 (tinygan/data/cifar.py)"),
 ]}
 
 
@@ -104,16 +107,19 @@ def _mlp_toy(config, sample_shape):
 
 def _dcgan(batchnorm):
     def build(config, sample_shape):
-        channels = sample_shape[0]
-        return {"G": models.dcgan_init_(models.DCGANGenerator(config["latent_dim"], config["width"], channels)),
-                "D": models.dcgan_init_(models.DCGANDiscriminator(config["width"], channels, batchnorm=batchnorm))}
+        channels, size = sample_shape[0], sample_shape[-1]
+        return {"G": models.dcgan_init_(models.DCGANGenerator(config["latent_dim"], config["width"], channels,
+                                                              size=size)),
+                "D": models.dcgan_init_(models.DCGANDiscriminator(config["width"], channels, batchnorm=batchnorm,
+                                                                  size=size))}
     return build
 
 
 def _cdcgan(config, sample_shape):
-    channels = sample_shape[0]
-    return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(config["latent_dim"], config["width"], channels)),
-            "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(config["width"], channels))}
+    channels, size = sample_shape[0], sample_shape[-1]
+    return {"G": models.dcgan_init_(models.ConditionalDCGANGenerator(config["latent_dim"], config["width"], channels,
+                                                                     size=size)),
+            "D": models.dcgan_init_(models.ConditionalDCGANDiscriminator(config["width"], channels, size=size))}
 
 
 def _mlp_vae(config, sample_shape):
@@ -121,15 +127,16 @@ def _mlp_vae(config, sample_shape):
 
 
 def _conv_vae(config, sample_shape):
-    return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"], channels=sample_shape[0])}
+    return {"vae": models.ConvVAE(latent_dim=config["latent_dim"], width=config["width"], channels=sample_shape[0],
+                                  size=sample_shape[-1])}
 
 
 def _vaegan(config, sample_shape):
     """Encoder, decoder (= generator) and discriminator of the VAE-GAN, for images of sample_shape[0] channels."""
-    channels = sample_shape[0]
-    networks = {"E": models.VAEGANEncoder(config["latent_dim"], channels),
-                "G": models.VAEGANDecoder(config["latent_dim"], channels),
-                "D": models.VAEGANDiscriminator(channels)}
+    channels, size = sample_shape[0], sample_shape[-1]
+    networks = {"E": models.VAEGANEncoder(config["latent_dim"], channels, size=size),
+                "G": models.VAEGANDecoder(config["latent_dim"], channels, size=size),
+                "D": models.VAEGANDiscriminator(channels, size=size)}
     return {name: models.dcgan_init_(net) for name, net in networks.items()}
 
 

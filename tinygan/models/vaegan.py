@@ -7,7 +7,7 @@ the discriminator's feature layer Dis_l instead of in pixels.
     discriminator  x -> logit (N, 1); its feature layer Dis_l(x) is (N, 128, 7, 7)
 """
 from .. import nn
-from .gan import DCGANGenerator
+from .gan import DCGANGenerator, _base_size
 
 
 def _leaky():
@@ -17,9 +17,10 @@ def _leaky():
 class VAEGANEncoder(nn.Module):
     """x (N, C, 28, 28) -> Conv -> LReLU -> Conv -> BN -> LReLU -> flatten -> (mu, logvar), each (N, latent)."""
 
-    def __init__(self, latent_dim=20, channels=1, width=32):
+    def __init__(self, latent_dim=20, channels=1, width=32, size=28):
         super().__init__()
         self.latent_dim, self.channels = latent_dim, channels
+        s = _base_size(size)
         self.net = nn.Sequential(
             nn.Conv2d(channels, width, 4, stride=2, padding=1),        # (N, 32, 14, 14)
             _leaky(),
@@ -28,8 +29,8 @@ class VAEGANEncoder(nn.Module):
             _leaky(),
             nn.Flatten(),                                              # (N, 64*7*7)
         )
-        self.fc_mu = nn.Linear(2 * width * 49, latent_dim)             # (N, 20)
-        self.fc_logvar = nn.Linear(2 * width * 49, latent_dim)         # (N, 20)
+        self.fc_mu = nn.Linear(2 * width * s * s, latent_dim)          # (N, 20)
+        self.fc_logvar = nn.Linear(2 * width * s * s, latent_dim)      # (N, 20)
 
     def forward(self, x):
         h = self.net(x)
@@ -40,8 +41,8 @@ class VAEGANDecoder(DCGANGenerator):
     """The decoder is the DCGAN generator: Linear(20, 128*7*7), BN1d, ReLU, (N, 128, 7, 7), ConvT -> (N, 64, 14, 14),
     BN2d, ReLU, ConvT -> (N, C, 28, 28), tanh."""
 
-    def __init__(self, latent_dim=20, channels=1, width=64):
-        super().__init__(latent_dim, width, channels)
+    def __init__(self, latent_dim=20, channels=1, width=64, size=28):
+        super().__init__(latent_dim, width, channels, size=size)
 
 
 class VAEGANDiscriminator(nn.Module):
@@ -51,9 +52,10 @@ class VAEGANDiscriminator(nn.Module):
     (logit, Dis_l(x)) from one pass, which is what the VAE-GAN's losses need.
     """
 
-    def __init__(self, channels=1, width=64):
+    def __init__(self, channels=1, width=64, size=28):
         super().__init__()
         self.channels = channels
+        s = _base_size(size)
         self.feature_layers = nn.Sequential(
             nn.Conv2d(channels, width, 4, stride=2, padding=1),        # (N, 64, 14, 14)
             _leaky(),
@@ -61,7 +63,7 @@ class VAEGANDiscriminator(nn.Module):
             nn.BatchNorm2d(2 * width),
             _leaky(),                                                  # Dis_l
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * width * 49, 1))   # (N, 1) logit
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * width * s * s, 1))   # (N, 1) logit
 
     def features(self, x):
         """Dis_l(x): (N, 128, 7, 7)."""
