@@ -135,6 +135,7 @@ def test_resumed_vaegan_ends_with_the_same_weights(tmp_path):
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert set(resumed.optimizers) == {"E", "G", "D"}
+    assert (tmp_path / "straight" / "reconstructions.png").stat().st_size > 0    # originals beside reconstructions
 
 
 def test_gamma_is_refused_for_other_models_and_when_negative():

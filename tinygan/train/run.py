@@ -264,6 +264,8 @@ class Run:
         else:
             value_range = registry.model_of(self.config).value_range
             viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
+            if registry.model_of(self.config).family == "vaegan":
+                self.save_reconstructions(os.path.join(self.folder, "reconstructions.png"))
         loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
         viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
                         title=f"{self.config['model']} on {self.config['data']}")
@@ -271,6 +273,13 @@ class Run:
         if evaluated:
             viz.save_curves(evaluated, os.path.join(self.folder, "metrics.png"),
                             keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
+
+    def save_reconstructions(self, path, count=32):
+        """Originals (odd columns) beside their mean reconstructions (even columns): the first `count` images."""
+        from ..evaluate import reconstruct
+        images = self.data.images[:count]
+        pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((2 * count,) + images.shape[1:])
+        viz.save_image_grid(pairs, path, value_range=(0, 1), title=f"originals | reconstructions, epoch {self.epoch}")
 
     # -- checkpoints ---------------------------------------------------------
     def saved_networks(self):
