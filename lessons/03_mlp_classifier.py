@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 03: linear layers and an MLP classifier on real digits
 #
@@ -240,6 +252,13 @@ lesson.check("dL/dW = G^T x and dL/dx = G W", weight_error < 1e-4 and input_erro
 lesson.check("gradcheck of F.linear agrees (x, W, b)", linear_gradcheck)
 lesson.check("the cross-entropy gradient is (softmax - onehot) / N", ce_grad_error < 1e-12,
              f"max error {ce_grad_error:.1e}")
+# Dropout, the regulariser such a classifier often carries: in training it zeroes each unit with
+# probability p and scales the survivors by 1/(1 - p), so a unit's expected value is what eval mode gives.
+tinygan.manual_seed(3)
+dropped = F.dropout(tinygan.ones(100_000), p=0.5).numpy()
+lesson.check("dropout keeps the expected activation: survivors are scaled to 1/(1-p) = 2, the mean stays ~1",
+             set(np.unique(dropped)) <= {0.0, 2.0} and abs(dropped.mean() - 1) < 0.02,
+             f"values {sorted(set(np.unique(dropped)))}, mean {dropped.mean():.3f}")
 first, last = np.mean(losses[:10]), np.mean(losses[-10:])
 lesson.check("the training loss falls and stays finite", np.isfinite(losses).all() and last < 0.5 * first,
              f"first 10 steps {first:.3f}, last 10 steps {last:.3f}")

@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 04: convolution
 #
@@ -183,7 +195,7 @@ for stride, padding in ((1, 1), (2, 0)):
 
 # %%
 adjoint_errors = []
-for (H, KH, S, P) in ((8, 4, 2, 1), (7, 3, 2, 1), (6, 3, 1, 0)):
+for (H, KH, S, P) in ((8, 4, 2, 1), (7, 3, 2, 1), (8, 3, 2, 1), (6, 3, 1, 0)):   # 8, 3, 2, 1 needs output_padding 1
     w = tensor64(5, 3, KH, KH)                              # conv: 3 channels -> 5
     z = tensor64(2, 3, H, H)
     OH = F.conv_output_size(H, KH, S, P)

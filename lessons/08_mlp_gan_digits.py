@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 08: a GAN that writes digits (fully-connected networks)
 #
@@ -99,6 +111,16 @@ print(f"untrained: L_D = {d_loss.item():.4f}, V = {value.item():.4f}; "
       f"2 log 2 = {2 * np.log(2):.4f} is L_D when D says 1/2 to everything")
 lesson.check("the discriminator's loss is minus the value function (D maximises V)",
              abs(d_loss.item() + value.item()) < 1e-5, f"L_D + V = {d_loss.item() + value.item():.1e}")
+
+# The promise above, measured: per fake, dL_G/ds = -(1 - D(G(z))) for the non-saturating loss, so a fake
+# D rejects (logit -5, D = 0.007) gets a gradient near 1, and one D is fooled by (logit +5) nearly none.
+scores = tinygan.tensor(np.array([-5.0, 0.0, 5.0]), requires_grad=True, dtype=np.float64)
+losses.generator_loss_nonsaturating(scores).backward()
+per_fake = scores.grad.numpy() * len(scores)            # the loss averages over the fakes
+print(f"dL_G/ds at logits -5, 0, 5: {np.round(per_fake, 4)}")
+lesson.check("G's non-saturating loss pushes hardest where D rejects the fakes: |dL/ds| ~ 1 at logit -5, ~ 0 at +5",
+             abs(per_fake[0] + 1) < 0.01 and abs(per_fake[1] + 0.5) < 1e-9 and abs(per_fake[2]) < 0.01,
+             f"{np.round(per_fake, 4)}")
 
 # %% [markdown]
 # ## Step 4: the training loop

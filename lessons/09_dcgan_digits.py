@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 09: DCGAN on digits
 #
@@ -21,19 +33,20 @@
 # pictures are noise).
 
 # %%
+import copy
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import classifier, metrics, nn, optim, viz
+from tinygan import backend, classifier, metrics, nn, optim, viz
 from tinygan import functional as F
 from tinygan.autograd import no_grad
 from tinygan.data import DataLoader, load_embedded_mnist
 from tinygan.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
-from tinygan.train import GANStep
+from tinygan.train import GANStep, losses
 
 lesson = Lesson("09_dcgan_digits")
 started = time.perf_counter()
@@ -103,9 +116,46 @@ lesson.check("every conv and linear weight has standard deviation 0.02 after dcg
 # Adam with lr 2e-4 and $\beta_1 = 0.5$, as in the DCGAN paper. The same 64 noise vectors are decoded
 # after each epoch, so the grids show one set of "pens" learning to write.
 
+# %% [markdown]
+# One step written out, on copies of the two networks, before `GANStep` takes over: D first, on a real
+# batch and fakes made without G's graph; then G, through D with D's weights frozen. `GANStep` draws its
+# noise the same way (`GANStep.noise`), so from the same seed it must land on the very same weights.
+
 # %%
 images, labels = load_embedded_mnist()
 loader = DataLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))   # x/127.5 - 1
+first_batch = next(iter(loader))
+
+
+def adam(net):
+    return optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+
+G_hand, D_hand, G_step, D_step = (copy.deepcopy(net) for net in (G, D, G, D))
+opt_g, opt_d = adam(G_hand), adam(D_hand)
+random_state = backend.get_rng_state()                       # the demonstration leaves the lesson's noise as it was
+tinygan.manual_seed(11)
+n = first_batch.shape[0]
+z = tinygan.Tensor(backend.rng().standard_normal((n, LATENT), dtype=np.float32))
+with no_grad():
+    fake = G_hand(z)                                         # D's step needs G's images, not G's graph
+d_loss = losses.discriminator_loss(D_hand(first_batch), D_hand(fake))            # [gan-discriminator-loss]
+opt_d.zero_grad(), d_loss.backward(), opt_d.step()
+z = tinygan.Tensor(backend.rng().standard_normal((n, LATENT), dtype=np.float32))
+D_hand.requires_grad_(False)                                 # G's step changes G only
+g_loss = losses.generator_loss_nonsaturating(D_hand(G_hand(z)))                  # [gan-generator-nonsaturating]
+opt_g.zero_grad(), g_loss.backward(), opt_g.step()
+D_hand.requires_grad_(True)
+tinygan.manual_seed(11)
+GANStep(G_step, D_step, adam(G_step), adam(D_step), loss="nonsaturating", latent_dim=LATENT)(first_batch)
+backend.set_rng_state(random_state)
+step_difference = max(float(np.abs(a.numpy() - b.numpy()).max())
+                      for hand, packaged in ((G_hand, G_step), (D_hand, D_step))
+                      for a, b in zip(hand.parameters(), packaged.parameters()))
+print(f"one step by hand: L_D {d_loss.item():.4f}, L_G {g_loss.item():.4f}; "
+      f"largest weight difference from GANStep's step: {step_difference:.1e}")
+
+# %%
 step = GANStep(G, D, optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
                optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)), loss="nonsaturating", latent_dim=LATENT)
 fixed_z = tinygan.randn(64, LATENT)
@@ -250,6 +300,8 @@ else:
 # %%
 finite = all(np.isfinite(h["loss_d"]) and np.isfinite(h["loss_g"]) for h in history)
 lesson.check("discriminator and generator losses stayed finite", finite)
+lesson.check("GANStep is the step written out: the same weights after one step from the same seed",
+             step_difference == 0.0, f"largest difference {step_difference:.1e}")
 if not lesson.quick:
     last = history[-1]
     lesson.check("neither network won outright: 0.1 < D(G(z)) and D(x) < 0.95 in the last epoch",

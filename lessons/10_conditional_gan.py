@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 10: conditional GAN — choose the digit
 #
@@ -154,6 +166,22 @@ finite = all(np.isfinite(h["loss_d"]) and np.isfinite(h["loss_g"]) for h in hist
 lesson.check("both losses stayed finite", finite)
 lesson.check("the generator obeys the label's shape contract: one 28x28 image per requested label",
              generated.shape == (len(requested), 1, 28, 28), f"shape {generated.shape}")
+# The lesson's idea: both players are told the class. The same z asked for a 3 and for a 7 must give
+# two images, and the same image claimed as a 3 and as a 7 must get two scores; a model that dropped
+# the label (a classic bug) gives equal ones.
+G.eval(), D.eval()
+with no_grad():
+    same_z = tinygan.randn(1, LATENT).repeat(2, 1)
+    pair = G(same_z, tinygan.tensor(np.array([3, 7])))
+    image = pair[:1].repeat(2, 1, 1, 1)
+    scores = D(image, tinygan.tensor(np.array([3, 7])))
+G.train(), D.train()
+image_change = float(np.abs(pair.numpy()[0] - pair.numpy()[1]).max())
+score_change = float(np.abs(scores.numpy()[0] - scores.numpy()[1]).max())
+lesson.check("the label reaches G: one z drawn as a 3 and as a 7 gives two different images",
+             image_change > 1e-6, f"largest pixel difference {image_change:.3f}")
+lesson.check("the label reaches D: one image claimed as a 3 and as a 7 gets two different scores",
+             score_change > 1e-6, f"logit difference {score_change:.4f}")
 if not lesson.quick and HAVE_CLASSIFIER:
     lesson.check(f"G draws the requested digit: label accuracy at least {ACCURACY_BAR} after {EPOCHS} epochs",
                  accuracy >= ACCURACY_BAR, f"{accuracy:.3f} over {len(requested)} samples")

@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 11: LSGAN and WGAN-GP — other losses, and a gradient of a gradient
 #
@@ -113,6 +125,25 @@ lesson.check("autograd's dL_G/ds matches the derivatives in the table for all fo
 #   distance between the real and generated distributions (Kantorovich-Rubinstein duality). Without a
 #   constraint the gap can grow without bound, so something must keep the critic's slope near 1.
 #
+# The duality in three sentences, on the simplest case. The Wasserstein-1 distance is the least work
+# of moving one distribution onto the other, mass times distance: for all real data at the point $a$ and
+# all fakes at $b$, it is $|a - b|$. The duality says the same number is the largest gap
+# $\mathbb{E}_{\text{real}}[f] - \mathbb{E}_{\text{fake}}[f]$ over critics $f$ whose slope is at most 1, and here
+# a best such critic is the line $f(x) = \text{sign}(a - b)\,x$, whose gap is exactly $|a - b|$. No
+# 1-Lipschitz critic gives more, while a critic allowed a slope of 5 would report 5 $|a - b|$: the
+# number means nothing without the constraint.
+
+# %%
+a, b = 1.5, -0.5                                      # all real data at a, all fakes at b
+critic_slopes = np.linspace(-1, 1, 201)               # linear critics f(x) = k x with |k| <= 1
+gaps = critic_slopes * a - critic_slopes * b          # E_real[f] - E_fake[f]
+best = critic_slopes[np.argmax(gaps)]
+print(f"W1 between the point masses at {a} and {b}: |a - b| = {abs(a - b)}; best 1-Lipschitz line "
+      f"f(x) = {best:+.0f} x gives the gap {gaps.max():.4f}; a slope of 5 would report {5 * abs(a - b)}")
+lesson.check("Kantorovich-Rubinstein on two point masses: the best 1-Lipschitz critic's gap is |a - b|",
+             abs(gaps.max() - abs(a - b)) < 1e-12 and best == 1.0, f"gap {gaps.max():.4f}, slope {best:+.0f}")
+
+# %% [markdown]
 # ## Step 2: the gradient penalty, a loss made of a gradient
 #
 # Gulrajani et al. (2017, eq. 3) penalise the critic's slope at points between real and fake images:

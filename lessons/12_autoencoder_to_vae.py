@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 12: from autoencoder to VAE
 #
@@ -131,6 +143,40 @@ plt.close(fig)
 #   + \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,N(0, I)\big)}_{\text{keeps codes near } N(0, I)}
 #   \;\ge\; -\log p(x).$$
 #
+# **Where the bound comes from.** For any $q(z \mid x)$, write $\log p(x) = \log p(x, z) - \log p(z \mid x)$,
+# add and subtract $\log q(z \mid x)$, and average over $z \sim q$:
+#
+# $$\log p(x) = \underbrace{\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big)}_{\text{ELBO} \;=\; -\mathcal{L}(x)}
+#   \;+\; \mathrm{KL}\big(q(z \mid x)\,\|\,p(z \mid x)\big).$$
+#
+# The last KL is at least 0, so the ELBO is a lower bound on $\log p(x)$, tight exactly when $q$ is the true
+# posterior: training the encoder closes that gap, training the decoder raises $\log p(x)$. We check the
+# identity on a model small enough to integrate: a decoder of 8 binary pixels from a 1-D code, where
+# $p(x)$, the posterior and every expectation are sums over a fine grid of $z$.
+
+# %%
+tiny = MLPVAE(in_features=8, hidden=16, latent_dim=1).double()
+grid = np.linspace(-10, 10, 20001)                                  # z values; dz = 0.001
+dz = grid[1] - grid[0]
+x_tiny = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=np.float64)
+with no_grad():
+    logits = backend.to_numpy(tiny.decode(tinygan.tensor(grid[:, None], dtype=np.float64)).data)
+log_px_given_z = -np.logaddexp(0, -logits) @ x_tiny - np.logaddexp(0, logits) @ (1 - x_tiny)   # Bernoulli
+log_prior = -0.5 * grid ** 2 - 0.5 * np.log(2 * np.pi)
+log_joint = log_px_given_z + log_prior
+log_px = np.log(np.exp(log_joint - log_joint.max()).sum() * dz) + log_joint.max()          # log p(x)
+q_mu, q_sigma = 0.4, 0.7                                            # any q(z|x) will do
+log_q = -0.5 * ((grid - q_mu) / q_sigma) ** 2 - np.log(q_sigma * np.sqrt(2 * np.pi))
+q = np.exp(log_q) * dz                                              # q's mass on each grid cell
+elbo = q @ log_px_given_z - q @ (log_q - log_prior)                 # E_q[log p(x|z)] - KL(q || p(z))
+posterior_gap = q @ (log_q - (log_joint - log_px))                  # KL(q || p(z|x))
+print(f"log p(x) = {log_px:.6f};  ELBO = {elbo:.6f};  KL(q || posterior) = {posterior_gap:.6f};  "
+      f"ELBO + KL = {elbo + posterior_gap:.6f}")
+lesson.check("log p(x) = ELBO + KL(q || p(z|x)), and that KL is positive: the ELBO is a lower bound",
+             abs(log_px - (elbo + posterior_gap)) < 1e-6 and posterior_gap > 0,
+             f"gap {posterior_gap:.4f} nats, identity error {abs(log_px - elbo - posterior_gap):.1e}")
+
+# %% [markdown]
 # **Reparameterisation** (`reparameterization`). To backpropagate through a random draw, write it as a
 # deterministic function of $\mu$, $\log\sigma^2$ and noise $\varepsilon \sim N(0, I)$ drawn outside the graph:
 # $z = \mu + \exp(\tfrac12 \log\sigma^2)\,\varepsilon$. Note the $\tfrac12$: $\exp(\log\sigma^2)$ is the
@@ -140,20 +186,22 @@ plt.close(fig)
 # %%
 n = 200_000
 mu = Tensor(np.full((n, 1), 1.5, dtype=np.float32), requires_grad=True)
-logvar = Tensor(np.full((n, 1), np.log(0.25), dtype=np.float32), requires_grad=True)   # sigma = 0.5
+logvar = Tensor(np.full((n, 1), np.log(0.64), dtype=np.float32), requires_grad=True)   # sigma = 0.8, variance 0.64
 rng = np.random.default_rng(0)
 z = losses.reparameterize(mu, logvar, rng)
 z.sum().backward()
 eps = np.random.default_rng(0).standard_normal((n, 1), dtype=np.float32)   # the same noise, drawn again
-print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.5: sample mean {z.data.mean():.4f}, "
+print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.8: sample mean {z.data.mean():.4f}, "
       f"sample std {z.data.std():.4f}")
-print(f"the bug z = mu + exp(logvar) eps would have std {np.exp(np.log(0.25)):.2f} instead of 0.5")
+print(f"the bug z = mu + exp(logvar) eps would have std {np.exp(np.log(0.64)):.2f} instead of 0.8")
+# sigma = 0.8, not 0.5: at 0.5 the variance 0.25 equals sigma / 2, so the bug's gradient sigma^2 eps would
+# equal the right one, sigma eps / 2, and the gradient check below could not tell them apart.
 grad_mu_error = np.abs(mu.grad.data - 1).max()
-grad_logvar_error = np.abs(logvar.grad.data - 0.5 * 0.5 * eps).max()
+grad_logvar_error = np.abs(logvar.grad.data - 0.5 * 0.8 * eps).max()
 print(f"dz/dmu: max |autograd - 1| = {grad_mu_error:.1e}; "
       f"dz/dlogvar: max |autograd - sigma eps / 2| = {grad_logvar_error:.1e}")
 lesson.check("reparameterised samples have mean mu and standard deviation exp(logvar / 2)",
-             abs(z.data.mean() - 1.5) < 0.01 and abs(z.data.std() - 0.5) < 0.01,
+             abs(z.data.mean() - 1.5) < 0.01 and abs(z.data.std() - 0.8) < 0.01,
              f"mean {z.data.mean():.4f}, std {z.data.std():.4f}")
 lesson.check("gradients flow through the sample: dz/dmu = 1 and dz/dlogvar = sigma eps / 2",
              grad_mu_error < 1e-6 and grad_logvar_error < 1e-6,
@@ -330,8 +378,14 @@ print(f"2-D VAE held-out loss: {history2[-1]['held_out']:.2f} nats per image (20
 # %%
 finite = all(np.isfinite(row[key]) for h in (history, history2) for row in h for key in ("loss", "held_out"))
 lesson.check("every VAE loss stayed finite", finite)
-lesson.check("the VAE learned: held-out loss far below the untrained model's",
-             final["held_out"] < 0.6 * untrained_loss, f"{final['held_out']:.1f} vs {untrained_loss:.1f} untrained")
+# A floor as well as a ceiling: the reconstruction term, BCE summed over pixels, is at least the entropy
+# of the pixel intensities themselves, and the KL is at least 0; a broken loss can fall below that (a
+# KL without its -1/2 once drove it to -3e24) and would pass a ceiling alone.
+pixels = np.clip(backend.to_numpy(x_test.data).astype(np.float64), 1e-12, 1 - 1e-12)
+entropy_floor = float(-(pixels * np.log(pixels) + (1 - pixels) * np.log(1 - pixels)).sum(axis=1).mean())
+lesson.check("the VAE learned: held-out loss far below the untrained model's, and above the data's own entropy",
+             entropy_floor < final["held_out"] < 0.6 * untrained_loss,
+             f"{entropy_floor:.1f} < {final['held_out']:.1f} < 0.6 x {untrained_loss:.1f} untrained")
 lesson.check("the KL term is positive (the encoder uses its latent code)", final["kl"] > 0, f"KL {final['kl']:.2f} nats")
 if not lesson.quick:
     lesson.check(f"784-400-20 VAE: held-out negative ELBO below {HELD_OUT_BAR:.0f} nats per image after "

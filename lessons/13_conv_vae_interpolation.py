@@ -1,3 +1,15 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 13: a convolutional VAE, and walking through its latent space
 #
@@ -190,6 +202,18 @@ if HAVE_CLASSIFIER:
 # %%
 finite = bool(np.all(np.isfinite(conv_curve + mlp_curve)))
 lesson.check("held-out losses stayed finite", finite)
+# The lesson's idea, checked on the first pair: the walk starts at the decoding of mu_a and ends at that
+# of mu_b, and its middle is a new image of the decoder, not the average of the two end images (that
+# is what blending pixels gives, the last row of the figure).
+with no_grad():
+    mu_pair = conv_vae.encode(x_test[np.array([typical[PAIRS[0][0]], typical[PAIRS[0][1]]])])[0]
+    decoded_ends = backend.to_numpy(conv_vae.decode(mu_pair).sigmoid().data)
+end_error = float(np.abs(rows[0][[0, -1]] - decoded_ends).max())
+middle = rows[0][STOPS // 2]
+blend_of_ends = (1 - t[STOPS // 2, 0]) * rows[0][0] + t[STOPS // 2, 0] * rows[0][-1]
+lesson.check("the walk runs from the decoding of mu_a to that of mu_b", end_error < 1e-5, f"max error {end_error:.1e}")
+lesson.check("its middle is decoded from the middle code, not a blend of the end images",
+             np.abs(middle - blend_of_ends).mean() > 1e-5, f"mean |difference| {np.abs(middle - blend_of_ends).mean():.4f}")
 lesson.check("the ConvVAE learned: held-out loss below 70% of the untrained model's",
              conv_curve[-1] < 0.7 * conv_untrained, f"{conv_curve[-1]:.1f} vs {conv_untrained:.1f} untrained")
 if not lesson.quick:

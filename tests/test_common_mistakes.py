@@ -247,6 +247,120 @@ def test_generator_left_in_training_mode_depends_on_the_batch():
         np.testing.assert_allclose(host(G(tensor(batch_b)))[0], alone, rtol=1e-12)
 
 
+# -- the generator's direction (the seeds' words) -------------------------------------------------------
+
+def one_descent_step(loss_of, logit=0.0, lr=0.5):
+    """The fake's logit s after one gradient-descent step on loss_of(s); D(G(z)) = sigmoid(s)."""
+    s = tensor([logit], requires_grad=True)
+    loss_of(s).backward()
+    return float(host(s)[0] - lr * host(s.grad)[0])
+
+
+def test_the_generator_maximises_d_of_its_fakes():
+    """Wrong: "G minimises the probability that D calls fakes real", or "G maximises E[log(1 - D(G(z)))]".
+    Right: G minimises E[log(1 - D(G(z)))] (minimax) or -E[log D(G(z))] (non-saturating); both raise D(G(z))."""
+    wrong_minimise_d = one_descent_step(lambda s: s.sigmoid().mean())                 # G minimises D(G(z))
+    wrong_maximise = one_descent_step(lambda s: -losses.generator_loss_minimax(s))    # ascends E[log(1 - D)]
+    right_minimax = one_descent_step(losses.generator_loss_minimax)
+    right_nonsaturating = one_descent_step(losses.generator_loss_nonsaturating)
+    assert wrong_minimise_d < 0 and wrong_maximise < 0             # D(G(z)) falls below 1/2: G helps D
+    assert right_minimax > 0 and right_nonsaturating > 0           # D(G(z)) rises above 1/2: G fools D
+
+
+def test_the_lsgan_generator_aims_at_the_real_label():
+    """Wrong: LSGAN's G loss 1/2 E[D(G(z))^2], target 0 (the fake label). Right: 1/2 E[(D(G(z)) - 1)^2]."""
+    wrong = one_descent_step(lambda s: 0.5 * (s ** 2).mean(), logit=0.5)
+    right = one_descent_step(losses.lsgan_generator_loss, logit=0.5)
+    assert wrong == pytest.approx(0.25) and right == pytest.approx(0.75)  # towards 0 (fake) vs towards 1 (real)
+
+
+# -- the VAE's objective ----------------------------------------------------------------------------------
+
+def test_the_vae_minimises_minus_the_elbo():
+    """Wrong: minimising the ELBO itself. Right: minimising -ELBO = reconstruction + KL (`negative-elbo`)."""
+    x = tensor(np.array([[1.0, 0.0, 1.0, 1.0]]))
+    mu, logvar = tensor(np.zeros((1, 2))), tensor(np.zeros((1, 2)))
+    good, bad = tensor(np.array([[8.0, -8.0, 8.0, 8.0]])), tensor(np.array([[-8.0, 8.0, -8.0, -8.0]]))  # logits
+    right = {name: losses.vae_loss(losses.bernoulli_reconstruction(logits, x), mu, logvar)[0].item()
+             for name, logits in (("good", good), ("bad", bad))}
+    wrong = {name: -value for name, value in right.items()}           # the ELBO, minimised
+    assert right["good"] < 0.01 < 30 < right["bad"]                   # -ELBO prefers the faithful decoder
+    assert wrong["bad"] < wrong["good"]                                # the ELBO, minimised, prefers the worst one
+
+
+def test_the_seeds_kl_with_a_data_term_and_sigma_as_variance():
+    """Wrong, as a seed writes it: 1/2 sum((mu - x)^2 + sigma - log sigma), sigma called the variance, no
+    -1. Right: KL(N(mu, sigma^2) || N(0, I)) = -1/2 sum(1 + log sigma^2 - mu^2 - sigma^2) (`gaussian-kl`)."""
+    def seeds_kl(mu, sigma, x):
+        return 0.5 * np.sum((mu - x) ** 2 + sigma - np.log(sigma))
+    mu, logvar, x = np.zeros(3), np.zeros(3), np.array([0.3, -1.2, 2.0])   # q = N(0, I) = the prior exactly
+    right = host(F.gaussian_kl(tensor(mu[None]), tensor(logvar[None]), reduction="sum"))
+    wrong = seeds_kl(mu, np.exp(logvar), x)
+    assert float(right) == pytest.approx(0.0, abs=1e-12)              # q equals the prior: nothing to pay
+    assert wrong == pytest.approx(0.5 * (0.09 + 1.44 + 4.0 + 3.0))   # 4.27 nats for matching the prior
+
+
+# -- code-level errors seen in the seeds' code ----------------------------------------------------------
+
+def test_binary_cross_entropy_takes_the_prediction_first():
+    """Wrong: BCE(target, prediction). Right: BCE(prediction, target), -[t log p + (1 - t) log(1 - p)]."""
+    p, t = tensor([0.9]), tensor([1.0])
+    right = F.binary_cross_entropy(p, t).item()
+    wrong = F.binary_cross_entropy(t, p).item()                       # log(1 - 1) = -inf, clamped at -100
+    assert right == pytest.approx(-math.log(0.9)) and wrong == pytest.approx(10.0)
+
+
+def test_a_generator_run_like_predict_gets_no_gradient():
+    """Wrong: G's output made as by Keras' predict (no graph: no_grad, or detached), then D's verdict on it
+    used as G's loss. Right: G(z) recorded, so the loss reaches G's weights."""
+    tinygan.manual_seed(0)
+    G, D = nn.Linear(2, 3).double(), nn.Linear(3, 1).double()
+    z = tensor(np.ones((4, 2)))
+    with no_grad():
+        predicted = G(z)                                              # "G.predict(z)"
+    losses.generator_loss_nonsaturating(D(predicted)).backward()      # reaches D's weights only ...
+    assert all(p.grad is None for p in G.parameters())               # ... so a G step would change nothing
+    D.zero_grad()
+    D.requires_grad_(False)
+    losses.generator_loss_nonsaturating(D(G(z))).backward()
+    assert all(p.grad is not None and np.abs(host(p.grad)).max() > 0 for p in G.parameters())
+
+
+def test_the_discriminator_does_not_minimise_the_sum_of_its_outputs():
+    """Wrong: D minimises mean(D(real)) + mean(D(fake)): it lowers its score of real data too.
+    Right: D minimises -V, raising D(real) and lowering D(fake) (`gan-discriminator-loss`)."""
+    def step(loss_of):
+        real, fake = tensor([0.0], requires_grad=True), tensor([0.0], requires_grad=True)
+        loss_of(real, fake).backward()
+        return float(host(real.grad)[0]), float(host(fake.grad)[0])
+    wrong_real, wrong_fake = step(lambda r, f: r.sigmoid().mean() + f.sigmoid().mean())
+    right_real, right_fake = step(losses.discriminator_loss)
+    assert wrong_real > 0 and wrong_fake > 0          # descent lowers both logits: real data called fake too
+    assert right_real < 0 < right_fake                # descent raises the real logit, lowers the fake one
+
+
+def test_data_must_span_the_range_of_the_generators_output():
+    """Wrong: images scaled to [0.5, 1] under a tanh generator, whose outputs fill [-1, 1]. D then tells
+    real from fake by brightness alone. Right: scale to [-1, 1], tanh's range (`scale_images`)."""
+    from tinygan.data import load_embedded_mnist, scale_images
+    images, _ = load_embedded_mnist()
+    tinygan.manual_seed(0)
+    G = MLPGenerator(latent_dim=16, hidden=(32,), out_shape=(784,), batchnorm=False)
+    with no_grad():
+        fakes = host(G(tinygan.randn(256, 16))).ravel()
+    wrong = images[:256].reshape(-1).astype(np.float64) / 255 * 0.5 + 0.5
+    right = scale_images(images[:256], (-1, 1)).reshape(-1)
+    assert wrong.min() >= 0.5 and (fakes < 0.5).mean() > 0.5         # over half of G's pixels are impossible data
+    assert right.min() == -1.0 and right.max() == 1.0                 # the data fills tanh's range
+
+
+def test_a_stride_2_convolution_halves_it_does_not_upsample():
+    """Wrong: Conv2d(stride=2) to go from 7x7 to 14x14. Right: ConvTranspose2d(k4, s2, p1) doubles the size."""
+    x = tinygan.randn(1, 4, 7, 7, dtype=np.float64)
+    assert nn.Conv2d(4, 2, 4, stride=2, padding=1).double()(x).shape[2:] == (3, 3)
+    assert nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1).double()(x).shape[2:] == (14, 14)
+
+
 # -- the VAE-GAN objective: no E[log p_G(z)] ----------------------------------------------------------
 
 def test_vaegan_extra_log_p_z_term_pulls_the_posterior_off_the_prior():

@@ -4,7 +4,7 @@ ordinary file modes; whole-number epochs on the curves; lessons writing to one p
 import os
 import stat
 
-import matplotlib
+import matplotlib.figure
 import numpy as np
 import pytest
 

@@ -24,5 +24,13 @@ def test_lesson_runs_in_quick_mode(lesson, tmp_path):
 
 
 def test_lessons_exist_in_order():
+    """Numbered from 01, each number once (a number may wait for its lesson: the issues fix them in advance)."""
     numbers = [int(p.name[:2]) for p in LESSONS]
-    assert numbers == list(range(1, len(numbers) + 1)), [p.name for p in LESSONS]
+    assert numbers[0] == 1 and len(set(numbers)) == len(numbers), [p.name for p in LESSONS]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_opens_as_a_notebook_with_its_kernel(lesson):
+    """The jupytext header names the kernel, so Jupyter opens the lesson without asking for one."""
+    head = lesson.read_text().split("# ---\n", 2)
+    assert lesson.read_text().startswith("# ---\n# jupyter:") and "kernelspec:" in head[1] and "name: python3" in head[1]

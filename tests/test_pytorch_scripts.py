@@ -240,6 +240,47 @@ def train(model, images, targets, steps):
 """
 
 
+CONTINUOUS_BERNOULLI = """
+# The loss of the pytorch/examples VAE (vae/main.py): a continuous Bernoulli likelihood, written with
+# torch.where, torch.max of two boolean tensors, torch.le/gt, torch.clamp(min=, max=), torch.pow, torch.abs.
+def atanh(x):
+    return 0.5 * (torch.log(1.0 + x) - torch.log(1.0 - x))
+
+
+def cont_bern_log_norm(lam, l_lim=0.49, u_lim=0.51):
+    cut_lam = torch.where(torch.max(torch.le(lam, l_lim), torch.gt(lam, u_lim)), lam, l_lim * torch.ones_like(lam))
+    log_norm = torch.log(torch.abs(2.0 * atanh(1 - 2.0 * cut_lam))) - torch.log(torch.abs(1 - 2.0 * cut_lam))
+    taylor = torch.log(torch.tensor(2.0)) + 4.0 / 3.0 * torch.pow(lam - 0.5, 2) + 104.0 / 45.0 * torch.pow(lam - 0.5, 4)
+    return torch.where(torch.max(torch.le(lam, l_lim), torch.gt(lam, u_lim)), log_norm, taylor)
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 16)
+
+    def forward(self, z):
+        return torch.clamp(torch.sigmoid(self.fc(z)), min=1e-4, max=1.0 - 1e-4)
+
+
+def build():
+    return Decoder().double()
+
+
+def train(model, codes, targets, steps):
+    optimizer = optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for step in range(steps):
+        optimizer.zero_grad()
+        recon = model(torch.from_numpy(codes))
+        loss = F.binary_cross_entropy(recon, torch.from_numpy(targets), reduction='sum') - torch.sum(cont_bern_log_norm(recon))
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+"""
+
+
 def data_for(name):
     """(data arguments of train, steps) for each script, from a fixed NumPy seed."""
     rng = np.random.default_rng(0)
@@ -250,10 +291,13 @@ def data_for(name):
         return (rng.uniform(0, 1, (4, 8, 64)), rng.standard_normal((6, 8, 4))), 6
     if name == "dcgan":
         return (np.tanh(rng.standard_normal((4, 8, 1, 16, 16))), rng.standard_normal((5, 8, 8, 1, 1))), 5
+    if name == "continuous_bernoulli":
+        return (rng.standard_normal((8, 4)), rng.uniform(0, 1, (8, 16))), 6
     return (rng.standard_normal((4, 1, 8, 8)), rng.standard_normal((4, 1, 8, 8))), 6
 
 
-SCRIPTS = {"classifier": CLASSIFIER, "vae": VAE, "dcgan": DCGAN, "encoder_decoder": ENCODER_DECODER}
+SCRIPTS = {"classifier": CLASSIFIER, "vae": VAE, "dcgan": DCGAN, "encoder_decoder": ENCODER_DECODER,
+           "continuous_bernoulli": CONTINUOUS_BERNOULLI}
 
 
 def run_script(header, name):
@@ -314,3 +358,16 @@ def test_the_readmes_move_to_pytorch(tmp_path):
     theirs = namespace["twin"].net(torch.from_numpy(z)).detach().numpy()
     assert namespace["digits"].shape == (64, 1, 28, 28)
     np.testing.assert_allclose(theirs, ours, atol=1e-5)
+
+
+def test_the_device_questions_scripts_ask():
+    import tinygan
+    from tinygan import backend
+    assert tinygan.cuda.is_available() == backend.cupy_available()
+    assert tinygan.cuda.device_count() == (0 if not backend.cupy_available() else tinygan.cuda.device_count())
+    assert tinygan.backends.mps.is_available() is False
+    tinygan.backends.cudnn.benchmark = True                   # accepted, as in a PyTorch script; no effect here
+    x = tinygan.tensor([[1.0, 5.0], [3.0, 2.0]])
+    values, indices = tinygan.max(x, 1)
+    assert values.tolist() == [5.0, 3.0] and indices.tolist() == [1, 0] and float(tinygan.max(x)) == 5.0
+    assert tinygan.le(x, 2.0).tolist() == [[True, False], [False, True]]

@@ -212,6 +212,47 @@ def minimum(a, b):
     return F.minimum(a, b)
 
 
+def abs(x):
+    return F.abs(x)
+
+
+def pow(x, exponent):
+    return F.pow(x, exponent)
+
+
+def sqrt(x):
+    return F.sqrt(x)
+
+
+def clamp(x, min=None, max=None):
+    return F.clamp(x, min, max)
+
+
+def _compare(name):
+    """torch.eq, ne, lt, le, gt or ge: an elementwise comparison as a boolean tensor."""
+    def compare(a, b):
+        return getattr(a if isinstance(a, Tensor) else tensor(a), name)(b)
+    compare.__name__, compare.__doc__ = name, f"a {name} b elementwise, as a boolean tensor (torch.{name})."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(name) for name in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def max(x, dim=None, keepdim=False):
+    """torch.max: the largest value; with dim, (values, indices); with a tensor second argument, elementwise."""
+    if isinstance(dim, Tensor):
+        return F.maximum(x, dim)
+    return x.max() if dim is None else x.max(dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):
+    """torch.min: the smallest value; with dim, (values, indices); with a tensor second argument, elementwise."""
+    if isinstance(dim, Tensor):
+        return F.minimum(x, dim)
+    return x.min() if dim is None else x.min(dim, keepdim)
+
+
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether |a - b| <= atol + rtol |b| everywhere (tensors or arrays), like torch.allclose."""
     a, b = (backend.to_numpy(v.data if isinstance(v, Tensor) else v) for v in (a, b))
@@ -222,5 +263,6 @@ __all__ = [
     "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor",
     "cat", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
+    "abs", "pow", "sqrt", "clamp", "eq", "ne", "lt", "le", "gt", "ge", "max", "min",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
 ]

@@ -11,6 +11,16 @@ import os
 import sys
 
 
+def in_notebook():
+    """Whether this code runs in a Jupyter kernel (not a terminal IPython, not plain Python)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in shell.config
+
+
 def default_output_root():
     """<checkout>/lessons/output when tinygan runs from its repository, whatever the working folder
     (a lesson run from inside lessons/, or opened as a notebook there, writes to the same place);
@@ -40,10 +50,13 @@ class Lesson:
         return os.path.join(self.output, filename)
 
     def savefig(self, figure, filename):
-        """Save a matplotlib figure into the output folder (and show it when there is a display)."""
+        """Save a matplotlib figure into the output folder, and show it inline when run in a notebook."""
         path = self.path(filename)
         figure.savefig(path, dpi=100, bbox_inches="tight")
         print(f"   figure: {path}")
+        if in_notebook():                  # the lessons close their figures, so a kernel would show none
+            from IPython.display import display
+            display(figure)
         return path
 
     def check(self, what, passed, detail=""):
@@ -54,8 +67,13 @@ class Lesson:
         return passed
 
     def finish(self):
-        """Print the summary; exit with status 1 if any check failed."""
+        """Print the summary; from the shell, exit with status 1 if any check failed.
+
+        In a notebook the summary names the failed checks instead: a SystemExit would show as a traceback.
+        """
         failed = [what for what, passed in self.results if not passed]
         print(f"== {self.name}: {len(self.results) - len(failed)} of {len(self.results)} checks passed")
-        if failed:
+        if failed and in_notebook():
+            print("FAILED checks:\n" + "\n".join(f"  - {what}" for what in failed))
+        elif failed:
             sys.exit(1)

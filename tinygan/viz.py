@@ -1,7 +1,8 @@
 """Figures: sample grids, loss curves, 2-D point clouds. The only tinygan file that imports matplotlib.
 
-matplotlib is imported inside each function with the non-interactive Agg
-backend, so `import tinygan` stays fast and works without a display.
+matplotlib is imported inside each function, and each figure is a Figure of its own rather than
+pyplot's: `import tinygan` stays fast, works without a display, and never changes the backend that a
+program or a notebook chose for its own figures.
 """
 import numpy as np
 
@@ -9,11 +10,11 @@ from . import backend
 from .autograd import Tensor
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def _figure(figsize, dpi=100):
+    """A matplotlib Figure of its own, outside pyplot: saving it needs no display, and the global
+    backend stays whatever the user's program (or notebook) chose."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=figsize, dpi=dpi)
 
 
 def image_grid(images, ncols=8, value_range=(-1, 1)):
@@ -39,15 +40,14 @@ def image_grid(images, ncols=8, value_range=(-1, 1)):
 
 def save_image_grid(images, path, ncols=8, value_range=(-1, 1), title=None):
     """Save a grid of images (grey or RGB) as a PNG."""
-    plt = _pyplot()
     grid = image_grid(images, ncols, value_range)
-    fig, ax = plt.subplots(figsize=(grid.shape[1] / 40, grid.shape[0] / 40 + (0.3 if title else 0)), dpi=100)
+    fig = _figure((grid.shape[1] / 40, grid.shape[0] / 40 + (0.3 if title else 0)))
+    ax = fig.subplots()
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=8)
     fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
-    plt.close(fig)
 
 
 def _integer_ticks():
@@ -57,10 +57,10 @@ def _integer_ticks():
 
 def save_curves(history, path, keys=None, title="training curves"):
     """Plot per-epoch values (a list of dicts with an 'epoch' key) as lines, one panel per group."""
-    plt = _pyplot()
     keys = keys or [k for k in history[0] if k not in ("epoch", "step", "seconds") and isinstance(history[0][k], (int, float))]
     epochs = [row["epoch"] for row in history]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    fig = _figure((6, 3.5))
+    ax = fig.subplots()
     for key in keys:
         ax.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", markersize=3, label=key)
     ax.set_xlabel("epoch")
@@ -70,14 +70,13 @@ def save_curves(history, path, keys=None, title="training curves"):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def save_points(points, path, modes=None, title=None, limit=None):
     """Scatter 2-D samples (N, 2), with the true modes marked if given."""
-    plt = _pyplot()
     points = backend.to_numpy(getattr(points, "data", points) if not isinstance(points, np.ndarray) else points)
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    fig = _figure((4, 4))
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5, label="samples")
     if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", color="red", label="true modes")
@@ -90,4 +89,3 @@ def save_points(points, path, modes=None, title=None, limit=None):
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
