@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygan import backend, metrics
+from tinygan import Tensor, backend, metrics
 from tinygan.classifier import classify
 from tinygan.data import load_mnist
 from tinygan.evaluate import generate, image_scores, load_reference
@@ -36,7 +36,7 @@ from tinygan.train.run import Run
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_TEST_DATA = REPO.parent / "shared" / "data" / "mnist"
-EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8")
+EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8") + ("vaegan",)   # vaegan: issue 17
 
 # The band a PyTorch run of the same recipe reached on the same data (issue 6).
 TARGETS = {
@@ -173,7 +173,199 @@ def ring8_experiment(args, folder):
             "seeds_run": len(rows), "seeds_asked_by_issue": 5, "checks": checks}
 
 
-RUNNERS = {"vae": vae_experiment, "dcgan": dcgan_experiment, "cgan": cgan_experiment, "ring8": ring8_experiment}
+# -- issue 17: VAE-GAN beside the conv VAE, in tinygan and in PyTorch ----------------------------------------
+
+def _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, value_range):
+    """Sample scores from the prior and the test reconstruction MSE on [0, 1] of one trained model.
+
+    sample(count, rng) -> host images on value_range; reconstruct(uint8 images) -> host images on [0, 1].
+    """
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    samples = np.concatenate([sample(min(500, n - i), rng) for i in range(0, n, 500)])
+    probs, features = classify(samples, value_range=value_range)
+    scores = {key: round(value, 4) for key, value in image_scores(probs, features, reference).items()}
+    recon = np.concatenate([reconstruct(test_images[i:i + 500]) for i in range(0, len(test_images), 500)])
+    target = test_images.reshape(len(test_images), -1) / 255.0
+    scores["test_mse"] = round(float(np.mean((recon.reshape(len(test_images), -1) - target) ** 2)), 5)
+    scores["eval_seconds"] = round(time.perf_counter() - started, 1)
+    return scores
+
+
+def _tinygan_scores(run, reference, test_images, n, seed):
+    from tinygan import registry
+    from tinygan.evaluate import reconstruct
+
+    def sample(count, rng):
+        z = rng.standard_normal((count, run.config["latent_dim"])).astype("float32")
+        return backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).data)
+
+    return _vaegan_scores(sample, lambda images: reconstruct(run, images), reference, test_images, n, seed,
+                          registry.model_of(run.config).value_range)
+
+
+def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
+    """The VAE-GAN recipe in PyTorch (benchmarks/torch_workloads.py's twins of tinygan's networks, DCGAN init),
+    trained on the embedded digits in the order tinygan's loader gives them; returns (E, G, seconds)."""
+    import torch
+    from torch.nn import functional as TF
+
+    from benchmarks import torch_workloads as tw
+    from tinygan.data import DataLoader, load_embedded_mnist
+    torch.manual_seed(seed)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    E, G, D = tw.VAEGANEncoder(20, 32), tw.dcgan_generator(20, 64), tw.VAEGANDiscriminator(64)
+    for net in (E, G, D):
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+                torch.nn.init.normal_(m.weight, 0.0, 0.02)
+                torch.nn.init.zeros_(m.bias)
+            elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                torch.nn.init.normal_(m.weight, 1.0, 0.02)
+                torch.nn.init.zeros_(m.bias)
+    nets = {"E": E, "G": G, "D": D}
+    opts = {k: torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, net in nets.items()}
+    images, labels = load_embedded_mnist()
+    loader = DataLoader(images, labels, batch_size=64, seed=seed, drop_last=True)
+    bce = TF.binary_cross_entropy_with_logits
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        loader.set_epoch(epoch)
+        for step, (x, _) in enumerate(loader):
+            if steps_per_epoch and step >= steps_per_epoch:
+                break
+            x = torch.from_numpy(backend.to_numpy(x.data))
+            n = x.shape[0]
+            mu, logvar = E(x)
+            rec = G(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
+            real_logit, real_f = D.logit_and_features(x)
+            rec_logit, rec_f = D.logit_and_features(rec)
+            prior_logit = D(G(torch.randn_like(mu)))
+            prior = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / n
+            llike = 0.5 * ((real_f - rec_f) ** 2).sum() / n
+            one, zero = torch.ones_like(rec_logit), torch.zeros_like(rec_logit)
+            objectives = {"E": prior + llike,
+                          "G": gamma * llike + bce(rec_logit, one) + bce(prior_logit, one),
+                          "D": bce(real_logit, one) + bce(rec_logit, zero) + bce(prior_logit, zero)}
+            for i, (k, net) in enumerate(nets.items()):
+                params = list(net.parameters())
+                for p, g in zip(params, torch.autograd.grad(objectives[k], params, retain_graph=i < 2)):
+                    p.grad = g
+            for opt in opts.values():
+                opt.step()
+    return E, G, time.perf_counter() - started
+
+
+def _torch_conv_vae(epochs, seed, steps_per_epoch=None):
+    """tinygan's conv-vae recipe in PyTorch (ConvVAE's layers, PyTorch's default init, Bernoulli pixels, Adam 1e-3,
+    batch 128, latent 16, width 32); returns (encode, decode, seconds) with encode(x) -> mu, decode(z) -> logits."""
+    import torch
+    from torch import nn as tnn
+    from torch.nn import functional as TF
+
+    from tinygan.data import DataLoader, load_embedded_mnist
+    torch.manual_seed(seed)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    w, latent = 32, 16
+    encoder = tnn.Sequential(tnn.Conv2d(1, w, 4, 2, 1), tnn.ReLU(), tnn.Conv2d(w, 2 * w, 4, 2, 1), tnn.ReLU(),
+                             tnn.Flatten())                                                   # (N, 2w*49)
+    fc_mu, fc_logvar = tnn.Linear(2 * w * 49, latent), tnn.Linear(2 * w * 49, latent)
+    decoder = tnn.Sequential(tnn.Linear(latent, 2 * w * 49), tnn.ReLU(), tnn.Unflatten(1, (2 * w, 7, 7)),
+                             tnn.ConvTranspose2d(2 * w, w, 4, 2, 1), tnn.ReLU(),
+                             tnn.ConvTranspose2d(w, 1, 4, 2, 1))                               # (N, 1, 28, 28) logits
+    modules = tnn.ModuleList([encoder, fc_mu, fc_logvar, decoder])
+    opt = torch.optim.Adam(modules.parameters(), lr=1e-3)
+    images, labels = load_embedded_mnist()
+    loader = DataLoader(images, labels, batch_size=128, seed=seed, drop_last=True, value_range=(0, 1))
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        loader.set_epoch(epoch)
+        for step, (x, _) in enumerate(loader):
+            if steps_per_epoch and step >= steps_per_epoch:
+                break
+            x = torch.from_numpy(backend.to_numpy(x.data))
+            h = encoder(x)
+            mu, logvar = fc_mu(h), fc_logvar(h)
+            logits = decoder(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
+            loss = (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+                    - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return (lambda x: fc_mu(encoder(x))), decoder, time.perf_counter() - started
+
+
+def _torch_conv_vae_scores(encode, decode, reference, test_images, n, seed):
+    import torch
+
+    def sample(count, rng):
+        with torch.no_grad():
+            return torch.sigmoid(decode(torch.from_numpy(rng.standard_normal((count, 16)).astype("float32")))).numpy()
+
+    def reconstruct(images):
+        x = torch.from_numpy(images.reshape(len(images), 1, 28, 28).astype("float32") / 255.0)
+        with torch.no_grad():
+            return torch.sigmoid(decode(encode(x))).numpy()
+
+    return _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, (0, 1))
+
+
+def _torch_scores(E, G, reference, test_images, n, seed):
+    import torch
+    E.eval(), G.eval()
+
+    def sample(count, rng):
+        with torch.no_grad():
+            return G(torch.from_numpy(rng.standard_normal((count, 20)).astype("float32"))).numpy()
+
+    def reconstruct(images):
+        x = torch.from_numpy(images.reshape(len(images), 1, 28, 28).astype("float32") / 127.5 - 1)
+        with torch.no_grad():
+            return ((G(E(x)[0]) + 1) * 0.5).numpy()
+
+    return _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, (-1, 1))
+
+
+def vaegan_experiment(args, folder):
+    """VAE-GAN (issue 17's recipe) and the conv VAE, in tinygan and (VAE-GAN) in PyTorch: prior-sample FID, score,
+    rarest class, and test reconstruction MSE on [0, 1]."""
+    reference = load_reference(args.test_data, args.n)
+    test_images, _ = load_mnist("test", folder=args.test_data)
+    epochs, seed = args.epochs or 30, args.seeds[0]
+    rows = {}
+    for model in ("vaegan", "conv-vae"):
+        run = Run(make_config(model, epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
+                  os.path.join(folder, model))
+        seconds = train_until(run, epochs)
+        rows[f"tinygan {model}"] = {"train_seconds": round(seconds, 1),
+                                    **_tinygan_scores(run, reference, test_images, args.n, seed)}
+        log(f"tinygan {model}: {rows[f'tinygan {model}']}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        rows["pytorch vaegan"] = rows["pytorch conv-vae"] = {"note": "torch is not installed"}
+    else:
+        E, G, seconds = _torch_vaegan(epochs, seed, make_config("vaegan")["gamma"], args.steps_per_epoch)
+        rows["pytorch vaegan"] = {"train_seconds": round(seconds, 1),
+                                  **_torch_scores(E, G, reference, test_images, args.n, seed)}
+        log(f"pytorch vaegan: {rows['pytorch vaegan']}")
+        encode, decode, seconds = _torch_conv_vae(epochs, seed, args.steps_per_epoch)
+        rows["pytorch conv-vae"] = {"train_seconds": round(seconds, 1),
+                                    **_torch_conv_vae_scores(encode, decode, reference, test_images, args.n, seed)}
+        log(f"pytorch conv-vae: {rows['pytorch conv-vae']}")
+    ours, theirs, vae = rows["tinygan vaegan"], rows["pytorch vaegan"], rows["tinygan conv-vae"]
+    checks = {"tinygan vaegan FID below tinygan conv-vae's": ours["fid"] < vae["fid"]}
+    if "fid" in theirs:
+        checks["tinygan vaegan FID within 15% of PyTorch's"] = ours["fid"] <= 1.15 * theirs["fid"]
+    return {"recipe": f"vaegan defaults (gamma {make_config('vaegan')['gamma']}) and conv-vae defaults (its own "
+                      f"architecture: ReLU, latent 16, Bernoulli pixels), {epochs} epochs, seed {seed}, embedded 5k "
+                      f"digits; {args.n} prior samples vs {reference.description}; MSE of the mean reconstructions "
+                      f"of the 10k test digits on [0, 1]; the PyTorch twins train the same recipes on the same batches",
+            "epochs": epochs, "rows": rows, "checks": checks}
+
+
+RUNNERS = {"vae": vae_experiment, "dcgan": dcgan_experiment, "cgan": cgan_experiment, "ring8": ring8_experiment,
+           "vaegan": vaegan_experiment}
 MARKDOWN_SECTIONS = {}   # name -> entry -> markdown lines, for experiments added after the first four
 
 
@@ -220,6 +412,11 @@ def write_markdown(results, path):
                       "|---|---|---|---|---|---|",
                       f"| {r['epoch']} | {r['label_accuracy']:.3f} | {r['fid']:.2f} | {r['classifier_score']:.2f} | "
                       f"{r['rarest_class']:.3f} | {r['train_seconds']} |"]
+        elif name == "vaegan":
+            lines += ["| model | FID | classifier score | rarest class | test MSE | train s |", "|---|---|---|---|---|---|"]
+            lines += [f"| {model} | {r['fid']:.2f} | {r['classifier_score']:.2f} | {r['rarest_class']:.3f} | "
+                      f"{r['test_mse']:.4f} | {r['train_seconds']} |" if "fid" in r else f"| {model} | {r['note']} |"
+                      for model, r in entry["rows"].items()]
         elif name == "ring8":
             lines += ["| seed | steps | modes covered | high quality | train s |", "|---|---|---|---|---|"]
             lines += [f"| {r['seed']} | {r['steps']} | {r['modes_covered']}/{r['n_modes']} | "

@@ -101,10 +101,21 @@ WORKLOADS = {w.name: w for w in [
         "W2 at batch 512 (a GPU-sized run); " + _DCGAN + _GAN_STEP,
         full=dict(batch=512, latent=100, width=64),
         quick=dict(batch=8, latent=8, width=4)),
+    # issue 17
+    Workload(
+        "V1", "VAE-GAN step, batch 64",
+        "batch 64, 28x28x1; encoder Conv(1->32, k4, s2, p1) -> LReLU 0.2 -> Conv(32->64, k4, s2, p1) -> BN2d -> "
+        "LReLU 0.2 -> Linear(3136->20) for mu and for logvar; decoder = the DCGAN generator from z20; "
+        "discriminator Conv(1->64) -> LReLU -> Conv(64->128) -> BN2d -> LReLU = Dis_l -> Linear(6272->1); "
+        "z = mu + exp(logvar/2) eps, x~ = G(z), x_p = G(z_p); E minimises KL + L_llike, G gamma L_llike + "
+        "BCE(D(x~), 1) + BCE(D(x_p), 1), D BCE(D(x), 1) + BCE(D(x~), 0) + BCE(D(x_p), 0), each differentiated "
+        "with respect to its own network's weights (autograd.grad), gamma 0.1; three Adams 2e-4, betas (0.5, 0.999)",
+        full=dict(batch=64, latent=20, width=64, enc_width=32),
+        quick=dict(batch=4, latent=4, width=4, enc_width=4)),
 ]}
 
 # The order of a run: W2-512 last, so that the peak memory of W1-O4 is known before the big batch.
-ORDER = ("W1", "W2", "W3", "O1", "O2", "O3", "O4", "W2-512")
+ORDER = ("W1", "W2", "W3", "O1", "O2", "O3", "O4", "W2-512") + ("V1",)   # V1: issue 17
 
 # Frameworks: name -> (side, device kind); the pairs compared in one results file per device kind.
 FRAMEWORKS = {
@@ -127,6 +138,10 @@ GOALS = {
 
 # PyTorch's CPU medians on the project's 2-core machine when issue 4 was written (ms), for reference.
 ISSUE_TORCH_CPU_MS = {"W1": 14.5, "W2": 105, "W3": 7.5, "O1": 18, "O2": 18, "O3": 0.8, "O4": 24}
+
+# Issue 17: V1 within 1.5x of PyTorch's CPU time; gamma of V1's decoder loss (the vaegan default).
+GOALS["cpu"]["V1"] = 1.5
+VAEGAN_GAMMA = 0.1
 
 
 # -- the numbers both sides start from -----------------------------------------------------------

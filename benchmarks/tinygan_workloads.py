@@ -205,8 +205,47 @@ def o4_linear(shapes, seed, name="O4"):
     return _op_step(F.linear, seed, name, shapes)
 
 
+def v1_vaegan(shapes, seed, name="V1"):
+    """V1: one VAE-GAN step, three objectives each differentiated for its own network (see specs.WORKLOADS["V1"])."""
+    from tinygan.autograd import grad
+    from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
+    n, latent = shapes["batch"], shapes["latent"]
+    nets = {"E": VAEGANEncoder(latent, width=shapes["enc_width"]), "G": VAEGANDecoder(latent, width=shapes["width"]),
+            "D": VAEGANDiscriminator(width=shapes["width"])}
+    for key, net in nets.items():
+        load_initial_weights(net, specs.host_rng(seed, name, key))
+    E, G, D = nets["E"], nets["G"], nets["D"]
+    x = tensor(specs.uniform(seed, name + "/real", (n, 1, 28, 28), -1.0, 1.0))
+    eps = itertools.cycle([tensor(e) for e in specs.noise_pool(seed, name + "/eps", (n, latent))])
+    z_p = itertools.cycle([tensor(z) for z in specs.noise_pool(seed, name + "/z", (n, latent))])
+    opts = {key: optim.Adam(net.parameters(), **specs.GAN_ADAM) for key, net in nets.items()}
+    bce = F.binary_cross_entropy_with_logits
+
+    def step():
+        mu, logvar = E(x)
+        reconstruction = G(mu + (logvar * 0.5).exp() * next(eps))
+        real_logit, real_features = D.logit_and_features(x)
+        rec_logit, rec_features = D.logit_and_features(reconstruction)
+        prior_logit = D(G(next(z_p)))
+        prior = F.gaussian_kl(mu, logvar, reduction="sum") / n
+        diff = real_features - rec_features
+        llike = 0.5 * (diff * diff).sum() / n
+        objectives = {"E": prior + llike,
+                      "G": specs.VAEGAN_GAMMA * llike + bce(rec_logit, 1.0) + bce(prior_logit, 1.0),
+                      "D": bce(real_logit, 1.0) + bce(rec_logit, 0.0) + bce(prior_logit, 0.0)}
+        for key, net in nets.items():
+            params = list(net.parameters())
+            for p, g in zip(params, grad(objectives[key], params)):
+                p.grad = g
+        for opt in opts.values():
+            opt.step()
+        return objectives["D"], objectives["E"], objectives["G"]
+
+    return specs.Bench(step, [p for net in nets.values() for p in net.parameters()])
+
+
 WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
-             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan}
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan}
 
 
 def build(name, quick=False, seed=0):

@@ -255,8 +255,83 @@ def o4_linear(shapes, seed, name="O4"):
     return _op_step(F.linear, seed, name, shapes)
 
 
+class VAEGANEncoder(nn.Module):
+    """tinygan.models.vaegan.VAEGANEncoder for 28x28x1."""
+
+    def __init__(self, latent, w):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),          # (N, w, 14, 14)
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(specs.LEAKY_SLOPE), nn.Flatten())                                    # (N, 2w*49)
+        self.fc_mu = nn.Linear(2 * w * 49, latent)
+        self.fc_logvar = nn.Linear(2 * w * 49, latent)
+
+    def forward(self, x):
+        h = self.net(x)
+        return self.fc_mu(h), self.fc_logvar(h)
+
+
+class VAEGANDiscriminator(nn.Module):
+    """tinygan.models.vaegan.VAEGANDiscriminator for 28x28x1: Dis_l, then the logit."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.feature_layers = nn.Sequential(
+            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(specs.LEAKY_SLOPE))                                                  # (N, 2w, 7, 7)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * w * 49, 1))                    # (N, 1)
+
+    def logit_and_features(self, x):
+        features = self.feature_layers(x)
+        return self.head(features), features
+
+    def forward(self, x):
+        return self.head(self.feature_layers(x))
+
+
+def v1_vaegan(shapes, seed, name="V1"):
+    """V1: one VAE-GAN step, three objectives each differentiated for its own network (see specs.WORKLOADS["V1"])."""
+    n, latent = shapes["batch"], shapes["latent"]
+    nets = {"E": VAEGANEncoder(latent, shapes["enc_width"]), "G": dcgan_generator(latent, shapes["width"]),
+            "D": VAEGANDiscriminator(shapes["width"])}
+    for key, net in nets.items():
+        load_initial_weights(net, specs.host_rng(seed, name, key))
+    E, G, D = nets["E"], nets["G"], nets["D"]
+    x = tensor(specs.uniform(seed, name + "/real", (n, 1, 28, 28), -1.0, 1.0))
+    eps = itertools.cycle([tensor(e) for e in specs.noise_pool(seed, name + "/eps", (n, latent))])
+    z_p = itertools.cycle([tensor(z) for z in specs.noise_pool(seed, name + "/z", (n, latent))])
+    opts = {key: torch.optim.Adam(net.parameters(), **specs.GAN_ADAM) for key, net in nets.items()}
+    bce = F.binary_cross_entropy_with_logits
+
+    def step():
+        mu, logvar = E(x)
+        reconstruction = G(mu + (logvar * 0.5).exp() * next(eps))
+        real_logit, real_features = D.logit_and_features(x)
+        rec_logit, rec_features = D.logit_and_features(reconstruction)
+        prior_logit = D(G(next(z_p)))
+        prior = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / n
+        llike = 0.5 * ((real_features - rec_features) ** 2).sum() / n
+        objectives = {"E": prior + llike,
+                      "G": specs.VAEGAN_GAMMA * llike + bce(rec_logit, torch.ones_like(rec_logit))
+                      + bce(prior_logit, torch.ones_like(prior_logit)),
+                      "D": bce(real_logit, torch.ones_like(real_logit)) + bce(rec_logit, torch.zeros_like(rec_logit))
+                      + bce(prior_logit, torch.zeros_like(prior_logit))}
+        for i, (key, net) in enumerate(nets.items()):
+            params = list(net.parameters())
+            grads = torch.autograd.grad(objectives[key], params, retain_graph=i < len(nets) - 1)
+            for p, g in zip(params, grads):
+                p.grad = g
+        for opt in opts.values():
+            opt.step()
+        return objectives["D"], objectives["E"], objectives["G"]
+
+    return specs.Bench(step, [p for net in nets.values() for p in net.parameters()])
+
+
 WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
-             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan}
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan}
 
 
 def build(name, quick=False, seed=0):

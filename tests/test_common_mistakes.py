@@ -359,3 +359,33 @@ def test_a_stride_2_convolution_halves_it_does_not_upsample():
     x = tinygan.randn(1, 4, 7, 7, dtype=np.float64)
     assert nn.Conv2d(4, 2, 4, stride=2, padding=1).double()(x).shape[2:] == (3, 3)
     assert nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1).double()(x).shape[2:] == (14, 14)
+
+
+# -- the VAE-GAN objective: no E[log p_G(z)] ----------------------------------------------------------
+
+def test_vaegan_extra_log_p_z_term_pulls_the_posterior_off_the_prior():
+    """An uninformative code (mu = 0) descends its objective over logvar: the right prior term ends at the
+    prior's variance 1; with the extra -E_q[log p(z)] (a Monte-Carlo estimate on the reparameterised codes)
+    it ends at 1/2, the cross-entropy half of the KL counted twice."""
+    eps = np.random.default_rng(0).standard_normal((4000, 2))
+    mu = Tensor(np.zeros((1, 2)))
+
+    def final_variance(extra_term):
+        logvar = Tensor(np.full((1, 2), 1.0), requires_grad=True)
+        for _ in range(300):
+            loss = losses.vaegan_prior(mu, logvar)
+            if extra_term:
+                z = mu + (logvar * 0.5).exp() * Tensor(eps)          # codes of the encoder, reparameterised
+                neg_log_p = (0.5 * z * z).sum(axis=1).mean() + math.log(2 * math.pi)  # -log N(z; 0, I), d = 2
+                loss = loss + neg_log_p
+            logvar.grad = None
+            loss.backward()
+            logvar = Tensor(logvar.data - 0.2 * logvar.grad.data, requires_grad=True)
+        return np.exp(logvar.data)
+
+    np.testing.assert_allclose(final_variance(extra_term=False), 1.0, atol=1e-3)   # right: q = the prior
+    np.testing.assert_allclose(final_variance(extra_term=True), 0.5, atol=0.03)    # wrong: N(0, 1/2)
+
+    # Read on the prior's own samples z_p, the term has no weight of any network in it: no gradient at all.
+    z_p = Tensor(eps)
+    assert not ((0.5 * z_p * z_p).sum(axis=1).mean()).requires_grad

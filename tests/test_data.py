@@ -376,11 +376,12 @@ def test_gaussian_mixture_accepts_own_modes():
 # -- datasets by name -------------------------------------------------------------------------------
 
 def test_dataset_by_name():
-    assert DATASET_NAMES == ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll")
+    assert DATASET_NAMES == ("mnist5k", "mnist", "fashion", "kmnist", "colour-mnist5k", "cifar10", "ring8", "grid25",
+                             "moons", "swissroll")
     images, labels = dataset_by_name("mnist5k")
     assert images.shape == (5000, 28, 28)
-    with pytest.raises(DataError, match="unknown dataset 'cifar10'; choose one of: mnist5k, mnist, .*swissroll"):
-        dataset_by_name("cifar10")
+    with pytest.raises(DataError, match="unknown dataset 'cifar100'; choose one of: mnist5k, mnist, .*swissroll"):
+        dataset_by_name("cifar100")
     with pytest.raises(DataError, match="only a 'train' split"):
         dataset_by_name("mnist5k", split="test")
 

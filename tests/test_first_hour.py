@@ -57,7 +57,7 @@ def test_train_help_gives_every_option_a_text_and_its_defaults(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())              # argparse wraps lines
-    for default in ("passes over the data (default: 20; cgan 10, vae 30, rnn 30)", "(default: 64; vae 128",
+    for default in ("passes over the data (default: 20; cgan 10, vae 30", "(default: 64; vae 128",
                     "Adam's learning rate (default: 0.0002", "(default: 100; vae 20, conv-vae 16",
                     "(default: 64; conv-vae 32", "noise (default: 0)", "threads of the matrix products"):
         assert default in text, default

@@ -25,6 +25,9 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
     nets = registry.build_networks(config)
     labels = tinygan.tensor(np.array([1, 7])) if spec.conditional else None
     extra = (labels,) if spec.conditional else ()
+    if spec.family == "vaegan":                    # encoder, decoder = generator, discriminator
+        mu, logvar = nets["E"](tinygan.randn(2, *data.sample_shape))
+        assert mu.shape == logvar.shape == (2, 4)
     if rnn:
         images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
         assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel

@@ -18,15 +18,20 @@ def _figure(figsize, dpi=100):
 
 
 def image_grid(images, ncols=8, value_range=(-1, 1)):
-    """(N, 1, H, W) or (N, H, W) images -> one (rows*H, ncols*W) array in [0, 1] with 1-pixel gaps."""
+    """(N, 1, H, W) or (N, H, W) grey images -> one (rows*H, ncols*W) array in [0, 1] with 1-pixel gaps;
+    (N, 3, H, W) colour images -> one (rows*H, ncols*W, 3) RGB array."""
     # A Tensor gives its array; a bare CuPy array's own `.data` is a raw memory pointer, not the values.
-    images = backend.to_numpy(images.data if isinstance(images, Tensor) else images)
-    images = images.reshape(images.shape[0], images.shape[-2], images.shape[-1]).astype(np.float32)
+    images = backend.to_numpy(images.data if isinstance(images, Tensor) else images).astype(np.float32)
+    colour = images.ndim == 4 and images.shape[1] == 3
+    if colour:
+        images = images.transpose(0, 2, 3, 1)                           # (N, H, W, 3)
+    else:
+        images = images.reshape(images.shape[0], images.shape[-2], images.shape[-1])
     low, high = value_range
     images = np.clip((images - low) / (high - low), 0, 1)
-    n, h, w = images.shape
+    n, h, w = images.shape[:3]
     nrows = -(-n // ncols)
-    grid = np.ones((nrows * (h + 1) + 1, ncols * (w + 1) + 1), dtype=np.float32)
+    grid = np.ones((nrows * (h + 1) + 1, ncols * (w + 1) + 1) + images.shape[3:], dtype=np.float32)
     for i in range(n):
         r, c = divmod(i, ncols)
         grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = images[i]
@@ -34,11 +39,11 @@ def image_grid(images, ncols=8, value_range=(-1, 1)):
 
 
 def save_image_grid(images, path, ncols=8, value_range=(-1, 1), title=None):
-    """Save a grid of images as a PNG."""
+    """Save a grid of images (grey or RGB) as a PNG."""
     grid = image_grid(images, ncols, value_range)
     fig = _figure((grid.shape[1] / 40, grid.shape[0] / 40 + (0.3 if title else 0)))
     ax = fig.subplots()
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=8)

@@ -1,11 +1,13 @@
 """Datasets by name, for the command line and the lessons."""
 import numpy as np
 
+from .cifar import load_cifar10
+from .colour import load_colour_mnist5k
 from .idx import DataError
 from .mnist import SOURCES, load_embedded_mnist, load_mnist
 from .toy import TOY_DATASETS
 
-IMAGE_DATASETS = ("mnist5k",) + tuple(SOURCES)  # mnist5k, mnist, fashion, kmnist
+IMAGE_DATASETS = ("mnist5k",) + tuple(SOURCES) + ("colour-mnist5k", "cifar10")  # mnist5k, mnist, fashion, kmnist, ...
 DATASET_NAMES = IMAGE_DATASETS + tuple(TOY_DATASETS)
 
 
@@ -14,6 +16,8 @@ def dataset_by_name(name, split="train", folder=None, download=False):
 
     mnist5k                -> the embedded 5,000 digits (train only; no folder, no network)
     mnist, fashion, kmnist -> load_mnist(split, folder, kind=name, download=download)
+    colour-mnist5k         -> the embedded digits, each tinted on a darker background (tinygan/data/colour.py)
+    cifar10                -> load_cifar10(split, folder, download=download): the official binary archive
     ring8, grid25, moons, swissroll -> a ToyDistribution with `sample(n, rng)`
     """
     if name == "mnist5k":
@@ -23,6 +27,12 @@ def dataset_by_name(name, split="train", folder=None, download=False):
                 "test set with dataset_by_name('mnist', split='test', folder=...)"
             )
         return load_embedded_mnist()
+    if name == "colour-mnist5k":
+        if split != "train":
+            raise DataError("dataset 'colour-mnist5k' has only a 'train' split (the embedded digits, coloured)")
+        return load_colour_mnist5k()
+    if name == "cifar10":
+        return load_cifar10(split, folder=folder, download=download)
     if name in SOURCES:
         return load_mnist(split, folder=folder, kind=name, download=download)
     if name in TOY_DATASETS:

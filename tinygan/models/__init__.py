@@ -10,3 +10,6 @@ __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscrimin
 from .rnn import RowLSTM
 
 __all__ += ["RowLSTM"]
+from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder  # noqa: E402 (issue 17's block)
+
+__all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator"]

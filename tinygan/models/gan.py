@@ -8,6 +8,13 @@ def _leaky():
     return nn.LeakyReLU(0.2)
 
 
+def _base_size(size):
+    """The side after two stride-2 layers: size / 4 (7 for 28x28 digits, 8 for 32x32 CIFAR-10)."""
+    if size % 4:
+        raise ValueError(f"the conv models halve the image twice: its side must be divisible by 4, got {size}")
+    return size // 4
+
+
 class MLPGenerator(nn.Module):
     """z -> hidden layers (Linear, optional BatchNorm1d, activation) -> Linear -> tanh (or identity for toy data)."""
 
@@ -67,20 +74,21 @@ class MLPDiscriminator(nn.Module):
 
 
 class DCGANGenerator(nn.Module):
-    """DCGAN generator for 28x28 (Radford et al., 2016, adapted to MNIST's size).
+    """DCGAN generator for 28x28 (Radford et al., 2016, adapted to MNIST's size), or any size S divisible by 4.
 
     z (N, latent) -> Linear -> BN -> ReLU -> (N, 2w, 7, 7) -> ConvT -> BN -> ReLU -> (N, w, 14, 14)
-      -> ConvT -> tanh -> (N, C, 28, 28)
+      -> ConvT -> tanh -> (N, C, 28, 28)          (S = 32, CIFAR-10: 8 -> 16 -> 32)
     """
 
-    def __init__(self, latent_dim=100, width=64, channels=1, extra_inputs=0):
+    def __init__(self, latent_dim=100, width=64, channels=1, extra_inputs=0, size=28):
         super().__init__()
         self.latent_dim = latent_dim
+        s = _base_size(size)                                            # 7 for 28x28
         self.net = nn.Sequential(
-            nn.Linear(latent_dim + extra_inputs, 2 * width * 7 * 7),  # (N, 2w*7*7)
-            nn.BatchNorm1d(2 * width * 7 * 7),
+            nn.Linear(latent_dim + extra_inputs, 2 * width * s * s),  # (N, 2w*7*7)
+            nn.BatchNorm1d(2 * width * s * s),
             nn.ReLU(),
-            nn.Unflatten(1, (2 * width, 7, 7)),                         # (N, 2w, 7, 7)
+            nn.Unflatten(1, (2 * width, s, s)),                         # (N, 2w, 7, 7)
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),  # (N, w, 14, 14)
             nn.BatchNorm2d(width),
             nn.ReLU(),
@@ -99,8 +107,9 @@ class DCGANDiscriminator(nn.Module):
       -> flatten -> Linear -> (N, 1) logit
     """
 
-    def __init__(self, width=64, channels=1, batchnorm=True, extra_channels=0):
+    def __init__(self, width=64, channels=1, batchnorm=True, extra_channels=0, size=28):
         super().__init__()
+        s = _base_size(size)
         layers = [
             nn.Conv2d(channels + extra_channels, width, 4, stride=2, padding=1),  # (N, w, 14, 14)
             _leaky(),
@@ -108,7 +117,7 @@ class DCGANDiscriminator(nn.Module):
         ]
         if batchnorm:
             layers.append(nn.BatchNorm2d(2 * width))
-        layers += [_leaky(), nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1)]       # (N, 1)
+        layers += [_leaky(), nn.Flatten(), nn.Linear(2 * width * s * s, 1)]       # (N, 1)
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -125,8 +134,8 @@ def _one_hot(labels, num_classes, like):
 class ConditionalDCGANGenerator(DCGANGenerator):
     """DCGAN generator that is told which digit to draw: the one-hot label is concatenated to z."""
 
-    def __init__(self, latent_dim=100, width=64, channels=1, num_classes=10):
-        super().__init__(latent_dim, width, channels, extra_inputs=num_classes)
+    def __init__(self, latent_dim=100, width=64, channels=1, num_classes=10, size=28):
+        super().__init__(latent_dim, width, channels, extra_inputs=num_classes, size=size)
         self.num_classes = num_classes
 
     def forward(self, z, labels):
@@ -136,8 +145,8 @@ class ConditionalDCGANGenerator(DCGANGenerator):
 class ConditionalDCGANDiscriminator(DCGANDiscriminator):
     """DCGAN discriminator that sees the claimed label as extra constant input planes (one per class)."""
 
-    def __init__(self, width=64, channels=1, batchnorm=True, num_classes=10):
-        super().__init__(width, channels, batchnorm, extra_channels=num_classes)
+    def __init__(self, width=64, channels=1, batchnorm=True, num_classes=10, size=28):
+        super().__init__(width, channels, batchnorm, extra_channels=num_classes, size=size)
         self.num_classes = num_classes
 
     def forward(self, x, labels):

@@ -32,11 +32,15 @@ class MLPVAE(VAE):
 
 
 class ConvVAE(VAE):
-    """Convolutional VAE for 28x28: two stride-2 convs down to 7x7, two transposed convs back up."""
+    """Convolutional VAE for 28x28 (or size x size, size divisible by 4): two stride-2 convs down to 7x7,
+    two transposed convs back up."""
 
-    def __init__(self, latent_dim=16, width=32, channels=1):
+    def __init__(self, latent_dim=16, width=32, channels=1, size=28):
         super().__init__()
-        self.latent_dim, self.in_features = latent_dim, channels * 28 * 28
+        self.latent_dim, self.in_features, self.size = latent_dim, channels * size * size, size
+        s = size // 4
+        if size % 4:
+            raise ValueError(f"ConvVAE halves the image twice: its side must be divisible by 4, got {size}")
         self.encoder = nn.Sequential(
             nn.Conv2d(channels, width, 4, stride=2, padding=1),       # (N, w, 14, 14)
             nn.ReLU(),
@@ -44,19 +48,19 @@ class ConvVAE(VAE):
             nn.ReLU(),
             nn.Flatten(),                                             # (N, 2w*49)
         )
-        self.fc_mu = nn.Linear(2 * width * 49, latent_dim)
-        self.fc_logvar = nn.Linear(2 * width * 49, latent_dim)
+        self.fc_mu = nn.Linear(2 * width * s * s, latent_dim)
+        self.fc_logvar = nn.Linear(2 * width * s * s, latent_dim)
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, 2 * width * 49),
+            nn.Linear(latent_dim, 2 * width * s * s),
             nn.ReLU(),
-            nn.Unflatten(1, (2 * width, 7, 7)),                        # (N, 2w, 7, 7)
+            nn.Unflatten(1, (2 * width, s, s)),                        # (N, 2w, 7, 7)
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),  # (N, w, 14, 14)
             nn.ReLU(),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),   # (N, C, 28, 28) logits
         )
 
     def encode(self, x):
-        h = self.encoder(x.reshape(x.shape[0], -1, 28, 28))
+        h = self.encoder(x.reshape(x.shape[0], -1, self.size, self.size))
         return self.fc_mu(h), self.fc_logvar(h)
 
     def decode(self, z):

@@ -112,6 +112,11 @@ def check_config(config):
     if is_rnn(config) and config["latent_dim"] != 784:
         raise ConfigError(f"--latent-dim is fixed at 784 for {config['model']!r}: its noise is one value per pixel "
                           f"(the Bernoulli draw of each of the 28x28 pixels), got {config['latent_dim']}")
+    if "gamma" in config:
+        if registry.model_of(config).family != "vaegan":
+            raise ConfigError(f"--gamma weighs the VAE-GAN's feature reconstruction; {config['model']!r} has none "
+                              f"(use it with vaegan)")
+        _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 

@@ -102,3 +102,35 @@ def vae_loss(reconstruction_per_image, mu, logvar, beta=1.0):
     kl = F.gaussian_kl(mu, logvar, reduction="sum") / n
     reconstruction = reconstruction_per_image.sum() / n
     return reconstruction + beta * kl, reconstruction, kl  # [formula: negative-elbo]
+
+
+# -- VAE-GAN (Larsen et al., 2016, section 2 and algorithm 1) -----------------------------------------
+
+def vaegan_prior(mu, logvar):
+    """L_prior = KL(q(z|x) || N(0, I)), summed over the latent dimensions, averaged over the batch (eq. 4)."""
+    return F.gaussian_kl(mu, logvar, reduction="sum") / mu.shape[0]  # [formula: vaegan-prior]
+
+
+def vaegan_llike(real_features, fake_features):
+    """L_llike = 1/2 sum (Dis_l(x) - Dis_l(x~))^2, summed over D's features, averaged over the batch (eq. 6-7).
+
+    -log of a Gaussian with unit variance centred on Dis_l(x~), up to a constant: the VAE's
+    reconstruction term moved from pixels into the discriminator's feature space.
+    """
+    diff = real_features - fake_features
+    return 0.5 * (diff * diff).sum() / real_features.shape[0]  # [formula: vaegan-llike]
+
+
+def vaegan_discriminator_loss(real_logits, reconstruction_logits, prior_logits):
+    """D's loss: BCE(D(x), 1) + BCE(D(x~), 0) + BCE(D(x_p), 0), x~ = G(E(x)) and x_p = G(z_p) detached (eq. 8)."""
+    real = F.binary_cross_entropy_with_logits(real_logits, 1.0)
+    reconstructed = F.binary_cross_entropy_with_logits(reconstruction_logits, 0.0)
+    prior = F.binary_cross_entropy_with_logits(prior_logits, 0.0)
+    return real + reconstructed + prior  # [formula: vaegan-discriminator]
+
+
+def vaegan_generator_gan_loss(reconstruction_logits, prior_logits):
+    """The decoder's GAN term, non-saturating: BCE(D(x~), 1) + BCE(D(x_p), 1)."""
+    reconstructed = F.binary_cross_entropy_with_logits(reconstruction_logits, 1.0)
+    prior = F.binary_cross_entropy_with_logits(prior_logits, 1.0)
+    return reconstructed + prior  # [formula: vaegan-generator-gan]

@@ -31,7 +31,7 @@ from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_c
 from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, RNNStep, VAEStep
+from .steps import GANStep, RNNStep, VAEGANStep, VAEStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
@@ -77,6 +77,10 @@ class Run:
         c = self.config
         if is_rnn(c):
             return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
+        if registry.model_of(c).family == "vaegan":
+            opts = self.optimizers
+            return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
+                              gamma=c["gamma"])
         if is_vae(c):
             return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
         return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
@@ -94,6 +98,7 @@ class Run:
                 self._data = source
             else:
                 images, labels = source
+                check_channels(c, images, c["data"])
                 if c["limit"] is not None:                      # every class, not the first (sorted) ones
                     keep = balanced_subset(labels, c["limit"], c["seed"])
                     images, labels = images[keep], labels[keep]
@@ -187,7 +192,7 @@ class Run:
         labels = Tensor(backend.xp().zeros(2, dtype=np.int64))
         extra = (labels,) if registry.model_of(c).conditional else ()
         sample_shape = registry.dataset_of(c).sample_shape
-        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra,
+        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
                   "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
@@ -233,7 +238,7 @@ class Run:
             net.eval()
         with no_grad():
             if is_vae(self.config):
-                return self.nets["vae"].decode(z).sigmoid().reshape(n, 1, 28, 28)
+                return self.nets["vae"].decode(z).sigmoid().reshape((n,) + registry.dataset_of(self.config).sample_shape)
             if is_rnn(self.config):
                 return self.nets["rnn"].sample(z)
             generator = self.nets["G"] if self.ema is None else self.ema.model
@@ -264,6 +269,8 @@ class Run:
         else:
             value_range = registry.model_of(self.config).value_range
             viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
+            if registry.model_of(self.config).family == "vaegan":
+                self.save_reconstructions(os.path.join(self.folder, "reconstructions.png"))
         loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
         viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
                         title=f"{self.config['model']} on {self.config['data']}")
@@ -271,6 +278,13 @@ class Run:
         if evaluated:
             viz.save_curves(evaluated, os.path.join(self.folder, "metrics.png"),
                             keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
+
+    def save_reconstructions(self, path, count=32):
+        """Originals (odd columns) beside their mean reconstructions (even columns): the first `count` images."""
+        from ..evaluate import reconstruct
+        images = self.data.images[:count]
+        pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((2 * count,) + images.shape[1:])
+        viz.save_image_grid(pairs, path, value_range=(0, 1), title=f"originals | reconstructions, epoch {self.epoch}")
 
     # -- checkpoints ---------------------------------------------------------
     def saved_networks(self):
@@ -342,6 +356,21 @@ class Run:
         """The most bytes this run's checkpoint can hold: each weight with Adam's two moments, and the JSON part."""
         weights = sum(value.nbytes for net in self.saved_networks().values() for value in net.state_dict().values())
         return 3 * weights + MAX_META_BYTES
+
+
+def image_channels(images):
+    """The channel count of uint8 images (N, H, W) (grey: 1) or (N, C, H, W)."""
+    return 1 if images.ndim == 3 else images.shape[1]
+
+
+def check_channels(config, images, source):
+    """ConfigError unless `images` (from `source`) have the channel count the run's model was built for."""
+    built, given = registry.dataset_of(config).channels, image_channels(images)
+    if built != given:
+        kinds = {1: "1-channel (grey)", 3: "3-channel (colour)"}
+        raise ConfigError(f"the {config['model']} model of this run was built for {kinds.get(built, built)} images "
+                          f"({config['data']!r}), but {source} holds {kinds.get(given, given)} images "
+                          f"{tuple(images.shape[1:])}; train a model on that data instead")
 
 
 def checkpoint_path(path):

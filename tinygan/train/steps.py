@@ -163,3 +163,70 @@ class RNNStep:
         value = loss.item()
         check_finite("negative log-likelihood", value, self.steps)
         return {"loss": value}
+from ..autograd import grad  # noqa: E402 (VAEGANStep's block, kept apart from the shared imports above)
+
+
+class VAEGANStep:
+    """One step of the VAE-GAN (Larsen et al., 2016, algorithm 1): one forward pass, three objectives, three updates.
+
+        z = mu + exp(logvar / 2) eps,  x~ = G(z),  x_p = G(z_p) with z_p ~ N(0, I)
+        encoder        minimises  L_prior + L_llike
+        decoder (G)    minimises  gamma L_llike + BCE(D(x~), 1) + BCE(D(x_p), 1)
+        discriminator  minimises  BCE(D(x), 1) + BCE(D(x~), 0) + BCE(D(x_p), 0)
+
+    Each objective is differentiated with respect to its own network's weights only (autograd.grad),
+    so L_llike never trains D and the GAN terms never train the encoder; taking D's gradient with
+    respect to D's weights alone is what detaching x~ and x_p means. All three gradients come from
+    the same networks, before any of them moves.
+    """
+
+    NETWORKS = ("E", "G", "D")
+
+    def __init__(self, encoder, decoder, discriminator, opt_e, opt_g, opt_d, gamma=1.0):
+        self.nets = {"E": encoder, "G": decoder, "D": discriminator}
+        self.optimizers = {"E": opt_e, "G": opt_g, "D": opt_d}
+        self.gamma = gamma
+        self.latent_dim = encoder.latent_dim
+        self.steps = 0
+
+    def terms(self, x):
+        """The loss terms of one batch: prior, llike, gan_d (D's loss), gan_g (the decoder's GAN term), and D's logits."""
+        E, G, D = (self.nets[name] for name in self.NETWORKS)
+        mu, logvar = E(x)
+        z = losses.reparameterize(mu, logvar, backend.rng())
+        z_p = Tensor(backend.rng().standard_normal((x.shape[0], self.latent_dim), dtype=mu.dtype))
+        reconstruction, prior_sample = G(z), G(z_p)                   # x~ and x_p, each (N, C, 28, 28)
+        real_logits, real_features = D.logit_and_features(x)
+        reconstruction_logits, reconstruction_features = D.logit_and_features(reconstruction)
+        prior_logits = D(prior_sample)
+        return {"prior": losses.vaegan_prior(mu, logvar),
+                "llike": losses.vaegan_llike(real_features, reconstruction_features),
+                "gan_d": losses.vaegan_discriminator_loss(real_logits, reconstruction_logits, prior_logits),
+                "gan_g": losses.vaegan_generator_gan_loss(reconstruction_logits, prior_logits),
+                "logits": (real_logits, reconstruction_logits, prior_logits)}
+
+    def objectives(self, terms):
+        """What each network minimises: {'E': ..., 'G': ..., 'D': ...}."""
+        return {"E": terms["prior"] + terms["llike"],
+                "G": self.gamma * terms["llike"] + terms["gan_g"],
+                "D": terms["gan_d"]}
+
+    def __call__(self, x, labels=None):
+        terms = self.terms(x)
+        objectives = self.objectives(terms)
+        for name in self.NETWORKS:               # every gradient first, from the same weights
+            params = [p for p in self.nets[name].parameters() if p.requires_grad]
+            for p, g in zip(params, grad(objectives[name], params)):
+                p.grad = g
+        for name in self.NETWORKS:
+            self.optimizers[name].step()
+        self.steps += 1
+        figures = {"loss_e": objectives["E"].item(), "loss_g": objectives["G"].item(),
+                   "loss_d": objectives["D"].item(), "prior": terms["prior"].item(), "llike": terms["llike"].item()}
+        for key, value in figures.items():
+            check_finite(key, value, self.steps)
+        real_logits, reconstruction_logits, prior_logits = terms["logits"]
+        figures["D(x)"] = float(F.sigmoid(real_logits).mean().item())
+        figures["D(x~)"] = float(F.sigmoid(reconstruction_logits).mean().item())
+        figures["D(x_p)"] = float(F.sigmoid(prior_logits).mean().item())
+        return figures
