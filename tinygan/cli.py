@@ -129,7 +129,7 @@ def _train(args):
     folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
     with lock_run_folder(folder):
         prepare_new_run(folder, overwrite=args.overwrite)
-        print(f"training {args.model} on {config['data']} for {config['epochs']} epochs -> {folder}")
+        print(f"training {args.model} on {config['data']} for {config['epochs']} epoch{'s' * (config['epochs'] != 1)} -> {folder}")
         if not args.quiet:
             print(run.describe())
         _train_and_report(run, quiet=args.quiet)
