@@ -53,14 +53,12 @@ def versions():
 
 
 def thread_info():
-    """The BLAS libraries NumPy loaded and their thread counts (needs threadpoolctl; empty without it)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return {"blas": "unknown (threadpoolctl not installed)"}
-    return {"blas": [f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')} kernels): "
-                     f"{info.get('num_threads')} threads" for info in threadpool_info()],
-            "malloc_keeps_freed_memory": tinygan.keeps_freed_memory()}
+    """The BLAS NumPy runs, its kernel and its thread count (tinygan.threads reads them from the library itself)."""
+    from tinygan import threads
+    blas = threads.blas_info()
+    described = blas["library"] if blas["kernel"] is None else (
+        f"{blas['library']} ({blas['kernel']} kernels): {blas['threads']} threads")
+    return {"blas": described, "malloc_keeps_freed_memory": tinygan.keeps_freed_memory()}
 
 
 def gpu_memory_reset():
