@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 01: tensors and the backend switch
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/01_tensors_and_backends.png`](../docs/images/lessons/01_tensors_and_backends.png) (`randn_histogram.png`).
+#
 # What you will see and build:
 #
 # - a `Tensor`: an array (NumPy on the CPU, CuPy on the GPU) plus what autograd needs later;

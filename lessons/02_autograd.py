@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 02: autograd from scratch
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/02_autograd.png`](../docs/images/lessons/02_autograd.png) (`tanh_derivatives.png`).
+#
 # What you will see and build:
 #
 # - the **graph** that tinygan records while you compute: every result remembers the `Function` that

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 03: linear layers and an MLP classifier on real digits
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/03_mlp_classifier.png`](../docs/images/lessons/03_mlp_classifier.png) (`training.png`).
+#
 # What you will see and build:
 #
 # - the linear layer $y = x W^\top + b$ (PyTorch's convention: `W` has shape `(out, in)`) and its three

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 04: convolution
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/04_convolution.png`](../docs/images/lessons/04_convolution.png) (`feature_maps.png`).
+#
 # What you will see and build:
 #
 # - the **output size** of a convolution, from one formula, checked against real outputs;

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 05: batch normalisation
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/05_batchnorm.png`](../docs/images/lessons/05_batchnorm.png) (`running_statistics.png`).
+#
 # What you will see and build:
 #
 # - the **forward** pass, per channel: subtract the batch mean, divide by the batch standard deviation,

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 06: optimizers
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/06_optimizers.png`](../docs/images/lessons/06_optimizers.png) (`rosenbrock.png`).
+#
 # What you will see and build:
 #
 # - **SGD**, **SGD with momentum** and **Adam** on one problem, the Rosenbrock valley

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 07: a GAN on the ring of 8 Gaussians
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/07_gan_on_a_ring.png`](../docs/images/lessons/07_gan_on_a_ring.png) (`training_snapshots.png`).
+#
 # What you will see and build:
 #
 # - the **value function** $V(D, G)$ of a GAN, which the discriminator maximises and the generator

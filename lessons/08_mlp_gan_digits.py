@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 08: a GAN that writes digits (fully-connected networks)
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/08_mlp_gan_digits.png`](../docs/images/lessons/08_mlp_gan_digits.png) (`samples_by_epoch.png`).
+#
 # **What you will see.** Lesson 07's GAN, moved from 2-D points to 784-pixel images: a generator made of
 # linear layers learns to draw handwritten digits from noise. You will watch the two players' beliefs,
 # $D(x)$ on real digits and $D(G(z))$ on fakes, settle into a tug of war on either side of the stalemate

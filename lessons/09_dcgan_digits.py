@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 09: DCGAN on digits
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/09_dcgan_digits.png`](../docs/images/lessons/09_dcgan_digits.png) (`samples_by_epoch.png`).
+#
 # **What you will see.** A convolutional GAN turning noise into recognisable handwritten digits within a
 # few minutes on a CPU: its layers with their output shapes, the small initial weights it needs, sample
 # grids epoch after epoch, and a demonstration of why a generator with BatchNorm must be switched to

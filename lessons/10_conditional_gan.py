@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 10: conditional GAN — choose the digit
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/10_conditional_gan.png`](../docs/images/lessons/10_conditional_gan.png) (`digits_by_row.png`).
+#
 # **What you will see.** A DCGAN that draws the digit you ask for. In the final grid each *row* is one
 # requested digit (0 to 9) and each *column* one noise vector $z$: the label decides *which* digit, $z$
 # decides *how* it is written (slant, thickness), and the same $z$ keeps its style across all ten rows.

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 11: LSGAN and WGAN-GP — other losses, and a gradient of a gradient
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/11_lsgan_and_wgan_gp.png`](../docs/images/lessons/11_lsgan_and_wgan_gp.png) (`wgan_gp_samples.png`).
+#
 # **What you will see.** How much push the generator gets from four losses when the discriminator scores a
 # fake at $s$; a gradient penalty whose derivative with respect to the critic's weights goes *through* a
 # gradient, checked against finite differences; and two short trainings on digits, a least-squares GAN and

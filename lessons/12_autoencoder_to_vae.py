@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 12: from autoencoder to VAE
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/12_autoencoder_to_vae.png`](../docs/images/lessons/12_autoencoder_to_vae.png) (`vae_reconstructions_and_samples.png`).
+#
 # **What you will see.** A plain autoencoder that copies digits well but cannot *invent* one; then a
 # variational autoencoder (VAE) that can: its reconstructions, its samples from pure noise, and a map of a
 # 2-D latent space where every point decodes to a digit and the digits morph smoothly into each other.

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 13: a convolutional VAE, and walking through its latent space
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/13_conv_vae_interpolation.png`](../docs/images/lessons/13_conv_vae_interpolation.png) (`interpolations.png`).
+#
 # **What you will see.** The VAE of lesson 12 with convolutions instead of fully-connected layers, trained
 # on the same digits with the same loss; then *latent interpolation*: encode two real digits, walk in a
 # straight line from one code to the other, and decode every stop. The digit morphs, a 1 bending into a

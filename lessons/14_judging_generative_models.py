@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 14: judging generative models
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/14_judging_generative_models.png`](../docs/images/lessons/14_judging_generative_models.png) (`fid_of_known_flaws.png`).
+#
 # **What you will see.** Four ways to put a number on "how good is this generator", each tried on sets of
 # images whose flaws we know (noise, blur, missing digits, one digit only) before it is trusted with a
 # real model: a Fréchet distance between classifier features (the FID idea), the classifier score (the

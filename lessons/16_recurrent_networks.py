@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Lesson 16: recurrent networks
 #
+# A full run draws, among its figures, this one: [`docs/images/lessons/16_recurrent_networks.png`](../docs/images/lessons/16_recurrent_networks.png) (`samples.png`).
+#
 # **What you will see.** A network with a memory: one state vector carried from step to step. You compute
 # one step of an RNN and of an LSTM by hand and match the layers; you see that backpropagation through time
 # is nothing but the ordinary backward pass over the unrolled graph; you measure how the gradient reaching

@@ -34,3 +34,12 @@ def test_lesson_opens_as_a_notebook_with_its_kernel(lesson):
     """The jupytext header names the kernel, so Jupyter opens the lesson without asking for one."""
     head = lesson.read_text().split("# ---\n", 2)
     assert lesson.read_text().startswith("# ---\n# jupyter:") and "kernelspec:" in head[1] and "name: python3" in head[1]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_a_lesson_that_draws_links_a_figure_of_its_full_run(lesson):
+    """A quick-mode learner sees what full training draws: docs/images/lessons/<lesson>.png, linked from the lesson."""
+    if "savefig(" not in lesson.read_text():
+        pytest.skip(f"{lesson.name} draws no figure")
+    figure = lesson.parents[1] / "docs" / "images" / "lessons" / f"{lesson.stem}.png"
+    assert figure.is_file() and f"docs/images/lessons/{lesson.stem}.png" in lesson.read_text()
