@@ -204,6 +204,20 @@ def _tinygan_scores(run, reference, test_images, n, seed):
                           registry.model_of(run.config).value_range)
 
 
+def _torch_batches(batch_size, seed, epochs, steps_per_epoch, value_range=(-1, 1)):
+    """The embedded digits as PyTorch tensors, in the order tinygan's loader gives them, epoch after epoch."""
+    import torch
+    from tinygan.data import DataLoader, load_embedded_mnist
+    images, labels = load_embedded_mnist()
+    loader = DataLoader(images, labels, batch_size=batch_size, seed=seed, drop_last=True, value_range=value_range)
+    for epoch in range(epochs):
+        loader.set_epoch(epoch)
+        for step, (x, _) in enumerate(loader):
+            if steps_per_epoch and step >= steps_per_epoch:
+                break
+            yield torch.from_numpy(backend.to_numpy(x.data))
+
+
 def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
     """The VAE-GAN recipe in PyTorch (benchmarks/torch_workloads.py's twins of tinygan's networks, DCGAN init),
     trained on the embedded digits in the order tinygan's loader gives them; returns (E, G, seconds)."""
@@ -211,7 +225,6 @@ def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
     from torch.nn import functional as TF
 
     from benchmarks import torch_workloads as tw
-    from tinygan.data import DataLoader, load_embedded_mnist
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     E, G, D = tw.VAEGANEncoder(20, 32), tw.dcgan_generator(20, 64), tw.VAEGANDiscriminator(64)
@@ -225,34 +238,27 @@ def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
                 torch.nn.init.zeros_(m.bias)
     nets = {"E": E, "G": G, "D": D}
     opts = {k: torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, net in nets.items()}
-    images, labels = load_embedded_mnist()
-    loader = DataLoader(images, labels, batch_size=64, seed=seed, drop_last=True)
     bce = TF.binary_cross_entropy_with_logits
     started = time.perf_counter()
-    for epoch in range(epochs):
-        loader.set_epoch(epoch)
-        for step, (x, _) in enumerate(loader):
-            if steps_per_epoch and step >= steps_per_epoch:
-                break
-            x = torch.from_numpy(backend.to_numpy(x.data))
-            n = x.shape[0]
-            mu, logvar = E(x)
-            rec = G(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
-            real_logit, real_f = D.logit_and_features(x)
-            rec_logit, rec_f = D.logit_and_features(rec)
-            prior_logit = D(G(torch.randn_like(mu)))
-            prior = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / n
-            llike = 0.5 * ((real_f - rec_f) ** 2).sum() / n
-            one, zero = torch.ones_like(rec_logit), torch.zeros_like(rec_logit)
-            objectives = {"E": prior + llike,
-                          "G": gamma * llike + bce(rec_logit, one) + bce(prior_logit, one),
-                          "D": bce(real_logit, one) + bce(rec_logit, zero) + bce(prior_logit, zero)}
-            for i, (k, net) in enumerate(nets.items()):
-                params = list(net.parameters())
-                for p, g in zip(params, torch.autograd.grad(objectives[k], params, retain_graph=i < 2)):
-                    p.grad = g
-            for opt in opts.values():
-                opt.step()
+    for x in _torch_batches(64, seed, epochs, steps_per_epoch):
+        n = x.shape[0]
+        mu, logvar = E(x)
+        rec = G(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
+        real_logit, real_f = D.logit_and_features(x)
+        rec_logit, rec_f = D.logit_and_features(rec)
+        prior_logit = D(G(torch.randn_like(mu)))
+        prior = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum() / n
+        llike = 0.5 * ((real_f - rec_f) ** 2).sum() / n
+        one, zero = torch.ones_like(rec_logit), torch.zeros_like(rec_logit)
+        objectives = {"E": prior + llike,
+                      "G": gamma * llike + bce(rec_logit, one) + bce(prior_logit, one),
+                      "D": bce(real_logit, one) + bce(rec_logit, zero) + bce(prior_logit, zero)}
+        for i, (k, net) in enumerate(nets.items()):
+            params = list(net.parameters())
+            for p, g in zip(params, torch.autograd.grad(objectives[k], params, retain_graph=i < 2)):
+                p.grad = g
+        for opt in opts.values():
+            opt.step()
     return E, G, time.perf_counter() - started
 
 
@@ -263,7 +269,6 @@ def _torch_conv_vae(epochs, seed, steps_per_epoch=None):
     from torch import nn as tnn
     from torch.nn import functional as TF
 
-    from tinygan.data import DataLoader, load_embedded_mnist
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     w, latent = 32, 16
@@ -275,23 +280,16 @@ def _torch_conv_vae(epochs, seed, steps_per_epoch=None):
                              tnn.ConvTranspose2d(w, 1, 4, 2, 1))                               # (N, 1, 28, 28) logits
     modules = tnn.ModuleList([encoder, fc_mu, fc_logvar, decoder])
     opt = torch.optim.Adam(modules.parameters(), lr=1e-3)
-    images, labels = load_embedded_mnist()
-    loader = DataLoader(images, labels, batch_size=128, seed=seed, drop_last=True, value_range=(0, 1))
     started = time.perf_counter()
-    for epoch in range(epochs):
-        loader.set_epoch(epoch)
-        for step, (x, _) in enumerate(loader):
-            if steps_per_epoch and step >= steps_per_epoch:
-                break
-            x = torch.from_numpy(backend.to_numpy(x.data))
-            h = encoder(x)
-            mu, logvar = fc_mu(h), fc_logvar(h)
-            logits = decoder(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
-            loss = (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-                    - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    for x in _torch_batches(128, seed, epochs, steps_per_epoch, value_range=(0, 1)):
+        h = encoder(x)
+        mu, logvar = fc_mu(h), fc_logvar(h)
+        logits = decoder(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
+        loss = (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+                - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return (lambda x: fc_mu(encoder(x))), decoder, time.perf_counter() - started
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 import tinygan
 from tinygan import backend, classifier, nn, optim, viz
-from tinygan.autograd import Tensor, no_grad
+from tinygan.autograd import no_grad
 from tinygan.data import DataLoader, scale_images
 from tinygan.evaluate import embedded_split
 from tinygan.models import ConvVAE, MLPVAE

@@ -87,7 +87,7 @@ def test_a_run_logged_to_a_file_prints_one_line_per_epoch_and_a_final_line_with_
     assert "threads: 1 (the mlp-toy model's matrix products are too small" in out
     assert "epoch 1/2  " in out and "epoch 2/2  " in out                # stdout/stderr are not terminals here
     assert "\r" not in err                                            # no progress bar's carriage returns
-    assert f"done: 2 epochs in " in out and f"outputs in {folder}/" in out
+    assert "done: 2 epochs in " in out and f"outputs in {folder}/" in out
 
 
 # -- files and figures --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygan
-from tinygan import Tensor, backend, nn
+from tinygan import Tensor
 from tinygan.cli import main
 from tinygan.evaluate import evaluate_rnn, evaluate_run
 from tinygan.models import RowLSTM

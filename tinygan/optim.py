@@ -20,7 +20,6 @@ where `index` numbers the parameters in the order they were given. Loading it
 into a fresh optimizer over the same parameters continues bit-identically.
 """
 import copy
-import math
 import sys
 
 from . import backend

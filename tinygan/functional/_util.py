@@ -1,6 +1,7 @@
 """Small helpers shared by the functional operations."""
 from .. import backend
 from ..autograd import Tensor
+from ..kernels.layout import xp_of  # noqa: F401 (one helper for both rooms)
 
 
 def as_tensor(value, like=None):
@@ -19,11 +20,6 @@ def as_tensor(value, like=None):
 def constant(array):
     """Wrap an array that no gradient flows into (a mask, a fixed weighting)."""
     return Tensor(array)
-
-
-def xp_of(array):
-    """The array module (numpy or cupy) of `array`."""
-    return backend.get_array_module(array)
 
 
 def normalize_axis(axis, ndim):

@@ -24,6 +24,7 @@ import sys
 from .. import kernels
 from ..autograd import Function, Tensor, array_of, is_grad_enabled
 from ..kernels import batch_norm as fast_batch_norm
+from ..kernels.layout import per_channel as _per_channel
 from ._util import xp_of
 
 
@@ -32,11 +33,6 @@ def _channel_axes(x):
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
     return (0,) if x.ndim == 2 else (0, 2, 3)
-
-
-def _per_channel(v, ndim):
-    """A (C,) vector shaped to broadcast against (N, C) or (N, C, H, W)."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
 # -- the reference computation -----------------------------------------------------------------

@@ -8,11 +8,7 @@ stride across a channels-last activation.
 """
 from . import cupy_fused
 from .layout import is_channels_last, xp_of
-
-
-def _per_channel(v, ndim):
-    """A (C,) vector shaped to broadcast against (N, C) or (N, C, H, W)."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
+from .layout import per_channel as _per_channel
 
 
 def channel_sum(a):
