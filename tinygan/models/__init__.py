@@ -13,3 +13,6 @@ __all__ += ["RowLSTM"]
 from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder  # noqa: E402 (issue 17's block)
 
 __all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator"]
+from .unet import UNet  # noqa: E402 (issue 16: image to image)
+
+__all__ += ["UNet"]
