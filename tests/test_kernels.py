@@ -77,6 +77,12 @@ def with_constant(fn, make, seed=7):
     return lambda x: fn(x, Tensor(constant))
 
 
+def lstm_sequence_flat(*inputs):
+    """lstm_sequence's output and final state as one vector, so that every result is checked."""
+    output, (h, c) = F.lstm_sequence(*inputs)
+    return F.concat([output.reshape(-1), h.reshape(-1), c.reshape(-1)])
+
+
 # name -> (function of the input tensors, makers of the inputs)
 SPECS = {
     "add": (F.add, [normal(2, 3), normal(3)]),
@@ -196,6 +202,12 @@ SPECS = {
     "lstm_cell": (lambda *a: F.concat(list(F.lstm_cell(*a)), axis=1),
                   [normal(2, 3), normal(2, 4), normal(2, 4), normal(16, 3), normal(16, 4), normal(16), normal(16)]),
     "gru_cell": (F.gru_cell, [normal(2, 3), normal(2, 4), normal(12, 3), normal(12, 4), normal(12), normal(12)]),
+    # issue 15: an LSTM layer over a sequence; its fast kernel is one Function with the closed-form BPTT
+    "lstm_sequence": (lambda *a: lstm_sequence_flat(*a),
+                      [normal(3, 2, 3), normal(2, 4), normal(2, 4), normal(16, 3), normal(16, 4), normal(16),
+                       normal(16)]),
+    "lstm_sequence (no bias)": (lambda *a: lstm_sequence_flat(*a),
+                                [normal(4, 1, 2), normal(1, 3), normal(1, 3), normal(12, 2), normal(12, 3)]),
 }
 
 

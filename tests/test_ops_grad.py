@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import tinygan
 import tinygan.functional as F
+from tinygan import kernels
 from tinygan.gradcheck import gradcheck
 
 FAST = settings(max_examples=15, deadline=None)
@@ -640,7 +641,7 @@ def test_shape_compositions(rand):
 
 # --- issue 15: recurrent cells -----------------------------------------------------------------------
 
-covers("rnn_cell", "lstm_cell", "gru_cell")
+covers("rnn_cell", "lstm_cell", "gru_cell", "lstm_sequence")
 
 
 @FAST
@@ -657,3 +658,21 @@ def test_recurrent_cells(make_rand, N, I, H, bias):
             check(lambda x, h, c, *w: F.concat(list(F.lstm_cell(x, h, c, *w)), axis=1), x, h, c, *weights, *biases)
         else:
             check(cell, x, h, *weights, *biases)
+
+
+@FAST
+@pytest.mark.parametrize("mode", kernels.MODES)
+@given(L=st.integers(1, 4), N=st.integers(1, 3), I=st.integers(1, 3), H=st.integers(1, 3), bias=st.booleans())
+def test_lstm_sequence(make_rand, mode, L, N, I, H, bias):
+    """The whole-layer LSTM over sequences of every short length, by the reference loop and by the fused kernel."""
+    rand = make_rand(L * 1000 + N * 100 + I * 10 + H)
+    x, h, c = rand.randn(L, N, I), rand.randn(N, H, scale=0.5), rand.randn(N, H)
+    weights = [rand.randn(4 * H, I, scale=0.7), rand.randn(4 * H, H, scale=0.7)]
+    biases = [rand.randn(4 * H), rand.randn(4 * H)] if bias else []
+
+    def flat(*inputs):
+        output, (h_last, c_last) = F.lstm_sequence(*inputs)
+        return F.concat([output.reshape(-1), h_last.reshape(-1), c_last.reshape(-1)])
+
+    with kernels.using(mode):
+        check(flat, x, h, c, *weights, *biases)

@@ -108,6 +108,6 @@ __all__ += [
 ]
 
 # -- issue 15: recurrent cells ----------------------------------------------------------------------------
-from .recurrent import gru_cell, lstm_cell, rnn_cell
+from .recurrent import gru_cell, lstm_cell, lstm_sequence, rnn_cell
 
-__all__ += ["rnn_cell", "lstm_cell", "gru_cell"]
+__all__ += ["rnn_cell", "lstm_cell", "gru_cell", "lstm_sequence"]

@@ -8,11 +8,18 @@ gates stacked along their first axis, in PyTorch's order:
     LSTM  W_ih (4H, I),  W_hh (4H, H)   gates i, f, g, o
     GRU   W_ih (3H, I),  W_hh (3H, H)   gates r, z, n
 
-There is no backward here: each cell is a few ordinary ops, so backpropagation through time is the
-ordinary backward over the unrolled graph, and gradients of gradients work too.
+There is no backward in the cells: each is a few ordinary ops, so backpropagation through time is the
+ordinary backward over the unrolled graph, and gradients of gradients work too. `lstm_sequence` runs an
+LSTM layer over a whole sequence: the reference unrolls `lstm_cell`; the fast kernel
+(tinygan/kernels/recurrent.py) runs the recurrence as one Function with the closed-form BPTT.
 """
+from .. import kernels
+from ..autograd import Function, Tensor, array_of, is_grad_enabled, no_grad
+from ..kernels import recurrent as fast_recurrent
 from .activation import relu, sigmoid, tanh
+from .arithmetic import matmul
 from .layers import linear
+from .shape import concat, stack, transpose
 
 NONLINEARITIES = {"tanh": tanh, "relu": relu}
 
@@ -98,3 +105,84 @@ def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     z = sigmoid(_gate(a_x, 1, H) + _gate(a_h, 1, H))                             # [formula: gru-update-gate]
     n = tanh(_gate(a_x, 2, H) + r * _gate(a_h, 2, H))                            # [formula: gru-candidate]
     return (1 - z) * n + z * hx                                                  # [formula: gru-hidden-state]
+
+
+def lstm_sequence(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """An LSTM layer over a whole sequence: input (L, N, I) from the state (hx, cx), each (N, H).
+
+    Returns (output, (h_L, c_L)): output (L, N, H) holds h_1 .. h_L. The reference is lstm_cell unrolled over
+    the L steps; the fast kernel computes the same numbers (see tinygan/kernels/recurrent.py).
+    """
+    if input.ndim != 3 or input.shape[0] == 0:
+        raise ValueError(f"lstm_sequence: input must be 3-D (L, N, input_size) with L >= 1, got shape "
+                         f"{tuple(input.shape)}")
+    with no_grad():
+        _check("lstm_sequence", input[0], hx, weight_ih, weight_hh, bias_ih, bias_hh, gates=4, c=cx)
+    if not kernels.fast():
+        h, c, outputs = hx, cx, []
+        for t in range(input.shape[0]):
+            h, c = lstm_cell(input[t], h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+            outputs.append(h)
+        return stack(outputs, dim=0), (h, c)
+    biases = [b for b in (bias_ih, bias_hh) if b is not None]
+    bias = biases[0] + biases[1] if len(biases) == 2 else (biases[0] if biases else None)
+    xw = linear(input, weight_ih, bias)                         # every step's input projection in one product
+    out = LSTMSequence.apply(xw, hx, cx, weight_hh)             # (L, N, 2H): h_t and c_t side by side
+    H = hx.shape[1]
+    return out[:, :, :H], (out[-1, :, :H], out[-1, :, H:])
+
+
+class LSTMSequence(Function):
+    """out (L, N, 2H) = [h_t, c_t] of the LSTM recurrence over xw (L, N, 4H), the input projections with both
+    biases, from (h0, c0) with weight w_hh (4H, H). Forward and backward are the fast kernel's loops; with
+    create_graph the backward is the same closed form written in tinygan ops, so it can be differentiated again.
+    """
+
+    inputs_share_dtype = True
+
+    def forward(self, xw, h0, c0, w_hh):
+        out, self.gates, self.tanh_c = fast_recurrent.lstm_sequence_forward(xw, h0, c0, w_hh)
+        return out
+
+    def backward(self, grad):
+        xw, h0, c0, w_hh = self.inputs
+        if is_grad_enabled():
+            grads = _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh)
+        else:
+            arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), self.gates,
+                                                           self.tanh_c, array_of(h0), array_of(c0), array_of(w_hh))
+            grads = [Tensor(a) for a in arrays]
+        return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
+
+
+def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
+    """(d xw, d h0, d c0, d w_hh) of LSTMSequence as tinygan ops: the gates recomputed from the inputs, then BPTT
+
+        dh_t = G^h_t + da_(t+1) W_hh          dc_t = G^c_t + dh_t o (1 - tanh(c_t)^2) + dc_(t+1) f_(t+1)
+        da_t = [dc_t g i(1-i), dc_t c_(t-1) f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o)]
+        dW_hh = sum_t da_t^T h_(t-1)
+    """
+    H = h0.shape[1]
+    h, c, steps = h0, c0, []
+    for t in range(xw.shape[0]):
+        a = xw[t] + matmul(h, transpose(w_hh, 0, 1))
+        i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+        c_new = f * c + i * g
+        tanh_c = tanh(c_new)
+        steps.append((h, c, i, f, g, o, tanh_c))
+        h, c = o * tanh_c, c_new
+    dh_next = dc_next = d_w_hh = None
+    d_xw = [None] * len(steps)
+    for t in range(len(steps) - 1, -1, -1):
+        h_prev, c_prev, i, f, g, o, tanh_c = steps[t]
+        dh = grad[t, :, :H] if dh_next is None else grad[t, :, :H] + dh_next
+        dc = grad[t, :, H:] + dh * o * (1 - tanh_c * tanh_c)
+        if dc_next is not None:
+            dc = dc + dc_next
+        da = concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                     dh * tanh_c * o * (1 - o)], axis=1)
+        d_xw[t] = da
+        dc_next, dh_next = dc * f, matmul(da, w_hh)
+        step_w = matmul(transpose(da, 0, 1), h_prev)
+        d_w_hh = step_w if d_w_hh is None else d_w_hh + step_w
+    return stack(d_xw, dim=0), dh_next, dc_next, d_w_hh

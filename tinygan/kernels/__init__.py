@@ -14,6 +14,7 @@ same numbers.
                  classes of windows that never overlap (the CPU layout rule is in its docstring)
     batch_norm   per-channel sums as matrix-vector products, in-place elementwise steps
     optim        Adam's update in place, without temporaries
+    recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way.

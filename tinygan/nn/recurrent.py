@@ -165,21 +165,26 @@ class RNNBase(Module):
         return weights + [None] * (4 - len(weights))
 
     def _step(self, x, state, weights):
-        """One cell step: state is h (RNN, GRU) or (h, c) (LSTM); returns the new state."""
-        if self.mode == "LSTM":
-            return R.lstm_cell(x, state[0], state[1], *weights)
+        """One RNN or GRU cell step from the state h; returns the new h."""
         if self.mode == "GRU":
             return R.gru_cell(x, state, *weights)
         return R.rnn_cell(x, state, *weights, nonlinearity="tanh" if self.mode == "RNN_TANH" else "relu")
 
-    def _run_direction(self, steps, state, weights, reverse):
-        """Unroll one layer in one direction over the list of step inputs; (outputs in time order, last state)."""
-        outputs = [None] * len(steps)
-        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
-        for t in order:
-            state = self._step(steps[t], state, weights)
-            outputs[t] = state[0] if self.mode == "LSTM" else state
-        return outputs, state
+    def _run_direction(self, sequence, state, weights, reverse):
+        """Run one layer in one direction over the sequence (L, N, I); (outputs (L, N, H) in time order, last state).
+
+        An LSTM runs as one lstm_sequence (its fast kernel fuses the steps); RNN and GRU cells are unrolled here.
+        """
+        if reverse:
+            outputs, state = self._run_direction(sequence[::-1], state, weights, reverse=False)
+            return outputs[::-1], state
+        if self.mode == "LSTM":
+            return R.lstm_sequence(sequence, state[0], state[1], *weights)
+        outputs = []
+        for t in range(sequence.shape[0]):
+            state = self._step(sequence[t], state, weights)
+            outputs.append(state)
+        return F.stack(outputs, dim=0), state
 
     def _check_state(self, name, state, expected):
         if tuple(state.shape) != expected:
@@ -200,23 +205,23 @@ class RNNBase(Module):
         state_shape = (directions * self.num_layers, N, self.hidden_size)
         h0, c0 = self._initial_state(x, hx, state_shape, unbatched)
 
-        steps = [x[t] for t in range(L)]                               # L tensors (N, I)
+        sequence = x                                                   # (L, N, I), then each layer's output
         last_h, last_c = [], []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
-                steps = [F.dropout(s, self.dropout, training=True) for s in steps]
+                sequence = F.dropout(sequence, self.dropout, training=True)
             per_direction = []
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 k = layer * directions + d
                 state = (h0[k], c0[k]) if self.mode == "LSTM" else h0[k]
-                outputs, state = self._run_direction(steps, state, self._weights(layer, suffix), reverse=d == 1)
+                outputs, state = self._run_direction(sequence, state, self._weights(layer, suffix), reverse=d == 1)
                 per_direction.append(outputs)
                 last_h.append(state[0] if self.mode == "LSTM" else state)
                 if self.mode == "LSTM":
                     last_c.append(state[1])
-            steps = per_direction[0] if directions == 1 else [F.concat(pair, axis=1) for pair in zip(*per_direction)]
+            sequence = per_direction[0] if directions == 1 else F.concat(per_direction, axis=2)
 
-        output = F.stack(steps, dim=0)                                  # (L, N, D*H)
+        output = sequence                                               # (L, N, D*H)
         h_n = F.stack(last_h, dim=0)                                    # (D*num_layers, N, H)
         c_n = F.stack(last_c, dim=0) if self.mode == "LSTM" else None
         if unbatched:
