@@ -62,19 +62,23 @@ def _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
 
 
 def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
-    """(dL/dx or None, dL/dgamma, dL/dbeta) from the closed form, dL/dx built in one buffer."""
+    """(dL/dx or None, dL/dgamma, dL/dbeta) from the closed form, dL/dx built in one buffer.
+
+    dL/dx = (g - sum g / m - x_hat sum(g x_hat) / m) gamma / std: the reference's (m g - ...) gamma / (m std)
+    with the 1/m moved onto the per-channel sums, so that it takes four passes over the images, not five.
+    """
     m = g.size // g.shape[1]
     grad_beta = channel_sum(g)
-    grad_gamma = channel_sum(g * x_hat)
+    product = g * x_hat
+    grad_gamma = channel_sum(product)
     if not need_input_grad:
         return None, grad_gamma, grad_beta
     if cupy_fused.applies_to(g):
         grad_x = cupy_fused.batch_norm_grad_input(g, x_hat, _per_channel(gamma, g.ndim), inv_std,
                                                   _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
         return grad_x, grad_gamma, grad_beta
-    scale = _per_channel(gamma, g.ndim) * inv_std / m
-    grad_x = x_hat * _per_channel(-grad_gamma, g.ndim)           # (m g - sum g - x_hat sum(g x_hat)) scale
-    grad_x += m * g
-    grad_x -= _per_channel(grad_beta, g.ndim)
-    grad_x *= scale
+    grad_x = xp_of(g).multiply(x_hat, _per_channel(-grad_gamma / m, g.ndim), out=product)   # reuses g * x_hat's buffer
+    grad_x += g
+    grad_x -= _per_channel(grad_beta / m, g.ndim)
+    grad_x *= _per_channel(gamma, g.ndim) * inv_std
     return grad_x, grad_gamma, grad_beta
