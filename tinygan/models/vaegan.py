@@ -103,4 +103,4 @@ class VAEGANPlainVAE(VAE):
     def decode(self, z):
         """Bernoulli logits 2a (N, C*H*W): sigmoid(2a) = (tanh(a) + 1) / 2, the decoder's image on [0, 1]."""
         pre_tanh = self.decoder.net[:-1](z)                       # every layer of the generator but its tanh
-        return (2 * pre_tanh).reshape(z.shape[0], -1)
+        return (2 * pre_tanh).reshape(z.shape[0], -1)  # [formula: vaegan-vae-logits]
