@@ -268,12 +268,23 @@ def _init_dcgan_torch(*nets):
                 torch.nn.init.zeros_(m.bias)
 
 
+def torch_plain_vae_loss(E, G, x, eps=None):
+    """vaegan-vae's loss in PyTorch: KL + Bernoulli pixels with logits 2a (a = G's pre-tanh output), per image,
+    averaged over the batch; x (N, 1, 28, 28) on [0, 1], seen by the encoder on [-1, 1]; eps default N(0, I)."""
+    import torch
+    from torch.nn import functional as TF
+    mu, logvar = E(x * 2 - 1)
+    eps = torch.randn_like(mu) if eps is None else eps
+    logits = 2 * G[:-1](mu + (logvar * 0.5).exp() * eps)                        # G without its tanh
+    return (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+
+
 def _torch_vaegan_vae(epochs, seed, steps_per_epoch=None):
     """tinygan's vaegan-vae in PyTorch: the VAE-GAN's encoder and decoder (DCGAN init) trained as a plain VAE,
     KL + Bernoulli pixels on [0, 1] with logits 2a (a = the decoder's pre-tanh output), one Adam 2e-4 (0.5, 0.999),
     batch 64, on the batches tinygan's loader gives; returns (E, G, seconds)."""
     import torch
-    from torch.nn import functional as TF
 
     from benchmarks import torch_workloads as tw
     torch.manual_seed(seed)
@@ -283,10 +294,7 @@ def _torch_vaegan_vae(epochs, seed, steps_per_epoch=None):
     opt = torch.optim.Adam(list(E.parameters()) + list(G.parameters()), lr=2e-4, betas=(0.5, 0.999))
     started = time.perf_counter()
     for x in _torch_batches(64, seed, epochs, steps_per_epoch, value_range=(0, 1)):
-        mu, logvar = E(x * 2 - 1)
-        logits = 2 * G[:-1](mu + (logvar * 0.5).exp() * torch.randn_like(mu))      # G without its tanh
-        loss = (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-                - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+        loss = torch_plain_vae_loss(E, G, x)
         opt.zero_grad()
         loss.backward()
         opt.step()
