@@ -208,7 +208,9 @@ train(vaegan_step, (-1, 1))
 # Then the learned similarity, measured: for a held-out digit $x$, which is nearer, $x$ moved by one pixel or
 # the average of $x$ moved left and right (a blur)? In pixels the blur always is (the average of step 2). In the
 # trained $D$'s feature layer? (After the recipe's 30 epochs the two models look like
-# [`benchmarks/results/vaegan_vs_vae.png`](../benchmarks/results/vaegan_vs_vae.png), from `benchmarks/quality.py`.)
+# [`benchmarks/results/vaegan_vs_vae.png`](../benchmarks/results/vaegan_vs_vae.png), from `benchmarks/quality.py`:
+# FID 194 for the VAE-GAN against 294 for the plain VAE on the official test set, PyTorch's twins 200 and 283;
+# the plain VAE reconstructs a little better, 0.011 against 0.013 pixel MSE: the pixel loss is what it minimises.)
 
 # %%
 for net in (E, G, D):
