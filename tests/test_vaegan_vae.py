@@ -142,3 +142,11 @@ def test_command_line_train_sample_resume_eval(tmp_path, capsys):
     assert {"fid", "classifier_score", "rarest_class"} <= result["images"]["model"].keys()
     assert 0 < result["reconstruction"]["model"]["mse"] < 1
     assert "pixel MSE on [0, 1]" in capsys.readouterr().out
+
+
+def test_side_by_side_panels_are_saved(tmp_path):
+    """viz.save_image_panels, which draws benchmarks/results/vaegan_vs_vae.png: one PNG, one titled grid per panel."""
+    from tinygan.viz import save_image_panels
+    panels = [np.random.default_rng(i).uniform(0, 1, (32, 1, 28, 28)) for i in range(4)]
+    save_image_panels(panels, tmp_path / "p.png", ["a", "b", "c", "d"], ncols=2)
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
