@@ -173,7 +173,7 @@ def ring8_experiment(args, folder):
             "seeds_run": len(rows), "seeds_asked_by_issue": 5, "checks": checks}
 
 
-# -- issue 17: VAE-GAN beside the conv VAE, in tinygan and in PyTorch ----------------------------------------
+# -- issue 17: VAE-GAN beside its plain VAE, in tinygan and in PyTorch -------------------------------------
 
 def _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, value_range):
     """Sample scores from the prior and the test reconstruction MSE on [0, 1] of one trained model.
@@ -228,14 +228,7 @@ def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     E, G, D = tw.VAEGANEncoder(20, 32), tw.dcgan_generator(20, 64), tw.VAEGANDiscriminator(64)
-    for net in (E, G, D):
-        for m in net.modules():
-            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
-                torch.nn.init.normal_(m.weight, 0.0, 0.02)
-                torch.nn.init.zeros_(m.bias)
-            elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-                torch.nn.init.normal_(m.weight, 1.0, 0.02)
-                torch.nn.init.zeros_(m.bias)
+    _init_dcgan_torch(E, G, D)
     nets = {"E": E, "G": G, "D": D}
     opts = {k: torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, net in nets.items()}
     bce = TF.binary_cross_entropy_with_logits
@@ -262,50 +255,50 @@ def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):
     return E, G, time.perf_counter() - started
 
 
-def _torch_conv_vae(epochs, seed, steps_per_epoch=None):
-    """tinygan's conv-vae recipe in PyTorch (ConvVAE's layers, PyTorch's default init, Bernoulli pixels, Adam 1e-3,
-    batch 128, latent 16, width 32); returns (encode, decode, seconds) with encode(x) -> mu, decode(z) -> logits."""
+def _init_dcgan_torch(*nets):
+    """DCGAN initialisation of PyTorch modules, as tinygan.models.dcgan_init_."""
     import torch
-    from torch import nn as tnn
-    from torch.nn import functional as TF
+    for net in nets:
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+                torch.nn.init.normal_(m.weight, 0.0, 0.02)
+                torch.nn.init.zeros_(m.bias)
+            elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                torch.nn.init.normal_(m.weight, 1.0, 0.02)
+                torch.nn.init.zeros_(m.bias)
 
+
+def torch_plain_vae_loss(E, G, x, eps=None):
+    """vaegan-vae's loss in PyTorch: KL + Bernoulli pixels with logits 2a (a = G's pre-tanh output), per image,
+    averaged over the batch; x (N, 1, 28, 28) on [0, 1], seen by the encoder on [-1, 1]; eps default N(0, I)."""
+    import torch
+    from torch.nn import functional as TF
+    mu, logvar = E(x * 2 - 1)
+    eps = torch.randn_like(mu) if eps is None else eps
+    logits = 2 * G[:-1](mu + (logvar * 0.5).exp() * eps)                        # G without its tanh
+    return (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+
+
+def _torch_vaegan_vae(epochs, seed, steps_per_epoch=None):
+    """tinygan's vaegan-vae in PyTorch: the VAE-GAN's encoder and decoder (DCGAN init) trained as a plain VAE,
+    KL + Bernoulli pixels on [0, 1] with logits 2a (a = the decoder's pre-tanh output), one Adam 2e-4 (0.5, 0.999),
+    batch 64, on the batches tinygan's loader gives; returns (E, G, seconds)."""
+    import torch
+
+    from benchmarks import torch_workloads as tw
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
-    w, latent = 32, 16
-    encoder = tnn.Sequential(tnn.Conv2d(1, w, 4, 2, 1), tnn.ReLU(), tnn.Conv2d(w, 2 * w, 4, 2, 1), tnn.ReLU(),
-                             tnn.Flatten())                                                   # (N, 2w*49)
-    fc_mu, fc_logvar = tnn.Linear(2 * w * 49, latent), tnn.Linear(2 * w * 49, latent)
-    decoder = tnn.Sequential(tnn.Linear(latent, 2 * w * 49), tnn.ReLU(), tnn.Unflatten(1, (2 * w, 7, 7)),
-                             tnn.ConvTranspose2d(2 * w, w, 4, 2, 1), tnn.ReLU(),
-                             tnn.ConvTranspose2d(w, 1, 4, 2, 1))                               # (N, 1, 28, 28) logits
-    modules = tnn.ModuleList([encoder, fc_mu, fc_logvar, decoder])
-    opt = torch.optim.Adam(modules.parameters(), lr=1e-3)
+    E, G = tw.VAEGANEncoder(20, 32), tw.dcgan_generator(20, 64)
+    _init_dcgan_torch(E, G)
+    opt = torch.optim.Adam(list(E.parameters()) + list(G.parameters()), lr=2e-4, betas=(0.5, 0.999))
     started = time.perf_counter()
-    for x in _torch_batches(128, seed, epochs, steps_per_epoch, value_range=(0, 1)):
-        h = encoder(x)
-        mu, logvar = fc_mu(h), fc_logvar(h)
-        logits = decoder(mu + (logvar * 0.5).exp() * torch.randn_like(mu))
-        loss = (TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-                - 0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()) / x.shape[0]
+    for x in _torch_batches(64, seed, epochs, steps_per_epoch, value_range=(0, 1)):
+        loss = torch_plain_vae_loss(E, G, x)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return (lambda x: fc_mu(encoder(x))), decoder, time.perf_counter() - started
-
-
-def _torch_conv_vae_scores(encode, decode, reference, test_images, n, seed):
-    import torch
-
-    def sample(count, rng):
-        with torch.no_grad():
-            return torch.sigmoid(decode(torch.from_numpy(rng.standard_normal((count, 16)).astype("float32")))).numpy()
-
-    def reconstruct(images):
-        x = torch.from_numpy(images.reshape(len(images), 1, 28, 28).astype("float32") / 255.0)
-        with torch.no_grad():
-            return torch.sigmoid(decode(encode(x))).numpy()
-
-    return _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, (0, 1))
+    return E, G, time.perf_counter() - started
 
 
 def _torch_scores(E, G, reference, test_images, n, seed):
@@ -324,41 +317,85 @@ def _torch_scores(E, G, reference, test_images, n, seed):
     return _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, (-1, 1))
 
 
+def _torch_vae_scores(E, G, reference, test_images, n, seed):
+    """The PyTorch plain VAE's figures: its images are the decoder's tanh output read on [0, 1]."""
+    import torch
+    E.eval(), G.eval()
+
+    def sample(count, rng):
+        with torch.no_grad():
+            return ((G(torch.from_numpy(rng.standard_normal((count, 20)).astype("float32"))) + 1) * 0.5).numpy()
+
+    def reconstruct(images):
+        x = torch.from_numpy(images.reshape(len(images), 1, 28, 28).astype("float32") / 127.5 - 1)
+        with torch.no_grad():
+            return ((G(E(x)[0]) + 1) * 0.5).numpy()
+
+    return _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, (0, 1))
+
+
+def save_vaegan_figure(runs, test_images, path, seed=0, count=32):
+    """Prior samples (the same z for every model) and test reconstructions beside their originals, one row per model.
+
+    runs -- {label: Run}; path -- the PNG to write.
+    """
+    from tinygan import registry, viz
+    from tinygan.evaluate import reconstruct
+    z = np.random.default_rng([seed, 17]).standard_normal((count, 20)).astype(backend.get_default_dtype())
+    originals = test_images[:count // 2].reshape(-1, 1, 28, 28)
+    panels, titles = [], []
+    for label, run in runs.items():
+        samples = backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).data)
+        low, high = registry.model_of(run.config).value_range
+        panels.append((samples - low) / (high - low))                                      # on [0, 1]
+        pairs = np.stack([originals / 255.0, reconstruct(run, originals)], axis=1)         # (count/2, 2, 1, 28, 28)
+        panels.append(pairs.reshape(count, 1, 28, 28))
+        titles += [f"{label}: samples from the prior", f"{label}: originals | reconstructions"]
+    viz.save_image_panels(panels, path, titles, ncols=2)
+
+
 def vaegan_experiment(args, folder):
-    """VAE-GAN (issue 17's recipe) and the conv VAE, in tinygan and (VAE-GAN) in PyTorch: prior-sample FID, score,
-    rarest class, and test reconstruction MSE on [0, 1]."""
+    """VAE-GAN (issue 17's recipe) and the same encoder and decoder trained as a plain VAE (vaegan-vae), in tinygan
+    and in PyTorch: prior-sample FID, score, rarest class, and test reconstruction MSE on [0, 1]."""
     reference = load_reference(args.test_data, args.n)
     test_images, _ = load_mnist("test", folder=args.test_data)
     epochs, seed = args.epochs or 30, args.seeds[0]
-    rows = {}
-    for model in ("vaegan", "conv-vae"):
+    rows, runs = {}, {}
+    for model in ("vaegan", "vaegan-vae"):
         run = Run(make_config(model, epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
                   os.path.join(folder, model))
         seconds = train_until(run, epochs)
         rows[f"tinygan {model}"] = {"train_seconds": round(seconds, 1),
                                     **_tinygan_scores(run, reference, test_images, args.n, seed)}
+        runs[{"vaegan": "VAE-GAN", "vaegan-vae": "plain VAE"}[model]] = run
         log(f"tinygan {model}: {rows[f'tinygan {model}']}")
+    figure = Path(args.results) / "vaegan_vs_vae.png"
+    save_vaegan_figure(runs, test_images, figure, seed)
+    log(f"figure: {figure}")
     try:
         import torch  # noqa: F401
     except ImportError:
-        rows["pytorch vaegan"] = rows["pytorch conv-vae"] = {"note": "torch is not installed"}
+        rows["pytorch vaegan"] = rows["pytorch vaegan-vae"] = {"note": "torch is not installed"}
     else:
         E, G, seconds = _torch_vaegan(epochs, seed, make_config("vaegan")["gamma"], args.steps_per_epoch)
         rows["pytorch vaegan"] = {"train_seconds": round(seconds, 1),
                                   **_torch_scores(E, G, reference, test_images, args.n, seed)}
         log(f"pytorch vaegan: {rows['pytorch vaegan']}")
-        encode, decode, seconds = _torch_conv_vae(epochs, seed, args.steps_per_epoch)
-        rows["pytorch conv-vae"] = {"train_seconds": round(seconds, 1),
-                                    **_torch_conv_vae_scores(encode, decode, reference, test_images, args.n, seed)}
-        log(f"pytorch conv-vae: {rows['pytorch conv-vae']}")
-    ours, theirs, vae = rows["tinygan vaegan"], rows["pytorch vaegan"], rows["tinygan conv-vae"]
-    checks = {"tinygan vaegan FID below tinygan conv-vae's": ours["fid"] < vae["fid"]}
+        E, G, seconds = _torch_vaegan_vae(epochs, seed, args.steps_per_epoch)
+        rows["pytorch vaegan-vae"] = {"train_seconds": round(seconds, 1),
+                                      **_torch_vae_scores(E, G, reference, test_images, args.n, seed)}
+        log(f"pytorch vaegan-vae: {rows['pytorch vaegan-vae']}")
+    ours, theirs, vae = rows["tinygan vaegan"], rows["pytorch vaegan"], rows["tinygan vaegan-vae"]
+    checks = {"tinygan vaegan FID below tinygan vaegan-vae's (the same encoder and decoder as a plain VAE)":
+              ours["fid"] < vae["fid"]}
     if "fid" in theirs:
         checks["tinygan vaegan FID within 15% of PyTorch's"] = ours["fid"] <= 1.15 * theirs["fid"]
-    return {"recipe": f"vaegan defaults (gamma {make_config('vaegan')['gamma']}) and conv-vae defaults (its own "
-                      f"architecture: ReLU, latent 16, Bernoulli pixels), {epochs} epochs, seed {seed}, embedded 5k "
-                      f"digits; {args.n} prior samples vs {reference.description}; MSE of the mean reconstructions "
-                      f"of the 10k test digits on [0, 1]; the PyTorch twins train the same recipes on the same batches",
+    return {"recipe": f"vaegan defaults (gamma {make_config('vaegan')['gamma']}) and vaegan-vae (the VAE-GAN's "
+                      f"encoder and decoder trained as a plain VAE: KL + Bernoulli pixels, no discriminator, the same "
+                      f"Adam 2e-4 (0.5, 0.999), batch 64), {epochs} epochs, seed {seed}, embedded 5k digits; {args.n} "
+                      f"prior samples vs {reference.description}; MSE of the mean reconstructions of the 10k test "
+                      f"digits on [0, 1]; the PyTorch twins train the same recipes on the same batches; pictures: "
+                      f"{figure.name}",
             "epochs": epochs, "rows": rows, "checks": checks}
 
 

@@ -30,7 +30,7 @@ def test_colour_digits_are_tinted_on_a_darker_background_and_seeded():
     assert spec.channels == 3 and "colour.py" in spec.made
 
 
-@pytest.mark.parametrize("model", ["dcgan", "cgan", "wgan-gp", "vae", "conv-vae", "vaegan"])
+@pytest.mark.parametrize("model", ["dcgan", "cgan", "wgan-gp", "vae", "conv-vae", "vaegan", "vaegan-vae"])
 def test_each_image_model_trains_on_colour_and_samples_rgb(tmp_path, model):
     run = Run(make_config(model, **TINY), str(tmp_path / model))
     run.train(quiet=True)

@@ -89,3 +89,20 @@ def save_points(points, path, modes=None, title=None, limit=None):
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     fig.savefig(path)
+
+
+# issue 17
+def save_image_panels(panels, path, titles, ncols=2, value_range=(0, 1), images_per_row=8):
+    """Several image grids side by side in one PNG, each with its title: panels[i] is (N, C, H, W) on value_range,
+    laid out ncols panels to a row (for comparing models on the same noise or the same inputs)."""
+    grids = [image_grid(images, images_per_row, value_range) for images in panels]
+    nrows = -(-len(grids) // ncols)
+    height, width = grids[0].shape[:2]
+    fig = _figure((ncols * width / 40, nrows * (height / 40 + 0.3)))
+    axes = np.array(fig.subplots(nrows, ncols)).reshape(-1)
+    for ax, grid, title in zip(axes, grids, titles):
+        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.05)

@@ -10,9 +10,9 @@ __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscrimin
 from .rnn import RowLSTM
 
 __all__ += ["RowLSTM"]
-from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder  # noqa: E402 (issue 17's block)
+from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE  # noqa: E402 (issue 17's block)
 
-__all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator"]
+__all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator", "VAEGANPlainVAE"]
 from .unet import UNet  # noqa: E402 (issue 16: image to image)
 
 __all__ += ["UNet"]

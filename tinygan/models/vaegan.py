@@ -8,6 +8,7 @@ the discriminator's feature layer Dis_l instead of in pixels.
 """
 from .. import nn
 from .gan import DCGANGenerator, _base_size
+from .vae import VAE
 
 
 def _leaky():
@@ -75,3 +76,31 @@ class VAEGANDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
+
+
+class VAEGANPlainVAE(VAE):
+    """The VAE-GAN's own encoder and decoder trained as a plain VAE: no discriminator, a pixel reconstruction.
+
+    The decoder ends in tanh, an image on [-1, 1]. Read on [0, 1] that image is (tanh(a) + 1) / 2 = sigmoid(2a),
+    a the decoder's pre-tanh output, so 2a are the logits of Bernoulli pixels on (x + 1) / 2: the same network and
+    the same mean image as the VAE-GAN's decoder, with the likelihood every VAE here uses (decode returns 2a).
+
+    x (N, C*28*28) on [0, 1] -> encoder -> (mu, logvar) (N, latent);  z (N, latent) -> logits (N, C*28*28)
+    """
+
+    def __init__(self, latent_dim=20, channels=1, size=28):
+        super().__init__()
+        self.latent_dim, self.channels, self.size = latent_dim, channels, size
+        self.in_features = channels * size * size
+        self.encoder = VAEGANEncoder(latent_dim, channels, size=size)
+        self.decoder = VAEGANDecoder(latent_dim, channels, size=size)
+
+    def encode(self, x):
+        """mu, logvar of q(z|x); x is flat or (N, C, H, W), on [0, 1], and the encoder sees it on [-1, 1] as in the
+        VAE-GAN."""
+        return self.encoder(x.reshape(x.shape[0], self.channels, self.size, self.size) * 2 - 1)
+
+    def decode(self, z):
+        """Bernoulli logits 2a (N, C*H*W): sigmoid(2a) = (tanh(a) + 1) / 2, the decoder's image on [0, 1]."""
+        pre_tanh = self.decoder.net[:-1](z)                       # every layer of the generator but its tanh
+        return (2 * pre_tanh).reshape(z.shape[0], -1)  # [formula: vaegan-vae-logits]

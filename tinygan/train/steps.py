@@ -190,7 +190,8 @@ class VAEGANStep:
         self.steps = 0
 
     def terms(self, x):
-        """The loss terms of one batch: prior, llike, gan_d (D's loss), gan_g (the decoder's GAN term), and D's logits."""
+        """The loss terms of one batch: prior, llike, gan_d (D's loss), gan_g (the decoder's GAN term), D's logits,
+        and the posterior (mu, logvar) they came from (for objectives that add a term of the codes, as lesson 19's)."""
         E, G, D = (self.nets[name] for name in self.NETWORKS)
         mu, logvar = E(x)
         z = losses.reparameterize(mu, logvar, backend.rng())
@@ -203,7 +204,8 @@ class VAEGANStep:
                 "llike": losses.vaegan_llike(real_features, reconstruction_features),
                 "gan_d": losses.vaegan_discriminator_loss(real_logits, reconstruction_logits, prior_logits),
                 "gan_g": losses.vaegan_generator_gan_loss(reconstruction_logits, prior_logits),
-                "logits": (real_logits, reconstruction_logits, prior_logits)}
+                "logits": (real_logits, reconstruction_logits, prior_logits),
+                "posterior": (mu, logvar)}
 
     def objectives(self, terms):
         """What each network minimises: {'E': ..., 'G': ..., 'D': ...}."""
