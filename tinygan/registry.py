@@ -53,6 +53,10 @@ DATASETS = {spec.name: spec for spec in [
     DatasetSpec("cifar10", "images", (3, 32, 32), num_classes=10,
                 made="the official binary archive cifar-10-binary.tar.gz (md5-checked), read straight out of the tar "
                      "from $TINYGAN_CACHE/cifar10 (tinygan/data/cifar.py)"),
+    # issue 18: 40 exact 32x32 views of a procedural 3-D scene (32 train, 8 held out), for the NeRF
+    DatasetSpec("scene3d", "views", (3, 32, 32),
+                made="a sphere, a box and a torus (signed distance functions), Lambertian shading, black background, "
+                     "sphere-traced from 40 seeded cameras on a hemisphere of radius 4 (tinygan/data/scene.py)"),
 ]}
 
 
@@ -72,7 +76,7 @@ class ModelSpec:
     def value_range(self):
         """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels in [0, 1]; a GAN's tanh
         output in [-1, 1]."""
-        return (0, 1) if self.is_vae or self.family == "rnn" else (-1, 1)
+        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf") else (-1, 1)
 
 
 _VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
@@ -101,6 +105,11 @@ MODELS = {spec.name: spec for spec in [
     # at 1 the feature reconstruction drowns the GAN terms (worst FID), at 0.001 both figures are worse.
     # (One seed and four of the recipe's 30 epochs: a short measurement, not a sweep.)
     ModelSpec("vaegan", "vaegan", dict(arch="vaegan", epochs=30, latent_dim=20, gamma=0.1)),
+    # issue 18: a tiny NeRF (Mildenhall et al., 2020), the recipe of the issue: 32 samples per ray in [2, 6],
+    # L = 6 frequencies, 4 hidden layers of 128, Adam 5e-4, 1024 random rays a step; an "epoch" is 100 steps,
+    # so the default 20 epochs are 2,000 iterations. Images in [0, 1].
+    ModelSpec("nerf", "nerf", dict(arch="nerf", data="scene3d", epochs=20, steps_per_epoch=100, batch_size=1024,
+                                   lr=5e-4, beta1=0.9, beta2=0.999, width=128, num_samples=32, num_frequencies=6)),
 ]}
 
 
@@ -159,6 +168,11 @@ def _vaegan(config, sample_shape):
     return {name: models.dcgan_init_(net) for name, net in networks.items()}
 
 
+def _nerf(config, sample_shape):
+    """issue 18: the radiance field, 4 hidden layers of `width`."""
+    return {"nerf": models.NeRF(num_frequencies=config["num_frequencies"], width=config["width"])}
+
+
 # arch -> builder(config, sample_shape) -> {"G": ..., "D": ...}, {"vae": ...} , {"E": ..., "G": ..., "D": ...} or {"rnn": ...}
 ARCHITECTURES = {
     "mlp": _mlp,
@@ -171,6 +185,7 @@ ARCHITECTURES = {
     # issue 15
     "row-lstm": _row_lstm,
     "vaegan": _vaegan,   # issue 17
+    "nerf": _nerf,       # issue 18
 }
 
 
