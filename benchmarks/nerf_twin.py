@@ -43,8 +43,13 @@ def stratified_samples(num_rays, num_samples, near, far, u=None):
 
 def render_rays(model, origins, directions, near, far, num_samples, u=None):
     """Colour (R, 3), expected depth (R,) and opacity (R,) of rays (origins, unit directions: (R, 3) tensors)."""
-    R = origins.shape[0]
-    t = stratified_samples(R, num_samples, near, far, u)
+    return render_samples(model, origins, directions, stratified_samples(origins.shape[0], num_samples, near, far, u),
+                          far)
+
+
+def render_samples(model, origins, directions, t, far):
+    """render_rays at given sample distances t (R, N)."""
+    R, num_samples = t.shape
     points = origins[:, None, :] + t[:, :, None] * directions[:, None, :]
     sigma, rgb = model(points.reshape(-1, 3))
     sigma, rgb = sigma.reshape(R, num_samples), rgb.reshape(R, num_samples, 3)

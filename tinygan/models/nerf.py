@@ -52,11 +52,16 @@ def stratified_samples(num_rays, num_samples, near, far, rng=None, dtype=None):
 
 def render_rays(model, origins, directions, near, far, num_samples, rng=None):
     """colour (R, 3), expected depth (R,) and opacity (R,) of rays (origins, unit directions: (R, 3) arrays)."""
-    R = origins.shape[0]
-    t = stratified_samples(R, num_samples, near, far, rng, dtype=origins.dtype)           # (R, N)
+    t = stratified_samples(origins.shape[0], num_samples, near, far, rng, dtype=origins.dtype)   # (R, N)
+    return render_samples(model, origins, directions, t, far)
+
+
+def render_samples(model, origins, directions, t, far):
+    """render_rays at given sample distances t (R, N) (an array): the field at o + t d, then the quadrature."""
+    R, N = t.shape
     points = origins[:, None, :] + t[:, :, None] * directions[:, None, :]                 # (R, N, 3)
-    sigma, rgb = model(Tensor(points.reshape(R * num_samples, 3)))
-    return F.volume_render(sigma.reshape(R, num_samples), rgb.reshape(R, num_samples, 3), Tensor(t), far)
+    sigma, rgb = model(Tensor(points.reshape(R * N, 3)))                                  # (R N,), (R N, 3)
+    return F.volume_render(sigma.reshape(R, N), rgb.reshape(R, N, 3), Tensor(t), far)
 
 
 def render_views(model, poses, near, far, num_samples, height, width, focal, chunk=4096):
