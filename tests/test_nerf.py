@@ -198,6 +198,9 @@ def test_renders_train_only_the_nerf_on_views():
         make_config("dcgan", data="scene3d")
     with pytest.raises(ConfigError, match="--num-samples"):
         make_config("nerf", num_samples=1)
+    with pytest.raises(ConfigError, match="--num-samples is a setting of the 'nerf' model; 'vae' has none"):
+        make_config("vae", num_samples=8)
+    assert main(["train", "dcgan", "--num-samples", "8"]) == 2
     config = make_config("nerf")
     assert (config["epochs"] * config["steps_per_epoch"], config["batch_size"], config["lr"]) == (2000, 1024, 5e-4)
 

@@ -157,3 +157,7 @@ def _check_nerf(config):
     elif views:
         raise ConfigError(f"the dataset {config['data']!r} holds views of a 3-D scene, for the 'nerf' model; "
                           f"{config['model']!r} needs images")
+    else:
+        for key in NERF_INTEGER_RANGES:
+            if key in config:
+                raise ConfigError(f"{_option(key)} is a setting of the 'nerf' model; {config['model']!r} has none")
