@@ -31,8 +31,8 @@
 # | PSNR | `psnr` | `tinygan/metrics.py` |
 # | the scene, its exact renderer (sphere tracing) and the 40 views | - | `tinygan/data/scene.py` |
 #
-# Run it with `python lessons/18_neural_rendering.py` (full mode: several minutes on a 2-core CPU, most of it
-# step 4) or add `--quick` for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go
+# Run it with `python lessons/18_neural_rendering.py` (full mode: 1,000 NeRF steps, 20 minutes on a busy 2-core
+# CPU, most of it step 4) or add `--quick` for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go
 # to `lessons/output/18_neural_rendering/`.
 
 # %%
@@ -63,7 +63,7 @@ NERF_BATCH, NERF_SAMPLES, NERF_WIDTH = (256, 16, 32) if lesson.quick else (1024,
 SNAPSHOTS = (20, 60) if lesson.quick else (100, 300, 1000)
 FIT_STEPS = 100 if lesson.quick else 1000           # step 3: the 2-D image fits
 FIT_SIZE = 32 if lesson.quick else 64
-PSNR_BAR = 20.0                                     # full mode, dB on the held-out views; measured 22.1 at 1000 steps
+PSNR_BAR = 25.0                                     # full mode, dB on the held-out views; measured 27.7 at 1000 steps
 
 # %% [markdown]
 # ## 1. A camera and its rays
@@ -301,7 +301,8 @@ lesson.check("the held-out views sharpen over training", last > first, f"{first:
 if not lesson.quick:
     lesson.check(f"after {NERF_STEPS} steps the held-out PSNR is above {PSNR_BAR:.0f} dB (mean colour: "
                  f"{baseline:.1f} dB)", last > PSNR_BAR, f"{last:.2f} dB")
-    lesson.check("the expected depth is within 0.15 of the true depth (median, opaque pixels)", depth_error < 0.15,
+    lesson.check("the expected depth is within 0.15 of the true depth (median, opaque pixels; measured 0.118)",
+                 depth_error < 0.15,
                  f"{depth_error:.3f}")
 print(f"({time.perf_counter() - started:.0f} s)")
 lesson.finish()
