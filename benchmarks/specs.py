@@ -231,3 +231,50 @@ def recurrent_weights(shapes, rng):
     lstm = [rng.uniform(-bound, bound, size=shape).astype("float32")
             for shape in ((4 * H, C), (4 * H, H), (4 * H,), (4 * H,))]
     return lstm + list(initial_weights((C, H), (C,), rng))
+
+
+# -- issue 18: a tiny NeRF ------------------------------------------------------------------------------
+
+NERF_ADAM = dict(lr=5e-4)
+NERF_NEAR, NERF_FAR = 2.0, 6.0
+
+WORKLOADS["N1"] = Workload(
+    "N1", "NeRF step, 1024 rays x 32 samples",
+    "1024 rays x 32 stratified samples in [2, 6] (jitter from a pool); positional encoding L = 6 (39 features) -> "
+    "4 x (Linear 128 -> ReLU) -> Linear(128, 4); density softplus, colour sigmoid; volume rendering quadrature "
+    "(exclusive cumulative sum for T); MSE against the rays' colours; backward; Adam 5e-4",
+    full=dict(rays=1024, samples=32, width=128, frequencies=6),
+    quick=dict(rays=16, samples=4, width=8, frequencies=2))
+ORDER = ORDER + ("N1",)
+GOALS["cpu"]["N1"] = 1.5
+
+
+def nerf_rays(seed, name, shapes):
+    """(origins, unit directions, colours), float32 (R, 3) each: cameras at distance 4 aiming near the origin."""
+    import numpy as np
+    rng = host_rng(seed, name, "rays")
+    R = shapes["rays"]
+    origins = rng.standard_normal((R, 3))
+    origins *= 4.0 / np.linalg.norm(origins, axis=1, keepdims=True)
+    directions = -origins + rng.uniform(-1.0, 1.0, (R, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    colours = rng.uniform(0.0, 1.0, (R, 3))
+    return tuple(a.astype("float32") for a in (origins, directions, colours))
+
+
+def nerf_sample_distances(seed, name, shapes, count=NOISE_POOL):
+    """`count` stratified t (R, N): near + (i + u) (far - near) / N, u ~ U[0, 1), cycled through by the steps."""
+    import numpy as np
+    rng = host_rng(seed, name, "jitter")
+    R, N = shapes["rays"], shapes["samples"]
+    bins = np.arange(N)
+    return [(NERF_NEAR + (bins + rng.uniform(0.0, 1.0, (R, N))) * ((NERF_FAR - NERF_NEAR) / N)).astype("float32")
+            for _ in range(count)]
+
+
+def nerf_weights(seed, name, shapes):
+    """The field's (weight, bias) pairs, PyTorch's default initialisation: 4 hidden layers and the output layer."""
+    encoded = 3 * (1 + 2 * shapes["frequencies"])
+    sizes = [encoded] + [shapes["width"]] * 4 + [4]
+    rng = host_rng(seed, name, "weights")
+    return [initial_weights((n_out, n_in), (n_out,), rng) for n_in, n_out in zip(sizes[:-1], sizes[1:])]

@@ -273,3 +273,38 @@ def r1_row_lstm(shapes, seed, name="R1"):
 
 
 WORKLOADS["R1"] = r1_row_lstm
+
+
+# -- issue 18 -----------------------------------------------------------------------------------
+
+def n1_nerf(shapes, seed, name="N1"):
+    """N1: one NeRF step: 1024 rays x 32 samples through the field, the renderer, MSE, backward, Adam 5e-4."""
+    from tinygan.models import NeRF
+    from tinygan.models.nerf import render_samples
+    model = NeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
+    for (p_w, p_b), (w, b) in zip(_linear_pairs(model), specs.nerf_weights(seed, name, shapes)):
+        p_w.data[...], p_b.data[...] = (backend.to_device(v, backend.current_device()) for v in (w, b))
+    origins, directions, colours = (backend.to_device(a, backend.current_device())
+                                    for a in specs.nerf_rays(seed, name, shapes))
+    target = tensor(colours)
+    pool = itertools.cycle([backend.to_device(t, backend.current_device())
+                            for t in specs.nerf_sample_distances(seed, name, shapes)])
+    opt = optim.Adam(model.parameters(), **specs.NERF_ADAM)
+
+    def step():
+        colour, _, _ = render_samples(model, origins, directions, next(pool), specs.NERF_FAR)
+        loss = F.mse_loss(colour, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+def _linear_pairs(model):
+    layers = list(model.hidden) + [model.out]
+    return [(layer.weight, layer.bias) for layer in layers]
+
+
+WORKLOADS["N1"] = n1_nerf

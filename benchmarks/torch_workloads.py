@@ -378,3 +378,32 @@ def r1_row_lstm(shapes, seed, name="R1"):
 
 
 WORKLOADS["R1"] = r1_row_lstm
+
+
+# -- issue 18 -----------------------------------------------------------------------------------
+
+def n1_nerf(shapes, seed, name="N1"):
+    """N1: one NeRF step: 1024 rays x 32 samples through the field, the renderer, MSE, backward, Adam 5e-4."""
+    from .nerf_twin import TorchNeRF, render_samples
+    model = TorchNeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
+    with torch.no_grad():
+        for layer, (w, b) in zip(list(model.hidden) + [model.out], specs.nerf_weights(seed, name, shapes)):
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+    model.to(_state["device"])
+    origins, directions, target = (tensor(a) for a in specs.nerf_rays(seed, name, shapes))
+    pool = itertools.cycle([tensor(t) for t in specs.nerf_sample_distances(seed, name, shapes)])
+    opt = torch.optim.Adam(model.parameters(), **specs.NERF_ADAM)
+
+    def step():
+        colour, _, _ = render_samples(model, origins, directions, next(pool), specs.NERF_FAR)
+        loss = torch.mean((colour - target) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
+WORKLOADS["N1"] = n1_nerf

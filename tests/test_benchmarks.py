@@ -163,3 +163,14 @@ def test_v1_sides_agree_after_their_updates(tinygan_side, torch_side):
     for p, q in zip(ours.parameters, theirs.parameters):
         if p.ndim >= 2:   # a conv bias before BatchNorm has a gradient of rounding noise, which Adam makes a full step
             np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-4)
+
+
+def test_n1_sides_agree_after_their_updates(tinygan_side, torch_side):
+    """N1's later steps (issue 18): after two Adam steps both fields, and the third step's losses, still agree."""
+    ours, theirs = tinygan_side.build("N1", quick=True), torch_side.build("N1", quick=True)
+    for _ in range(2):
+        ours.step(), theirs.step()
+    np.testing.assert_allclose(losses(tinygan_side, ours.step()), losses(torch_side, theirs.step()), rtol=1e-3,
+                               atol=1e-6)
+    for p, q in zip(ours.parameters, theirs.parameters):
+        np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-5)

@@ -389,3 +389,17 @@ def test_vaegan_extra_log_p_z_term_pulls_the_posterior_off_the_prior():
     # Read on the prior's own samples z_p, the term has no weight of any network in it: no gradient at all.
     z_p = Tensor(eps)
     assert not ((0.5 * z_p * z_p).sum(axis=1).mean()).requires_grad
+
+
+def test_an_inclusive_transmittance_dims_every_surface():
+    """Mistake 15: T_i with sum_{j <= i} (a plain cumsum) renders an opaque red wall at most 1/4 as bright."""
+    t = tensor([[2.0, 3.0, 4.0]])
+    sigma = tensor([[0.0, 30.0, 0.0]])                     # a wall within the second segment
+    rgb = tensor([[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    colour, _, _ = F.volume_render(sigma, rgb, t, 5.0)
+    assert abs(host(colour)[0, 0] - 1.0) < 1e-9            # right: the wall's own colour
+    optical_depth = sigma * F.segment_lengths(t, 5.0)
+    alpha = 1.0 - F.exp(-optical_depth)
+    inclusive = F.exp(-F.cumsum(optical_depth, dim=1))     # wrong: sample i dimmed by its own density too
+    wrong = host(F.sum(F.unsqueeze(inclusive * alpha, -1) * rgb, axis=1))
+    assert wrong[0, 0] < 1e-9 and wrong[0, 0] <= 0.25

@@ -81,6 +81,8 @@ def lstm_sequence_flat(*inputs):
     """lstm_sequence's output and final state as one vector, so that every result is checked."""
     output, (h, c) = F.lstm_sequence(*inputs)
     return F.concat([output.reshape(-1), h.reshape(-1), c.reshape(-1)])
+# issue 18: increasing, unevenly spaced sample distances of 3 rays with 5 samples (the ray ends at 3.5)
+RENDER_T = np.array([[2.0, 2.3, 2.9, 3.0, 3.4], [2.1, 2.2, 2.4, 2.8, 3.1], [2.0, 2.5, 3.0, 3.2, 3.3]])
 
 
 # name -> (function of the input tensors, makers of the inputs)
@@ -208,6 +210,21 @@ SPECS = {
                        normal(16)]),
     "lstm_sequence (no bias)": (lambda *a: lstm_sequence_flat(*a),
                                 [normal(4, 1, 2), normal(1, 3), normal(1, 3), normal(12, 2), normal(12, 3)]),
+    # -- issue 18: neural rendering (sines of the positional encoding, the exclusive running sum of T) --
+    "sin": (F.sin, [normal(3, 4)]),
+    "cos": (F.cos, [normal(3, 4)]),
+    "cumsum": (lambda x: F.cumsum(x, dim=1), [normal(2, 5, 3)]),
+    "cumsum (exclusive)": (lambda x: F.cumsum(x, dim=-1, exclusive=True), [normal(3, 5)]),
+    "cumsum (reverse)": (lambda x: F.cumsum(x, dim=0, reverse=True), [normal(4, 3)]),
+    "cumsum (reverse, exclusive)": (lambda x: F.cumsum(x, dim=1, exclusive=True, reverse=True), [normal(3, 5)]),
+    "positional_encoding": (lambda p: F.positional_encoding(p, 3), [normal(4, 3)]),
+    # the renderer as a function of sigma and c, at fixed sample distances t (R = 3 rays, N = 5 samples)
+    "volume_render": (lambda sigma, rgb: F.volume_render(sigma, rgb, Tensor(on_device(RENDER_T)), 3.5)[0],
+                      [positive(3, 5), probabilities(3, 5, 3)]),
+    "volume_render (depth, opacity)": (lambda sigma: F.concat(   # these two do not depend on the colours
+        [F.unsqueeze(v, 1) for v in F.volume_render(sigma, Tensor(on_device(np.full((3, 5, 3), 0.5))),
+                                                    Tensor(on_device(RENDER_T)), 3.5)[1:]], axis=1),
+        [positive(3, 5)]),
 }
 
 

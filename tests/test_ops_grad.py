@@ -676,3 +676,32 @@ def test_lstm_sequence(make_rand, mode, L, N, I, H, bias):
 
     with kernels.using(mode):
         check(flat, x, h, c, *weights, *biases)
+# --- issue 18: neural rendering ----------------------------------------------------------------------
+
+covers("sin", "cos", "cumsum", "positional_encoding", "volume_render")
+
+
+@FAST
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), exclusive=st.booleans(), reverse=st.booleans(),
+       data=st.data())
+def test_cumsum(make_rand, shape, exclusive, reverse, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rand = make_rand(sum(shape) * 10 + len(shape))
+    check(lambda x: F.cumsum(x, dim, exclusive=exclusive, reverse=reverse), rand.randn(*shape))
+
+
+@FAST
+@given(R=st.integers(1, 3), N=st.integers(1, 6))
+def test_volume_render_of_sigma_and_colour(make_rand, R, N):
+    """The renderer's colour, depth and opacity as functions of the densities and the colours."""
+    rand = make_rand(R * 10 + N)
+    t = np.sort(np.random.default_rng(R * 10 + N).uniform(2.0, 6.0, (R, N)), axis=1)
+    sigma, rgb = rand.uniform(R, N, low=0.1, high=2.0), rand.randn(R, N, 3)
+    for k in range(3):
+        check(lambda s, c: F.volume_render(s, c, tinygan.Tensor(t), 6.0)[k], sigma, rgb)
+
+
+def test_trigonometry_and_encoding(rand):
+    check(F.sin, rand.randn(3, 4))
+    check(F.cos, rand.randn(3, 4))
+    check(lambda p: F.positional_encoding(p, 4), rand.randn(5, 3, scale=0.3))

@@ -32,6 +32,9 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
         assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel
         assert nets["rnn"].sample(tinygan.randn(2, 784)).shape == (2,) + data.sample_shape
+    elif spec.family == "nerf":                    # issue 18: points (M, 3) -> density (M,), colour (M, 3)
+        sigma, rgb = nets["nerf"](tinygan.randn(5, 3))
+        assert sigma.shape == (5,) and rgb.shape == (5, 3) and data.kind == "views"
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)
@@ -45,4 +48,4 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
-    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn") else (-1, 1))
+    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf") else (-1, 1))

@@ -74,6 +74,8 @@ def _parser():
     train.add_argument("--gamma", type=float,
                        help=f"vaegan: weight of the feature reconstruction L_llike against the GAN terms in the "
                             f"decoder's loss ({_defaults('gamma')})")
+    train.add_argument("--num-samples", type=int, metavar="N",
+                       help=f"nerf: samples per ray between near and far ({_defaults('num_samples')})")  # issue 18
     train.add_argument("--limit", type=int, metavar="N",
                        help="train on N images only: a class-balanced subset (N/10 of each digit), drawn with the "
                             "seed (default: all)")
@@ -118,7 +120,7 @@ def _train(args):
     from .train.run import Run
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
-                         limit=args.limit, ema=args.ema, pack=args.pack, gamma=args.gamma,
+                         limit=args.limit, ema=args.ema, pack=args.pack, gamma=args.gamma, num_samples=args.num_samples,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     if args.out:

@@ -205,7 +205,9 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     result = {"model": config["model"], "data": config["data"], "epoch": run.epoch}
     started = time.perf_counter()
     model, dataset = registry.model_of(config), registry.dataset_of(config)
-    if dataset.is_toy:
+    if model.family == "nerf":  # issue 18
+        result.update(evaluate_nerf(run))
+    elif dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
         result["toy"] = evaluate_toy(run, result["n"], seed)
         if not result["toy"]:
@@ -249,7 +251,7 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     """
     result = evaluate_run(run, n=n, test_data=test_data, k=0, seed=seed)
     flat = {}
-    for section in ("images", "toy", "vae", "rnn", "reconstruction"):
+    for section in ("images", "toy", "vae", "rnn", "reconstruction", "nerf"):
         flat.update(result.get(section, {}).get("model", {}))
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
@@ -268,6 +270,9 @@ ROWS = [
     ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
     ("rnn", "test_nll", "test NLL per image (nats, binarised digits)", "{:.2f}"),
     ("reconstruction", "mse", "reconstruction error of the reference images (pixel MSE on [0, 1])", "{:.4f}"),
+    # issue 18
+    ("nerf", "test_psnr", "test PSNR over the held-out views (dB; higher is better)", "{:.2f}"),
+    ("nerf", "test_mae", "test mean absolute error (pixels on [0, 1])", "{:.4f}"),
 ]
 
 
@@ -351,3 +356,14 @@ def run_eval(args):
         with open(args.json, "w") as file:
             json.dump(result, file, indent=2)
     return result
+
+
+# -- issue 18: a NeRF's held-out views ---------------------------------------------------------------
+
+def evaluate_nerf(run):
+    """{"nerf": {"model": scores, "floor": the mean-colour baseline's}} over the 8 held-out views, and a note."""
+    from .train.nerf import mean_colour_baseline, test_scores
+    views = run.data
+    return {"reference": f"the {len(views.test)} held-out views of {run.config['data']} (never trained on)",
+            "note": "the 'real data' column holds the trivial baseline: every pixel the mean training colour",
+            "nerf": {"model": dict(test_scores(run), n=len(views.test)), "floor": mean_colour_baseline(views)}}

@@ -262,3 +262,26 @@ def vae_test_losses(model, images, k=50, seed=0, batch_size=None):
     if k:
         result.update(iwae_loss=float(np.concatenate(iwae).mean()), k=int(k))
     return result
+
+
+# -- issue 18: images compared pixel by pixel (a NeRF's renders against the true views) ----------------
+
+def psnr(images, targets, peak=1.0):
+    """Peak signal-to-noise ratio in dB: 10 log10(peak^2 / MSE), the MSE over every pixel and channel.
+
+    Images in [0, peak]; higher is better (each 0.5 dB is an MSE about 11% smaller). Identical images: inf.
+    """
+    images, targets = as_float64(images), as_float64(targets)
+    if images.shape != targets.shape:
+        raise ValueError(f"psnr: images {images.shape} and targets {targets.shape} must have the same shape")
+    mse = float(np.mean((images - targets) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(peak ** 2 / mse)  # [formula: psnr]
+
+
+def mean_absolute_error(images, targets):
+    """The mean of |image - target| over every pixel and channel."""
+    images, targets = as_float64(images), as_float64(targets)
+    if images.shape != targets.shape:
+        raise ValueError(f"mean_absolute_error: images {images.shape} and targets {targets.shape} must have the "
+                         f"same shape")
+    return float(np.mean(np.abs(images - targets)))

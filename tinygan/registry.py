@@ -53,6 +53,10 @@ DATASETS = {spec.name: spec for spec in [
     DatasetSpec("cifar10", "images", (3, 32, 32), num_classes=10,
                 made="the official binary archive cifar-10-binary.tar.gz (md5-checked), read straight out of the tar "
                      "from $TINYGAN_CACHE/cifar10 (tinygan/data/cifar.py)"),
+    # issue 18: 40 exact 32x32 views of a procedural 3-D scene (32 train, 8 held out), for the NeRF
+    DatasetSpec("scene3d", "views", (3, 32, 32),
+                made="a sphere, a box and a torus (signed distance functions), Lambertian shading, black background, "
+                     "sphere-traced from 40 seeded cameras on a hemisphere of radius 4 (tinygan/data/scene.py)"),
 ]}
 
 
@@ -72,7 +76,7 @@ class ModelSpec:
     def value_range(self):
         """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels in [0, 1]; a GAN's tanh
         output in [-1, 1]."""
-        return (0, 1) if self.is_vae or self.family == "rnn" else (-1, 1)
+        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf") else (-1, 1)
 
 
 _VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
@@ -115,6 +119,14 @@ MODELS = {spec.name: spec for spec in [
     # a small Gaussian variance reconstructs a little better (-10% MSE) and samples worse.
     ModelSpec("vaegan-vae", "vae", dict(arch="vaegan-vae", epochs=30, latent_dim=20, batch_size=64, lr=2e-4,
                                         beta1=0.5, beta=1.0, likelihood="bernoulli")),
+    # issue 18: a tiny NeRF (Mildenhall et al., 2020), the recipe of the issue: 32 samples per ray in [2, 6],
+    # L = 6 frequencies, 4 hidden layers of 128, Adam 5e-4, 1024 random rays a step; an "epoch" is 100 steps,
+    # so the default 20 epochs are 2,000 iterations. Images in [0, 1]. Measured (seeds 0 and 1, benchmarks/quality.py):
+    # held-out PSNR 19.6 / 21.5 dB after 500 iterations and 29.5 / 29.4 dB after 2,000 (the PyTorch twin: 21.4 / 20.6
+    # and 29.1 / 29.2; every pixel the mean training colour: 16.4). At 500 iterations the field is leaving its early
+    # plateau, at a step that depends on the seed.
+    ModelSpec("nerf", "nerf", dict(arch="nerf", data="scene3d", epochs=20, steps_per_epoch=100, batch_size=1024,
+                                   lr=5e-4, beta1=0.9, beta2=0.999, width=128, num_samples=32, num_frequencies=6)),
 ]}
 
 
@@ -177,6 +189,9 @@ def _vaegan_vae(config, sample_shape):
     """The VAE-GAN's encoder and decoder as one plain VAE (issue 17), with the VAE-GAN's initialisation."""
     channels, size = sample_shape[0], sample_shape[-1]
     return {"vae": models.dcgan_init_(models.VAEGANPlainVAE(config["latent_dim"], channels, size=size))}
+def _nerf(config, sample_shape):
+    """issue 18: the radiance field, 4 hidden layers of `width`."""
+    return {"nerf": models.NeRF(num_frequencies=config["num_frequencies"], width=config["width"])}
 
 
 # arch -> builder(config, sample_shape) -> {"G": ..., "D": ...}, {"vae": ...} , {"E": ..., "G": ..., "D": ...} or {"rnn": ...}
@@ -192,6 +207,7 @@ ARCHITECTURES = {
     "row-lstm": _row_lstm,
     "vaegan": _vaegan,   # issue 17
     "vaegan-vae": _vaegan_vae,   # issue 17
+    "nerf": _nerf,       # issue 18
 }
 
 

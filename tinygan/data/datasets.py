@@ -9,6 +9,7 @@ from .toy import TOY_DATASETS
 
 IMAGE_DATASETS = ("mnist5k",) + tuple(SOURCES) + ("colour-mnist5k", "cifar10")  # mnist5k, mnist, fashion, kmnist, ...
 DATASET_NAMES = IMAGE_DATASETS + tuple(TOY_DATASETS)
+DATASET_NAMES += ("scene3d",)   # issue 18: the views of a 3-D scene (tinygan/data/scene.py)
 
 
 def dataset_by_name(name, split="train", folder=None, download=False):
@@ -19,6 +20,7 @@ def dataset_by_name(name, split="train", folder=None, download=False):
     colour-mnist5k         -> the embedded digits, each tinted on a darker background (tinygan/data/colour.py)
     cifar10                -> load_cifar10(split, folder, download=download): the official binary archive
     ring8, grid25, moons, swissroll -> a ToyDistribution with `sample(n, rng)`
+    scene3d                -> the 40 views of the 3-D scene (SceneViews: images, poses, the train/test split)
     """
     if name == "mnist5k":
         if split != "train":
@@ -37,6 +39,9 @@ def dataset_by_name(name, split="train", folder=None, download=False):
         return load_mnist(split, folder=folder, kind=name, download=download)
     if name in TOY_DATASETS:
         return TOY_DATASETS[name]()
+    if name == "scene3d":   # issue 18
+        from .scene import load_scene_views
+        return load_scene_views()
     raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
 
 

@@ -111,3 +111,9 @@ __all__ += [
 from .recurrent import gru_cell, lstm_cell, lstm_sequence, rnn_cell
 
 __all__ += ["rnn_cell", "lstm_cell", "gru_cell", "lstm_sequence"]
+
+# -- issue 18: neural rendering (sines for the positional encoding, the exclusive cumulative sum of T) -----
+from .rendering import cumsum, positional_encoding, render_weights, segment_lengths, volume_render
+from .trigonometric import cos, sin
+
+__all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]

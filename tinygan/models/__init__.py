@@ -16,3 +16,6 @@ __all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator", "VAEGANPlai
 from .unet import UNet  # noqa: E402 (issue 16: image to image)
 
 __all__ += ["UNet"]
+from .nerf import NeRF  # noqa: E402 (issue 18: neural rendering)
+
+__all__ += ["NeRF"]

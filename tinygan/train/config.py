@@ -117,6 +117,7 @@ def check_config(config):
             raise ConfigError(f"--gamma weighs the VAE-GAN's feature reconstruction; {config['model']!r} has none "
                               f"(use it with vaegan)")
         _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
+    _check_nerf(config)  # issue 18
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
@@ -132,3 +133,31 @@ def is_toy(config):
 def is_rnn(config):
     """A recurrent generator (issue 15): one network 'rnn', trained on its negative log-likelihood."""
     return registry.model_of(config).family == "rnn"
+
+
+# -- issue 18: the NeRF renders views of a 3-D scene; no other model reads them, and it reads nothing else --
+
+NERF_INTEGER_RANGES = dict(num_samples=(2, 1024), num_frequencies=(0, 16))
+
+
+def is_nerf(config):
+    """A neural radiance field (issue 18): one network 'nerf', trained on rays of the views of a 3-D scene."""
+    return registry.model_of(config).family == "nerf"
+
+
+def _check_nerf(config):
+    views = registry.dataset_of(config).kind == "views"
+    if is_nerf(config):
+        if not views:
+            raise ConfigError(f"{config['model']!r} learns a 3-D scene from its views; --data must be one of "
+                              f"{', '.join(n for n, d in registry.DATASETS.items() if d.kind == 'views')}, "
+                              f"got {config['data']!r}")
+        for key, (low, high) in NERF_INTEGER_RANGES.items():
+            _check_integer(config, key, low, high)
+    elif views:
+        raise ConfigError(f"the dataset {config['data']!r} holds views of a 3-D scene, for the 'nerf' model; "
+                          f"{config['model']!r} needs images")
+    else:
+        for key in NERF_INTEGER_RANGES:
+            if key in config:
+                raise ConfigError(f"{_option(key)} is a setting of the 'nerf' model; {config['model']!r} has none")

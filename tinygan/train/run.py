@@ -32,6 +32,8 @@ from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_toy, is_v
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
 from .steps import GANStep, RNNStep, VAEGANStep, VAEStep
+from .config import is_nerf  # issue 18
+from .steps import NeRFStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
@@ -75,6 +77,10 @@ class Run:
     # -- building ------------------------------------------------------------
     def _make_step(self):
         c = self.config
+        if is_nerf(c):  # issue 18
+            from .nerf import training_rays
+            return NeRFStep(self.nets["nerf"], self.optimizers["nerf"], training_rays(self.data), self.data.near,
+                            self.data.far, num_samples=c["num_samples"], batch_size=c["batch_size"])
         if is_rnn(c):
             return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
         if registry.model_of(c).family == "vaegan":
@@ -93,6 +99,10 @@ class Run:
         """The loader (image sets) or the distribution (toy sets), loaded once."""
         if self._data is None:
             c = self.config
+            if is_nerf(c):  # issue 18: the views of the 3-D scene
+                from ..data.scene import load_scene_views
+                self._data = load_scene_views()
+                return self._data
             source = dataset_by_name(c["data"])
             if is_toy(c):
                 self._data = source
@@ -114,6 +124,10 @@ class Run:
     def _batches(self, epoch):
         """The batches of one epoch: from the loader, or fresh samples of a toy distribution."""
         c = self.config
+        if is_nerf(c):  # issue 18: NeRFStep draws its own rays
+            for _ in range(c["steps_per_epoch"]):
+                yield None, None
+            return
         if is_toy(c):
             rng = np.random.default_rng([c["seed"], epoch])
             for _ in range(c["steps_per_epoch"]):
@@ -128,7 +142,8 @@ class Run:
 
     def batches_per_epoch(self):
         c = self.config
-        if is_toy(c):
+        if is_toy(c) or is_nerf(c):
+            self.data  # noqa: B018 (loads the data)
             return c["steps_per_epoch"]
         return min(len(self.data), c["steps_per_epoch"] or len(self.data))
 
@@ -149,6 +164,9 @@ class Run:
         self.epoch += 1
         row = {"epoch": self.epoch, "step": self.step.steps, "seconds": round(time.perf_counter() - started, 3)}
         row.update({key: value / max(count, 1) for key, value in totals.items()})
+        if is_nerf(self.config):  # issue 18: the held-out views' PSNR every epoch (no randomness drawn)
+            from .nerf import test_scores
+            row.update(test_scores(self))
         self.history.append(row)
         return row
 
@@ -193,7 +211,8 @@ class Run:
         extra = (labels,) if registry.model_of(c).conditional else ()
         sample_shape = registry.dataset_of(c).sample_shape
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
-                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,)}
+                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
+                  "nerf": ((2, 3),)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -236,6 +255,10 @@ class Run:
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
+        if is_nerf(self.config):  # issue 18: novel views from a turntable of cameras (no noise)
+            from .nerf import turntable
+            return Tensor(backend.to_device(turntable(self, n).astype(backend.get_default_dtype()),
+                                            backend.current_device()))
         with no_grad():
             if is_vae(self.config):
                 return self.nets["vae"].decode(z).sigmoid().reshape((n,) + registry.dataset_of(self.config).sample_shape)
@@ -260,6 +283,9 @@ class Run:
 
     def save_figures(self):
         """Samples of this epoch and the curves so far."""
+        if is_nerf(self.config):  # issue 18
+            from . import nerf
+            return nerf.save_figures(self)
         samples_dir = os.path.join(self.folder, "samples")
         os.makedirs(samples_dir, exist_ok=True)
         path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")

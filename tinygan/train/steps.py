@@ -232,3 +232,40 @@ class VAEGANStep:
         figures["D(x~)"] = float(F.sigmoid(reconstruction_logits).mean().item())
         figures["D(x_p)"] = float(F.sigmoid(prior_logits).mean().item())
         return figures
+
+
+# -- issue 18: a neural radiance field, trained on random rays of its training views --------------------
+
+class NeRFStep:
+    """One step of a NeRF: a batch of random pixels of the training views, their rays rendered with jittered
+    samples, the mean squared error against the true colours, Adam.
+
+    rays -- (origins, directions, colours), each (R, 3) on the current device: every pixel of the training views.
+    The pixels and the jitter come from tinygan's seeded generator, so a resumed run draws what the
+    uninterrupted one would have.
+    """
+
+    def __init__(self, model, optimizer, rays, near, far, num_samples=32, batch_size=1024):
+        from ..models.nerf import render_rays
+        self.render_rays = render_rays
+        self.model, self.optimizer = model, optimizer
+        self.origins, self.directions, self.colours = rays
+        self.near, self.far, self.num_samples, self.batch_size = near, far, num_samples, batch_size
+        self.steps = 0
+
+    def loss(self, rng):
+        """The MSE of one batch of random training rays (and the rendered colours)."""
+        pixels = rng.integers(0, len(self.origins), size=self.batch_size)
+        colour, _, _ = self.render_rays(self.model, self.origins[pixels], self.directions[pixels], self.near,
+                                        self.far, self.num_samples, rng)
+        return F.mse_loss(colour, Tensor(self.colours[pixels]))
+
+    def __call__(self, x=None, labels=None):
+        loss = self.loss(backend.rng())
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("rendering loss", value, self.steps)
+        return {"loss": value, "train_psnr": -10 * math.log10(max(value, 1e-12))}

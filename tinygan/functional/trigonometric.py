@@ -1,0 +1,33 @@
+"""Sine and cosine (issue 18: the positional encoding of a NeRF), each with its derivative."""
+from ..autograd import Function
+from ._util import xp_of
+
+
+class Sin(Function):
+    """sin(x);  d/dx sin(x) = cos(x)."""
+
+    def forward(self, x):
+        return xp_of(x).sin(x)
+
+    def backward(self, grad):
+        return grad * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """cos(x);  d/dx cos(x) = -sin(x)."""
+
+    def forward(self, x):
+        return xp_of(x).cos(x)
+
+    def backward(self, grad):
+        return -(grad * sin(self.inputs[0]))
+
+
+def sin(x):
+    """Elementwise sine (torch.sin)."""
+    return Sin.apply(x)
+
+
+def cos(x):
+    """Elementwise cosine (torch.cos)."""
+    return Cos.apply(x)

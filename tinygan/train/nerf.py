@@ -1,0 +1,93 @@
+"""What a NeRF run (issue 18) adds to a run folder, beside the common config.json, log.jsonl, checkpoint.npz:
+
+    samples/epoch_NNN.png   the 8 held-out views: the truth (top row) above the renders (bottom row)
+    curves.png              the training loss, and the train and test PSNR, per epoch (of 100 steps)
+    turntable.png           8 novel views around the scene, from cameras outside the training set
+    depth.png               the expected termination depth of the held-out views, beside the true depth
+
+Every render here uses the bin centres (no randomness), so writing these figures leaves the training's
+random stream, and an exact resume, untouched.
+"""
+import os
+
+import numpy as np
+
+from .. import backend, metrics, viz
+from ..data.scene import load_scene_views, turntable_poses
+from ..models.nerf import render_views
+
+
+def training_rays(views):
+    """(origins, directions, colours) of every pixel of the training views, on the current device."""
+    dtype = backend.get_default_dtype()
+    return tuple(backend.to_device(np.ascontiguousarray(a, dtype=dtype), backend.current_device())
+                 for a in views.rays(views.train))
+
+
+def render_poses(run, poses):
+    """(images (V, H, W, 3), depths, opacities) of the run's field from camera poses (V, 4, 4)."""
+    c, views = run.config, run.data
+    return render_views(run.nets["nerf"], poses, views.near, views.far, c["num_samples"], views.height,
+                        views.width, views.focal)
+
+
+def test_renders(run):
+    """The 8 held-out views as the field renders them: (images, depths, opacities)."""
+    return render_poses(run, run.data.poses[run.data.test])
+
+
+def test_scores(run, renders=None):
+    """{"test_psnr", "test_mae"} over the 8 held-out views."""
+    images = (renders or test_renders(run))[0]
+    truth = run.data.images[run.data.test]
+    return {"test_psnr": metrics.psnr(images, truth), "test_mae": metrics.mean_absolute_error(images, truth)}
+
+
+def mean_colour_baseline(views):
+    """The trivial model's scores: every held-out pixel painted the mean colour of the training pixels."""
+    truth = views.images[views.test]
+    guess = np.broadcast_to(views.images[views.train].reshape(-1, 3).mean(axis=0), truth.shape)
+    return {"test_psnr": metrics.psnr(guess, truth), "test_mae": metrics.mean_absolute_error(guess, truth)}
+
+
+def turntable(run, n=8):
+    """n novel views (n, 3, H, W) in [0, 1], from cameras evenly spaced around the scene at 35 degrees."""
+    images, _, _ = render_poses(run, turntable_poses(n))
+    return np.clip(images, 0, 1).transpose(0, 3, 1, 2)
+
+
+def _channels_first(images):
+    return np.clip(images, 0, 1).transpose(0, 3, 1, 2)
+
+
+def save_figures(run):
+    """The held-out views beside the truth, the curves, a turntable strip and a depth map (see the module)."""
+    folder, epoch, views = run.folder, run.epoch, run.data
+    renders = test_renders(run)
+    truth = views.images[views.test]
+    os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
+    row = run.history[-1] if run.history else {}
+    psnr = f", test PSNR {row['test_psnr']:.2f} dB" if "test_psnr" in row else ""
+    viz.save_image_grid(np.concatenate([_channels_first(truth), _channels_first(renders[0])]),
+                        os.path.join(folder, "samples", f"epoch_{epoch:03d}.png"), ncols=len(truth),
+                        value_range=(0, 1), title=f"held-out views: truth (top), NeRF (bottom), epoch {epoch}{psnr}")
+    viz.save_image_grid(turntable(run), os.path.join(folder, "turntable.png"), ncols=8, value_range=(0, 1),
+                        title=f"novel views around the scene, epoch {epoch}")
+    save_depth_figure(renders[1], views.depths[views.test], views, os.path.join(folder, "depth.png"),
+                      title=f"expected depth of the held-out views (top) and the true depth (bottom), epoch {epoch}")
+    if run.history:
+        viz.save_curves(run.history, os.path.join(folder, "curves.png"), keys=["loss"],
+                        title=f"{run.config['model']} on {run.config['data']}: MSE per epoch of "
+                              f"{run.config['steps_per_epoch']} steps")
+        keys = [k for k in ("train_psnr", "test_psnr") if k in run.history[-1]]
+        viz.save_curves(run.history, os.path.join(folder, "metrics.png"), keys=keys, title="PSNR (dB)")
+
+
+def save_depth_figure(depths, true_depths, views, path, title=None):
+    """Depth maps as grey images: near (white) to far (black) over [near, far]; the background (no surface,
+    expected depth about 0; true depth inf) is drawn black."""
+    def grey(d):
+        shown = np.where(np.isfinite(d) & (d > views.near), (views.far - d) / (views.far - views.near), 0.0)
+        return np.clip(shown, 0, 1)[:, None]
+    viz.save_image_grid(np.concatenate([grey(depths), grey(true_depths)]), path, ncols=len(depths),
+                        value_range=(0, 1), title=title)
