@@ -205,7 +205,9 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     result = {"model": config["model"], "data": config["data"], "epoch": run.epoch}
     started = time.perf_counter()
     model, dataset = registry.model_of(config), registry.dataset_of(config)
-    if dataset.is_toy:
+    if model.family == "pix2pix":   # issue 16: restorations of damaged test digits, not samples
+        result.update(evaluate_pix2pix(run, test_data))
+    elif dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
         result["toy"] = evaluate_toy(run, result["n"], seed)
         if not result["toy"]:
@@ -298,6 +300,10 @@ def format_report(result):
         width = max(len(row[0]) for row in table)
         lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
         lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
+    if "restoration" in result:   # issue 16
+        from .restoration import format_restoration
+        lines += [f"task: {result['task']}, fixed test damage (seed 1234)"] + format_restoration(result["restoration"])
+        lines.append(f"picture: {result['picture']}")
     lines.append(f"({result['seconds']} s)")
     return "\n".join(lines)
 
@@ -351,3 +357,26 @@ def run_eval(args):
         with open(args.json, "w") as file:
             json.dump(result, file, indent=2)
     return result
+
+
+# -- issue 16: pix2pix ------------------------------------------------------------------------------
+
+def evaluate_pix2pix(run, test_data=None):
+    """The restoration scores of a pix2pix run on test digits under the fixed damage (seed 1234) of its task,
+    and a picture of 32 of them (damaged | restored | original) beside its checkpoint: eval_restorations.png."""
+    import os
+    from .restoration import evaluate_restoration, save_restorations
+    if test_data:
+        images, labels = load_mnist("test", folder=test_data)
+        description = f"official MNIST test set ({len(images)} images in {test_data})"
+    else:
+        _, (images, labels) = embedded_split()
+        description = (f"embedded digits 400-499 of each class ({len(images)} images, which the model may have "
+                       f"trained on: pass --test-data FOLDER for the official test set)")
+    scores, (damaged, restored) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
+    picture = os.path.join(run.folder, "eval_restorations.png")
+    shown = np.linspace(0, len(images) - 1, 32).astype(int)
+    save_restorations(damaged[shown], restored[shown], images[shown], picture,
+                      title=f"{run.config['task']}: damaged | restored | original (test digits, fixed damage)")
+    return {"reference": description, "test_images": len(images), "task": run.config["task"], "restoration": scores,
+            "picture": picture}

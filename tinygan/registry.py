@@ -101,6 +101,11 @@ MODELS = {spec.name: spec for spec in [
     # at 1 the feature reconstruction drowns the GAN terms (worst FID), at 0.001 both figures are worse.
     # (One seed and four of the recipe's 30 epochs: a short measurement, not a sweep.)
     ModelSpec("vaegan", "vaegan", dict(arch="vaegan", epochs=30, latent_dim=20, gamma=0.1)),
+    # issue 16: pix2pix (Isola et al., 2017) restoring damaged digits: U-Net generator, PatchGAN discriminator,
+    # lambda = 100, Adam 2e-4 betas 0.5/0.999, batch 64; --task inpaint|superres; --gan-weight 0 is the L1-only
+    # baseline. 10 epochs: see benchmarks/results/quality.md (pix2pix) for what they reach.
+    ModelSpec("pix2pix", "pix2pix", dict(arch="pix2pix", epochs=10, task="inpaint", l1_weight=100.0,
+                                         gan_weight=1.0)),
 ]}
 
 
@@ -171,6 +176,7 @@ ARCHITECTURES = {
     # issue 15
     "row-lstm": _row_lstm,
     "vaegan": _vaegan,   # issue 17
+    "pix2pix": lambda config, sample_shape: models.pix2pix_networks(sample_shape[0], config["width"]),  # issue 16
 }
 
 

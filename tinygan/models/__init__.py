@@ -16,3 +16,6 @@ __all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator"]
 from .unet import UNet  # noqa: E402 (issue 16: image to image)
 
 __all__ += ["UNet"]
+from .pix2pix import PatchGAN, pix2pix_networks  # noqa: E402 (issue 16 part B: pix2pix)
+
+__all__ += ["PatchGAN", "pix2pix_networks"]
