@@ -32,6 +32,11 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
         assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel
         assert nets["rnn"].sample(tinygan.randn(2, 784)).shape == (2,) + data.sample_shape
+    elif spec.family == "pix2pix":                 # issue 16: image to image; D judges (input, output) pairs per patch
+        x = tinygan.randn(2, *data.sample_shape)
+        fake = nets["G"](x)
+        assert fake.shape[1:] == data.sample_shape
+        assert nets["D"](x, fake).shape == (2, 1, 7, 7)
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)

@@ -39,6 +39,8 @@ def region_l1(restored, original, mask):
 def region_psnr(restored, original, mask):
     """Peak signal-to-noise ratio in dB over the masked pixels (peak 1: images on [0, 1])."""
     mse = float(((restored.astype(np.float64) - original) ** 2)[mask].mean())
+    if mse == 0:
+        return float("inf")                                 # a perfect restoration
     return float(10.0 * np.log10(1.0 / mse))  # [formula: psnr]
 
 
