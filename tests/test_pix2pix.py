@@ -276,3 +276,25 @@ def test_command_line_train_sample_resume_eval(tmp_path, capsys):
     assert Path(result["picture"]).stat().st_size > 0
     out = capsys.readouterr().out
     assert "PSNR over the damaged region" in out and "restored" in out
+
+
+def test_the_pytorch_twins_of_the_quality_table_compute_what_tinygan_computes():
+    """benchmarks/quality.py's PyTorch U-Net and PatchGAN, given tinygan's weights, give tinygan's outputs (float64)."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.quality import _torch_pix2pix_networks
+    backend.set_default_dtype("float64")
+    ours = pix2pix_networks()
+    theirs = dict(zip(("G", "D"), _torch_pix2pix_networks()))
+    x, y = _images(3), _images(3, seed=1)
+    for name in ("G", "D"):
+        state = ours[name].state_dict()
+        twin = theirs[name].double()
+        assert set(twin.state_dict()) == set(state), name                 # the same layers under the same names
+        twin.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    ours["G"].eval(), ours["D"].eval(), theirs["G"].eval(), theirs["D"].eval()
+    restored = ours["G"](x)
+    with torch.no_grad():
+        twin_restored = theirs["G"](torch.from_numpy(x.data))
+        twin_logits = theirs["D"](torch.from_numpy(x.data), torch.from_numpy(y.data))
+    np.testing.assert_allclose(restored.data, twin_restored.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours["D"](x, y).data, twin_logits.numpy(), rtol=1e-10, atol=1e-12)
