@@ -31,7 +31,7 @@
 # | the pix2pix losses of D and G | `pix2pix-discriminator`, `pix2pix-generator`, `l1` | `tinygan/train/pix2pix.py` |
 # | PSNR over the damaged region | `psnr` | `tinygan/restoration.py` |
 #
-# Run it with `python lessons/17_image_to_image.py` (full mode: a few minutes on a 2-core CPU) or add
+# Run it with `python lessons/17_image_to_image.py` (full mode: about 3 minutes on a 2-core CPU with nothing else running; 11 minutes on a busy one) or add
 # `--quick` for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go to
 # `lessons/output/17_image_to_image/`. The same training from the command line: `tinygan train pix2pix`
 # (and `--gan-weight 0` for the L1-only baseline).
@@ -227,6 +227,10 @@ for name, error in outside.items():
 # 1,000 held-out digits with fixed damage: the shipped classifier's accuracy on the restorations, the
 # L1 and PSNR over the square, and *greyness* inside the square, the mean of $p(1 - p)$ over its pixels
 # $p \in [0, 1]$: a blurred stroke is grey, a sharp one is black or white.
+#
+# A full run on 2026-11-30 measured: accuracy 0.552 on the damaged digits, 0.734 restored without skips,
+# 0.770 with L1 alone, 0.794 with L1 + GAN (originals 0.990); greyness in the square 0.060 for L1 alone,
+# 0.053 for L1 + GAN, 0.034 for the originals.
 
 # %%
 generators["U-Net, L1 + GAN (pix2pix)"] = train_generator(pix2pix_networks()["G"], 1.0)
