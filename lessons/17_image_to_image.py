@@ -31,7 +31,7 @@
 # | the pix2pix losses of D and G | `pix2pix-discriminator`, `pix2pix-generator`, `l1` | `tinygan/train/pix2pix.py` |
 # | PSNR over the damaged region | `psnr` | `tinygan/restoration.py` |
 #
-# Run it with `python lessons/17_image_to_image.py` (full mode: about 3 minutes on a 2-core CPU with nothing else running; 11 minutes on a busy one) or add
+# Run it with `python lessons/17_image_to_image.py` (full mode: 11 minutes measured on a 2-core CPU shared with other jobs, less on an idle one) or add
 # `--quick` for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go to
 # `lessons/output/17_image_to_image/`. The same training from the command line: `tinygan train pix2pix`
 # (and `--gan-weight 0` for the L1-only baseline).
