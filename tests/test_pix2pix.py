@@ -253,6 +253,8 @@ def test_pix2pix_settings_are_checked():
         make_config("pix2pix", task="blur")
     with pytest.raises(ConfigError, match="--gan-weight"):
         make_config("pix2pix", gan_weight=-1.0)
+    with pytest.raises(ConfigError, match="--ema"):
+        make_config("pix2pix", ema=0.999)
     with pytest.raises(ConfigError, match="grey 28x28 digits"):
         make_config("pix2pix", data="colour-mnist5k")
 

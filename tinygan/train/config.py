@@ -152,6 +152,9 @@ def _check_pix2pix(config):
     _check_choice("task", config.get("task"), TASKS)
     _check_real("l1_weight", config.get("l1_weight"), 0.0, math.inf, "the weight lambda of the L1 term")
     _check_real("gan_weight", config.get("gan_weight"), 0.0, math.inf, "the weight of the GAN term; 0 = L1 only")
+    if config.get("ema"):
+        raise ConfigError("--ema (a weight average of G for sampling) is for the noise-to-image GANs; pix2pix "
+                          "restores with G itself")
     if registry.dataset_of(config).sample_shape != (1, 28, 28):
         raise ConfigError(f"pix2pix restores grey 28x28 digits; {config['data']!r} holds images of shape "
                           f"{registry.dataset_of(config).sample_shape}")
