@@ -300,3 +300,11 @@ def test_the_pytorch_twins_of_the_quality_table_compute_what_tinygan_computes():
         twin_logits = theirs["D"](torch.from_numpy(x.data), torch.from_numpy(y.data))
     np.testing.assert_allclose(restored.data, twin_restored.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours["D"](x, y).data, twin_logits.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_eval_every_logs_the_restored_digits_scores(tmp_path):
+    from tinygan.evaluate import scores_for_log
+    run = Run(make_config("pix2pix", epochs=1, limit=256, batch_size=32, steps_per_epoch=1, eval_every=1),
+              str(tmp_path / "run"))
+    row = run.train(quiet=True, evaluate=scores_for_log)[-1]
+    assert {"restored_l1", "restored_psnr", "restored_accuracy"} <= row.keys()

@@ -253,6 +253,8 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     flat = {}
     for section in ("images", "toy", "vae", "rnn", "reconstruction"):
         flat.update(result.get(section, {}).get("model", {}))
+    if "restoration" in result:   # issue 16: pix2pix's restored digits
+        flat.update({f"restored_{key}": value for key, value in result["restoration"]["restored"].items()})
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
 
