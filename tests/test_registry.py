@@ -35,6 +35,11 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
     elif spec.family == "nerf":                    # issue 18: points (M, 3) -> density (M,), colour (M, 3)
         sigma, rgb = nets["nerf"](tinygan.randn(5, 3))
         assert sigma.shape == (5,) and rgb.shape == (5, 3) and data.kind == "views"
+    elif spec.family == "pix2pix":                 # issue 16: image to image; D judges (input, output) pairs per patch
+        x = tinygan.randn(2, *data.sample_shape)
+        fake = nets["G"](x)
+        assert fake.shape[1:] == data.sample_shape
+        assert nets["D"](x, fake).shape == (2, 1, 7, 7)
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)

@@ -76,6 +76,15 @@ def _parser():
                             f"decoder's loss ({_defaults('gamma')})")
     train.add_argument("--num-samples", type=int, metavar="N",
                        help=f"nerf: samples per ray between near and far ({_defaults('num_samples')})")  # issue 18
+    # issue 16: pix2pix
+    train.add_argument("--task", choices=("inpaint", "superres"),
+                       help="pix2pix: the damage to undo, a 14x14 square cut out (inpaint) or the digit at 7x7 "
+                            "(superres) (default: inpaint)")
+    train.add_argument("--l1-weight", type=float, metavar="LAMBDA",
+                       help=f"pix2pix: weight of the L1 term in G's loss ({_defaults('l1_weight')})")
+    train.add_argument("--gan-weight", type=float,
+                       help=f"pix2pix: weight of the GAN term in G's loss; 0 trains G on L1 alone, the baseline "
+                            f"({_defaults('gan_weight')})")
     train.add_argument("--limit", type=int, metavar="N",
                        help="train on N images only: a class-balanced subset (N/10 of each digit), drawn with the "
                             "seed (default: all)")
@@ -121,6 +130,7 @@ def _train(args):
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
                          limit=args.limit, ema=args.ema, pack=args.pack, gamma=args.gamma, num_samples=args.num_samples,
+                         task=args.task, l1_weight=args.l1_weight, gan_weight=args.gan_weight,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     if args.out:
@@ -207,6 +217,12 @@ def _sample(args):
         raise ConfigError(f"--out {args.out}: cannot write that type of image; name a file ending in "
                           f"{', '.join(IMAGE_TYPES)}")
     run = Run.from_checkpoint(args.run)
+    if registry.model_of(run.config).family == "pix2pix":   # issue 16: restorations instead of samples from noise
+        from .restoration import sample_restorations
+        sample_restorations(run, args.n, args.seed, args.out)
+        print(f"wrote {args.n} embedded digits, damaged ({run.config['task']}, seed {args.seed}), restored, and "
+              f"the originals to {args.out}")
+        return
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
     images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
     if registry.dataset_of(run.config).is_toy:

@@ -207,6 +207,8 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     model, dataset = registry.model_of(config), registry.dataset_of(config)
     if model.family == "nerf":  # issue 18
         result.update(evaluate_nerf(run))
+    if model.family == "pix2pix":   # issue 16: restorations of damaged test digits, not samples
+        result.update(evaluate_pix2pix(run, test_data))
     elif dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
         result["toy"] = evaluate_toy(run, result["n"], seed)
@@ -253,6 +255,8 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     flat = {}
     for section in ("images", "toy", "vae", "rnn", "reconstruction", "nerf"):
         flat.update(result.get(section, {}).get("model", {}))
+    if "restoration" in result:   # issue 16: pix2pix's restored digits
+        flat.update({f"restored_{key}": value for key, value in result["restoration"]["restored"].items()})
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
 
@@ -303,6 +307,10 @@ def format_report(result):
         width = max(len(row[0]) for row in table)
         lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
         lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
+    if "restoration" in result:   # issue 16
+        from .restoration import format_restoration
+        lines += [f"task: {result['task']}, fixed test damage (seed 1234)"] + format_restoration(result["restoration"])
+        lines.append(f"picture: {result['picture']}")
     lines.append(f"({result['seconds']} s)")
     return "\n".join(lines)
 
@@ -367,3 +375,24 @@ def evaluate_nerf(run):
     return {"reference": f"the {len(views.test)} held-out views of {run.config['data']} (never trained on)",
             "note": "the 'real data' column holds the trivial baseline: every pixel the mean training colour",
             "nerf": {"model": dict(test_scores(run), n=len(views.test)), "floor": mean_colour_baseline(views)}}
+# -- issue 16: pix2pix ------------------------------------------------------------------------------
+
+def evaluate_pix2pix(run, test_data=None):
+    """The restoration scores of a pix2pix run on test digits under the fixed damage (seed 1234) of its task,
+    and a picture of 32 of them (damaged | restored | original) beside its checkpoint: eval_restorations.png."""
+    import os
+    from .restoration import evaluate_restoration, save_restorations
+    if test_data:
+        images, labels = load_mnist("test", folder=test_data)
+        description = f"official MNIST test set ({len(images)} images in {test_data})"
+    else:
+        _, (images, labels) = embedded_split()
+        description = (f"embedded digits 400-499 of each class ({len(images)} images, which the model may have "
+                       f"trained on: pass --test-data FOLDER for the official test set)")
+    scores, (damaged, restored) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
+    picture = os.path.join(run.folder, "eval_restorations.png")
+    shown = np.linspace(0, len(images) - 1, 32).astype(int)
+    save_restorations(damaged[shown], restored[shown], images[shown], picture,
+                      title=f"{run.config['task']}: damaged | restored | original (test digits, fixed damage)")
+    return {"reference": description, "test_images": len(images), "task": run.config["task"], "restoration": scores,
+            "picture": picture}

@@ -19,3 +19,6 @@ __all__ += ["UNet"]
 from .nerf import NeRF  # noqa: E402 (issue 18: neural rendering)
 
 __all__ += ["NeRF"]
+from .pix2pix import PatchGAN, pix2pix_networks  # noqa: E402 (issue 16 part B: pix2pix)
+
+__all__ += ["PatchGAN", "pix2pix_networks"]

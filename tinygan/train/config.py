@@ -118,6 +118,7 @@ def check_config(config):
                               f"(use it with vaegan)")
         _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
     _check_nerf(config)  # issue 18
+    _check_pix2pix(config)   # issue 16
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
@@ -161,3 +162,31 @@ def _check_nerf(config):
         for key in NERF_INTEGER_RANGES:
             if key in config:
                 raise ConfigError(f"{_option(key)} is a setting of the 'nerf' model; {config['model']!r} has none")
+# -- issue 16: pix2pix's settings --------------------------------------------------------------------------
+PIX2PIX_SETTINGS = dict(task="--task", l1_weight="--l1-weight", gan_weight="--gan-weight")
+
+
+def _check_pix2pix(config):
+    """ConfigError for pix2pix's settings on another model, an unknown task, a negative weight, or non-digit data."""
+    from ..data.damage import TASKS
+    pix2pix = registry.model_of(config).family == "pix2pix"
+    for key, option in PIX2PIX_SETTINGS.items():
+        if key in config and not pix2pix:
+            raise ConfigError(f"{option} is a setting of pix2pix (restoring damaged digits); {config['model']!r} "
+                              f"has none")
+    if not pix2pix:
+        return
+    _check_choice("task", config.get("task"), TASKS)
+    _check_real("l1_weight", config.get("l1_weight"), 0.0, math.inf, "the weight lambda of the L1 term")
+    _check_real("gan_weight", config.get("gan_weight"), 0.0, math.inf, "the weight of the GAN term; 0 = L1 only")
+    if config.get("ema"):
+        raise ConfigError("--ema (a weight average of G for sampling) is for the noise-to-image GANs; pix2pix "
+                          "restores with G itself")
+    if registry.dataset_of(config).sample_shape != (1, 28, 28):
+        raise ConfigError(f"pix2pix restores grey 28x28 digits; {config['data']!r} holds images of shape "
+                          f"{registry.dataset_of(config).sample_shape}")
+
+
+def is_pix2pix(config):
+    """pix2pix (issue 16): a U-Net G and a PatchGAN D trained on (damaged, original) digit pairs."""
+    return registry.model_of(config).family == "pix2pix"

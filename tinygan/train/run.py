@@ -27,13 +27,15 @@ from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
+from ..data.damage import PairLoader   # issue 16
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
-from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_toy, is_vae
+from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
 from .steps import GANStep, RNNStep, VAEGANStep, VAEStep
 from .config import is_nerf  # issue 18
 from .steps import NeRFStep
+from .pix2pix import Pix2PixStep   # issue 16
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
@@ -83,6 +85,9 @@ class Run:
                             self.data.far, num_samples=c["num_samples"], batch_size=c["batch_size"])
         if is_rnn(c):
             return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
+        if is_pix2pix(c):   # issue 16
+            return Pix2PixStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"],
+                               l1_weight=c["l1_weight"], gan_weight=c["gan_weight"])
         if registry.model_of(c).family == "vaegan":
             opts = self.optimizers
             return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
@@ -112,8 +117,11 @@ class Run:
                 if c["limit"] is not None:                      # every class, not the first (sorted) ones
                     keep = balanced_subset(labels, c["limit"], c["seed"])
                     images, labels = images[keep], labels[keep]
-                loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
-                                    value_range=registry.model_of(c).value_range, flatten=is_vae(c))
+                if is_pix2pix(c):   # issue 16: (damaged, original) pairs, damaged afresh each epoch
+                    loader = PairLoader(images, labels, task=c["task"], batch_size=c["batch_size"], seed=c["seed"])
+                else:
+                    loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
+                                        value_range=registry.model_of(c).value_range, flatten=is_vae(c))
                 if len(loader) == 0:
                     raise ConfigError(f"--batch-size {c['batch_size']} is larger than the {len(images)} training "
                                       f"images of {c['data']}" + (" (--limit)" if c["limit"] is not None else "")
@@ -213,6 +221,8 @@ class Run:
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
                   "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
                   "nerf": ((2, 3),)}
+        if is_pix2pix(c):   # issue 16: G maps an image to an image; D judges (input, output) pairs
+            inputs.update(G=((2,) + sample_shape,), D=((2,) + sample_shape, (2,) + sample_shape))
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -252,6 +262,10 @@ class Run:
         A GAN trained with --ema samples from the average of its generator's weights.
         """
         self._check_label(label)
+        if is_pix2pix(self.config):   # issue 16
+            raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
+                              "tinygan.restoration (restore, save_restorations), or `tinygan sample` which draws "
+                              "damaged | restored | original digits")
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
@@ -289,7 +303,14 @@ class Run:
         samples_dir = os.path.join(self.folder, "samples")
         os.makedirs(samples_dir, exist_ok=True)
         path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
-        if is_toy(self.config):
+        if is_pix2pix(self.config):   # issue 16: 16 embedded digits under the fixed test damage, restored
+            from ..data.damage import fixed_test_damage
+            from ..restoration import restore, save_restorations
+            images = self.data.images[np.linspace(0, len(self.data.images) - 1, 16).astype(int)]  # every class
+            damaged, _ = fixed_test_damage(images, self.config["task"])
+            save_restorations(damaged, restore(self.nets["G"], damaged), images, path,
+                              title=f"damaged | restored | original, epoch {self.epoch}")
+        elif is_toy(self.config):
             modes = getattr(self.data, "modes", None)
             viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
         else:
@@ -297,7 +318,7 @@ class Run:
             viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
             if registry.model_of(self.config).family == "vaegan":
                 self.save_reconstructions(os.path.join(self.folder, "reconstructions.png"))
-        loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl")]
+        loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl", "l1", "gan_g")]
         viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
                         title=f"{self.config['model']} on {self.config['data']}")
         evaluated = [row for row in self.history if any(k in row for k in METRIC_KEYS)]
