@@ -27,11 +27,12 @@ from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
+from ..data.scenes import SceneLoader, make_scenes
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
-from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_toy, is_vae
+from .config import ADDED_LATER, ConfigError, check_config, is_rnn, is_segmentation, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, RNNStep, VAEGANStep, VAEStep
+from .steps import GANStep, RNNStep, SegmentationStep, VAEGANStep, VAEStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
@@ -77,6 +78,8 @@ class Run:
         c = self.config
         if is_rnn(c):
             return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
+        if is_segmentation(c):   # issue 16
+            return SegmentationStep(self.nets["unet"], self.optimizers["unet"])
         if registry.model_of(c).family == "vaegan":
             opts = self.optimizers
             return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
@@ -93,9 +96,11 @@ class Run:
         """The loader (image sets) or the distribution (toy sets), loaded once."""
         if self._data is None:
             c = self.config
-            source = dataset_by_name(c["data"])
+            source = None if is_segmentation(c) else dataset_by_name(c["data"])
             if is_toy(c):
                 self._data = source
+            elif is_segmentation(c):   # issue 16: fresh scenes every epoch, drawn from (seed + epoch)
+                self._data = SceneLoader(batch_size=c["batch_size"], seed=c["seed"])
             else:
                 images, labels = source
                 check_channels(c, images, c["data"])
@@ -193,7 +198,8 @@ class Run:
         extra = (labels,) if registry.model_of(c).conditional else ()
         sample_shape = registry.dataset_of(c).sample_shape
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
-                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,)}
+                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
+                  "unet": ((2,) + sample_shape,)}
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -233,6 +239,9 @@ class Run:
         A GAN trained with --ema samples from the average of its generator's weights.
         """
         self._check_label(label)
+        if is_segmentation(self.config):
+            raise ConfigError(f"{self.config['model']!r} maps scenes to label maps and draws no samples; "
+                              f"run.segment(scenes) labels scenes (tinygan sample draws scenes and their maps)")
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
@@ -263,7 +272,9 @@ class Run:
         samples_dir = os.path.join(self.folder, "samples")
         os.makedirs(samples_dir, exist_ok=True)
         path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
-        if is_toy(self.config):
+        if is_segmentation(self.config):   # issue 16
+            self.save_label_maps(path)
+        elif is_toy(self.config):
             modes = getattr(self.data, "modes", None)
             viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
         else:
@@ -285,6 +296,22 @@ class Run:
         images = self.data.images[:count]
         pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((2 * count,) + images.shape[1:])
         viz.save_image_grid(pairs, path, value_range=(0, 1), title=f"originals | reconstructions, epoch {self.epoch}")
+
+    def fixed_scenes(self, n=6):
+        """The same n scenes every epoch (issue 16): from the embedded digits with their own generator."""
+        images, labels = self.data.digits
+        return make_scenes(images, labels, n, np.random.default_rng([self.config["seed"], 12345]))
+
+    def segment(self, scenes):
+        """Predicted label maps uint8 (N, 64, 64) of uint8 scenes (N, 64, 64), the U-Net in eval mode."""
+        from ..segmentation import predict
+        return predict(self.nets["unet"], scenes)
+
+    def save_label_maps(self, path):
+        """Fixed scenes with their true and predicted label maps: the segmentation run's picture of an epoch."""
+        from ..segmentation import save_label_maps
+        scenes, true = self.fixed_scenes()
+        save_label_maps(scenes, true, self.segment(scenes), path, title=f"epoch {self.epoch}")
 
     # -- checkpoints ---------------------------------------------------------
     def saved_networks(self):

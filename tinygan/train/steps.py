@@ -230,3 +230,24 @@ class VAEGANStep:
         figures["D(x~)"] = float(F.sigmoid(reconstruction_logits).mean().item())
         figures["D(x_p)"] = float(F.sigmoid(prior_logits).mean().item())
         return figures
+
+
+# -- issue 16: segmentation ------------------------------------------------------------------------
+
+class SegmentationStep:
+    """One step of per-pixel classification: logits = model(x), the pixelwise cross-entropy, Adam."""
+
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.steps = 0
+
+    def __call__(self, x, labels):
+        from ..segmentation import pixelwise_cross_entropy
+        loss = pixelwise_cross_entropy(self.model(x), labels)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("pixelwise cross-entropy", value, self.steps)
+        return {"loss": value}
