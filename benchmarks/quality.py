@@ -713,6 +713,12 @@ def unet_experiment(args, folder):
         except ImportError:
             entry["torch"] = None
         runs.append(entry)
+    return unet_entry(runs, epochs)
+
+
+def unet_entry(runs, epochs):
+    """quality.json's unet entry from the runs of each seed: their means and the check of the issue's goal
+    (also used to join seeds trained in separate processes)."""
     means = {}
     for framework in ("tinygan", "torch"):
         rows = [r[framework] for r in runs if r[framework]]

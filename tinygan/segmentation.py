@@ -113,3 +113,10 @@ def save_label_maps(scenes, true, predicted, path, title=None):
     fig.tight_layout(rect=(0, 0.08 if rows > 2 else 0.15, 1, 1))
     fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
 
+
+
+def scene_and_map_grid(scenes, label_maps):
+    """Each scene beside its label map, as RGB images (2N, 3, 64, 64) on [0, 1] for viz.save_image_grid."""
+    grey = np.repeat((np.asarray(scenes, np.float32) / 255)[:, None], 3, axis=1)
+    maps = colour_labels(label_maps).transpose(0, 3, 1, 2).astype(np.float32)
+    return np.stack([grey, maps], axis=1).reshape((2 * len(grey),) + grey.shape[1:])
