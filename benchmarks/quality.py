@@ -686,11 +686,11 @@ def _torch_unet(args, seed, epochs, test):
             opt.step()
     seconds = time.perf_counter() - started
     model.eval()
-    test_scenes, test_maps = test
+    held_out, test_maps = test
     with torch.no_grad():
         predicted = np.concatenate([
-            model(torch.from_numpy(test_scenes[i:i + 100, None].astype(np.float32) / np.float32(255)))
-            .argmax(dim=1).numpy() for i in range(0, len(test_scenes), 100)])
+            model(torch.from_numpy(held_out[i:i + 100, None].astype(np.float32) / np.float32(255)))
+            .argmax(dim=1).numpy() for i in range(0, len(held_out), 100)])
     return _unet_row(segmentation_scores(confusion_matrix(test_maps, predicted)), seconds)
 
 
@@ -700,9 +700,9 @@ UNET_MIOU_GAP = 0.03   # the issue's goal: tinygan's mean mIoU (11 classes) with
 def unet_experiment(args, folder):
     """U-Net on scenes of digits (issue 16): mIoU (11 classes, 10 digits) and pixel accuracy on the 2,000 test
     scenes after 10 epochs, tinygan and PyTorch, per seed and averaged."""
-    from tinygan.data.scenes import test_scenes
+    from tinygan.data.scenes import official_test_scenes
     epochs = args.epochs or 10
-    test = test_scenes(args.test_data)
+    test = official_test_scenes(args.test_data)
     runs = []
     for seed in args.seeds:
         entry = {"seed": seed, "tinygan": _tinygan_unet(args, folder, seed, epochs, test)}

@@ -363,9 +363,9 @@ def run_eval(args):
 def evaluation_scenes(test_data=None):
     """(scenes, label maps, description): the 2,000 test scenes of the official test digits in `test_data`, else
     2,000 scenes drawn the same way (default_rng(1234)) from the embedded held-out digits."""
-    from .data.scenes import TEST_SCENES, TEST_SEED, make_scenes, test_scenes
+    from .data.scenes import TEST_SCENES, TEST_SEED, make_scenes, official_test_scenes
     if test_data:
-        scenes, maps = test_scenes(test_data)
+        scenes, maps = official_test_scenes(test_data)
         return scenes, maps, f"test scenes of the official MNIST test digits in {test_data}"
     _, (images, labels) = embedded_split()
     scenes, maps = make_scenes(images, labels, TEST_SCENES, np.random.default_rng(TEST_SEED))

@@ -89,7 +89,7 @@ def train_scenes(seed, epoch, count=TRAIN_SCENES):
     return make_scenes(images, labels, count, np.random.default_rng(seed + epoch))
 
 
-def test_scenes(folder, count=TEST_SCENES):
+def official_test_scenes(folder, count=TEST_SCENES):
     """The test scenes: from the official 10k test digits in `folder`, with default_rng(1234), the same every run."""
     images, labels = load_mnist("test", folder=folder)
     return make_scenes(images, labels, count, np.random.default_rng(TEST_SEED))
