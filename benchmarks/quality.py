@@ -630,36 +630,6 @@ def _tinygan_unet(args, folder, seed, epochs, test):
     return _unet_row(scores, seconds)
 
 
-def torch_unet(in_channels=1, out_channels=11, widths=(16, 32, 64)):
-    """tinygan's models.UNet in PyTorch layers, PyTorch's default initialisation."""
-    import torch
-    from torch import nn as tnn
-
-    def block(cin, cout):
-        return tnn.Sequential(tnn.Conv2d(cin, cout, 3, padding=1), tnn.BatchNorm2d(cout), tnn.ReLU(),
-                              tnn.Conv2d(cout, cout, 3, padding=1), tnn.BatchNorm2d(cout), tnn.ReLU())
-
-    class UNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            w1, w2, w3 = widths
-            self.enc1, self.enc2, self.bottleneck = block(in_channels, w1), block(w1, w2), block(w2, w3)
-            self.pool = tnn.MaxPool2d(2)
-            self.up2, self.dec2 = tnn.ConvTranspose2d(w3, w2, 2, stride=2), block(2 * w2, w2)
-            self.up1, self.dec1 = tnn.ConvTranspose2d(w2, w1, 2, stride=2), block(2 * w1, w1)
-            self.head = tnn.Conv2d(w1, out_channels, 1)
-
-        def forward(self, x):
-            e1 = self.enc1(x)
-            e2 = self.enc2(self.pool(e1))
-            bottom = self.bottleneck(self.pool(e2))
-            d2 = self.dec2(torch.cat([e2, self.up2(bottom)], dim=1))
-            d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
-            return self.head(d1)
-
-    return UNet()
-
-
 def _torch_unet(args, seed, epochs, test):
     """The recipe in PyTorch: the same scenes in the same batches (tinygan's SceneLoader draws them), Adam 1e-3,
     batch 32, pixelwise cross-entropy; evaluated in eval mode on the same test scenes with the same scores."""
@@ -668,7 +638,8 @@ def _torch_unet(args, seed, epochs, test):
     from tinygan.segmentation import confusion_matrix, segmentation_scores
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
-    model = torch_unet()
+    from benchmarks.torch_workloads import UNet
+    model = UNet()        # PyTorch's default initialisation, from torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = SceneLoader(batch_size=32, seed=seed)
     started = time.perf_counter()
