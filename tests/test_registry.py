@@ -32,6 +32,8 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
         assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel
         assert nets["rnn"].sample(tinygan.randn(2, 784)).shape == (2,) + data.sample_shape
+    elif spec.family == "segmentation":            # issue 16: a logit per class and pixel
+        assert nets["unet"](tinygan.rand(2, *data.sample_shape)).shape == (2, data.num_classes) + data.sample_shape[1:]
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)

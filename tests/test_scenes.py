@@ -137,3 +137,14 @@ def test_test_scenes_are_the_same_in_every_call_and_mostly_background():
     np.testing.assert_array_equal(scenes, again)
     background = (label_maps == BACKGROUND).mean()
     assert 0.85 < background < 0.97                                # three digits cover a few percent each
+
+
+def test_scenes_by_name():
+    from tinygan.data import dataset_by_name
+    scenes, label_maps = dataset_by_name("scenes")
+    np.testing.assert_array_equal(scenes, train_scenes(seed=0, epoch=0)[0])
+    assert label_maps.shape == (5000, 64, 64)
+    with pytest.raises(DataError, match="splits 'train' and 'test', not 'valid'"):
+        dataset_by_name("scenes", split="valid")
+    if MNIST.is_dir():
+        np.testing.assert_array_equal(dataset_by_name("scenes", "test", folder=MNIST)[1], official_test_scenes(MNIST)[1])
