@@ -36,6 +36,7 @@ from .steps import GANStep, RNNStep, SegmentationStep, VAEGANStep, VAEStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
+METRIC_KEYS += ("miou", "miou_digits", "pixel_accuracy")   # issue 16: segmentation
 SAMPLE_COUNT = 64
 
 
