@@ -5,6 +5,7 @@
     python benchmarks/quality.py --only dcgan --epochs 30 --eval-every 5   # FID over epochs (long on a CPU)
     python benchmarks/quality.py --only cgan                  # conditional DCGAN label accuracy at 10 epochs
     python benchmarks/quality.py                               # all four
+    python benchmarks/quality.py --only unet --seeds 0 1      # U-Net mIoU at 10 epochs beside PyTorch (issue 16)
 
 On a small shared CPU, OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 can be much faster: with other
 jobs running, two BLAS threads on two cores spent 14x longer per ring8 step (0.36 s vs 0.025 s).
