@@ -278,3 +278,29 @@ def nerf_weights(seed, name, shapes):
     sizes = [encoded] + [shapes["width"]] * 4 + [4]
     rng = host_rng(seed, name, "weights")
     return [initial_weights((n_out, n_in), (n_out,), rng) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+# -- issue 16: U-Net segmentation --------------------------------------------------------------------
+
+SEGMENTATION_ADAM = dict(lr=1e-3)
+
+WORKLOADS["U1"] = Workload(
+    "U1", "U-Net segmentation step, batch 32",
+    "batch 32 of 64x64x1 scenes of digits (tinygan/data/scenes.py) with their label maps; U-Net: conv 3x3 "
+    "(padding 1) -> BN2d -> ReLU twice per block, encoder 1->16->16, maxpool 2, 16->32->32, maxpool 2, bottleneck "
+    "32->64->64, ConvT(64->32, k2, s2), concat with the second block, 64->32->32, ConvT(32->16, k2, s2), concat "
+    "with the first block, 32->16->16, conv 1x1 16->11 logits; pixelwise cross-entropy (mean over pixels); "
+    "Adam 1e-3",
+    full=dict(batch=32, widths=(16, 32, 64), classes=11),
+    quick=dict(batch=2, widths=(2, 4, 4), classes=11))
+ORDER = ORDER + ("U1",)
+GOALS["cpu"]["U1"] = 1.5
+
+
+def scenes_and_labels(seed, purpose, batch):
+    """`batch` scenes of the embedded digits drawn with host_rng(seed, purpose): float32 (batch, 1, 64, 64) on
+    [0, 1] and int64 label maps (batch, 64, 64)."""
+    import numpy as np
+    from tinygan.data import load_embedded_mnist
+    from tinygan.data.scenes import make_scenes
+    images, labels = load_embedded_mnist()
+    scenes, label_maps = make_scenes(images, labels, batch, host_rng(seed, purpose))
+    return (scenes[:, None] / np.float32(255)).astype("float32"), label_maps.astype("int64")

@@ -307,4 +307,25 @@ def _linear_pairs(model):
     return [(layer.weight, layer.bias) for layer in layers]
 
 
+# -- issue 16 -----------------------------------------------------------------------------------
+
+def u1_unet(shapes, seed, name="U1"):
+    """U1: one U-Net segmentation step: forward, pixelwise cross-entropy, backward, Adam (see specs.WORKLOADS["U1"])."""
+    from tinygan.models import UNet
+    model = load_initial_weights(UNet(1, shapes["classes"], widths=shapes["widths"]), specs.host_rng(seed, name))
+    scenes, label_maps = specs.scenes_and_labels(seed, name + "/scenes", shapes["batch"])
+    x, y = tensor(scenes), tinygan.Tensor(backend.to_device(label_maps, backend.current_device()))
+    opt = optim.Adam(model.parameters(), **specs.SEGMENTATION_ADAM)
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
 WORKLOADS["N1"] = n1_nerf
+WORKLOADS["U1"] = u1_unet

@@ -406,4 +406,53 @@ def n1_nerf(shapes, seed, name="N1"):
     return specs.Bench(step, list(model.parameters()))
 
 
+# -- issue 16 -----------------------------------------------------------------------------------
+
+def _conv_block(cin, cout):
+    """Two rounds of conv 3x3 (padding 1) -> BatchNorm2d -> ReLU, as tinygan.models.unet.conv_block."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class UNet(nn.Module):
+    """tinygan.models.UNet (skips on, raw logits): the same layers, registered in the same order."""
+
+    def __init__(self, in_channels=1, out_channels=11, widths=(16, 32, 64)):
+        super().__init__()
+        w1, w2, w3 = widths
+        self.enc1, self.enc2, self.bottleneck = _conv_block(in_channels, w1), _conv_block(w1, w2), _conv_block(w2, w3)
+        self.pool = nn.MaxPool2d(2)
+        self.up2 = nn.ConvTranspose2d(w3, w2, 2, stride=2)
+        self.dec2 = _conv_block(2 * w2, w2)
+        self.up1 = nn.ConvTranspose2d(w2, w1, 2, stride=2)
+        self.dec1 = _conv_block(2 * w1, w1)
+        self.head = nn.Conv2d(w1, out_channels, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        bottom = self.bottleneck(self.pool(e2))
+        d2 = self.dec2(torch.cat([e2, self.up2(bottom)], dim=1))      # [encoder skip, upsampled]
+        d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
+        return self.head(d1)
+
+
+def u1_unet(shapes, seed, name="U1"):
+    """U1: one U-Net segmentation step: forward, pixelwise cross-entropy, backward, Adam (see specs.WORKLOADS["U1"])."""
+    model = load_initial_weights(UNet(1, shapes["classes"], widths=shapes["widths"]), specs.host_rng(seed, name))
+    scenes, label_maps = specs.scenes_and_labels(seed, name + "/scenes", shapes["batch"])
+    x, y = tensor(scenes), torch.from_numpy(label_maps).to(_state["device"])
+    opt = torch.optim.Adam(model.parameters(), **specs.SEGMENTATION_ADAM)
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
 WORKLOADS["N1"] = n1_nerf
+WORKLOADS["U1"] = u1_unet

@@ -377,7 +377,7 @@ def test_gaussian_mixture_accepts_own_modes():
 
 def test_dataset_by_name():
     assert DATASET_NAMES == ("mnist5k", "mnist", "fashion", "kmnist", "colour-mnist5k", "cifar10", "ring8", "grid25",
-                             "moons", "swissroll")
+                             "moons", "swissroll", "scenes", "scene3d")
     images, labels = dataset_by_name("mnist5k")
     assert images.shape == (5000, 28, 28)
     with pytest.raises(DataError, match="unknown dataset 'cifar100'; choose one of: mnist5k, mnist, .*swissroll"):

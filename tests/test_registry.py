@@ -40,6 +40,8 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         fake = nets["G"](x)
         assert fake.shape[1:] == data.sample_shape
         assert nets["D"](x, fake).shape == (2, 1, 7, 7)
+    elif spec.family == "segmentation":            # issue 16: a logit per class and pixel
+        assert nets["unet"](tinygan.rand(2, *data.sample_shape)).shape == (2, data.num_classes) + data.sample_shape[1:]
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
         assert mu.shape == logvar.shape == (2, 4)

@@ -223,6 +223,8 @@ def _sample(args):
         print(f"wrote {args.n} embedded digits, damaged ({run.config['task']}, seed {args.seed}), restored, and "
               f"the originals to {args.out}")
         return
+    if registry.model_of(run.config).family == "segmentation":   # issue 16
+        return _sample_label_maps(run, args)
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
     images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
     if registry.dataset_of(run.config).is_toy:
@@ -230,6 +232,20 @@ def _sample(args):
     else:
         viz.save_image_grid(images.data, args.out, value_range=registry.model_of(run.config).value_range)
     print(f"wrote {args.n} samples to {args.out}")
+
+
+def _sample_label_maps(run, args):
+    """`tinygan sample` of a segmentation run: n fresh scenes (embedded digits, default_rng(seed)), each beside
+    its predicted label map."""
+    import numpy as np
+    from . import viz
+    from .data.scenes import make_scenes
+    from .segmentation import scene_and_map_grid
+    images, labels = run.data.digits
+    scenes, _ = make_scenes(images, labels, args.n, np.random.default_rng(args.seed))
+    viz.save_image_grid(scene_and_map_grid(scenes, run.segment(scenes)), args.out, value_range=(0, 1),
+                        title="scene | predicted labels (black: background)")
+    print(f"wrote {args.n} scenes with their predicted label maps to {args.out}")
 
 
 def _info(args):

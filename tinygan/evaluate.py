@@ -13,6 +13,7 @@ model would get with the same number of samples).
 """
 import functools
 import json
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -207,8 +208,10 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     model, dataset = registry.model_of(config), registry.dataset_of(config)
     if model.family == "nerf":  # issue 18
         result.update(evaluate_nerf(run))
-    if model.family == "pix2pix":   # issue 16: restorations of damaged test digits, not samples
+    elif model.family == "pix2pix":   # issue 16: restorations of damaged test digits, not samples
         result.update(evaluate_pix2pix(run, test_data))
+    elif model.family == "segmentation":   # issue 16
+        result.update(evaluate_segmentation_run(run, n, test_data))
     elif dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
         result["toy"] = evaluate_toy(run, result["n"], seed)
@@ -253,7 +256,7 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     """
     result = evaluate_run(run, n=n, test_data=test_data, k=0, seed=seed)
     flat = {}
-    for section in ("images", "toy", "vae", "rnn", "reconstruction", "nerf"):
+    for section in ("images", "toy", "vae", "rnn", "reconstruction", "nerf", "segmentation"):
         flat.update(result.get(section, {}).get("model", {}))
     if "restoration" in result:   # issue 16: pix2pix's restored digits
         flat.update({f"restored_{key}": value for key, value in result["restoration"]["restored"].items()})
@@ -360,6 +363,8 @@ def run_eval(args):
     result = evaluate_run(run, n=args.n, test_data=test_data, k=args.k, seed=args.seed)
     result["run"] = str(args.run)
     print(format_report(result))
+    if "segmentation" in result:   # issue 16
+        print(format_segmentation(result))
     if args.json:
         with open(args.json, "w") as file:
             json.dump(result, file, indent=2)
@@ -396,3 +401,52 @@ def evaluate_pix2pix(run, test_data=None):
                       title=f"{run.config['task']}: damaged | restored | original (test digits, fixed damage)")
     return {"reference": description, "test_images": len(images), "task": run.config["task"], "restoration": scores,
             "picture": picture}
+# -- issue 16: segmentation of scenes of digits -------------------------------------------------------
+
+def evaluation_scenes(test_data=None):
+    """(scenes, label maps, description): the 2,000 test scenes of the official test digits in `test_data`, else
+    2,000 scenes drawn the same way (default_rng(1234)) from the embedded held-out digits."""
+    from .data.scenes import TEST_SCENES, TEST_SEED, make_scenes, official_test_scenes
+    if test_data:
+        scenes, maps = official_test_scenes(test_data)
+        return scenes, maps, f"test scenes of the official MNIST test digits in {test_data}"
+    _, (images, labels) = embedded_split()
+    scenes, maps = make_scenes(images, labels, TEST_SCENES, np.random.default_rng(TEST_SEED))
+    return scenes, maps, (f"{TEST_SCENES} scenes of the embedded digits 400-499 of each class (which the model may "
+                          f"have seen in training scenes: pass --test-data FOLDER for the official test scenes)")
+
+
+def evaluate_segmentation_run(run, n=None, test_data=None):
+    """Pixel accuracy, mIoU (11 classes and the 10 digits), per-class IoU of the U-Net in eval mode on the first
+    n (default all 2,000) evaluation scenes, and a picture of the first 6 in the run's folder."""
+    from .segmentation import CLASS_NAMES, evaluate_segmentation, save_label_maps
+    scenes, maps, description = evaluation_scenes(test_data)
+    n = n or len(scenes)
+    if not 1 <= n <= len(scenes):
+        raise DataError(f"--n for a segmentation model is the number of test scenes, 1 to {len(scenes)}; got {n}")
+    scenes, maps = scenes[:n], maps[:n]
+    scores, predicted = evaluate_segmentation(run.nets["unet"], scenes, maps)
+    per_class = {f"iou_{name}": value for name, value in zip(CLASS_NAMES, scores["iou"]) if value is not None}
+    picture = os.path.join(run.folder, "segmentation_eval.png")
+    save_label_maps(scenes[:6], maps[:6], predicted[:6], picture, title=f"test scenes, epoch {run.epoch}")
+    return {"reference": description, "scenes": n, "picture": picture,
+            "segmentation": {"model": {key: scores[key] for key in ("pixel_accuracy", "miou", "miou_digits")},
+                             "iou": scores["iou"], "per_class": per_class}}
+
+
+ROWS += [("segmentation", "pixel_accuracy", "pixel accuracy", "{:.4f}"),
+         ("segmentation", "miou", "mIoU over the 11 classes", "{:.4f}"),
+         ("segmentation", "miou_digits", "mIoU over the 10 digit classes", "{:.4f}")]
+
+
+def format_segmentation(result):
+    """The per-class IoU table and the picture's path of a segmentation evaluation (empty for other models)."""
+    part = result.get("segmentation")
+    if not part:
+        return ""
+    from .segmentation import CLASS_NAMES
+    lines = [f"test scenes: {result['scenes']} (model in eval mode)", "per-class IoU:"]
+    lines += [f"  {name:<10}  " + ("absent" if value is None else f"{value:.4f}")
+              for name, value in zip(CLASS_NAMES, part["iou"])]
+    lines.append(f"picture of scenes, true and predicted label maps: {result['picture']}")
+    return "\n".join(lines)

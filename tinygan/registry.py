@@ -233,3 +233,25 @@ def dataset_of(config):
 def build_networks(config):
     """The networks of a run, by its configuration's `arch`, sized for its dataset's samples."""
     return ARCHITECTURES[config["arch"]](config, dataset_of(config).sample_shape)
+
+
+# -- issue 16: U-Net segmentation of scenes of digits ------------------------------------------------
+
+DATASETS["scenes"] = DatasetSpec(
+    "scenes", "scenes", (1, 64, 64), num_classes=11,
+    made="64x64 scenes of 3 digits each, drawn with replacement and pasted by max at top-left corners uniform in "
+         "[0, 36]; a pixel's class is the brightest digit's there if it is >= 0.5, else background (10). Train: "
+         "5,000 fresh scenes per epoch from the embedded digits, default_rng(seed + epoch); test: 2,000 scenes "
+         "from the official 10k test digits, default_rng(1234) (tinygan/data/scenes.py)")
+
+# The issue's recipe: pixelwise cross-entropy, Adam 1e-3 (PyTorch's betas), batch 32, 10 epochs.
+MODELS["unet"] = ModelSpec("unet", "segmentation", dict(arch="unet", data="scenes", epochs=10, batch_size=32,
+                                                        lr=1e-3, beta1=0.9, beta2=0.999))
+
+
+def _unet(config, sample_shape):
+    """The U-Net of the issue: one logit per class and pixel."""
+    return {"unet": models.UNet(in_channels=sample_shape[0], out_channels=DATASETS[config["data"]].num_classes)}
+
+
+ARCHITECTURES["unet"] = _unet

@@ -8,7 +8,7 @@ from .mnist import SOURCES, load_embedded_mnist, load_mnist
 from .toy import TOY_DATASETS
 
 IMAGE_DATASETS = ("mnist5k",) + tuple(SOURCES) + ("colour-mnist5k", "cifar10")  # mnist5k, mnist, fashion, kmnist, ...
-DATASET_NAMES = IMAGE_DATASETS + tuple(TOY_DATASETS)
+DATASET_NAMES = IMAGE_DATASETS + tuple(TOY_DATASETS) + ("scenes",)   # scenes: issue 16
 DATASET_NAMES += ("scene3d",)   # issue 18: the views of a 3-D scene (tinygan/data/scene.py)
 
 
@@ -21,7 +21,16 @@ def dataset_by_name(name, split="train", folder=None, download=False):
     cifar10                -> load_cifar10(split, folder, download=download): the official binary archive
     ring8, grid25, moons, swissroll -> a ToyDistribution with `sample(n, rng)`
     scene3d                -> the 40 views of the 3-D scene (SceneViews: images, poses, the train/test split)
+    scenes                 -> (scenes, label maps) uint8 (N, 64, 64): train, epoch 0's 5,000 of seed 0; test, the
+                              2,000 test scenes of the official test digits in `folder` (tinygan/data/scenes.py)
     """
+    if name == "scenes":   # issue 16
+        from .scenes import official_test_scenes, train_scenes
+        if split not in ("train", "test"):
+            raise DataError(f"dataset 'scenes' has the splits 'train' and 'test', not {split!r}")
+        if split == "test":
+            return official_test_scenes(folder if folder is not None else _mnist_folder(download))
+        return train_scenes(seed=0, epoch=0)
     if name == "mnist5k":
         if split != "train":
             raise DataError(
@@ -60,3 +69,12 @@ def balanced_subset(labels, n, seed):
     rng = np.random.default_rng([seed, 20])
     chosen = [rng.permutation(np.flatnonzero(labels == c))[:share] for c, share in zip(classes, shares)]
     return np.sort(np.concatenate(chosen))
+
+
+def _mnist_folder(download):
+    """The folder of the official MNIST files in the cache (fetched first with download=True)."""
+    from .mnist import default_cache_dir
+    folder = default_cache_dir() / "mnist"
+    if download:
+        load_mnist("test", folder=folder, download=True)
+    return folder

@@ -200,7 +200,7 @@ class RNNBase(Module):
         if x.shape[2] != self.input_size:
             raise ValueError(f"{name}: input has {x.shape[2]} features (shape {tuple(input.shape)}) but the layer "
                              f"expects input_size={self.input_size}")
-        L, N = x.shape[0], x.shape[1]
+        N = x.shape[1]
         directions = 2 if self.bidirectional else 1
         state_shape = (directions * self.num_layers, N, self.hidden_size)
         h0, c0 = self._initial_state(x, hx, state_shape, unbatched)

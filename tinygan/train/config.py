@@ -119,6 +119,7 @@ def check_config(config):
         _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
     _check_nerf(config)  # issue 18
     _check_pix2pix(config)   # issue 16
+    _check_segmentation(config)   # issue 16
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
@@ -190,3 +191,22 @@ def _check_pix2pix(config):
 def is_pix2pix(config):
     """pix2pix (issue 16): a U-Net G and a PatchGAN D trained on (damaged, original) digit pairs."""
     return registry.model_of(config).family == "pix2pix"
+# -- issue 16 ---------------------------------------------------------------------------------------
+
+def is_segmentation(config):
+    """A per-pixel classifier (the U-Net on scenes of digits): one network 'unet', trained on cross-entropy."""
+    return registry.model_of(config).family == "segmentation"
+
+
+def _check_segmentation(config):
+    """The scenes go with the segmentation model and nothing else; they are drawn fresh, so --limit has no meaning."""
+    scenes = registry.dataset_of(config).kind == "scenes"
+    if is_segmentation(config) and not scenes:
+        raise ConfigError(f"{config['model']!r} segments scenes of digits: train it with --data scenes, "
+                          f"not {config['data']!r}")
+    if scenes and not is_segmentation(config):
+        raise ConfigError(f"the scenes ({config['data']!r}) come with a label per pixel, for the segmentation "
+                          f"model 'unet'; {config['model']!r} trains on images: choose another --data")
+    if scenes and config.get("limit") is not None:
+        raise ConfigError("--limit keeps part of a fixed image set; the scenes are drawn fresh every epoch "
+                          "(5,000 each), so it does not apply to them")

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from .. import backend, metrics, viz
-from ..data.scene import load_scene_views, turntable_poses
+from ..data.scene import turntable_poses
 from ..models.nerf import render_views
 
 

@@ -28,17 +28,19 @@ from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
 from ..data.damage import PairLoader   # issue 16
+from ..data.scenes import SceneLoader, make_scenes   # issue 16
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
-from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_toy, is_vae
+from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_segmentation, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, RNNStep, VAEGANStep, VAEStep
+from .steps import GANStep, RNNStep, SegmentationStep, VAEGANStep, VAEStep
 from .config import is_nerf  # issue 18
 from .steps import NeRFStep
 from .pix2pix import Pix2PixStep   # issue 16
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
+METRIC_KEYS += ("miou", "miou_digits", "pixel_accuracy")   # issue 16: segmentation
 SAMPLE_COUNT = 64
 
 
@@ -88,6 +90,8 @@ class Run:
         if is_pix2pix(c):   # issue 16
             return Pix2PixStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"],
                                l1_weight=c["l1_weight"], gan_weight=c["gan_weight"])
+        if is_segmentation(c):   # issue 16
+            return SegmentationStep(self.nets["unet"], self.optimizers["unet"])
         if registry.model_of(c).family == "vaegan":
             opts = self.optimizers
             return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
@@ -108,9 +112,11 @@ class Run:
                 from ..data.scene import load_scene_views
                 self._data = load_scene_views()
                 return self._data
-            source = dataset_by_name(c["data"])
+            source = None if is_segmentation(c) else dataset_by_name(c["data"])
             if is_toy(c):
                 self._data = source
+            elif is_segmentation(c):   # issue 16: fresh scenes every epoch, drawn from (seed + epoch)
+                self._data = SceneLoader(batch_size=c["batch_size"], seed=c["seed"])
             else:
                 images, labels = source
                 check_channels(c, images, c["data"])
@@ -220,7 +226,7 @@ class Run:
         sample_shape = registry.dataset_of(c).sample_shape
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
                   "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
-                  "nerf": ((2, 3),)}
+                  "nerf": ((2, 3),), "unet": ((2,) + sample_shape,)}
         if is_pix2pix(c):   # issue 16: G maps an image to an image; D judges (input, output) pairs
             inputs.update(G=((2,) + sample_shape,), D=((2,) + sample_shape, (2,) + sample_shape))
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
@@ -266,6 +272,9 @@ class Run:
             raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
                               "tinygan.restoration (restore, save_restorations), or `tinygan sample` which draws "
                               "damaged | restored | original digits")
+        if is_segmentation(self.config):
+            raise ConfigError(f"{self.config['model']!r} maps scenes to label maps and draws no samples; "
+                              f"run.segment(scenes) labels scenes (tinygan sample draws scenes and their maps)")
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
@@ -310,6 +319,8 @@ class Run:
             damaged, _ = fixed_test_damage(images, self.config["task"])
             save_restorations(damaged, restore(self.nets["G"], damaged), images, path,
                               title=f"damaged | restored | original, epoch {self.epoch}")
+        elif is_segmentation(self.config):   # issue 16
+            self.save_label_maps(path)
         elif is_toy(self.config):
             modes = getattr(self.data, "modes", None)
             viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
@@ -332,6 +343,22 @@ class Run:
         images = self.data.images[:count]
         pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((2 * count,) + images.shape[1:])
         viz.save_image_grid(pairs, path, value_range=(0, 1), title=f"originals | reconstructions, epoch {self.epoch}")
+
+    def fixed_scenes(self, n=6):
+        """The same n scenes every epoch (issue 16): from the embedded digits with their own generator."""
+        images, labels = self.data.digits
+        return make_scenes(images, labels, n, np.random.default_rng([self.config["seed"], 12345]))
+
+    def segment(self, scenes):
+        """Predicted label maps uint8 (N, 64, 64) of uint8 scenes (N, 64, 64), the U-Net in eval mode."""
+        from ..segmentation import predict
+        return predict(self.nets["unet"], scenes)
+
+    def save_label_maps(self, path):
+        """Fixed scenes with their true and predicted label maps: the segmentation run's picture of an epoch."""
+        from ..segmentation import save_label_maps
+        scenes, true = self.fixed_scenes()
+        save_label_maps(scenes, true, self.segment(scenes), path, title=f"epoch {self.epoch}")
 
     # -- checkpoints ---------------------------------------------------------
     def saved_networks(self):

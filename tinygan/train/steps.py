@@ -269,3 +269,24 @@ class NeRFStep:
         value = loss.item()
         check_finite("rendering loss", value, self.steps)
         return {"loss": value, "train_psnr": -10 * math.log10(max(value, 1e-12))}
+
+
+# -- issue 16: segmentation ------------------------------------------------------------------------
+
+class SegmentationStep:
+    """One step of per-pixel classification: logits = model(x), the pixelwise cross-entropy, Adam."""
+
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.steps = 0
+
+    def __call__(self, x, labels):
+        from ..segmentation import pixelwise_cross_entropy
+        loss = pixelwise_cross_entropy(self.model(x), labels)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("pixelwise cross-entropy", value, self.steps)
+        return {"loss": value}
