@@ -22,15 +22,14 @@ from .layout import xp_of
 
 
 def _sigmoid(x, out):
-    """sigmoid(x) = e^min(x, 0) / (1 + e^-|x|) into `out`: the reference's formula, whose tail keeps its digits."""
+    """sigmoid(x) = (1 + tanh(x / 2)) / 2 into `out`: the same function, four passes of NumPy's vectorised tanh,
+    several times faster than the reference's two exponentials. It cannot overflow; what it gives up is the
+    relative precision of gates below about e^-17, which are 0 here, a difference of less than 1e-7 absolute."""
     xp = xp_of(x)
-    denominator = xp.abs(x)
-    xp.negative(denominator, out=denominator)
-    xp.exp(denominator, out=denominator)
-    denominator += 1
-    xp.minimum(x, 0, out=out)
-    xp.exp(out, out=out)
-    out /= denominator
+    xp.multiply(x, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
     return out
 
 
@@ -69,35 +68,47 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
 
 
 def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh):
-    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, N, 2H), the gradient of `out`."""
+    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, N, 2H), the gradient of `out`.
+
+    Each step's derivatives are computed inside the loop, on (N, H) arrays that stay in the cache: precomputed
+    for all steps at once they would be arrays of L * N * 4H numbers, passed through memory several times.
+    """
     xp = xp_of(grad_out)
     L, N, H2 = grad_out.shape
     H = H2 // 2
-    i, f, g, o = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
-    c_prev = xp.concatenate([c0[None], out[:-1, :, H:]])           # c_(t-1) for every t
-    # the factors that do not depend on the recursion, for all steps at once:
-    #   da_i = dc g i(1-i),  da_f = dc c_(t-1) f(1-f),  da_g = dc i (1-g^2),  da_o = dh tanh(c) o(1-o)
-    #   dc  += dh o (1 - tanh(c)^2)
-    sigmoid_slope = gates * (1 - gates)                           # i(1-i), f(1-f), ., o(1-o)
-    factor_ifg = xp.empty((L, N, 3, H), dtype=grad_out.dtype)
-    factor_ifg[:, :, 0] = g * sigmoid_slope[..., :H]
-    factor_ifg[:, :, 1] = c_prev * sigmoid_slope[..., H:2 * H]
-    factor_ifg[:, :, 2] = i * (1 - g * g)
-    factor_o = tanh_c * sigmoid_slope[..., 3 * H:]
-    dh_to_dc = o * (1 - tanh_c * tanh_c)
-
-    da = xp.empty_like(gates)                                      # (L, N, 4H)
+    da = xp.empty_like(gates)                                      # (L, N, 4H): dL/da_t, gates i, f, g, o
     dh = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dh_t from the steps after t
-    dc = xp.zeros((N, H), dtype=grad_out.dtype)
-    dc_step = xp.empty((N, H), dtype=grad_out.dtype)
+    dc = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dc_t from the steps after t
+    dc_step, tmp = (xp.empty((N, H), dtype=grad_out.dtype) for _ in range(2))
     for t in range(L - 1, -1, -1):
+        i, f, g, o = (gates[t, :, k * H:(k + 1) * H] for k in range(4))
+        da_i, da_f, da_g, da_o = (da[t, :, k * H:(k + 1) * H] for k in range(4))
+        c_prev = c0 if t == 0 else out[t - 1, :, H:]
+        tanh_ct = tanh_c[t]
         dh += grad_out[t, :, :H]
-        xp.multiply(dh, dh_to_dc[t], out=dc_step)
-        dc_step += dc
+        xp.multiply(tanh_ct, tanh_ct, out=tmp)                    # dc_t = G^c_t + dc + dh o (1 - tanh(c_t)^2)
+        xp.subtract(1, tmp, out=tmp)
+        tmp *= o
+        tmp *= dh
+        xp.add(dc, tmp, out=dc_step)
         dc_step += grad_out[t, :, H:]
-        xp.multiply(dc_step[:, None, :], factor_ifg[t], out=da[t, :, :3 * H].reshape(N, 3, H))
-        xp.multiply(dh, factor_o[t], out=da[t, :, 3 * H:])
-        xp.multiply(dc_step, f[t], out=dc)                        # dc_(t-1) = dc_t f_t
+        xp.subtract(1, o, out=tmp)                                # da_o = dh tanh(c_t) o (1 - o)
+        tmp *= o
+        tmp *= tanh_ct
+        xp.multiply(tmp, dh, out=da_o)
+        xp.subtract(1, i, out=tmp)                                # da_i = dc g i (1 - i)
+        tmp *= i
+        tmp *= g
+        xp.multiply(tmp, dc_step, out=da_i)
+        xp.subtract(1, f, out=tmp)                                # da_f = dc c_(t-1) f (1 - f)
+        tmp *= f
+        tmp *= c_prev
+        xp.multiply(tmp, dc_step, out=da_f)
+        xp.multiply(g, g, out=tmp)                                # da_g = dc i (1 - g^2)
+        xp.subtract(1, tmp, out=tmp)
+        tmp *= i
+        xp.multiply(tmp, dc_step, out=da_g)
+        xp.multiply(dc_step, f, out=dc)                           # dc_(t-1) = dc_t f_t
         xp.matmul(da[t], w_hh, out=dh)                            # dh_(t-1) = da_t W_hh
     h_prev = xp.concatenate([h0[None], out[:-1, :, :H]])          # h_(t-1) for every t
     d_w_hh = da.reshape(L * N, 4 * H).T @ h_prev.reshape(L * N, H)
