@@ -121,6 +121,12 @@ SPECS = {
     "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [normal(2, 3, 6, 5), normal(4, 3, 3, 3), normal(4)]),
     "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
                          [normal(2, 3, 3, 4), normal(3, 2, 4, 4), normal(2)]),
+    # stride 1: the fast kernel computes the transposed convolution (and so a stride-1 conv2d's dL/dx) as a
+    # convolution with the flipped kernel
+    "conv2d (stride 1)": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [normal(2, 3, 5, 4), normal(4, 3, 3, 3),
+                                                                          normal(4)]),
+    "conv_transpose2d (stride 1)": (lambda x, w, b: F.conv_transpose2d(x, w, b, padding=(1, 0)),
+                                    [normal(2, 3, 4, 5), normal(3, 2, 3, 2), normal(2)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [normal(2, 2, 4, 6)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), [separated(2, 2, 5, 5)]),
     "upsample_nearest2d": (lambda x: F.upsample_nearest2d(x, 2), [normal(2, 2, 3, 2)]),

@@ -20,6 +20,8 @@ Two more speed-ups, each proved equal to the reference by tests/test_kernels.py:
 - col2im adds the windows in classes that never overlap (_add_windows_by_class), or, for one
   channel, tap by tap (_add_windows_by_tap).
 """
+import copy
+
 import numpy
 
 from ..autograd import Function
@@ -201,7 +203,12 @@ def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
 
 
 def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
-    """rows = x W (one row per input pixel), made and added into place one slab of images at a time."""
+    """rows = x W (one row per input pixel), made and added into place one slab of images at a time.
+
+    At stride 1 (dilation 1, padding below the kernel) it is a convolution instead, see _as_convolution.
+    """
+    if _is_a_convolution(geometry, output_hw, x.shape[2:]):
+        return _as_convolution(x, weight, bias, geometry)
     N, Cin, H, W = x.shape
     Cout = weight.shape[1]
     xp = xp_of(x)
@@ -211,6 +218,28 @@ def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
     y = _col2im(slabs, (N, Cout) + tuple(output_hw), geometry, xp, x.dtype)
     if bias is not None:
         y += bias.reshape(1, Cout, 1, 1)
+    return y
+
+
+def _is_a_convolution(geometry, output_hw, input_hw):
+    """Whether a transposed convolution equals a convolution with the flipped kernel: stride 1, dilation 1,
+    padding under the kernel size, and the plain output size (no output_padding)."""
+    g = geometry
+    plain = tuple(output_hw) == (input_hw[0] + g.KH - 1 - 2 * g.PH, input_hw[1] + g.KW - 1 - 2 * g.PW)
+    return g.SH == g.SW == g.DH == g.DW == 1 and g.PH < g.KH and g.PW < g.KW and plain
+
+
+def _as_convolution(x, weight, bias, geometry):
+    """conv_transpose2d at stride 1 as conv2d(x, W', padding K - 1 - P), W'[o, c] = W[c, o] flipped in both axes.
+
+    y[i, j] = sum x[i + P - kh, j + P - kw] W[kh, kw] is a correlation with the flipped kernel. It is how a
+    stride-1 convolution's dL/dx is computed here (the 3x3 layers of a U-Net): one im2col copy and one product,
+    instead of the product and KH*KW overlapping classes of window adds that col2im needs at stride 1.
+    """
+    flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                    # (Cout, Cin, KH, KW)
+    as_convolution = copy.copy(geometry)
+    as_convolution.PH, as_convolution.PW = geometry.KH - 1 - geometry.PH, geometry.KW - 1 - geometry.PW
+    y, _ = conv2d_forward(x, flipped, bias, as_convolution)
     return y
 
 
