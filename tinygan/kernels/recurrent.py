@@ -13,7 +13,6 @@ recurrence runs as one loop of array operations per direction:
 
 The backward walks the same loop in reverse with the closed-form derivatives, keeping only dh and dc from step
 to step (dc_(t-1) = dc_t f_t, dh_(t-1) = da_t W_hh), and finds dW_hh as one product over all steps at the end.
-Everything that does not depend on the recursion (the gates' derivatives) is computed for all steps at once.
 
 The Function that calls these, and its differentiable backward for gradients of gradients, is
 `LSTMSequence` in tinygan/functional/recurrent.py.
