@@ -55,4 +55,4 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
-    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf") else (-1, 1))
+    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf", "segmentation") else (-1, 1))

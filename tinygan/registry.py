@@ -74,9 +74,9 @@ class ModelSpec:
 
     @property
     def value_range(self):
-        """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels in [0, 1]; a GAN's tanh
-        output in [-1, 1]."""
-        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf") else (-1, 1)
+        """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels, a NeRF's colours and the
+        segmentation scenes in [0, 1]; a GAN's tanh output (pix2pix's too) in [-1, 1]."""
+        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf", "segmentation") else (-1, 1)
 
 
 _VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
