@@ -788,26 +788,7 @@ def _torch_pix2pix_networks():
     import torch
     from torch import nn as tnn
 
-    def block(cin, cout):
-        return tnn.Sequential(tnn.Conv2d(cin, cout, 3, padding=1), tnn.BatchNorm2d(cout), tnn.ReLU(),
-                              tnn.Conv2d(cout, cout, 3, padding=1), tnn.BatchNorm2d(cout), tnn.ReLU())
-
-    class UNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.enc1, self.enc2, self.bottleneck = block(1, 16), block(16, 32), block(32, 64)
-            self.pool = tnn.MaxPool2d(2)
-            self.up2, self.dec2 = tnn.ConvTranspose2d(64, 32, 2, stride=2), block(64, 32)
-            self.up1, self.dec1 = tnn.ConvTranspose2d(32, 16, 2, stride=2), block(32, 16)
-            self.head = tnn.Conv2d(16, 1, 1)
-
-        def forward(self, x):
-            e1 = self.enc1(x)
-            e2 = self.enc2(self.pool(e1))
-            bottom = self.bottleneck(self.pool(e2))
-            d2 = self.dec2(torch.cat([e2, self.up2(bottom)], dim=1))
-            d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
-            return torch.tanh(self.head(d1))
+    from benchmarks.torch_workloads import UNet
 
     class PatchGAN(tnn.Module):
         def __init__(self, width=64):
@@ -819,15 +800,8 @@ def _torch_pix2pix_networks():
         def forward(self, x, y):
             return self.net(torch.cat([x, y], dim=1))
 
-    G, D = UNet(), PatchGAN()
-    for net in (G, D):
-        for m in net.modules():
-            if isinstance(m, (tnn.Conv2d, tnn.ConvTranspose2d)):
-                tnn.init.normal_(m.weight, 0.0, 0.02)
-                tnn.init.zeros_(m.bias)
-            elif isinstance(m, tnn.BatchNorm2d):
-                tnn.init.normal_(m.weight, 1.0, 0.02)
-                tnn.init.zeros_(m.bias)
+    G, D = UNet(1, 1, output="tanh"), PatchGAN()
+    _init_dcgan_torch(G, D)
     return G, D
 
 

@@ -415,10 +415,12 @@ def _conv_block(cin, cout):
 
 
 class UNet(nn.Module):
-    """tinygan.models.UNet (skips on, raw logits): the same layers, registered in the same order."""
+    """tinygan.models.UNet (skips on): the same layers, registered in the same order; raw logits, or an image on
+    [-1, 1] with output="tanh" (pix2pix's generator)."""
 
-    def __init__(self, in_channels=1, out_channels=11, widths=(16, 32, 64)):
+    def __init__(self, in_channels=1, out_channels=11, widths=(16, 32, 64), output=None):
         super().__init__()
+        self.output = output
         w1, w2, w3 = widths
         self.enc1, self.enc2, self.bottleneck = _conv_block(in_channels, w1), _conv_block(w1, w2), _conv_block(w2, w3)
         self.pool = nn.MaxPool2d(2)
@@ -434,7 +436,8 @@ class UNet(nn.Module):
         bottom = self.bottleneck(self.pool(e2))
         d2 = self.dec2(torch.cat([e2, self.up2(bottom)], dim=1))      # [encoder skip, upsampled]
         d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
-        return self.head(d1)
+        out = self.head(d1)
+        return torch.tanh(out) if self.output == "tanh" else out
 
 
 def u1_unet(shapes, seed, name="U1"):

@@ -35,28 +35,7 @@ def test_unet_names_a_size_it_cannot_halve_twice():
 
 def test_unet_matches_pytorch_layers_with_the_same_weights():
     torch = pytest.importorskip("torch")
-    tnn = torch.nn
-
-    def block(i, o):
-        return tnn.Sequential(tnn.Conv2d(i, o, 3, padding=1), tnn.BatchNorm2d(o), tnn.ReLU(),
-                              tnn.Conv2d(o, o, 3, padding=1), tnn.BatchNorm2d(o), tnn.ReLU())
-
-    class TorchUNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.enc1, self.enc2, self.bottleneck = block(1, 16), block(16, 32), block(32, 64)
-            self.pool = tnn.MaxPool2d(2)
-            self.up2, self.dec2 = tnn.ConvTranspose2d(64, 32, 2, stride=2), block(64, 32)
-            self.up1, self.dec1 = tnn.ConvTranspose2d(32, 16, 2, stride=2), block(32, 16)
-            self.head = tnn.Conv2d(16, 11, 1)
-
-        def forward(self, x):
-            e1 = self.enc1(x)
-            e2 = self.enc2(self.pool(e1))
-            b = self.bottleneck(self.pool(e2))
-            d2 = self.dec2(torch.cat([e2, self.up2(b)], 1))
-            d1 = self.dec1(torch.cat([e1, self.up1(d2)], 1))
-            return self.head(d1)
+    from benchmarks.torch_workloads import UNet as TorchUNet
 
     ours, theirs = models.UNet().double(), TorchUNet().double()
     theirs.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in ours.state_dict().items()})

@@ -9,7 +9,7 @@ Scores are computed on the host from integer counts, so they are exact and the s
 """
 import numpy as np
 
-from . import backend
+from . import backend, viz
 from . import functional as F
 from .autograd import no_grad
 from .data.scenes import BACKGROUND, NUM_CLASSES, scene_batch
@@ -92,27 +92,8 @@ def colour_labels(label_maps):
 
 def save_label_maps(scenes, true, predicted, path, title=None):
     """A picture: one row per scene, columns scene | true labels | predicted labels, with the colour legend."""
-    from matplotlib.patches import Patch
-
-    from .viz import _figure
-    rows = len(scenes)
-    fig = _figure((4.6, 1.5 * rows + 0.6))
-    axes = fig.subplots(rows, 3, squeeze=False)
-    for row in range(rows):
-        panels = (scenes[row] / 255.0, colour_labels(true[row]), colour_labels(predicted[row]))
-        for column, (ax, image) in enumerate(zip(axes[row], panels)):
-            ax.imshow(image, cmap="gray" if column == 0 else None, vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(("scene", "true", "predicted")[column], fontsize=9)
-    handles = [Patch(facecolor=colour, edgecolor="grey", label=name) for colour, name in zip(CLASS_COLOURS, CLASS_NAMES)]
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout(rect=(0, 0.08 if rows > 2 else 0.15, 1, 1))
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
-
+    viz.save_label_maps(np.asarray(scenes) / 255.0, colour_labels(true), colour_labels(predicted), path,
+                        legend=list(zip(CLASS_COLOURS, CLASS_NAMES)), title=title)
 
 
 def scene_and_map_grid(scenes, label_maps):

@@ -106,3 +106,26 @@ def save_image_panels(panels, path, titles, ncols=2, value_range=(0, 1), images_
     for ax in axes:
         ax.axis("off")
     fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
+
+
+def save_label_maps(images, true_rgb, predicted_rgb, path, legend, title=None):
+    """One row per image: the grey image (on [0, 1]) | its true label map | the predicted one (RGB on [0, 1]),
+    with a legend of (colour, name) pairs below."""
+    from matplotlib.patches import Patch
+    rows = len(images)
+    fig = _figure((4.6, 1.5 * rows + 0.6))
+    axes = fig.subplots(rows, 3, squeeze=False)
+    for row in range(rows):
+        panels = (images[row], true_rgb[row], predicted_rgb[row])
+        for column, (ax, image) in enumerate(zip(axes[row], panels)):
+            ax.imshow(image, cmap="gray" if column == 0 else None, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(("scene", "true", "predicted")[column], fontsize=9)
+    handles = [Patch(facecolor=colour, edgecolor="grey", label=name) for colour, name in legend]
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08 if rows > 2 else 0.15, 1, 1))
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.05)

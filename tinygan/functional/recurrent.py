@@ -180,7 +180,7 @@ def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
         if dc_next is not None:
             dc = dc + dc_next
         da = concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
-                     dh * tanh_c * o * (1 - o)], axis=1)
+                     dh * tanh_c * o * (1 - o)], axis=1)                                  # [formula: lstm-bptt]
         d_xw[t] = da
         dc_next, dh_next = dc * f, matmul(da, w_hh)
         step_w = matmul(transpose(da, 0, 1), h_prev)
