@@ -150,8 +150,9 @@ class LSTMSequence(Function):
             grads = _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh)
         else:
             arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), self.gates,
-                                                           self.tanh_c, array_of(h0), array_of(c0), array_of(w_hh))
-            grads = [Tensor(a) for a in arrays]
+                                                           self.tanh_c, array_of(h0), array_of(c0), array_of(w_hh),
+                                                           need_d_h0=self.needs_input_grad[1])
+            grads = [None if a is None else Tensor(a) for a in arrays]
         return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
 
 

@@ -50,8 +50,11 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
     w_hh_t = w_hh.T
     h, c = h0, c0
     for t in range(L):
-        xp.matmul(h, w_hh_t, out=pre)
-        pre += xw[t]                                              # a_t (N, 4H)
+        if t == 0 and not h.any():                                # nn.LSTM's default zero state: h_0 W_hh^T = 0
+            pre[...] = xw[0]
+        else:
+            xp.matmul(h, w_hh_t, out=pre)
+            pre += xw[t]                                          # a_t (N, 4H)
         a = gates[t]
         _sigmoid(pre, out=a)                                      # i, f, o (and g, overwritten next)
         xp.tanh(pre[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])      # g
@@ -66,8 +69,9 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
     return out, gates, tanh_c
 
 
-def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh):
-    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, N, 2H), the gradient of `out`.
+def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh, need_d_h0=True):
+    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, N, 2H), the gradient of `out`;
+    d h0 is None unless need_d_h0.
 
     Each step's derivatives are computed inside the loop, on (N, H) arrays that stay in the cache: precomputed
     for all steps at once they would be arrays of L * N * 4H numbers, passed through memory several times.
@@ -108,7 +112,10 @@ def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh):
         tmp *= i
         xp.multiply(tmp, dc_step, out=da_g)
         xp.multiply(dc_step, f, out=dc)                           # dc_(t-1) = dc_t f_t
-        xp.matmul(da[t], w_hh, out=dh)                            # dh_(t-1) = da_t W_hh
-    h_prev = xp.concatenate([h0[None], out[:-1, :, :H]])          # h_(t-1) for every t
-    d_w_hh = da.reshape(L * N, 4 * H).T @ h_prev.reshape(L * N, H)
-    return da, dh, dc, d_w_hh
+        if t > 0 or need_d_h0:
+            xp.matmul(da[t], w_hh, out=dh)                        # dh_(t-1) = da_t W_hh
+    # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are a view of `out`)
+    d_w_hh = da[1:].reshape((L - 1) * N, 4 * H).T @ out[:-1, :, :H].reshape((L - 1) * N, H)
+    if h0.any():                                                  # step 0's term, 0 from a zero state
+        d_w_hh += da[0].T @ h0
+    return da, dh if need_d_h0 else None, dc, d_w_hh
