@@ -6,7 +6,9 @@ value to many places, so its gradient sums the copies back.
 import builtins
 from collections import namedtuple
 
+from .. import kernels
 from ..autograd import Function, Tensor
+from ..kernels import batch_norm as fast_batch_norm
 from ._util import constant, normalize_axis, xp_of
 
 
@@ -20,6 +22,10 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim)
+        if self.axes == (0, 2, 3) and not keepdims and x.ndim == 4 and x.dtype.kind == "f" and kernels.fast():
+            # a convolution's bias gradient: per-channel sums as one product with a row of ones, several
+            # times faster than NumPy's sum over the channels-last images' outer axes (kernels/batch_norm.py)
+            return fast_batch_norm.channel_sum(x)
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):
