@@ -153,6 +153,12 @@ SPECS = {
                       [normal(4, 5)]),
     "cross_entropy (2-d)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([[0, 2, 1], [1, 1, 0]]))),
                                                       reduction="none"), [normal(2, 3, 3)]),
+    # plain labels run the fast kernel (tinygan/kernels/loss.py): one with an ignored label, one over images
+    "cross_entropy (labels)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([2, -100, 0, 3])))),
+                               [normal(4, 5)]),
+    "cross_entropy (label maps)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([[[0, 2], [1, 1]],
+                                                                                              [[2, 0], [-100, 1]]]))),
+                                                              reduction="sum"), [normal(2, 3, 2, 2)]),
     "cross_entropy (probabilities)": (with_constant(lambda x, p: F.cross_entropy(x, p, label_smoothing=0.1),
                                                     probabilities(3, 4)), [normal(3, 4)]),
     "nll_loss": (lambda x: F.nll_loss(x, Tensor(on_device(np.array([1, 0, 2]))), reduction="sum"), [normal(3, 4)]),

@@ -6,13 +6,14 @@ import warnings
 
 import numpy as np
 
-from .. import backend
-from ..autograd import Function, Tensor
+from .. import backend, kernels
+from ..autograd import Function, Tensor, array_of, is_grad_enabled
+from ..kernels import loss as fast_loss
 from ._util import as_tensor, constant, xp_of
 from .activation import sigmoid, softplus
 from .reduce import sum_to
 from .arithmetic import clamp, exp, log
-from .softmax import log_softmax
+from .softmax import log_softmax, softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -187,9 +188,9 @@ def _class_axis_shape(input, size):
     return tuple(size if i == class_axis else 1 for i in range(input.ndim)), class_axis
 
 
-def _target_distribution(op, input, target, ignore_index, label_smoothing):
-    """(q, counted): the smoothed one-hot distribution of the class labels, shaped like `input`,
-    zero where a label equals ignore_index; and the mask of the labels that count."""
+def _checked_labels(op, input, target, ignore_index):
+    """(labels, counted): the class labels as an integer array (N, d1, ...), checked against input's shape and
+    number of classes, and the mask of those that count (not ignore_index)."""
     labels = target.data if isinstance(target, Tensor) else xp_of(input.data).asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers (int64, as in PyTorch), got dtype {labels.dtype}")
@@ -204,6 +205,15 @@ def _target_distribution(op, input, target, ignore_index, label_smoothing):
     if outside.any():
         raise IndexError(f"{op}: target {int(labels[outside].reshape(-1)[0])} is out of bounds: input of shape "
                          f"{tuple(input.shape)} has {C} classes (targets in [0, {C}) or ignore_index={ignore_index})")
+    return labels, counted
+
+
+def _target_distribution(op, input, target, ignore_index, label_smoothing):
+    """(q, counted): the smoothed one-hot distribution of the class labels, shaped like `input`,
+    zero where a label equals ignore_index; and the mask of the labels that count."""
+    labels, counted = _checked_labels(op, input, target, ignore_index)
+    shape, class_axis = _class_axis_shape(input, -1)
+    C = input.shape[class_axis]
     xp = xp_of(labels)
     labels = xp.expand_dims(labels, class_axis)
     is_label = labels == xp.arange(C).reshape(shape)
@@ -275,9 +285,49 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, (C,), (N, C) or (N, C, d1, ...), "
                          "got a 0-d tensor")
+    if (kernels.fast() and input.ndim >= 2 and weight is None and label_smoothing == 0.0
+            and reduction in ("mean", "sum") and getattr(target, "dtype", None) is not None
+            and target.dtype.kind in "iu" and input.dtype.kind == "f"):
+        labels, counted = _checked_labels("cross_entropy", input, target, ignore_index)
+        return SoftmaxCrossEntropy.apply(input, labels=labels, counted=counted, mean=reduction == "mean")
     log_probs = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
     return _cross_entropy_of_log_probs("cross_entropy", log_probs, target, weight, ignore_index, reduction,
                                        label_smoothing)
+
+
+class SoftmaxCrossEntropy(Function):
+    """cross_entropy of logits (N, C, d1, ...) with class labels, no class weights and no smoothing, as one
+    Function: the fast kernel of tinygan/kernels/loss.py, the same numbers as the reference above.
+
+        L = sum over the counted positions n of (logsumexp(x_n) - x_n[y_n])   (divided by their number: 'mean')
+        dL/dx_n = (softmax(x_n) - onehot(y_n)) dL/dL, divided likewise, 0 at ignored positions
+
+    With create_graph the backward is the same formula in tinygan ops, so it can be differentiated again.
+    """
+
+    def forward(self, x, labels=None, counted=None, mean=True):
+        self.labels, self.counted = labels.reshape(-1), counted.reshape(-1)
+        losses, self.probabilities = fast_loss.softmax_cross_entropy(fast_loss.class_rows(x), self.labels,
+                                                                     self.counted)
+        self.divisor = self.counted.sum(dtype=x.dtype) if mean else x.dtype.type(1)
+        return xp_of(x).asarray(losses.sum() / self.divisor, dtype=x.dtype)
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        if is_grad_enabled():
+            is_label = self.labels[:, None] == xp_of(x.data).arange(x.shape[1])             # (P, C), classes last
+            target, counted = (constant(_classes_last_to_input(a, x.shape).astype(x.dtype))
+                               for a in (is_label, xp_of(x.data).broadcast_to(self.counted[:, None], is_label.shape)))
+            return ((softmax(x, dim=1) - target) * counted * (grad / float(self.divisor)),)
+        rows = fast_loss.softmax_cross_entropy_grad(self.probabilities, self.labels, self.counted,
+                                                    array_of(grad) / self.divisor)
+        return (Tensor(_classes_last_to_input(rows, x.shape)),)
+
+
+def _classes_last_to_input(rows, shape):
+    """Rows (P, C) back to the input's (N, C, d1, ...) shape: a view, stored classes-last."""
+    xp = xp_of(rows)
+    return xp.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

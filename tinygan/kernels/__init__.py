@@ -15,6 +15,7 @@ same numbers.
     batch_norm   per-channel sums as matrix-vector products, in-place elementwise steps
     optim        Adam's update in place, without temporaries
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
+    loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
     cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way.
