@@ -118,6 +118,8 @@ def enable_grad():
 
 def _to_array(data, dtype=None):
     """An array of the current backend from a list, scalar or array (no copy if it already is one)."""
+    if type(data) is np.ndarray and dtype is None:  # what every operation's output is: checked first, fast
+        return data
     if isinstance(data, Tensor):
         data = data._data
     elif isinstance(data, DataArray):  # a tensor's .data given back: store the plain array it views
@@ -699,6 +701,8 @@ class Cast(Function):
 def check_same_device(op_name, tensors):
     """Raise a clear error when one operation receives tensors on two devices."""
     if len(tensors) < 2:
+        return
+    if all(isinstance(t, Tensor) and type(t._data) is np.ndarray for t in tensors):  # all on the CPU, checked fast
         return
     devices = [backend.device_of(t._data) if isinstance(t, Tensor) else backend.normalize_device(t.device)
                for t in tensors]
