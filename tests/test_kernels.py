@@ -334,6 +334,41 @@ def test_adam_fast_step_equals_the_reference(weight_decay):
     np.testing.assert_allclose(results["fast"], results["reference"], rtol=1e-12, atol=1e-14)
 
 
+def _stored(a, layout):
+    """The same values stored (N, C, H, W), channels-last, or as a strided view of a larger array."""
+    if layout == "channels-last":
+        return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if layout == "strided":
+        return np.repeat(a, 2, axis=3)[..., ::2]
+    return np.ascontiguousarray(a)
+
+
+@pytest.mark.parametrize("x_layout", ["nchw", "channels-last", "strided"])
+@pytest.mark.parametrize("grad_layout", ["nchw", "channels-last", "strided"])
+@pytest.mark.parametrize("shape", [(3, 4, 5, 6), (2, 3, 1, 7), (5, 2)])
+def test_batch_norm_kernel_reads_every_layout(x_layout, grad_layout, shape):
+    """The fast BatchNorm runs over rows of the channel pattern (layout.ChannelPattern) when x is stored (N, C, H, W),
+    channels-last or (N, C), and falls back to broadcasting otherwise; the gradient may come in another layout.
+    Every combination gives the reference's numbers, and y and dL/dx keep x's layout."""
+    from tinygan.functional import normalization
+    rng = np.random.default_rng(4)
+    x, g = rng.standard_normal(shape), rng.standard_normal(shape)
+    if len(shape) == 4:
+        x, g = _stored(x, x_layout), _stored(g, grad_layout)
+    gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    results = {}
+    for name, module in (("fast", kernels.batch_norm), ("reference", normalization)):
+        running = [np.zeros(shape[1]), np.ones(shape[1])]
+        y, x_hat, inv_std = module.batch_norm_train_forward(on_device(x), on_device(gamma), on_device(beta), 1e-5,
+                                                            *[on_device(r) for r in running])
+        grads = module.batch_norm_train_backward(on_device(g), x_hat, inv_std, on_device(gamma), True)
+        results[name] = [y, x_hat, *grads]
+    for fast, reference in zip(results["fast"], results["reference"]):
+        np.testing.assert_allclose(backend.to_numpy(fast), backend.to_numpy(reference), rtol=1e-12, atol=1e-12)
+    if len(shape) == 4 and x_layout == "channels-last":
+        assert all(a.transpose(0, 2, 3, 1).flags.c_contiguous for a in (results["fast"][0], results["fast"][2]))
+
+
 def test_the_switch():
     previous = kernels.current_kernels()
     try:
