@@ -25,7 +25,7 @@ import copy
 import numpy
 
 from ..autograd import Function
-from .layout import is_channels_last, xp_of
+from .layout import ChannelPattern, is_channels_last, xp_of
 
 
 # im2col and the transposed convolution's product go one slab of whole images at a time, each
@@ -161,8 +161,18 @@ def _rows_to_nchw(y, N, OH, OW, bias=None):
     O = y.shape[1]
     image = y.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)
     if bias is not None:
-        image += bias.reshape(1, O, 1, 1)
+        _add_per_channel(image, bias)
     return image
+
+
+def _add_per_channel(image, bias):
+    """image += bias on every channel, in place: over the rows of the channel pattern when it has one, where
+    broadcasting (1, O, 1, 1) would loop over runs of only O numbers in a channels-last image."""
+    pattern = ChannelPattern(image)
+    if pattern.rows is None:
+        image += bias.reshape(1, -1, 1, 1)
+    else:
+        pattern.rows += pattern.expand(bias)
 
 
 class ChannelsLast(Function):
@@ -217,7 +227,7 @@ def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
              for first, last in _slabs(N, H * W * weight_matrix.shape[1] * x.itemsize, xp))
     y = _col2im(slabs, (N, Cout) + tuple(output_hw), geometry, xp, x.dtype)
     if bias is not None:
-        y += bias.reshape(1, Cout, 1, 1)
+        _add_per_channel(y, bias)
     return y
 
 
