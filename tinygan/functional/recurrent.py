@@ -127,13 +127,12 @@ def lstm_sequence(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=Non
     biases = [b for b in (bias_ih, bias_hh) if b is not None]
     bias = biases[0] + biases[1] if len(biases) == 2 else (biases[0] if biases else None)
     xw = linear(input, weight_ih, bias)                         # every step's input projection in one product
-    out = LSTMSequence.apply(xw, hx, cx, weight_hh)             # (L, N, 2H): h_t and c_t side by side
-    H = hx.shape[1]
-    return out[:, :, :H], (out[-1, :, :H], out[-1, :, H:])
+    out = LSTMSequence.apply(xw, hx, cx, weight_hh)             # (L, 2, N, H): h_t in out[t, 0], c_t in out[t, 1]
+    return out[:, 0], (out[-1, 0], out[-1, 1])
 
 
 class LSTMSequence(Function):
-    """out (L, N, 2H) = [h_t, c_t] of the LSTM recurrence over xw (L, N, 4H), the input projections with both
+    """out (L, 2, N, H) = [h_t, c_t] of the LSTM recurrence over xw (L, N, 4H), the input projections with both
     biases, from (h0, c0) with weight w_hh (4H, H). Forward and backward are the fast kernel's loops; with
     create_graph the backward is the same closed form written in tinygan ops, so it can be differentiated again.
     """
@@ -176,8 +175,8 @@ def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
     d_xw = [None] * len(steps)
     for t in range(len(steps) - 1, -1, -1):
         h_prev, c_prev, i, f, g, o, tanh_c = steps[t]
-        dh = grad[t, :, :H] if dh_next is None else grad[t, :, :H] + dh_next
-        dc = grad[t, :, H:] + dh * o * (1 - tanh_c * tanh_c)
+        dh = grad[t, 0] if dh_next is None else grad[t, 0] + dh_next
+        dc = grad[t, 1] + dh * o * (1 - tanh_c * tanh_c)
         if dc_next is not None:
             dc = dc + dc_next
         da = concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),

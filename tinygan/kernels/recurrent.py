@@ -14,6 +14,12 @@ recurrence runs as one loop of array operations per direction:
 The backward walks the same loop in reverse with the closed-form derivatives, keeping only dh and dc from step
 to step (dc_(t-1) = dc_t f_t, dh_(t-1) = da_t W_hh), and finds dW_hh as one product over all steps at the end.
 
+Layout: every (N, H) array the loops touch is contiguous. The product gives a step's gates side by side in each
+row, (N, 4H); a slice of one gate is then 64 runs of 256 numbers, on which a NumPy pass costs three to four times
+what it costs on one contiguous block. So each step copies its gates once into (4, N, H) blocks (i, f, g, o), the
+outputs are (L, 2, N, H) blocks of h_t and c_t, and the backward builds da_t in (4, N, H) blocks before copying it
+into the (N, 4H) row the next product needs.
+
 The Function that calls these, and its differentiable backward for gradients of gradients, is
 `LSTMSequence` in tinygan/functional/recurrent.py.
 """
@@ -36,14 +42,14 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
     """Run the LSTM over all L steps.
 
     xw (L, N, 4H): each step's input projection with both biases;  h0, c0 (N, H);  w_hh (4H, H).
-    Returns (out, gates, tanh_c): out (L, N, 2H) holds h_t in [..., :H] and c_t in [..., H:]; gates (L, N, 4H)
-    the activated i, f, g, o; tanh_c (L, N, H) tanh(c_t), both kept for the backward.
+    Returns (out, gates, tanh_c): out (L, 2, N, H) holds h_t in out[t, 0] and c_t in out[t, 1]; gates
+    (L, 4, N, H) the activated i, f, g, o; tanh_c (L, N, H) tanh(c_t), both kept for the backward.
     """
     xp = xp_of(xw)
     L, N, H4 = xw.shape
     H = H4 // 4
-    out = xp.empty((L, N, 2 * H), dtype=xw.dtype)
-    gates = xp.empty_like(xw)
+    out = xp.empty((L, 2, N, H), dtype=xw.dtype)
+    gates = xp.empty((L, 4, N, H), dtype=xw.dtype)
     tanh_c = xp.empty((L, N, H), dtype=xw.dtype)
     pre = xp.empty((N, H4), dtype=xw.dtype)
     ig = xp.empty((N, H), dtype=xw.dtype)
@@ -56,10 +62,12 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
             xp.matmul(h, w_hh_t, out=pre)
             pre += xw[t]                                          # a_t (N, 4H)
         a = gates[t]
-        _sigmoid(pre, out=a)                                      # i, f, o (and g, overwritten next)
-        xp.tanh(pre[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])      # g
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        h_new, c_new = out[t, :, :H], out[t, :, H:]
+        a[...] = pre.reshape(N, 4, H).transpose(1, 0, 2)          # (4, N, H): one block per gate
+        _sigmoid(a[:2], out=a[:2])                                # i, f
+        _sigmoid(a[3], out=a[3])                                  # o
+        xp.tanh(a[2], out=a[2])                                   # g
+        i, f, g, o = a
+        h_new, c_new = out[t]
         xp.multiply(f, c, out=c_new)
         xp.multiply(i, g, out=ig)
         c_new += ig                                               # c_t = f c_(t-1) + i g
@@ -70,31 +78,31 @@ def lstm_sequence_forward(xw, h0, c0, w_hh):
 
 
 def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh, need_d_h0=True):
-    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, N, 2H), the gradient of `out`;
+    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, 2, N, H), the gradient of `out`;
     d h0 is None unless need_d_h0.
 
     Each step's derivatives are computed inside the loop, on (N, H) arrays that stay in the cache: precomputed
     for all steps at once they would be arrays of L * N * 4H numbers, passed through memory several times.
     """
     xp = xp_of(grad_out)
-    L, N, H2 = grad_out.shape
-    H = H2 // 2
-    da = xp.empty_like(gates)                                      # (L, N, 4H): dL/da_t, gates i, f, g, o
+    L, _, N, H = grad_out.shape
+    da = xp.empty((L, N, 4 * H), dtype=grad_out.dtype)            # dL/da_t, gates i, f, g, o side by side
+    da_blocks = xp.empty((4, N, H), dtype=grad_out.dtype)         # one step's, one block per gate
     dh = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dh_t from the steps after t
     dc = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dc_t from the steps after t
     dc_step, tmp = (xp.empty((N, H), dtype=grad_out.dtype) for _ in range(2))
+    da_i, da_f, da_g, da_o = da_blocks
     for t in range(L - 1, -1, -1):
-        i, f, g, o = (gates[t, :, k * H:(k + 1) * H] for k in range(4))
-        da_i, da_f, da_g, da_o = (da[t, :, k * H:(k + 1) * H] for k in range(4))
-        c_prev = c0 if t == 0 else out[t - 1, :, H:]
+        i, f, g, o = gates[t]
+        c_prev = c0 if t == 0 else out[t - 1, 1]
         tanh_ct = tanh_c[t]
-        dh += grad_out[t, :, :H]
+        dh += grad_out[t, 0]
         xp.multiply(tanh_ct, tanh_ct, out=tmp)                    # dc_t = G^c_t + dc + dh o (1 - tanh(c_t)^2)
         xp.subtract(1, tmp, out=tmp)
         tmp *= o
         tmp *= dh
         xp.add(dc, tmp, out=dc_step)
-        dc_step += grad_out[t, :, H:]
+        dc_step += grad_out[t, 1]
         xp.subtract(1, o, out=tmp)                                # da_o = dh tanh(c_t) o (1 - o)
         tmp *= o
         tmp *= tanh_ct
@@ -111,11 +119,12 @@ def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh, need_d_h0
         xp.subtract(1, tmp, out=tmp)
         tmp *= i
         xp.multiply(tmp, dc_step, out=da_g)
+        da[t].reshape(N, 4, H).transpose(1, 0, 2)[...] = da_blocks   # the (N, 4H) row of the products
         xp.multiply(dc_step, f, out=dc)                           # dc_(t-1) = dc_t f_t
         if t > 0 or need_d_h0:
             xp.matmul(da[t], w_hh, out=dh)                        # dh_(t-1) = da_t W_hh
-    # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are a view of `out`)
-    d_w_hh = da[1:].reshape((L - 1) * N, 4 * H).T @ out[:-1, :, :H].reshape((L - 1) * N, H)
+    # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are out[:-1, 0])
+    d_w_hh = da[1:].reshape((L - 1) * N, 4 * H).T @ out[:-1, 0].reshape((L - 1) * N, H)
     if h0.any():                                                  # step 0's term, 0 from a zero state
         d_w_hh += da[0].T @ h0
     return da, dh if need_d_h0 else None, dc, d_w_hh
