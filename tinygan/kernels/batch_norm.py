@@ -4,9 +4,9 @@ On the CPU the per-channel sums run as matrix-vector products (NumPy does those 
 than a.sum(axis=(0, 2, 3)), whose reduction strides across the batch for every channel), and the
 elementwise steps reuse one buffer in place. Images stored (N, C, H, W) or channels-last, and (N, C)
 batches, are read as rows of their channel pattern (layout.ChannelPattern), so that every per-channel
-step is a pass over long rows instead of NumPy's short broadcasting loops. On the GPU the elementwise steps are fused CuPy kernels
-(cupy_fused.py); the sums stay matrix-vector products there too, because a reduction kernel would
-stride across a channels-last activation.
+step is a pass over long rows instead of NumPy's short broadcasting loops. On the GPU the elementwise
+steps are fused CuPy kernels (cupy_fused.py); the sums stay matrix-vector products there too, because a
+reduction kernel would stride across a channels-last activation.
 """
 from . import cupy_fused
 from .layout import ChannelPattern, is_channels_last, xp_of
