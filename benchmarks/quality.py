@@ -35,6 +35,8 @@ from tinygan.train.config import make_config
 from tinygan.train.run import Run
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:   # `python benchmarks/quality.py` puts only benchmarks/ on the path; the PyTorch
+    sys.path.insert(0, str(REPO))  # twins import benchmarks.torch_workloads
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_TEST_DATA = REPO.parent / "shared" / "data" / "mnist"
 EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8") + ("vaegan",)   # vaegan: issue 17

@@ -2,6 +2,10 @@
 VAE-GAN's, its loss is the KL plus a Bernoulli pixel term and nothing else (no discriminator), it resumes
 exactly, and the command line trains, samples, resumes and evaluates it with the VAE-GAN's figures."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +154,20 @@ def test_side_by_side_panels_are_saved(tmp_path):
     panels = [np.random.default_rng(i).uniform(0, 1, (32, 1, 28, 28)) for i in range(4)]
     save_image_panels(panels, tmp_path / "p.png", ["a", "b", "c", "d"], ncols=2)
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist").is_dir(),
+                    reason="the official MNIST test set is not in ../shared/data/mnist")
+def test_the_quality_experiment_runs_as_its_documented_command(tmp_path):
+    """`python benchmarks/quality.py --only vaegan ...`, run by path as benchmarks/results/quality.md records it, with
+    nothing added to PYTHONPATH: its PyTorch twins import benchmarks.torch_workloads (one step, 100 samples)."""
+    pytest.importorskip("torch")
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "benchmarks/quality.py", "--only", "vaegan", "--epochs", "1",
+                           "--steps-per-epoch", "1", "--n", "100", "--results", str(tmp_path)],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    entry = json.loads((tmp_path / "quality.json").read_text())["vaegan"]
+    assert "pytorch vaegan" in json.dumps(entry["rows"])
