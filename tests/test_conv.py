@@ -358,7 +358,7 @@ def test_convolution_outputs_are_channels_last_in_memory(make_rand, fast_kernels
 
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_batchnorm_channel_sums_read_either_memory_order(channels_last):
-    from tinygan.kernels.batch_norm import channel_sum as _channel_sum
+    from tinygan.kernels.layout import channel_sum as _channel_sum
     a = np.random.default_rng(1).standard_normal((3, 4, 5, 6))
     if channels_last:
         a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)

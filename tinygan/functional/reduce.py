@@ -8,7 +8,7 @@ from collections import namedtuple
 
 from .. import kernels
 from ..autograd import Function, Tensor
-from ..kernels import batch_norm as fast_batch_norm
+from ..kernels.layout import channel_sum
 from ._util import constant, normalize_axis, xp_of
 
 
@@ -24,8 +24,8 @@ class Sum(Function):
         self.axes = normalize_axis(axis, x.ndim)
         if self.axes == (0, 2, 3) and not keepdims and x.ndim == 4 and x.dtype.kind == "f" and kernels.fast():
             # a convolution's bias gradient: per-channel sums as one product with a row of ones, several
-            # times faster than NumPy's sum over the channels-last images' outer axes (kernels/batch_norm.py)
-            return fast_batch_norm.channel_sum(x)
+            # times faster than NumPy's sum over the channels-last images' outer axes (kernels/layout.py)
+            return channel_sum(x)
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):

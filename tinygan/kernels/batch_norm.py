@@ -1,58 +1,27 @@
 """The fast BatchNorm kernels: the same functions as the reference in tinygan/functional/normalization.py.
 
-On the CPU the per-channel sums run as matrix-vector products (NumPy does those several times faster
-than a.sum(axis=(0, 2, 3)), whose reduction strides across the batch for every channel), and the
-elementwise steps reuse one buffer in place. Images stored (N, C, H, W) or channels-last, and (N, C)
-batches, are read as rows of their channel pattern (layout.ChannelPattern), so that every per-channel
-step is a pass over long rows instead of NumPy's short broadcasting loops. On the GPU the elementwise
+On the CPU the images are read as rows of their channel pattern (layout.ChannelPattern), so that every
+per-channel step is a pass over long rows instead of NumPy's short broadcasting loops, the per-channel
+sums are matrix-vector products (NumPy does those several times faster than a.sum(axis=(0, 2, 3)), whose
+reduction strides across the batch for every channel), and the elementwise steps reuse one buffer in
+place. On the GPU the elementwise
 steps are fused CuPy kernels (cupy_fused.py); the sums stay matrix-vector products there too, because a
 reduction kernel would stride across a channels-last activation.
 """
 from . import cupy_fused
-from .layout import ChannelPattern, is_channels_last, xp_of
+from .layout import ChannelPattern, channel_sum
 from .layout import per_channel as _per_channel
 
 
-def channel_sum(a):
-    """Sum over every axis but the channels (axis 1): (N, C) or (N, C, H, W) -> (C,).
-
-    For images: a row of ones times the (N*H*W, C) rows of a channels-last array, or the
-    (N, C, H*W) array times a column of ones and then a sum over N.
-    """
-    if a.ndim == 2:
-        return a.sum(axis=0)
-    N, C = a.shape[:2]
-    if is_channels_last(a):                  # a convolution's output: one row of C numbers per pixel
-        return xp_of(a).ones(N * a.shape[2] * a.shape[3], dtype=a.dtype) @ a.transpose(0, 2, 3, 1).reshape(-1, C)
-    pixels = xp_of(a).ones(a.size // (N * C), dtype=a.dtype)
-    return (a.reshape(N, C, -1) @ pixels).sum(axis=0)
-
-
 def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var=None, momentum=0.1):
-    """(y, x_hat, inv_std) of training-mode BatchNorm; updates the running statistics in place."""
+    """(y, x_hat, inv_std) of training-mode BatchNorm; updates the running statistics in place.
+
+    On the CPU over the rows of the channel pattern: every per-channel step is one pass over long rows, and
+    the squares go into y's buffer before y does.
+    """
     if cupy_fused.applies_to(x):
         return _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum)
-    pattern = ChannelPattern(x)
-    if pattern.rows is not None:
-        return _forward_by_rows(pattern, gamma, beta, eps, running_mean, running_var, momentum)
-    xp = xp_of(x)
-    m = x.size // x.shape[1]
-    mean = channel_sum(x) / m
-    centered = x - _per_channel(mean, x.ndim)
-    var = channel_sum(centered * centered) / m
-    inv_std = _per_channel(1 / xp.sqrt(var + eps), x.ndim)
-    x_hat = centered                                             # normalised in place: one buffer
-    x_hat *= inv_std
-    if running_mean is not None:
-        _update_running_statistics(running_mean, running_var, mean, var, momentum, m)
-    y = x_hat * _per_channel(gamma, x.ndim)
-    y += _per_channel(beta, x.ndim)
-    return y, x_hat, inv_std
-
-
-def _forward_by_rows(pattern, gamma, beta, eps, running_mean, running_var, momentum):
-    """The forward above over the rows of the channel pattern (layout.ChannelPattern): every per-channel step is
-    one pass over long rows, and the squares go into y's buffer before y does."""
+    pattern = ChannelPattern.of(x)
     xp, x_rows = pattern.xp, pattern.rows
     m = x_rows.size // pattern.C
     mean = pattern.sum(x_rows) / m
@@ -63,18 +32,13 @@ def _forward_by_rows(pattern, gamma, beta, eps, running_mean, running_var, momen
     inv_std = 1 / xp.sqrt(var + eps)
     x_hat *= pattern.expand(inv_std)
     if running_mean is not None:
-        _update_running_statistics(running_mean, running_var, mean, var, momentum, m)
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += (momentum * m / (m - 1)) * var
     xp.multiply(x_hat, pattern.expand(gamma), out=y_rows)
     y_rows += pattern.expand(beta)
-    return y, pattern.image(x_hat), _per_channel(inv_std, len(pattern.shape))
-
-
-def _update_running_statistics(running_mean, running_var, mean, var, momentum, m):
-    """running = (1 - momentum) running + momentum batch, the variance unbiased by m / (m - 1), in place."""
-    running_mean *= 1 - momentum
-    running_mean += momentum * mean
-    running_var *= 1 - momentum
-    running_var += (momentum * m / (m - 1)) * var
+    return y, pattern.image(x_hat), _per_channel(inv_std, x.ndim)
 
 
 def _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
@@ -95,38 +59,32 @@ def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
 
     dL/dx = (g - sum g / m - x_hat sum(g x_hat) / m) gamma / std: the reference's (m g - ...) gamma / (m std)
     with the 1/m moved onto the per-channel sums, so that it takes four passes over the images, not five.
+    On the CPU over the rows of x_hat's channel pattern, g copied into that layout if it is stored otherwise.
     """
     m = g.size // g.shape[1]
-    pattern = ChannelPattern(x_hat)
-    if pattern.rows is not None and not cupy_fused.applies_to(g):
-        return _backward_by_rows(pattern, g, gamma, inv_std, m, need_input_grad)
-    grad_beta = channel_sum(g)
-    product = g * x_hat
-    grad_gamma = channel_sum(product)
-    if not need_input_grad:
-        return None, grad_gamma, grad_beta
     if cupy_fused.applies_to(g):
-        grad_x = cupy_fused.batch_norm_grad_input(g, x_hat, _per_channel(gamma, g.ndim), inv_std,
-                                                  _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
-        return grad_x, grad_gamma, grad_beta
-    grad_x = xp_of(g).multiply(x_hat, _per_channel(-grad_gamma / m, g.ndim), out=product)   # reuses g * x_hat's buffer
-    grad_x += g
-    grad_x -= _per_channel(grad_beta / m, g.ndim)
-    grad_x *= _per_channel(gamma, g.ndim) * inv_std
-    return grad_x, grad_gamma, grad_beta
-
-
-def _backward_by_rows(pattern, g, gamma, inv_std, m, need_input_grad):
-    """The backward above over the rows of x_hat's channel pattern; g is copied into that layout if it differs."""
-    xp, x_hat = pattern.xp, pattern.rows
+        return _fused_backward(g, x_hat, inv_std, gamma, need_input_grad, m)
+    pattern = ChannelPattern.of(x_hat)
+    xp, x_hat_rows = pattern.xp, pattern.rows
     g_rows = pattern.same_layout(g)
     grad_beta = pattern.sum(g_rows)
-    product = g_rows * x_hat
+    product = g_rows * x_hat_rows
     grad_gamma = pattern.sum(product)
     if not need_input_grad:
         return None, grad_gamma, grad_beta
-    grad_x = xp.multiply(x_hat, pattern.expand(-grad_gamma / m), out=product)     # reuses g * x_hat's buffer
+    grad_x = xp.multiply(x_hat_rows, pattern.expand(-grad_gamma / m), out=product)   # reuses g * x_hat's buffer
     grad_x += g_rows
     grad_x -= pattern.expand(grad_beta / m)
     grad_x *= pattern.expand(gamma * inv_std.reshape(-1))
     return pattern.image(grad_x), grad_gamma, grad_beta
+
+
+def _fused_backward(g, x_hat, inv_std, gamma, need_input_grad, m):
+    """The backward above on the GPU: sums as products, dL/dx as one kernel."""
+    grad_beta = channel_sum(g)
+    grad_gamma = channel_sum(g * x_hat)
+    if not need_input_grad:
+        return None, grad_gamma, grad_beta
+    grad_x = cupy_fused.batch_norm_grad_input(g, x_hat, _per_channel(gamma, g.ndim), inv_std,
+                                              _per_channel(grad_beta, g.ndim), _per_channel(grad_gamma, g.ndim), m)
+    return grad_x, grad_gamma, grad_beta

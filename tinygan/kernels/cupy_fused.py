@@ -8,7 +8,7 @@ rounding of a fused multiply-add), which tests/test_gpu.py checks against the Nu
     batch_norm_grad_input  functional/normalization.py  BatchNormTrain._closed_form_backward
     adam_update            optim.py                     Adam._update
 
-The per-channel sums stay with the caller (normalization.py's _channel_sum): there a matrix-vector
+The per-channel sums stay with the caller (layout.channel_sum): there a matrix-vector
 product reads a channels-last activation in whole rows, where a reduction kernel would stride.
 
 The kernels are compiled by CuPy on first use (and cached on disk by CuPy), one per dtype.

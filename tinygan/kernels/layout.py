@@ -51,6 +51,12 @@ class ChannelPattern:
             self.rows = a.transpose(0, 2, 3, 1).reshape(-1, self.repeats * C)
         self.xp, self.C = xp, C
 
+    @classmethod
+    def of(cls, a):
+        """The pattern of a, or of a contiguous copy of a when a is stored in neither layout (a strided view)."""
+        pattern = cls(a)
+        return pattern if pattern.rows is not None else cls(xp_of(a).ascontiguousarray(a))
+
     def expand(self, v):
         """A (C,) vector as one row of the pattern."""
         if self.layout == "images":
@@ -87,6 +93,13 @@ class ChannelPattern:
         rows, image = self.new()
         image[...] = b
         return rows
+
+
+def channel_sum(a):
+    """Sum over every axis but the channels (axis 1): (N, C) or (N, C, H, W) -> (C,), as a row of ones times
+    the rows of the channel pattern (NumPy's a.sum(axis=(0, 2, 3)) strides across the batch for every channel)."""
+    pattern = ChannelPattern.of(a)
+    return pattern.sum(pattern.rows)
 
 
 @functools.lru_cache(maxsize=256)
