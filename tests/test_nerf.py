@@ -12,8 +12,10 @@ from tinygan.cli import main
 from tinygan.data import scene
 from tinygan.models import NeRF
 from tinygan.models.nerf import render_rays, stratified_samples
-from tinygan.train import Run, make_config
+from tinygan.train import make_config
 from tinygan.train.config import ConfigError
+
+from resume import assert_same_weights, straight_and_resumed
 
 TINY = dict(epochs=2, steps_per_epoch=2, batch_size=64, width=16, num_samples=8)
 
@@ -205,22 +207,10 @@ def test_renders_train_only_the_nerf_on_views():
     assert (config["epochs"] * config["steps_per_epoch"], config["batch_size"], config["lr"]) == (2000, 1024, 5e-4)
 
 
-def _weights(run):
-    return {key: value.copy() for key, value in run.nets["nerf"].state_dict().items()}
-
-
 @pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 def test_resumed_nerf_ends_with_the_same_weights(tmp_path):
-    config = make_config("nerf", **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    resumed.train(quiet=True)
-    a, b = _weights(straight), _weights(resumed)
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config("nerf", **TINY), tmp_path)
+    assert_same_weights(straight, resumed)
     assert straight.history == [dict(row, seconds=s["seconds"]) for row, s in zip(resumed.history, straight.history)]
     for name in ("turntable.png", "depth.png", "curves.png", "metrics.png", "samples/epoch_002.png"):
         assert (tmp_path / "straight" / name).stat().st_size > 0, name

@@ -16,6 +16,8 @@ from tinygan.restoration import region_l1, region_psnr, restoration_scores
 from tinygan.train import ConfigError, Run, make_config
 from tinygan.train.pix2pix import Pix2PixStep, pix2pix_discriminator_loss, pix2pix_generator_loss
 
+from resume import assert_same_weights, saved_weights, straight_and_resumed
+
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
 TINY = dict(epochs=2, limit=256, batch_size=32, steps_per_epoch=3)
@@ -226,23 +228,11 @@ def test_restoration_scores_of_a_perfect_and_of_a_do_nothing_restorer():
 
 # -- runs and the command line ----------------------------------------------------------------------
 
-def _weights(run):
-    return {f"{name}.{key}": value.copy() for name, net in run.nets.items() for key, value in net.state_dict().items()}
-
-
 @pytest.mark.parametrize("task", ["inpaint", "superres"])
 def test_resumed_pix2pix_ends_with_the_same_weights(tmp_path, task):
-    config = make_config("pix2pix", task=task, **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    resumed.train(quiet=True)
-    a, b = _weights(straight), _weights(resumed)
-    assert {key.split(".")[0] for key in a} == {"G", "D"}
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config("pix2pix", task=task, **TINY), tmp_path)
+    assert_same_weights(straight, resumed)
+    assert {key.split(".")[0] for key in saved_weights(straight)} == {"G", "D"}
     assert (tmp_path / "straight" / "samples" / "epoch_002.png").stat().st_size > 0
 
 

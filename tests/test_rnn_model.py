@@ -12,6 +12,8 @@ from tinygan.models import RowLSTM
 from tinygan.models.rnn import binarize, normal_cdf
 from tinygan.train import Run, make_config
 
+from resume import assert_same_weights, straight_and_resumed
+
 TINY = dict(epochs=2, limit=256, batch_size=32, width=8, steps_per_epoch=3)
 
 
@@ -69,17 +71,8 @@ def test_training_lowers_the_nll(tmp_path):
 
 
 def test_resumed_run_ends_with_the_same_weights(tmp_path):
-    config = make_config("rnn", **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    assert resumed.epoch == 1
-    resumed.train(quiet=True)
-    a, b = straight.nets["rnn"].state_dict(), resumed.nets["rnn"].state_dict()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config("rnn", **TINY), tmp_path)
+    assert_same_weights(straight, resumed)
     assert straight.history == [dict(row, seconds=s["seconds"]) for row, s in zip(resumed.history, straight.history)]
 
 

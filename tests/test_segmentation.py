@@ -13,6 +13,8 @@ from tinygan.segmentation import (class_iou, colour_labels, confusion_matrix, pi
 from tinygan.train import Run, make_config
 from tinygan.train.config import ConfigError
 
+from resume import assert_same_weights, straight_and_resumed
+
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 TINY = dict(epochs=2, steps_per_epoch=2, batch_size=4)
 RNG = np.random.default_rng(16)
@@ -123,17 +125,8 @@ def test_training_lowers_the_loss(tmp_path):
 
 
 def test_resumed_run_ends_with_the_same_weights(tmp_path):
-    config = make_config("unet", **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    assert resumed.epoch == 1
-    resumed.train(quiet=True)
-    a, b = straight.nets["unet"].state_dict(), resumed.nets["unet"].state_dict()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config("unet", **TINY), tmp_path)
+    assert_same_weights(straight, resumed)
     a, b = straight.optimizers["unet"].state_dict(), resumed.optimizers["unet"].state_dict()
     assert a["state"].keys() == b["state"].keys()
     assert straight.history == [dict(row, seconds=s["seconds"]) for row, s in zip(resumed.history, straight.history)]

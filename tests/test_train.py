@@ -12,33 +12,18 @@ from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
 from tinygan.train.ema import WeightAverage
 from tinygan.train.steps import TrainingDiverged, check_finite
 
+from resume import assert_same_weights, straight_and_resumed
+
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
 TINY = dict(epochs=2, limit=256, batch_size=32, width=8, latent_dim=8, steps_per_epoch=3)
 
 
-def _weights(run):
-    return {f"{name}.{key}": value.copy() for name, net in run.saved_networks().items()
-            for key, value in net.state_dict().items()}
-
-
 @pytest.mark.parametrize("model, extra", [("dcgan", {}), ("vae", {}), ("wgan-gp", {}), ("cgan", {}),
                                           ("dcgan", {"ema": 0.9})])
 def test_resumed_run_ends_with_the_same_weights(tmp_path, model, extra):
-    config = make_config(model, **TINY, **extra)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    assert resumed.epoch == 1
-    resumed.train(quiet=True)
-
-    a, b = _weights(straight), _weights(resumed)
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config(model, **TINY, **extra), tmp_path)
+    assert_same_weights(straight, resumed)
     assert straight.history[-1]["step"] == resumed.history[-1]["step"]
 
 

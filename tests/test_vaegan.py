@@ -9,9 +9,11 @@ from tinygan import Tensor, backend, optim
 from tinygan.autograd import grad
 from tinygan.cli import main
 from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
-from tinygan.train import ConfigError, Run, make_config
+from tinygan.train import ConfigError, make_config
 from tinygan.train import losses
 from tinygan.train.steps import VAEGANStep
+
+from resume import assert_same_weights, saved_weights, straight_and_resumed
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
@@ -117,23 +119,10 @@ def test_gamma_scales_only_the_decoders_share_of_l_llike():
     assert any(not np.array_equal(a, b) for a, b in zip(grads[0.0]["G"], grads[1.0]["G"]))
 
 
-def _weights(run):
-    return {f"{name}.{key}": value.copy() for name, net in run.saved_networks().items()
-            for key, value in net.state_dict().items()}
-
-
 def test_resumed_vaegan_ends_with_the_same_weights(tmp_path):
-    config = make_config("vaegan", **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    resumed.train(quiet=True)
-    a, b = _weights(straight), _weights(resumed)
-    assert a.keys() == b.keys() and {key.split(".")[0] for key in a} == {"E", "G", "D"}
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(make_config("vaegan", **TINY), tmp_path)
+    assert_same_weights(straight, resumed)
+    assert {key.split(".")[0] for key in saved_weights(straight)} == {"E", "G", "D"}
     assert set(resumed.optimizers) == {"E", "G", "D"}
     assert (tmp_path / "straight" / "reconstructions.png").stat().st_size > 0    # originals beside reconstructions
 

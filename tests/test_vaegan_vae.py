@@ -16,6 +16,8 @@ from tinygan.models import VAEGANDecoder, VAEGANEncoder, VAEGANPlainVAE
 from tinygan.train import Run, make_config
 from tinygan.train.steps import VAEStep
 
+from resume import assert_same_weights, saved_weights, straight_and_resumed
+
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
 TINY = dict(epochs=2, limit=256, batch_size=32, latent_dim=8, steps_per_epoch=3)
@@ -108,25 +110,13 @@ def test_its_gradients_equal_pytorchs_twin_in_float64():
                                    err_msg=name)
 
 
-def _weights(run):
-    return {key: value.copy() for key, value in run.nets["vae"].state_dict().items()}
-
-
 def test_resumed_vaegan_vae_ends_with_the_same_weights(tmp_path):
     config = make_config("vaegan-vae", **TINY)
-    straight = Run(config, str(tmp_path / "straight"))
-    straight.train(quiet=True)
-    interrupted = Run(config, str(tmp_path / "interrupted"))
-    interrupted.train(epochs=1, quiet=True)
-    resumed = Run.from_checkpoint(str(tmp_path / "interrupted"))
-    resumed.train(quiet=True)
-    a, b = _weights(straight), _weights(resumed)
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    straight, resumed = straight_and_resumed(config, tmp_path)
+    assert_same_weights(straight, resumed)
     # the test can fail: training moved the weights away from a fresh model's
-    fresh = Run(config, None).nets["vae"].state_dict()
-    assert any(not np.array_equal(a[key], fresh[key]) for key in a)
+    trained, fresh = saved_weights(straight), saved_weights(Run(config, None))
+    assert any(not np.array_equal(trained[key], fresh[key]) for key in trained)
 
 
 def test_command_line_train_sample_resume_eval(tmp_path, capsys):
