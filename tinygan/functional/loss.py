@@ -289,7 +289,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and reduction in ("mean", "sum") and getattr(target, "dtype", None) is not None
             and target.dtype.kind in "iu" and input.dtype.kind == "f"):
         labels, counted = _checked_labels("cross_entropy", input, target, ignore_index)
-        return SoftmaxCrossEntropy.apply(input, labels=labels, counted=counted, mean=reduction == "mean")
+        return SoftmaxCrossEntropy.apply(input, labels=labels, counted=counted, mean=reduction == "mean",
+                                         ignore_index=ignore_index)
     log_probs = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
     return _cross_entropy_of_log_probs("cross_entropy", log_probs, target, weight, ignore_index, reduction,
                                        label_smoothing)
@@ -305,8 +306,9 @@ class SoftmaxCrossEntropy(Function):
     With create_graph the backward is the same formula in tinygan ops, so it can be differentiated again.
     """
 
-    def forward(self, x, labels=None, counted=None, mean=True):
-        self.labels, self.counted = labels.reshape(-1), counted.reshape(-1)
+    def forward(self, x, labels=None, counted=None, mean=True, ignore_index=-100):
+        self.label_map, self.counted_map, self.ignore_index = labels, counted, ignore_index   # (N, d1, ...)
+        self.labels, self.counted = labels.reshape(-1), counted.reshape(-1)                  # one per row
         losses, self.probabilities = fast_loss.softmax_cross_entropy(fast_loss.class_rows(x), self.labels,
                                                                      self.counted)
         self.divisor = self.counted.sum(dtype=x.dtype) if mean else x.dtype.type(1)
@@ -314,11 +316,10 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, grad):
         x = self.inputs[0]
-        if is_grad_enabled():
-            is_label = self.labels[:, None] == xp_of(x.data).arange(x.shape[1])             # (P, C), classes last
-            target, counted = (constant(_classes_last_to_input(a, x.shape).astype(x.dtype))
-                               for a in (is_label, xp_of(x.data).broadcast_to(self.counted[:, None], is_label.shape)))
-            return ((softmax(x, dim=1) - target) * counted * (grad / float(self.divisor)),)
+        if is_grad_enabled():   # softmax - onehot at the counted positions; onehot is 0 at the others
+            onehot, _ = _target_distribution("cross_entropy", x, self.label_map, self.ignore_index, 0.0)
+            counted = constant(xp_of(x.data).expand_dims(self.counted_map, 1).astype(x.dtype))
+            return ((softmax(x, dim=1) * counted - onehot) * (grad / float(self.divisor)),)
         rows = fast_loss.softmax_cross_entropy_grad(self.probabilities, self.labels, self.counted,
                                                     array_of(grad) / self.divisor)
         return (Tensor(_classes_last_to_input(rows, x.shape)),)
