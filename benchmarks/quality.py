@@ -683,7 +683,7 @@ def _tinygan_nerf(args, folder, seed):
 
 def _torch_nerf(args, seed):
     import torch
-    from nerf_twin import TorchNeRF, render_rays, render_views
+    from benchmarks.nerf_twin import TorchNeRF, render_rays, render_views
     from tinygan.data.scene import load_scene_views
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -721,7 +721,6 @@ def nerf_experiment(args, folder):
     beside the trivial baseline (every pixel the mean training colour)."""
     from tinygan.data.scene import load_scene_views
     from tinygan.train.nerf import mean_colour_baseline
-    sys.path.insert(0, str(REPO / "benchmarks"))
     runs = []
     for seed in args.seeds:
         entry = {"seed": seed, "tinygan": _tinygan_nerf(args, folder, seed)}
