@@ -166,6 +166,33 @@ def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypat
     np.testing.assert_allclose(host(z), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("N, slab_images", [(5, 1), (5, 2), (6, 3)])
+def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, monkeypatch, fast_kernels):
+    """Rows too large to keep are made slab by slab, for the forward product and again for dL/dw: the same
+    output and gradients as with the rows kept."""
+    from tinygan.kernels import conv
+    from tinygan.functional.conv import ConvGeometry
+    x, w, b = rand.randn(N, 3, 6, 4), rand.randn(2, 3, 3, 3), rand.randn(2)
+    grad_y = rand.randn(N, 2, 6, 4, requires_grad=False)
+
+    def output_and_gradients():
+        for t in (x, w, b):
+            t.grad = None
+        y = F.conv2d(x, w, b, padding=1)
+        (y * grad_y).sum().backward()
+        return [host(t) for t in (y, x.grad, w.grad, b.grad)]
+
+    geometry = ConvGeometry("conv2d", 3, 1, 1, 1)
+    assert conv._keeps_columns(host(x), geometry)
+    kept = output_and_gradients()
+    monkeypatch.setattr(conv, "_KEEP_COLUMNS_BYTES", 0)
+    rows_bytes_per_image = 6 * 4 * (3 * 3 * 3) * 8            # 6 x 4 windows of 3 x 3 x 3
+    monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
+    assert not conv._keeps_columns(host(x), geometry)
+    for made_again, with_kept in zip(output_and_gradients(), kept):
+        np.testing.assert_allclose(made_again, with_kept, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_float32_matches_naive(rand):
     x = rand.randn(2, 3, 6, 5, requires_grad=False, dtype=np.float32)
     w = rand.randn(4, 3, 3, 2, requires_grad=False, dtype=np.float32)

@@ -14,9 +14,11 @@ the next convolution (or this one's backward) reads its (N*H*W, C) rows with a r
 of a transposing copy of every activation and gradient. A tensor that arrives in another layout
 is copied once by `layout_for_products` (the ChannelsLast op).
 
-Two more speed-ups, each proved equal to the reference by tests/test_kernels.py:
+More speed-ups, each proved equal to the reference by tests/test_kernels.py:
 - im2col and the transposed product run one slab of whole images at a time (_SLAB_BYTES), so a
   slab's intermediates are still in the cache when they are read again;
+- rows too large to keep (_keeps_columns) are never written out whole: each slab's product is
+  taken while its rows are in the cache, and dL/dw makes them again, slab by slab;
 - col2im adds the windows in classes that never overlap (_add_windows_by_class), or, for one
   channel, tap by tap (_add_windows_by_tap).
 """
@@ -34,6 +36,10 @@ from .layout import ChannelPattern, is_channels_last, xp_of
 # and each GEMM is still large enough to run at full speed (benchmarks/README.md has the gain).
 _SLAB_BYTES = 4 << 20
 
+# conv2d keeps its im2col rows for dL/dw up to this size; larger ones are made again, slab by slab, when
+# needed (_keeps_columns; benchmarks/README.md has the measurements).
+_KEEP_COLUMNS_BYTES = 24 << 20
+
 
 def _slabs(N, bytes_per_image, xp):
     """(first, last) image ranges of nearly equal slabs, each about _SLAB_BYTES or less.
@@ -49,26 +55,51 @@ def _slabs(N, bytes_per_image, xp):
 
 
 def conv_columns(x, geometry):
-    """This module's im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row.
+    """This module's im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row."""
+    N, C, H, W = x.shape
+    OH, OW = geometry.output_hw(H, W)
+    rows = xp_of(x).empty((N, OH, OW, geometry.KH, geometry.KW, C), dtype=x.dtype)
+    for _ in _column_slabs(x, geometry, rows):              # each slab is copied into its place in rows
+        pass
+    return rows.reshape(N * OH * OW, geometry.KH * geometry.KW * C)
 
-    Per slab of images: copy the slab channels-last into a zero-bordered buffer,
-    then copy every window out of it through a strided view (no Python loop).
+
+def _column_slabs(x, geometry, rows=None):
+    """im2col one slab of images at a time: yields (first, last, the rows of images first..last-1).
+
+    Per slab: copy the images channels-last into a zero-bordered buffer, then copy every window out
+    of it through a strided view (no Python loop). The slab's rows go into their place in `rows`
+    (N, OH, OW, KH, KW, C) when it is given, else into one slab-sized buffer that the next slab reuses.
     """
     N, C, H, W = x.shape
     KH, KW, PH, PW = geometry.KH, geometry.KW, geometry.PH, geometry.PW
     OH, OW = geometry.output_hw(H, W)
     xp = xp_of(x)
-    rows = xp.empty((N, OH, OW, KH, KW, C), dtype=x.dtype)
     slabs = _slabs(N, OH * OW * KH * KW * C * x.itemsize, xp)
     largest_slab = slabs[0][1]                                          # the first slab, (0, size), is the largest
     padded = xp.zeros((largest_slab, H + 2 * PH, W + 2 * PW, C), dtype=x.dtype)  # the border stays 0
+    slab_rows = xp.empty((largest_slab, OH, OW, KH, KW, C), dtype=x.dtype) if rows is None else None
     sN, sH, sW, sC = padded.strides
     for first, last in slabs:
-        padded[:last - first, PH:PH + H, PW:PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
-        rows[first:last] = xp.lib.stride_tricks.as_strided(             # the slab's windows, a view
-            padded, shape=(last - first, OH, OW, KH, KW, C),
+        count = last - first
+        padded[:count, PH:PH + H, PW:PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
+        into = rows[first:last] if rows is not None else slab_rows[:count]
+        into[...] = xp.lib.stride_tricks.as_strided(                    # the slab's windows, a view
+            padded, shape=(count, OH, OW, KH, KW, C),
             strides=(sN, sH * geometry.SH, sW * geometry.SW, sH * geometry.DH, sW * geometry.DW, sC))
-    return rows.reshape(N * OH * OW, KH * KW * C)
+        yield first, last, into.reshape(count * OH * OW, KH * KW * C)
+
+
+def _keeps_columns(x, geometry):
+    """Whether conv2d keeps x's im2col rows for dL/dw, or makes them again, slab by slab, when it needs them.
+
+    Rows larger than the cache (a 3x3 convolution over 64x64 images with 16 channels: 75 MB at batch 32)
+    cost more to write to memory and read back than to copy again from x while the slab is in the cache;
+    smaller ones are kept. On a GPU they are always kept.
+    """
+    N, C, H, W = x.shape
+    OH, OW = geometry.output_hw(H, W)
+    return xp_of(x) is not numpy or N * OH * OW * geometry.KH * geometry.KW * C * x.itemsize <= _KEEP_COLUMNS_BYTES
 
 
 def _col2im_rows(rows, x_shape, geometry):
@@ -195,20 +226,39 @@ def layout_for_products(t):
     return t if is_channels_last(t.data) else ChannelsLast.apply(t)
 
 
-def conv2d_forward(x, weight, bias, geometry, columns=None):
-    """(y, rows): y = rows W_mat^T + b, returned channels-last; rows are kept for dL/dw."""
+def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
+    """(y, rows): y = rows W_mat^T + b, returned channels-last.
+
+    The rows are returned for dL/dw when they are given, or wanted and small enough to keep
+    (_keeps_columns); otherwise each slab's product is taken while its rows are in the cache, and
+    rows is None.
+    """
     N = x.shape[0]
     OH, OW = geometry.output_hw(*x.shape[2:])
+    weight_matrix = _conv_weight_matrix(weight).T                               # (KH*KW*C, O)
+    if columns is None and not (keep_columns and _keeps_columns(x, geometry)):
+        y = xp_of(x).empty((N * OH * OW, weight_matrix.shape[1]), dtype=x.dtype)
+        pixels = OH * OW
+        for first, last, rows in _column_slabs(x, geometry):
+            xp_of(x).matmul(rows, weight_matrix, out=y[first * pixels:last * pixels])
+        return _rows_to_nchw(y, N, OH, OW, bias), None
     rows = conv_columns(x, geometry) if columns is None else columns
-    y = rows @ _conv_weight_matrix(weight).T                                   # (N*OH*OW, O)
+    y = rows @ weight_matrix                                                    # (N*OH*OW, O)
     return _rows_to_nchw(y, N, OH, OW, bias), rows
 
 
 def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
-    """dL/dw = dL/dy's rows^T times x's rows, reordered from (O, KH, KW, C) to (O, C, KH, KW)."""
-    rows = conv_columns(x, geometry) if columns is None else columns
+    """dL/dw = dL/dy's rows^T times x's rows, reordered from (O, KH, KW, C) to (O, C, KH, KW).
+
+    Without kept rows, the product is summed over slabs of images, each slab's rows made again.
+    """
     O, C, KH, KW = weight_shape
-    grad_w = _rows_of(grad_y).T @ rows                                          # (O, KH*KW*C)
+    grad_rows = _rows_of(grad_y)                                                # (N*OH*OW, O)
+    if columns is not None:
+        grad_w = grad_rows.T @ columns                                          # (O, KH*KW*C)
+    else:
+        pixels = grad_y.shape[2] * grad_y.shape[3]
+        grad_w = sum(grad_rows[first * pixels:last * pixels].T @ rows for first, last, rows in _column_slabs(x, geometry))
     return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
 
 
@@ -249,7 +299,7 @@ def _as_convolution(x, weight, bias, geometry):
     flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                    # (Cout, Cin, KH, KW)
     as_convolution = copy.copy(geometry)
     as_convolution.PH, as_convolution.PW = geometry.KH - 1 - geometry.PH, geometry.KW - 1 - geometry.PW
-    y, _ = conv2d_forward(x, flipped, bias, as_convolution)
+    y, _ = conv2d_forward(x, flipped, bias, as_convolution, keep_columns=False)
     return y
 
 
