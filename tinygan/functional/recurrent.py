@@ -125,46 +125,48 @@ def lstm_sequence(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=Non
             outputs.append(h)
         return stack(outputs, dim=0), (h, c)
     biases = [b for b in (bias_ih, bias_hh) if b is not None]
-    bias = biases[0] + biases[1] if len(biases) == 2 else (biases[0] if biases else None)
-    xw = linear(input, weight_ih, bias)                         # every step's input projection in one product
-    out = LSTMSequence.apply(xw, hx, cx, weight_hh)             # (L, 2, N, H): h_t in out[t, 0], c_t in out[t, 1]
+    bias = [biases[0] + biases[1]] if len(biases) == 2 else biases               # [b_ih + b_hh], [b] or []
+    out = LSTMSequence.apply(input, hx, cx, weight_ih, weight_hh, *bias)         # (L, 2, N, H): h_t, c_t
     return out[:, 0], (out[-1, 0], out[-1, 1])
 
 
 class LSTMSequence(Function):
-    """out (L, 2, N, H) = [h_t, c_t] of the LSTM recurrence over xw (L, N, 4H), the input projections with both
-    biases, from (h0, c0) with weight w_hh (4H, H). Forward and backward are the fast kernel's loops; with
-    create_graph the backward is the same closed form written in tinygan ops, so it can be differentiated again.
+    """out (L, 2, N, H) = [h_t, c_t] of the LSTM recurrence over the input x (L, N, I) from (h0, c0), with weights
+    w_ih (4H, I), w_hh (4H, H) and the optional bias b_ih + b_hh (4H,). Forward and backward are the fast kernel's
+    loops; with create_graph the backward is the same closed form written in tinygan ops, so it can be
+    differentiated again.
     """
 
     inputs_share_dtype = True
 
-    def forward(self, xw, h0, c0, w_hh):
-        out, self.gates, self.tanh_c = fast_recurrent.lstm_sequence_forward(xw, h0, c0, w_hh)
+    def forward(self, x, h0, c0, w_ih, w_hh, bias=None):
+        out, *self.saved = fast_recurrent.lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias)  # gates, c_t, tanh(c_t)
         return out
 
     def backward(self, grad):
-        xw, h0, c0, w_hh = self.inputs
         if is_grad_enabled():
-            grads = _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh)
+            grads = _lstm_sequence_backward_in_ops(grad, *self.inputs)
         else:
-            arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), self.gates,
-                                                           self.tanh_c, array_of(h0), array_of(c0), array_of(w_hh),
-                                                           need_d_h0=self.needs_input_grad[1])
+            arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), *self.saved,
+                                                           *(array_of(t) for t in self.inputs),
+                                                           needs=self.needs_input_grad + (False,) * (6 - len(self.inputs)))
             grads = [None if a is None else Tensor(a) for a in arrays]
         return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
 
 
-def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
-    """(d xw, d h0, d c0, d w_hh) of LSTMSequence as tinygan ops: the gates recomputed from the inputs, then BPTT
+def _lstm_sequence_backward_in_ops(grad, x, h0, c0, w_ih, w_hh, bias=None):
+    """(d x, d h0, d c0, d w_ih, d w_hh, d bias) of LSTMSequence as tinygan ops: the gates recomputed from the
+    inputs, then BPTT
 
         dh_t = G^h_t + da_(t+1) W_hh          dc_t = G^c_t + dh_t o (1 - tanh(c_t)^2) + dc_(t+1) f_(t+1)
         da_t = [dc_t g i(1-i), dc_t c_(t-1) f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o)]
-        dW_hh = sum_t da_t^T h_(t-1)
+        dW_hh = sum_t da_t^T h_(t-1);   dx_t = da_t W_ih;   dW_ih = sum_t da_t^T x_t;   db = sum_t da_t
     """
+    L, N, I = x.shape
     H = h0.shape[1]
+    xw = linear(x, w_ih, bias)                                  # (L, N, 4H)
     h, c, steps = h0, c0, []
-    for t in range(xw.shape[0]):
+    for t in range(L):
         a = xw[t] + matmul(h, transpose(w_hh, 0, 1))
         i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
         c_new = f * c + i * g
@@ -172,8 +174,8 @@ def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
         steps.append((h, c, i, f, g, o, tanh_c))
         h, c = o * tanh_c, c_new
     dh_next = dc_next = d_w_hh = None
-    d_xw = [None] * len(steps)
-    for t in range(len(steps) - 1, -1, -1):
+    d_xw = [None] * L
+    for t in range(L - 1, -1, -1):
         h_prev, c_prev, i, f, g, o, tanh_c = steps[t]
         dh = grad[t, 0] if dh_next is None else grad[t, 0] + dh_next
         dc = grad[t, 1] + dh * o * (1 - tanh_c * tanh_c)
@@ -185,4 +187,8 @@ def _lstm_sequence_backward_in_ops(grad, xw, h0, c0, w_hh):
         dc_next, dh_next = dc * f, matmul(da, w_hh)
         step_w = matmul(transpose(da, 0, 1), h_prev)
         d_w_hh = step_w if d_w_hh is None else d_w_hh + step_w
-    return stack(d_xw, dim=0), dh_next, dc_next, d_w_hh
+    da_rows = stack(d_xw, dim=0).reshape(L * N, 4 * H)
+    d_x = matmul(da_rows, w_ih).reshape(L, N, I)
+    d_w_ih = matmul(transpose(da_rows, 0, 1), x.reshape(L * N, I))
+    d_bias = None if bias is None else da_rows.sum(axis=0)
+    return d_x, dh_next, dc_next, d_w_ih, d_w_hh, d_bias

@@ -4,21 +4,27 @@ out in array code.
 The reference (tinygan/functional/recurrent.py, `lstm_cell`) is the cell in tinygan's own ops, unrolled by
 nn.LSTM step by step, so that BPTT is the ordinary backward over the unrolled graph. That costs about twenty
 Function applications per step and as many in the backward walk, each with its own small temporaries. Here the
-caller computes the input projections of every step in one product (x_t W_ih^T + b for all t at once), and the
-recurrence runs as one loop of array operations per direction:
+input projections of every step are one product (W_ih x_t^T for all t at once, transposed as explained under
+Layout), and the recurrence runs as one loop of array operations per direction:
 
-    a_t = xw_t + h_(t-1) W_hh^T                      (N, 4H), gates i, f, g, o
+    a_t = x_t W_ih^T + h_(t-1) W_hh^T + b            (N, 4H), gates i, f, g, o
     i, f, o = sigmoid(a_i, a_f, a_o);  g = tanh(a_g)
     c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)
 
 The backward walks the same loop in reverse with the closed-form derivatives, keeping only dh and dc from step
-to step (dc_(t-1) = dc_t f_t, dh_(t-1) = da_t W_hh), and finds dW_hh as one product over all steps at the end.
+to step (dc_(t-1) = dc_t f_t, dh_(t-1) = da_t W_hh), and finds dW_hh, dW_ih, db and dx each as one product over
+all steps at the end.
 
-Layout: every (N, H) array the loops touch is contiguous. The product gives a step's gates side by side in each
-row, (N, 4H); a slice of one gate is then 64 runs of 256 numbers, on which a NumPy pass costs three to four times
-what it costs on one contiguous block. So each step copies its gates once into (4, N, H) blocks (i, f, g, o), the
-outputs are (L, 2, N, H) blocks of h_t and c_t, and the backward builds da_t in (4, N, H) blocks before copying it
-into the (N, 4H) row the next product needs.
+Layout: the loops run on the transposed state, h^T and c^T of shape (H, N), so a step's product is
+
+    a_t^T = W_hh h_(t-1)^T + W_ih x_t^T + b          (4H, N) = the four gate blocks (4, H, N), each contiguous
+
+OpenBLAS computes this (4H, N) result about 40 % faster than the (N, 4H) one of h W_hh^T at these shapes, and
+its rows are already one contiguous block per gate (in (N, 4H) a gate is N runs of H numbers, on which a NumPy
+pass costs three to four times more). So the input projections are made transposed, (L, 4H, N), and the caller
+gets back the (N, H) rows of h_t and c_t, each step's state copied into place once. The backward keeps the same
+layout and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient
+one product over all steps (benchmarks/README.md has the measurements).
 
 The Function that calls these, and its differentiable backward for gradients of gradients, is
 `LSTMSequence` in tinygan/functional/recurrent.py.
@@ -38,71 +44,81 @@ def _sigmoid(x, out):
     return out
 
 
-def lstm_sequence_forward(xw, h0, c0, w_hh):
+def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias=None):
     """Run the LSTM over all L steps.
 
-    xw (L, N, 4H): each step's input projection with both biases;  h0, c0 (N, H);  w_hh (4H, H).
-    Returns (out, gates, tanh_c): out (L, 2, N, H) holds h_t in out[t, 0] and c_t in out[t, 1]; gates
-    (L, 4, N, H) the activated i, f, g, o; tanh_c (L, N, H) tanh(c_t), both kept for the backward.
+    x (L, N, I);  h0, c0 (N, H);  w_ih (4H, I);  w_hh (4H, H);  bias (4H,), b_ih + b_hh, or None.
+    Returns (out, gates, c_t, tanh_c): out (L, 2, N, H) holds h_t in out[t, 0] and c_t in out[t, 1]; the rest is
+    kept for the backward, all transposed: gates (L, 4, H, N) the activated i, f, g, o; c_t and tanh_c (L, H, N).
     """
-    xp = xp_of(xw)
-    L, N, H4 = xw.shape
+    xp = xp_of(x)
+    L, N, _ = x.shape
+    H4 = w_ih.shape[0]
     H = H4 // 4
-    out = xp.empty((L, 2, N, H), dtype=xw.dtype)
-    gates = xp.empty((L, 4, N, H), dtype=xw.dtype)
-    tanh_c = xp.empty((L, N, H), dtype=xw.dtype)
-    pre = xp.empty((N, H4), dtype=xw.dtype)
-    ig = xp.empty((N, H), dtype=xw.dtype)
-    w_hh_t = w_hh.T
-    h, c = h0, c0
+    xw_t = xp.matmul(w_ih, x.transpose(0, 2, 1))                  # W_ih x_t^T (L, 4H, N): every step's projection
+    if bias is not None:
+        xw_t += bias.reshape(H4, 1)
+    rows = xp.empty((2, L, N, H), dtype=x.dtype)                  # h_t rows in rows[0], c_t rows in rows[1]
+    gates = xp.empty((L, 4, H, N), dtype=x.dtype)
+    c_t = xp.empty((L, H, N), dtype=x.dtype)
+    tanh_c = xp.empty((L, H, N), dtype=x.dtype)
+    ig = xp.empty((H, N), dtype=x.dtype)
+    h_t = [xp.empty((H, N), dtype=x.dtype) for _ in range(2)]     # this step's h^T and the one before, in turn
+    h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
     for t in range(L):
-        if t == 0 and not h.any():                                # nn.LSTM's default zero state: h_0 W_hh^T = 0
-            pre[...] = xw[0]
-        else:
-            xp.matmul(h, w_hh_t, out=pre)
-            pre += xw[t]                                          # a_t (N, 4H)
         a = gates[t]
-        a[...] = pre.reshape(N, 4, H).transpose(1, 0, 2)          # (4, N, H): one block per gate
+        a_rows = a.reshape(H4, N)                                 # a_t^T, the same memory as the four blocks
+        if t == 0 and not h.any():                                # nn.LSTM's default zero state: W_hh h_0^T = 0
+            a_rows[...] = xw_t[0]
+        else:
+            xp.matmul(w_hh, h, out=a_rows)
+            a_rows += xw_t[t]
         _sigmoid(a[:2], out=a[:2])                                # i, f
         _sigmoid(a[3], out=a[3])                                  # o
         xp.tanh(a[2], out=a[2])                                   # g
         i, f, g, o = a
-        h_new, c_new = out[t]
+        c_new, h_new = c_t[t], h_t[t % 2]
         xp.multiply(f, c, out=c_new)
         xp.multiply(i, g, out=ig)
         c_new += ig                                               # c_t = f c_(t-1) + i g
         xp.tanh(c_new, out=tanh_c[t])
         xp.multiply(o, tanh_c[t], out=h_new)                      # h_t = o tanh(c_t)
+        rows[0, t], rows[1, t] = h_new.T, c_new.T
         h, c = h_new, c_new
-    return out, gates, tanh_c
+    return rows.transpose(1, 0, 2, 3), gates, c_t, tanh_c
 
 
-def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh, need_d_h0=True):
-    """Gradients (d xw, d h0, d c0, d w_hh) of the layer, from grad_out (L, 2, N, H), the gradient of `out`;
-    d h0 is None unless need_d_h0.
+def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w_hh, bias=None, needs=(True,) * 6):
+    """Gradients (d x, d h0, d c0, d w_ih, d w_hh, d bias) of the layer, from grad_out (L, 2, N, H), the gradient
+    of `out`. needs[k] says whether the k-th of them is wanted; the others are None.
 
-    Each step's derivatives are computed inside the loop, on (N, H) arrays that stay in the cache: precomputed
+    Each step's derivatives are computed inside the loop, on (H, N) arrays that stay in the cache: precomputed
     for all steps at once they would be arrays of L * N * 4H numbers, passed through memory several times.
     """
     xp = xp_of(grad_out)
     L, _, N, H = grad_out.shape
-    da = xp.empty((L, N, 4 * H), dtype=grad_out.dtype)            # dL/da_t, gates i, f, g, o side by side
-    da_blocks = xp.empty((4, N, H), dtype=grad_out.dtype)         # one step's, one block per gate
-    dh = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dh_t from the steps after t
-    dc = xp.zeros((N, H), dtype=grad_out.dtype)                     # dL/dc_t from the steps after t
-    dc_step, tmp = (xp.empty((N, H), dtype=grad_out.dtype) for _ in range(2))
-    da_i, da_f, da_g, da_o = da_blocks
+    dtype = grad_out.dtype
+    da = xp.empty((4 * H, L, N), dtype=dtype)                     # dL/da_t^T in da[:, t]: the product's layout
+    grad_h = xp.ascontiguousarray(grad_out[:, 0].transpose(0, 2, 1))              # G^h_t^T (L, H, N)
+    grad_c = (xp.ascontiguousarray(grad_out[:, 1].transpose(0, 2, 1))             # G^c_t^T, often all 0 (an
+              if grad_out[:, 1].any() else None)                                  # LSTM's c_t is rarely used)
+    dh = xp.zeros((H, N), dtype=dtype)                            # dL/dh_t^T from the steps after t
+    dc = xp.zeros((H, N), dtype=dtype)                            # dL/dc_t^T from the steps after t
+    dc_step, tmp = (xp.empty((H, N), dtype=dtype) for _ in range(2))
+    c0_t = xp.ascontiguousarray(c0.T)
     for t in range(L - 1, -1, -1):
         i, f, g, o = gates[t]
-        c_prev = c0 if t == 0 else out[t - 1, 1]
+        da_i, da_f, da_g, da_o = da[:, t].reshape(4, H, N)
+        c_prev = c0_t if t == 0 else c_t[t - 1]
         tanh_ct = tanh_c[t]
-        dh += grad_out[t, 0]
+        dh += grad_h[t]
         xp.multiply(tanh_ct, tanh_ct, out=tmp)                    # dc_t = G^c_t + dc + dh o (1 - tanh(c_t)^2)
         xp.subtract(1, tmp, out=tmp)
         tmp *= o
         tmp *= dh
         xp.add(dc, tmp, out=dc_step)
-        dc_step += grad_out[t, 1]
+        if grad_c is not None:
+            dc_step += grad_c[t]
         xp.subtract(1, o, out=tmp)                                # da_o = dh tanh(c_t) o (1 - o)
         tmp *= o
         tmp *= tanh_ct
@@ -119,12 +135,18 @@ def lstm_sequence_backward(grad_out, out, gates, tanh_c, h0, c0, w_hh, need_d_h0
         xp.subtract(1, tmp, out=tmp)
         tmp *= i
         xp.multiply(tmp, dc_step, out=da_g)
-        da[t].reshape(N, 4, H).transpose(1, 0, 2)[...] = da_blocks   # the (N, 4H) row of the products
         xp.multiply(dc_step, f, out=dc)                           # dc_(t-1) = dc_t f_t
-        if t > 0 or need_d_h0:
-            xp.matmul(da[t], w_hh, out=dh)                        # dh_(t-1) = da_t W_hh
-    # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are out[:-1, 0])
-    d_w_hh = da[1:].reshape((L - 1) * N, 4 * H).T @ out[:-1, 0].reshape((L - 1) * N, H)
-    if h0.any():                                                  # step 0's term, 0 from a zero state
-        d_w_hh += da[0].T @ h0
-    return da, dh if need_d_h0 else None, dc, d_w_hh
+        if t > 0 or needs[1]:
+            xp.matmul(w_hh.T, da[:, t], out=dh)                   # dh_(t-1)^T = W_hh^T da_t^T
+    da_rows = da.reshape(4 * H, L * N)                            # dL/da^T of every step side by side
+    x_rows = x.reshape(L * N, x.shape[2])
+    d_x = (da_rows.T @ w_ih).reshape(x.shape) if needs[0] else None           # dL/dx_t = da_t W_ih
+    d_w_ih = da_rows @ x_rows if needs[3] else None                           # dL/dW_ih = sum_t da_t^T x_t
+    d_bias = da_rows.sum(axis=1) if bias is not None and needs[5] else None   # dL/db = sum_t da_t
+    d_w_hh = None
+    if needs[4]:
+        # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are out[:-1, 0])
+        d_w_hh = da[:, 1:].reshape(4 * H, (L - 1) * N) @ out[:-1, 0].reshape((L - 1) * N, H)
+        if h0.any():                                              # step 0's term, 0 from a zero state
+            d_w_hh += da[:, 0] @ h0
+    return d_x, dh.T if needs[1] else None, dc.T if needs[2] else None, d_w_ih, d_w_hh, d_bias
