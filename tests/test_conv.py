@@ -168,29 +168,36 @@ def test_convolutions_in_slabs_match_naive_loops(N, slab_images, rand, monkeypat
 
 @pytest.mark.parametrize("N, slab_images", [(5, 1), (5, 2), (6, 3)])
 def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, monkeypatch, fast_kernels):
-    """Rows too large to keep are made slab by slab, for the forward product and again for dL/dw: the same
-    output and gradients as with the rows kept."""
+    """Where no dL/dw wants them, the im2col rows are made slab by slab and never kept; dL/dw without kept rows
+    makes them again, slab by slab. Uneven slabs must give the numbers of the kept rows."""
     from tinygan.kernels import conv
     from tinygan.functional.conv import ConvGeometry
-    x, w, b = rand.randn(N, 3, 6, 4), rand.randn(2, 3, 3, 3), rand.randn(2)
-    grad_y = rand.randn(N, 2, 6, 4, requires_grad=False)
-
-    def output_and_gradients():
-        for t in (x, w, b):
-            t.grad = None
-        y = F.conv2d(x, w, b, padding=1)
-        (y * grad_y).sum().backward()
-        return [host(t) for t in (y, x.grad, w.grad, b.grad)]
-
+    x, w, b = (host(t) for t in (rand.randn(N, 3, 6, 4), rand.randn(2, 3, 3, 3), rand.randn(2)))
+    grad_y = host(rand.randn(N, 2, 6, 4))
     geometry = ConvGeometry("conv2d", 3, 1, 1, 1)
-    assert conv._keeps_columns(host(x), geometry)
-    kept = output_and_gradients()
-    monkeypatch.setattr(conv, "_KEEP_COLUMNS_BYTES", 0)
+    y_kept, rows = conv.conv2d_forward(x, w, b, geometry)
+    grad_w_kept = conv.conv2d_weight_grad(x, grad_y, geometry, w.shape, rows)
     rows_bytes_per_image = 6 * 4 * (3 * 3 * 3) * 8            # 6 x 4 windows of 3 x 3 x 3
     monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
-    assert not conv._keeps_columns(host(x), geometry)
-    for made_again, with_kept in zip(output_and_gradients(), kept):
-        np.testing.assert_allclose(made_again, with_kept, rtol=1e-12, atol=1e-12)
+    y, no_rows = conv.conv2d_forward(x, w, b, geometry, keep_columns=False)
+    assert no_rows is None
+    np.testing.assert_allclose(y, y_kept, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv.conv2d_weight_grad(x, grad_y, geometry, w.shape), grad_w_kept, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_with_a_frozen_weight_keeps_no_columns(rand, fast_kernels):
+    """A weight that needs no gradient (a frozen discriminator) leaves no rows behind; dL/dx is unchanged."""
+    x, w = rand.randn(2, 3, 6, 5), rand.randn(4, 3, 3, 3)
+    frozen = Tensor(host(w))
+    y_frozen = F.conv2d(x, frozen, padding=1)
+    assert y_frozen.creator.columns is None
+    y = F.conv2d(x, w, padding=1)
+    assert y.creator.columns is not None
+    grad_y = rand.randn(*y.shape, requires_grad=False)
+    (y_frozen * grad_y).sum().backward()
+    frozen_grad_x, x.grad = host(x.grad), None
+    (y * grad_y).sum().backward()
+    np.testing.assert_allclose(frozen_grad_x, host(x.grad), rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_float32_matches_naive(rand):

@@ -29,7 +29,7 @@ import numbers
 import sys
 
 from .. import kernels
-from ..autograd import Function, Tensor, array_of
+from ..autograd import Function, Tensor, array_of, is_grad_enabled
 from ..kernels import conv as fast_conv
 from ._util import xp_of
 from .shape import concat, getitem, pad_widths
@@ -188,8 +188,11 @@ def layout_for_products(t):
     return t
 
 
-def conv2d_forward(x, weight, bias, geometry, columns=None):
-    """(y, cols): y[n] = W_mat cols[n] + b, with W_mat the weight as an (O, C*KH*KW) matrix."""
+def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
+    """(y, cols): y[n] = W_mat cols[n] + b, with W_mat the weight as an (O, C*KH*KW) matrix.
+
+    keep_columns says whether dL/dw will want cols; the fast kernel then skips making them whole.
+    """
     N, O = x.shape[0], weight.shape[0]
     OH, OW = geometry.output_hw(*x.shape[2:])
     cols = unfold(x, geometry) if columns is None else columns
@@ -236,10 +239,11 @@ class Conv2d(Function):
 
     inputs_share_dtype = True
 
-    def forward(self, x, weight, bias=None, geometry=None, columns=None, implementation=None):
+    def forward(self, x, weight, bias=None, geometry=None, columns=None, implementation=None, keep_columns=True):
         self.geometry = geometry
         self.implementation = implementation or _implementation()
-        y, self.columns = self.implementation.conv2d_forward(x, weight, bias, geometry, columns)  # kept for dL/dw
+        y, self.columns = self.implementation.conv2d_forward(x, weight, bias, geometry, columns,   # kept for dL/dw
+                                                             keep_columns)
         return y
 
     def backward(self, grad):
@@ -360,7 +364,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     def convolve(x, weight, bias):
         inputs = (x, weight) if bias is None else (x, weight, bias)
-        return Conv2d.apply(*inputs, geometry=geometry)
+        wants_weight_grad = is_grad_enabled() and isinstance(weight, Tensor) and weight.requires_grad  # else no rows kept
+        return Conv2d.apply(*inputs, geometry=geometry, keep_columns=wants_weight_grad)
     return _by_groups(groups, x, weight, bias, convolve)
 
 

@@ -17,8 +17,9 @@ is copied once by `layout_for_products` (the ChannelsLast op).
 More speed-ups, each proved equal to the reference by tests/test_kernels.py:
 - im2col and the transposed product run one slab of whole images at a time (_SLAB_BYTES), so a
   slab's intermediates are still in the cache when they are read again;
-- rows too large to keep (_keeps_columns) are never written out whole: each slab's product is
-  taken while its rows are in the cache, and dL/dw makes them again, slab by slab;
+- where no dL/dw will want the rows (a convolution that computes a dL/dx, or whose weight needs no
+  gradient), they are never written out whole: each slab's product is taken while its rows are in
+  the cache;
 - col2im adds the windows in classes that never overlap (_add_windows_by_class), or, for one
   channel, tap by tap (_add_windows_by_tap).
 """
@@ -35,10 +36,6 @@ from .layout import ChannelPattern, is_channels_last, xp_of
 # read again (the padded input four times, the product's rows once), not read back from memory,
 # and each GEMM is still large enough to run at full speed (benchmarks/README.md has the gain).
 _SLAB_BYTES = 4 << 20
-
-# conv2d keeps its im2col rows for dL/dw up to this size; larger ones are made again, slab by slab, when
-# needed (_keeps_columns; benchmarks/README.md has the measurements).
-_KEEP_COLUMNS_BYTES = 24 << 20
 
 
 def _slabs(N, bytes_per_image, xp):
@@ -88,18 +85,6 @@ def _column_slabs(x, geometry, rows=None):
             padded, shape=(count, OH, OW, KH, KW, C),
             strides=(sN, sH * geometry.SH, sW * geometry.SW, sH * geometry.DH, sW * geometry.DW, sC))
         yield first, last, into.reshape(count * OH * OW, KH * KW * C)
-
-
-def _keeps_columns(x, geometry):
-    """Whether conv2d keeps x's im2col rows for dL/dw, or makes them again, slab by slab, when it needs them.
-
-    Rows larger than the cache (a 3x3 convolution over 64x64 images with 16 channels: 75 MB at batch 32)
-    cost more to write to memory and read back than to copy again from x while the slab is in the cache;
-    smaller ones are kept. On a GPU they are always kept.
-    """
-    N, C, H, W = x.shape
-    OH, OW = geometry.output_hw(H, W)
-    return xp_of(x) is not numpy or N * OH * OW * geometry.KH * geometry.KW * C * x.itemsize <= _KEEP_COLUMNS_BYTES
 
 
 def _col2im_rows(rows, x_shape, geometry):
@@ -229,18 +214,18 @@ def layout_for_products(t):
 def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
     """(y, rows): y = rows W_mat^T + b, returned channels-last.
 
-    The rows are returned for dL/dw when they are given, or wanted and small enough to keep
-    (_keeps_columns); otherwise each slab's product is taken while its rows are in the cache, and
-    rows is None.
+    The rows are made whole and returned for dL/dw when keep_columns (or given); otherwise each slab's
+    product is taken while its rows are in the cache, and rows is None.
     """
     N = x.shape[0]
     OH, OW = geometry.output_hw(*x.shape[2:])
     weight_matrix = _conv_weight_matrix(weight).T                               # (KH*KW*C, O)
-    if columns is None and not (keep_columns and _keeps_columns(x, geometry)):
-        y = xp_of(x).empty((N * OH * OW, weight_matrix.shape[1]), dtype=x.dtype)
+    if columns is None and not keep_columns:
+        xp = xp_of(x)
+        y = xp.empty((N * OH * OW, weight_matrix.shape[1]), dtype=x.dtype)
         pixels = OH * OW
         for first, last, rows in _column_slabs(x, geometry):
-            xp_of(x).matmul(rows, weight_matrix, out=y[first * pixels:last * pixels])
+            xp.matmul(rows, weight_matrix, out=y[first * pixels:last * pixels])
         return _rows_to_nchw(y, N, OH, OW, bias), None
     rows = conv_columns(x, geometry) if columns is None else columns
     y = rows @ weight_matrix                                                    # (N*OH*OW, O)
