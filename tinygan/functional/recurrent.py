@@ -126,15 +126,15 @@ def lstm_sequence(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=Non
         return stack(outputs, dim=0), (h, c)
     biases = [b for b in (bias_ih, bias_hh) if b is not None]
     bias = [biases[0] + biases[1]] if len(biases) == 2 else biases               # [b_ih + b_hh], [b] or []
-    out = LSTMSequence.apply(input, hx, cx, weight_ih, weight_hh, *bias)         # (L, 2, N, H): h_t, c_t
-    return out[:, 0], (out[-1, 0], out[-1, 1])
+    out = LSTMSequence.apply(input, hx, cx, weight_ih, weight_hh, *bias)         # (L + 1, N, H): h_1 .. h_L, c_L
+    return out[:-1], (out[-2], out[-1])
 
 
 class LSTMSequence(Function):
-    """out (L, 2, N, H) = [h_t, c_t] of the LSTM recurrence over the input x (L, N, I) from (h0, c0), with weights
-    w_ih (4H, I), w_hh (4H, H) and the optional bias b_ih + b_hh (4H,). Forward and backward are the fast kernel's
-    loops; with create_graph the backward is the same closed form written in tinygan ops, so it can be
-    differentiated again.
+    """out (L + 1, N, H) = [h_1 .. h_L, c_L] of the LSTM recurrence over the input x (L, N, I) from (h0, c0),
+    with weights w_ih (4H, I), w_hh (4H, H) and the optional bias b_ih + b_hh (4H,). Forward and backward are the
+    fast kernel's loops; with create_graph the backward is the same closed form written in tinygan ops, so it can
+    be differentiated again.
     """
 
     inputs_share_dtype = True
@@ -158,7 +158,8 @@ def _lstm_sequence_backward_in_ops(grad, x, h0, c0, w_ih, w_hh, bias=None):
     """(d x, d h0, d c0, d w_ih, d w_hh, d bias) of LSTMSequence as tinygan ops: the gates recomputed from the
     inputs, then BPTT
 
-        dh_t = G^h_t + da_(t+1) W_hh          dc_t = G^c_t + dh_t o (1 - tanh(c_t)^2) + dc_(t+1) f_(t+1)
+        dh_t = G_t + da_(t+1) W_hh                    G_t = grad[t], the gradient of h_t
+        dc_t = dh_t o (1 - tanh(c_t)^2) + dc_(t+1) f_(t+1)    at the last step, dc_(t+1) f_(t+1) is grad[L] (c_L's)
         da_t = [dc_t g i(1-i), dc_t c_(t-1) f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o)]
         dW_hh = sum_t da_t^T h_(t-1);   dx_t = da_t W_ih;   dW_ih = sum_t da_t^T x_t;   db = sum_t da_t
     """
@@ -173,14 +174,12 @@ def _lstm_sequence_backward_in_ops(grad, x, h0, c0, w_ih, w_hh, bias=None):
         tanh_c = tanh(c_new)
         steps.append((h, c, i, f, g, o, tanh_c))
         h, c = o * tanh_c, c_new
-    dh_next = dc_next = d_w_hh = None
+    dh_next, dc_next, d_w_hh = None, grad[L], None             # grad[L]: the gradient of c_L
     d_xw = [None] * L
     for t in range(L - 1, -1, -1):
         h_prev, c_prev, i, f, g, o, tanh_c = steps[t]
-        dh = grad[t, 0] if dh_next is None else grad[t, 0] + dh_next
-        dc = grad[t, 1] + dh * o * (1 - tanh_c * tanh_c)
-        if dc_next is not None:
-            dc = dc + dc_next
+        dh = grad[t] if dh_next is None else grad[t] + dh_next
+        dc = dh * o * (1 - tanh_c * tanh_c) + dc_next
         da = concat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
                      dh * tanh_c * o * (1 - o)], axis=1)                                  # [formula: lstm-bptt]
         d_xw[t] = da

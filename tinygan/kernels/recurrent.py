@@ -22,8 +22,7 @@ Layout: the loops run on the transposed state, h^T and c^T of shape (H, N), so a
 OpenBLAS computes this (4H, N) result about 40 % faster than the (N, 4H) one of h W_hh^T at these shapes, and
 its rows are already one contiguous block per gate (in (N, 4H) a gate is N runs of H numbers, on which a NumPy
 pass costs three to four times more). So the input projections are made transposed, (L, 4H, N), and the caller
-gets back the (N, H) rows of h_t and c_t, each step's state copied into place once. The backward keeps the same
-layout and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient
+gets back the (N, H) rows of h_1 .. h_L and c_L, transposed once at the end. The backward keeps the same layout and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient
 one product over all steps (benchmarks/README.md has the measurements).
 
 The Function that calls these, and its differentiable backward for gradients of gradients, is
@@ -48,8 +47,8 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias=None):
     """Run the LSTM over all L steps.
 
     x (L, N, I);  h0, c0 (N, H);  w_ih (4H, I);  w_hh (4H, H);  bias (4H,), b_ih + b_hh, or None.
-    Returns (out, gates, c_t, tanh_c): out (L, 2, N, H) holds h_t in out[t, 0] and c_t in out[t, 1]; the rest is
-    kept for the backward, all transposed: gates (L, 4, H, N) the activated i, f, g, o; c_t and tanh_c (L, H, N).
+    Returns (out, gates, c_t, tanh_c): out (L + 1, N, H) holds h_1 .. h_L in out[:L] and c_L in out[L]; the rest
+    is kept for the backward, all transposed: gates (L, 4, H, N) the activated i, f, g, o; c_t and tanh_c (L, H, N).
     """
     xp = xp_of(x)
     L, N, _ = x.shape
@@ -58,12 +57,11 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias=None):
     xw_t = xp.matmul(w_ih, x.transpose(0, 2, 1))                  # W_ih x_t^T (L, 4H, N): every step's projection
     if bias is not None:
         xw_t += bias.reshape(H4, 1)
-    rows = xp.empty((2, L, N, H), dtype=x.dtype)                  # h_t rows in rows[0], c_t rows in rows[1]
     gates = xp.empty((L, 4, H, N), dtype=x.dtype)
     c_t = xp.empty((L, H, N), dtype=x.dtype)
     tanh_c = xp.empty((L, H, N), dtype=x.dtype)
     ig = xp.empty((H, N), dtype=x.dtype)
-    h_t = [xp.empty((H, N), dtype=x.dtype) for _ in range(2)]     # this step's h^T and the one before, in turn
+    h_t = xp.empty((L, H, N), dtype=x.dtype)
     h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
     for t in range(L):
         a = gates[t]
@@ -77,33 +75,33 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias=None):
         _sigmoid(a[3], out=a[3])                                  # o
         xp.tanh(a[2], out=a[2])                                   # g
         i, f, g, o = a
-        c_new, h_new = c_t[t], h_t[t % 2]
+        c_new, h_new = c_t[t], h_t[t]
         xp.multiply(f, c, out=c_new)
         xp.multiply(i, g, out=ig)
         c_new += ig                                               # c_t = f c_(t-1) + i g
         xp.tanh(c_new, out=tanh_c[t])
         xp.multiply(o, tanh_c[t], out=h_new)                      # h_t = o tanh(c_t)
-        rows[0, t], rows[1, t] = h_new.T, c_new.T
         h, c = h_new, c_new
-    return rows.transpose(1, 0, 2, 3), gates, c_t, tanh_c
+    out = xp.empty((L + 1, N, H), dtype=x.dtype)
+    out[:L] = h_t.transpose(0, 2, 1)                              # one transposing copy: cheaper than L small ones
+    out[L] = c.T
+    return out, gates, c_t, tanh_c
 
 
 def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w_hh, bias=None, needs=(True,) * 6):
-    """Gradients (d x, d h0, d c0, d w_ih, d w_hh, d bias) of the layer, from grad_out (L, 2, N, H), the gradient
+    """Gradients (d x, d h0, d c0, d w_ih, d w_hh, d bias) of the layer, from grad_out (L + 1, N, H), the gradient
     of `out`. needs[k] says whether the k-th of them is wanted; the others are None.
 
     Each step's derivatives are computed inside the loop, on (H, N) arrays that stay in the cache: precomputed
     for all steps at once they would be arrays of L * N * 4H numbers, passed through memory several times.
     """
     xp = xp_of(grad_out)
-    L, _, N, H = grad_out.shape
+    L, N, H = grad_out.shape[0] - 1, grad_out.shape[1], grad_out.shape[2]
     dtype = grad_out.dtype
     da = xp.empty((4 * H, L, N), dtype=dtype)                     # dL/da_t^T in da[:, t]: the product's layout
-    grad_h = xp.ascontiguousarray(grad_out[:, 0].transpose(0, 2, 1))              # G^h_t^T (L, H, N)
-    grad_c = (xp.ascontiguousarray(grad_out[:, 1].transpose(0, 2, 1))             # G^c_t^T, often all 0 (an
-              if grad_out[:, 1].any() else None)                                  # LSTM's c_t is rarely used)
+    grad_h = xp.ascontiguousarray(grad_out[:L].transpose(0, 2, 1))                # G^h_t^T (L, H, N)
     dh = xp.zeros((H, N), dtype=dtype)                            # dL/dh_t^T from the steps after t
-    dc = xp.zeros((H, N), dtype=dtype)                            # dL/dc_t^T from the steps after t
+    dc = xp.ascontiguousarray(grad_out[L].T)                      # dL/dc_t^T from the steps after t: c_L's own
     dc_step, tmp = (xp.empty((H, N), dtype=dtype) for _ in range(2))
     c0_t = xp.ascontiguousarray(c0.T)
     for t in range(L - 1, -1, -1):
@@ -112,13 +110,11 @@ def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w
         c_prev = c0_t if t == 0 else c_t[t - 1]
         tanh_ct = tanh_c[t]
         dh += grad_h[t]
-        xp.multiply(tanh_ct, tanh_ct, out=tmp)                    # dc_t = G^c_t + dc + dh o (1 - tanh(c_t)^2)
+        xp.multiply(tanh_ct, tanh_ct, out=tmp)                    # dc_t = dc + dh o (1 - tanh(c_t)^2)
         xp.subtract(1, tmp, out=tmp)
         tmp *= o
         tmp *= dh
         xp.add(dc, tmp, out=dc_step)
-        if grad_c is not None:
-            dc_step += grad_c[t]
         xp.subtract(1, o, out=tmp)                                # da_o = dh tanh(c_t) o (1 - o)
         tmp *= o
         tmp *= tanh_ct
@@ -145,8 +141,8 @@ def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w
     d_bias = da_rows.sum(axis=1) if bias is not None and needs[5] else None   # dL/db = sum_t da_t
     d_w_hh = None
     if needs[4]:
-        # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are out[:-1, 0])
-        d_w_hh = da[:, 1:].reshape(4 * H, (L - 1) * N) @ out[:-1, 0].reshape((L - 1) * N, H)
+        # dL/dW_hh = sum_t da_t^T h_(t-1): one product over steps 1 .. L-1 (h_1 .. h_(L-1) are out[:L - 1])
+        d_w_hh = da[:, 1:].reshape(4 * H, (L - 1) * N) @ out[:L - 1].reshape((L - 1) * N, H)
         if h0.any():                                              # step 0's term, 0 from a zero state
             d_w_hh += da[:, 0] @ h0
     return d_x, dh.T if needs[1] else None, dc.T if needs[2] else None, d_w_ih, d_w_hh, d_bias
