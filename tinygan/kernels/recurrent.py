@@ -98,7 +98,8 @@ def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w
     xp = xp_of(grad_out)
     L, N, H = grad_out.shape[0] - 1, grad_out.shape[1], grad_out.shape[2]
     dtype = grad_out.dtype
-    da = xp.empty((4 * H, L, N), dtype=dtype)                     # dL/da_t^T in da[:, t]: the product's layout
+    da_gates = xp.empty((4, H, L, N), dtype=dtype)                # dL/da_t^T, gate by gate, in da_gates[:, :, t]
+    da = da_gates.reshape(4 * H, L, N)                            # the same memory: da[:, t] is step t's (4H, N)
     grad_h = xp.ascontiguousarray(grad_out[:L].transpose(0, 2, 1))                # G^h_t^T (L, H, N)
     dh = xp.zeros((H, N), dtype=dtype)                            # dL/dh_t^T from the steps after t
     dc = xp.ascontiguousarray(grad_out[L].T)                      # dL/dc_t^T from the steps after t: c_L's own
@@ -106,7 +107,7 @@ def lstm_sequence_backward(grad_out, out, gates, c_t, tanh_c, x, h0, c0, w_ih, w
     c0_t = xp.ascontiguousarray(c0.T)
     for t in range(L - 1, -1, -1):
         i, f, g, o = gates[t]
-        da_i, da_f, da_g, da_o = da[:, t].reshape(4, H, N)
+        da_i, da_f, da_g, da_o = da_gates[:, :, t]
         c_prev = c0_t if t == 0 else c_t[t - 1]
         tanh_ct = tanh_c[t]
         dh += grad_h[t]
