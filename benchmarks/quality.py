@@ -775,11 +775,11 @@ def _pix2pix_scores(restore_fn, test, seconds):
             "eval_seconds": round(time.perf_counter() - started, 1)}, scores
 
 
-def _tinygan_pix2pix(args, folder, seed, gan_weight, test):
+def _tinygan_pix2pix(args, folder, seed, gan_weight, test, task):
     from tinygan.restoration import restore
-    run = Run(make_config("pix2pix", epochs=args.epochs or 10, seed=seed, gan_weight=gan_weight,
+    run = Run(make_config("pix2pix", epochs=args.epochs or 10, seed=seed, gan_weight=gan_weight, task=task,
                           steps_per_epoch=args.steps_per_epoch),
-              os.path.join(folder, f"pix2pix-{gan_weight:g}-{seed}"))
+              os.path.join(folder, f"pix2pix-{task}-{gan_weight:g}-{seed}"))
     seconds = train_until(run, run.config["epochs"])
     return _pix2pix_scores(lambda damaged: restore(run.nets["G"], damaged), test, seconds)
 
@@ -806,7 +806,7 @@ def _torch_pix2pix_networks():
     return G, D
 
 
-def _torch_pix2pix(args, seed, gan_weight, test, l1_weight=100.0):
+def _torch_pix2pix(args, seed, gan_weight, test, task, l1_weight=100.0):
     """tinygan's pix2pix recipe in PyTorch, on the (damaged, original) batches of tinygan's PairLoader."""
     import torch
     from torch.nn import functional as TF
@@ -819,7 +819,7 @@ def _torch_pix2pix(args, seed, gan_weight, test, l1_weight=100.0):
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     images, labels = load_embedded_mnist()
-    loader = PairLoader(images, labels, task="inpaint", batch_size=64, seed=seed)
+    loader = PairLoader(images, labels, task=task, batch_size=64, seed=seed)
     bce = TF.binary_cross_entropy_with_logits
     started = time.perf_counter()
     for epoch in range(args.epochs or 10):
@@ -855,13 +855,19 @@ def _torch_pix2pix(args, seed, gan_weight, test, l1_weight=100.0):
     return _pix2pix_scores(restore, test, seconds)
 
 
-def pix2pix_experiment(args, folder):
-    """pix2pix (issue 16) inpainting digits: tinygan pix2pix, tinygan L1-only, and their PyTorch twins; classifier
-    accuracy on the restored test digits, PSNR and L1 over the cut-out square, beside the damaged and the originals."""
+TASK_WORDS = {"inpaint": ("a fresh 14x14 square cut out each epoch (default_rng(seed + epoch))", "the square"),
+              "superres": ("each digit downsampled to 7x7 (4x4 block means) and upsampled back by nearest neighbour",
+                           "the image")}
+
+
+def pix2pix_experiment(args, folder, task="inpaint"):
+    """pix2pix (issue 16) restoring damaged digits (task "inpaint", or "superres"): tinygan pix2pix, tinygan
+    L1-only, and their PyTorch twins; classifier accuracy on the restored test digits, PSNR and L1 over the damaged
+    region, beside the damaged and the originals."""
     from tinygan.data.damage import fixed_test_damage
     from tinygan.restoration import restoration_scores
     images, labels = load_mnist("test", folder=args.test_data)
-    damaged, mask = fixed_test_damage(images, "inpaint")
+    damaged, mask = fixed_test_damage(images, task)
     test = (images, labels, damaged, mask)
     unchanged = damaged.astype(np.float32) / 255                   # the damaged digits "restored" as they are
     scores = restoration_scores(unchanged, damaged, images, labels, mask)
@@ -872,13 +878,13 @@ def pix2pix_experiment(args, folder):
     for seed in args.seeds:
         rows = {}
         for name, gan_weight in (("pix2pix", 1.0), ("l1", 0.0)):
-            rows[f"tinygan {name}"], _ = _tinygan_pix2pix(args, folder, seed, gan_weight, test)
-            log(f"pix2pix seed {seed} tinygan {name}: {rows[f'tinygan {name}']}")
+            rows[f"tinygan {name}"], _ = _tinygan_pix2pix(args, folder, seed, gan_weight, test, task)
+            log(f"pix2pix {task} seed {seed} tinygan {name}: {rows[f'tinygan {name}']}")
             try:
-                rows[f"pytorch {name}"] = _torch_pix2pix(args, seed, gan_weight, test)[0]
+                rows[f"pytorch {name}"] = _torch_pix2pix(args, seed, gan_weight, test, task)[0]
             except ImportError:
                 rows[f"pytorch {name}"] = {"note": "torch is not installed"}
-            log(f"pix2pix seed {seed} pytorch {name}: {rows[f'pytorch {name}']}")
+            log(f"pix2pix {task} seed {seed} pytorch {name}: {rows[f'pytorch {name}']}")
         runs.append({"seed": seed, "rows": rows})
     mean = {model: {key: round(float(np.mean([r["rows"][model][key] for r in runs])), 4)
                     for key in ("accuracy", "psnr", "l1")}
@@ -890,18 +896,20 @@ def pix2pix_experiment(args, folder):
         theirs = mean["pytorch pix2pix"]["accuracy"]
         checks[f"tinygan pix2pix restored accuracy within 2 points of PyTorch's ({ours:.4f} vs {theirs:.4f})"] = \
             abs(ours - theirs) <= 0.02
+    damage, region = TASK_WORDS[task]
     return {"recipe": f"pix2pix defaults (U-Net G with tanh, PatchGAN D on (input, output) pairs, L1 x 100 + "
-                      f"non-saturating GAN, D's loss halved, Adam 2e-4 betas 0.5/0.999, batch 64), {epochs} epochs on "
-                      f"the embedded 5k digits with a fresh 14x14 square cut out each epoch (default_rng(seed + "
-                      f"epoch)); 'l1' is the same generator with --gan-weight 0. Scored on the official 10k test "
-                      f"digits with the fixed damage (seed 1234): L1 and PSNR over the square (pixels on [0, 1]), "
+                      f"non-saturating GAN, D's loss halved, Adam 2e-4 betas 0.5/0.999, batch 64), --task {task}, "
+                      f"{epochs} epochs on the embedded 5k digits with {damage}; 'l1' is the same generator with "
+                      f"--gan-weight 0. Scored on the official 10k test "
+                      f"digits with the fixed damage (seed 1234): L1 and PSNR over {region} (pixels on [0, 1]), "
                       f"shipped classifier accuracy; seeds {list(args.seeds)}. The PyTorch twins train the same "
                       f"networks, initialisation and losses on the same batches",
             "epochs": epochs, "runs": runs, "mean": mean, "inputs": inputs, "checks": checks}
 
 
 def _pix2pix_markdown(entry):
-    lines = ["| model | restored accuracy | PSNR over the square (dB) | L1 over the square | train s (seed 0) |",
+    region = "the image" if "--task superres" in entry["recipe"] else "the square"
+    lines = [f"| model | restored accuracy | PSNR over {region} (dB) | L1 over {region} | train s (seed 0) |",
              "|---|---|---|---|---|"]
     first = entry["runs"][0]["rows"]
     for model, m in entry["mean"].items():
@@ -915,9 +923,10 @@ def _pix2pix_markdown(entry):
     return lines
 
 
-EXPERIMENTS += ("pix2pix",)
+EXPERIMENTS += ("pix2pix", "pix2pix-superres")
 RUNNERS["pix2pix"] = pix2pix_experiment
-MARKDOWN_SECTIONS["pix2pix"] = _pix2pix_markdown
+RUNNERS["pix2pix-superres"] = lambda args, folder: pix2pix_experiment(args, folder, task="superres")
+MARKDOWN_SECTIONS["pix2pix"] = MARKDOWN_SECTIONS["pix2pix-superres"] = _pix2pix_markdown
 # -- issue 16: the U-Net segmenting scenes of digits, in tinygan and in PyTorch on the same scenes ------------
 
 def _unet_row(scores, seconds):
