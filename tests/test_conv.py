@@ -182,7 +182,8 @@ def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, mon
     y, no_rows = conv.conv2d_forward(x, w, b, geometry, keep_columns=False)
     assert no_rows is None
     np.testing.assert_allclose(y, y_kept, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(conv.conv2d_weight_grad(x, grad_y, geometry, w.shape), grad_w_kept, rtol=1e-12, atol=1e-12)
+    grad_w = conv.conv2d_weight_grad(x, grad_y, geometry, w.shape)            # no rows given: made again, by slabs
+    np.testing.assert_allclose(grad_w, grad_w_kept, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_with_a_frozen_weight_keeps_no_columns(rand, fast_kernels):

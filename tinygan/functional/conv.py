@@ -364,8 +364,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     def convolve(x, weight, bias):
         inputs = (x, weight) if bias is None else (x, weight, bias)
-        wants_weight_grad = is_grad_enabled() and isinstance(weight, Tensor) and weight.requires_grad  # else no rows kept
-        return Conv2d.apply(*inputs, geometry=geometry, keep_columns=wants_weight_grad)
+        wants_weight_grad = is_grad_enabled() and isinstance(weight, Tensor) and weight.requires_grad
+        return Conv2d.apply(*inputs, geometry=geometry, keep_columns=wants_weight_grad)   # no dL/dw: no columns kept
     return _by_groups(groups, x, weight, bias, convolve)
 
 

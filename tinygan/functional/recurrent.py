@@ -147,9 +147,9 @@ class LSTMSequence(Function):
         if is_grad_enabled():
             grads = _lstm_sequence_backward_in_ops(grad, *self.inputs)
         else:
+            needs = self.needs_input_grad + (False,) * (6 - len(self.inputs))        # without a bias: no d bias
             arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), *self.saved,
-                                                           *(array_of(t) for t in self.inputs),
-                                                           needs=self.needs_input_grad + (False,) * (6 - len(self.inputs)))
+                                                           *(array_of(t) for t in self.inputs), needs=needs)
             grads = [None if a is None else Tensor(a) for a in arrays]
         return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
 

@@ -243,7 +243,8 @@ def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
         grad_w = grad_rows.T @ columns                                          # (O, KH*KW*C)
     else:
         pixels = grad_y.shape[2] * grad_y.shape[3]
-        grad_w = sum(grad_rows[first * pixels:last * pixels].T @ rows for first, last, rows in _column_slabs(x, geometry))
+        grad_w = sum(grad_rows[first * pixels:last * pixels].T @ rows
+                     for first, last, rows in _column_slabs(x, geometry))
     return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
 
 

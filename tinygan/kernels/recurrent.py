@@ -22,8 +22,9 @@ Layout: the loops run on the transposed state, h^T and c^T of shape (H, N), so a
 OpenBLAS computes this (4H, N) result about 40 % faster than the (N, 4H) one of h W_hh^T at these shapes, and
 its rows are already one contiguous block per gate (in (N, 4H) a gate is N runs of H numbers, on which a NumPy
 pass costs three to four times more). So the input projections are made transposed, (L, 4H, N), and the caller
-gets back the (N, H) rows of h_1 .. h_L and c_L, transposed once at the end. The backward keeps the same layout and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient
-one product over all steps (benchmarks/README.md has the measurements).
+gets back the (N, H) rows of h_1 .. h_L and c_L, transposed once at the end. The backward keeps the same layout
+and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient one
+product over all steps (benchmarks/README.md has the measurements).
 
 The Function that calls these, and its differentiable backward for gradients of gradients, is
 `LSTMSequence` in tinygan/functional/recurrent.py.
