@@ -201,6 +201,21 @@ def test_conv2d_with_a_frozen_weight_keeps_no_columns(rand, fast_kernels):
     np.testing.assert_allclose(frozen_grad_x, host(x.grad), rtol=1e-12, atol=1e-12)
 
 
+def test_a_backward_pass_without_dw_leaves_the_columns_for_one_with_it(rand, fast_kernels):
+    """grad(loss, x) needs no dL/dw: the rows kept for dL/dw stay for a later grad(loss, w), which uses them once."""
+    from tinygan.autograd import grad
+    x, w = rand.randn(2, 3, 6, 5), rand.randn(4, 3, 3, 3)
+    y = F.conv2d(x, w, padding=1)
+    loss = (y * y).sum()
+    grad(loss, x)
+    assert y.creator.columns is not None
+    (grad_w,) = grad(loss, w)
+    assert y.creator.columns is None
+    expected = F.conv2d(x, w, padding=1)              # a fresh graph, whose rows were never freed before dL/dw
+    (grad_w_fresh,) = grad((expected * expected).sum(), w)
+    np.testing.assert_allclose(host(grad_w), host(grad_w_fresh), rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_float32_matches_naive(rand):
     x = rand.randn(2, 3, 6, 5, requires_grad=False, dtype=np.float32)
     w = rand.randn(4, 3, 3, 2, requires_grad=False, dtype=np.float32)

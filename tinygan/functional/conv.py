@@ -255,7 +255,7 @@ class Conv2d(Function):
         if need_w:
             grad_w = Conv2dWeightGrad.apply(x, grad, geometry=geometry, weight_shape=weight.shape,
                                             columns=self.columns, implementation=implementation)
-        self.columns = None  # free the large columns before dL/dx's product needs as much memory again
+            self.columns = None  # used: free them before dL/dx's product needs as much memory again
         if need_x:
             grad_x = ConvTranspose2d.apply(grad, weight, geometry=geometry, output_hw=x.shape[2:],
                                            implementation=implementation)  # [formula: conv2d-grad-input]
