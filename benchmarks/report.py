@@ -62,7 +62,7 @@ def _memory(kind, names, reports, frameworks):
             per = {n: workloads.get(n, {}).get("pool_mib") for n in names}
         else:
             per = {n: workloads.get(n, {}).get("rss_peak_mib") for n in names}
-        small = [v for n, v in per.items() if n != "W2-512" and v is not None]
+        small = [v for n, v in per.items() if n in specs.ISSUE4_WORKLOADS and v is not None]
         entry = {"per_workload": per, "peak_W1_O4": max(small) if small else None}
         if kind == "gpu":
             entry["allocated_per_workload"] = {n: workloads.get(n, {}).get("allocated_mib") for n in names}

@@ -185,3 +185,14 @@ def test_u1_sides_agree_after_their_updates(tinygan_side, torch_side):
     for p, q in zip(ours.parameters, theirs.parameters):
         if p.ndim >= 2:   # a conv bias before BatchNorm has a gradient of rounding noise, which Adam makes a full step
             np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-4)
+
+
+def test_the_memory_goal_row_covers_issue_4s_workloads_only():
+    """'peak of W1–O4' is the largest of W1..O4, not of the larger models later issues added (U1, V1, ...)."""
+    from benchmarks import report
+    sizes = {"W1": 60.0, "W2": 150.0, "O4": 120.0, "W2-512": 900.0, "V1": 800.0, "U1": 880.0}
+    reports = {"tinygan-numpy": {"workloads": {n: {"rss_peak_mib": v} for n, v in sizes.items()}, "memory": {}}}
+    memory = report._memory("cpu", list(sizes), reports, ("tinygan-numpy",))
+    assert memory["tinygan-numpy"]["peak_W1_O4"] == 150.0
+    only_later = {"tinygan-numpy": {"workloads": {"R1": {"rss_peak_mib": 90.0}}, "memory": {}}}
+    assert report._memory("cpu", ["R1"], only_later, ("tinygan-numpy",))["tinygan-numpy"]["peak_W1_O4"] is None
