@@ -129,6 +129,7 @@ SPECS = {
                                     [normal(2, 3, 4, 5), normal(3, 2, 3, 2), normal(2)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [normal(2, 2, 4, 6)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), [separated(2, 2, 5, 5)]),
+    "max_pool2d (tiles)": (lambda x: F.max_pool2d(x, (2, 3)), [separated(2, 3, 4, 6)]),
     "upsample_nearest2d": (lambda x: F.upsample_nearest2d(x, 2), [normal(2, 2, 3, 2)]),
     "batch_norm": (batch_norm_training, [normal(4, 3, 2, 3), positive(3), normal(3)]),
     "batch_norm (1-d)": (batch_norm_training, [normal(6, 3), positive(3), normal(3)]),
@@ -367,6 +368,30 @@ def test_batch_norm_kernel_reads_every_layout(x_layout, grad_layout, shape):
         np.testing.assert_allclose(backend.to_numpy(fast), backend.to_numpy(reference), rtol=1e-12, atol=1e-12)
     if len(shape) == 4 and x_layout == "channels-last":
         assert all(a.transpose(0, 2, 3, 1).flags.c_contiguous for a in (results["fast"][0], results["fast"][2]))
+
+
+@pytest.mark.parametrize("x_layout", ["nchw", "channels-last", "strided"])
+def test_max_pool_over_tiles_splits_ties_like_the_reference(x_layout):
+    """Windows with tied maxima (small integers, a constant window) share their gradient equally among the ties,
+    as the reference's max does; any storage of x gives the same numbers, and channels-last stays channels-last."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, size=(2, 3, 4, 6)).astype(np.float64)
+    x[0, 0, :2, :2] = 1.0                                          # one window with four tied maxima
+    g = rng.standard_normal((2, 3, 2, 3))
+    results = {}
+    for mode in kernels.MODES:
+        with kernels.using(mode):
+            t = Tensor(on_device(_stored(x, x_layout)), requires_grad=True)
+            y = F.max_pool2d(t, 2)
+            y.backward(Tensor(on_device(g)))
+            results[mode] = [backend.to_numpy(y.data), backend.to_numpy(t.grad.data)]
+    for fast, reference in zip(results["fast"], results["reference"]):
+        np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-14)
+    assert results["fast"][1][0, 0, :2, :2] == pytest.approx(np.full((2, 2), g[0, 0, 0, 0] / 4))
+    if x_layout == "channels-last":
+        with kernels.using("fast"):
+            y = F.max_pool2d(Tensor(on_device(_stored(x, x_layout))), 2)
+        assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 def test_the_switch():

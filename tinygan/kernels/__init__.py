@@ -16,6 +16,7 @@ same numbers.
     optim        Adam's update in place, without temporaries
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
+    pool         max pooling whose windows tile the image, read in place instead of copied out by im2col
     cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way.

@@ -1,0 +1,50 @@
+"""The fast max pooling, for windows that tile the image (stride = kernel, no padding, no dilation: a U-Net's
+2 x 2 pooling). The same function as the reference in tinygan/functional/pool.py, which copies every window
+out with im2col into the (N, C*KH*KW, OH*OW) layout and reduces it; here the windows are read in place.
+
+An (N, C, H, W) image, stored in any layout, is viewed as (N, C, OH, KH, OW, KW) (splitting an axis never
+copies), and each of the KH*KW taps (i, j) is the strided view x6[:, :, :, i, :, j] of shape (N, C, OH, OW):
+
+    y = max over the taps;   share_tap = [tap == y] / (number of taps equal to y)
+
+so a window's gradient is split equally among its tied maxima, as the reference's max does.
+"""
+from .layout import xp_of
+
+
+def _taps(a, kh, kw):
+    """The KH*KW strided (N, C, OH, OW) views of the windows' taps, and the (N, C, OH, KH, OW, KW) view of a."""
+    N, C, H, W = a.shape
+    a6 = a.reshape(N, C, H // kh, kh, W // kw, kw)
+    return [a6[:, :, :, i, :, j] for i in range(kh) for j in range(kw)], a6
+
+
+def max_pool_tiles_forward(x, kh, kw):
+    """(y, share): y (N, C, H/KH, W/KW) the windows' maxima; share (like x) each input's part of its window's
+    gradient: 1 at a window's only maximum, 1/k at each of k tied maxima, 0 elsewhere."""
+    xp = xp_of(x)
+    taps, _ = _taps(x, kh, kw)
+    y = taps[0].copy(order="K")                                  # in x's memory order (channels-last stays so)
+    for tap in taps[1:]:
+        xp.maximum(y, tap, out=y)
+    share = xp.empty_like(x)                                     # x's memory layout
+    share_taps, _ = _taps(share, kh, kw)
+    for tap, is_max in zip(taps, share_taps):
+        xp.equal(tap, y, out=is_max)                             # 1.0 where the tap is its window's maximum
+    ties = share_taps[0].copy(order="K")
+    for is_max in share_taps[1:]:
+        ties += is_max
+    if (ties > 1).any():                                         # split a window's gradient among tied maxima
+        for is_max in share_taps:
+            is_max /= ties
+    return y, share
+
+
+def max_pool_tiles_backward(grad, share, kh, kw):
+    """dL/dx = share times dL/dy repeated over each window."""
+    grad_x = xp_of(share).empty_like(share)
+    _, grad_x6 = _taps(grad_x, kh, kw)
+    _, share6 = _taps(share, kh, kw)
+    N, C, OH, OW = grad.shape
+    xp_of(share).multiply(share6, grad.reshape(N, C, OH, 1, OW, 1), out=grad_x6)
+    return grad_x
