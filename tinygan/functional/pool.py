@@ -1,7 +1,10 @@
 """Pooling and upsampling, built from im2col, reductions and broadcasting.
 
 They need no backward of their own: each is a short chain of operations that
-already have one (im2col's gradient is col2im, max's goes to the maximum).
+already have one (im2col's gradient is col2im, max's goes to the maximum). The one
+exception is the fast kernel's max pooling over windows that tile the image
+(MaxPoolTiles, tinygan/kernels/pool.py): it reads the windows in place, so it
+carries the same gradient, written out.
 """
 from .. import kernels
 from ..autograd import Function, Tensor, is_grad_enabled
