@@ -900,15 +900,15 @@ def pix2pix_experiment(args, folder, task="inpaint"):
     return {"recipe": f"pix2pix defaults (U-Net G with tanh, PatchGAN D on (input, output) pairs, L1 x 100 + "
                       f"non-saturating GAN, D's loss halved, Adam 2e-4 betas 0.5/0.999, batch 64), --task {task}, "
                       f"{epochs} epochs on the embedded 5k digits with {damage}; 'l1' is the same generator with "
-                      f"--gan-weight 0. Scored on the official 10k test "
-                      f"digits with the fixed damage (seed 1234): L1 and PSNR over {region} (pixels on [0, 1]), "
-                      f"shipped classifier accuracy; seeds {list(args.seeds)}. The PyTorch twins train the same "
-                      f"networks, initialisation and losses on the same batches",
-            "epochs": epochs, "runs": runs, "mean": mean, "inputs": inputs, "checks": checks}
+                      f"--gan-weight 0. Scored on the official 10k test digits with the fixed damage (seed 1234): "
+                      f"L1 and PSNR over {region} (pixels on [0, 1]), shipped classifier accuracy; seeds "
+                      f"{list(args.seeds)}. The PyTorch twins train the same networks, initialisation and losses on "
+                      f"the same batches",
+            "task": task, "epochs": epochs, "runs": runs, "mean": mean, "inputs": inputs, "checks": checks}
 
 
 def _pix2pix_markdown(entry):
-    region = "the image" if "--task superres" in entry["recipe"] else "the square"
+    region = TASK_WORDS[entry.get("task", "inpaint")][1]                 # entries before 2026-11-30 are inpaint
     lines = [f"| model | restored accuracy | PSNR over {region} (dB) | L1 over {region} | train s (seed 0) |",
              "|---|---|---|---|---|"]
     first = entry["runs"][0]["rows"]

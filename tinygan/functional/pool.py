@@ -86,16 +86,17 @@ class MaxPoolTiles(Function):
 
     def forward(self, x, kernel=None):
         self.kernel = kernel
-        y, self.share = fast_pool.max_pool_tiles_forward(x, *kernel)
-        return y
+        return fast_pool.max_pool_tiles_forward(x, *kernel)
 
     def backward(self, grad):
         kh, kw = self.kernel
+        x = self.inputs[0]
+        share = fast_pool.max_pool_tiles_share(x.data, self.output.data, kh, kw)
         if not is_grad_enabled():
-            return Tensor(fast_pool.max_pool_tiles_backward(grad.data, self.share, kh, kw))
+            return Tensor(fast_pool.max_pool_tiles_backward(grad.data, share, kh, kw))
         N, C, OH, OW = grad.shape                              # create_graph: the same product, in tinygan ops
         repeated = broadcast_to(reshape(grad, (N, C, OH, 1, OW, 1)), (N, C, OH, kh, OW, kw))
-        return reshape(repeated, self.share.shape) * constant(self.share)
+        return reshape(repeated, x.shape) * constant(share)
 
 
 def upsample_nearest2d(x, scale_factor=2):

@@ -4,9 +4,9 @@ On the CPU the images are read as rows of their channel pattern (layout.ChannelP
 per-channel step is a pass over long rows instead of NumPy's short broadcasting loops, the per-channel
 sums are matrix-vector products (NumPy does those several times faster than a.sum(axis=(0, 2, 3)), whose
 reduction strides across the batch for every channel), and the elementwise steps reuse one buffer in
-place. On the GPU the elementwise
-steps are fused CuPy kernels (cupy_fused.py); the sums stay matrix-vector products there too, because a
-reduction kernel would stride across a channels-last activation.
+place. On the GPU the elementwise steps are fused CuPy kernels (cupy_fused.py); the sums stay
+matrix-vector products there too, because a reduction kernel would stride across a channels-last
+activation.
 """
 from . import cupy_fused
 from .layout import ChannelPattern, channel_sum

@@ -20,13 +20,20 @@ def _taps(a, kh, kw):
 
 
 def max_pool_tiles_forward(x, kh, kw):
-    """(y, share): y (N, C, H/KH, W/KW) the windows' maxima; share (like x) each input's part of its window's
-    gradient: 1 at a window's only maximum, 1/k at each of k tied maxima, 0 elsewhere."""
+    """y (N, C, H/KH, W/KW): the windows' maxima, in x's memory order (channels-last stays so)."""
     xp = xp_of(x)
     taps, _ = _taps(x, kh, kw)
-    y = taps[0].copy(order="K")                                  # in x's memory order (channels-last stays so)
+    y = taps[0].copy(order="K")
     for tap in taps[1:]:
         xp.maximum(y, tap, out=y)
+    return y
+
+
+def max_pool_tiles_share(x, y, kh, kw):
+    """share (like x): each input's part of its window's gradient, 1 at a window's only maximum, 1/k at each of
+    k tied maxima, 0 elsewhere. Made for the backward only, so that a forward without one does none of it."""
+    xp = xp_of(x)
+    taps, _ = _taps(x, kh, kw)
     share = xp.empty_like(x)                                     # x's memory layout
     share_taps, _ = _taps(share, kh, kw)
     for tap, is_max in zip(taps, share_taps):
@@ -37,7 +44,7 @@ def max_pool_tiles_forward(x, kh, kw):
     if (ties > 1).any():                                         # split a window's gradient among tied maxima
         for is_max in share_taps:
             is_max /= ties
-    return y, share
+    return share
 
 
 def max_pool_tiles_backward(grad, share, kh, kw):
