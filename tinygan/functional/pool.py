@@ -69,7 +69,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     stride = kernel_size if stride is None else stride          # before padding, which changes no window step
     if kernels.fast() and _windows_tile(x.shape, kernel_size, stride, padding, dilation):
         return MaxPoolTiles.apply(x, kernel=pair(kernel_size, "kernel_size", "max_pool2d"))
-    return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0, dilation), axis=2)
+    return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0, dilation), axis=2)  # [formula: max-pool2d]
 
 
 def _windows_tile(shape, kernel_size, stride, padding, dilation):
@@ -81,7 +81,7 @@ def _windows_tile(shape, kernel_size, stride, padding, dilation):
 
 
 class MaxPoolTiles(Function):
-    """max_pool2d with windows that tile the image, read in place (tinygan/kernels/pool.py);
+    """max_pool2d with windows that tile the image, read in place (tinygan/kernels/pool.py), [formula: max-pool2d]:
     dL/dx = share * dL/dy repeated over each window, share = 1/(number of tied maxima) at a window's maxima."""
 
     def forward(self, x, kernel=None):
