@@ -186,6 +186,70 @@ def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, mon
     np.testing.assert_allclose(grad_w, grad_w_kept, rtol=1e-12, atol=1e-12)
 
 
+def naive_conv2d_weight_grad(x, grad_y, kernel, stride, padding, dilation):
+    """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] x_pad[n, c, oh SH + kh DH, ow SW + kw DW]."""
+    (KH, KW), (SH, SW), (PH, PW), (DH, DW) = kernel, stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    N, O, OH, OW = grad_y.shape
+    grad_w = np.zeros((O, x.shape[1], KH, KW))
+    for kh in range(KH):
+        for kw in range(KW):
+            window = xp[:, :, kh * DH:kh * DH + SH * (OH - 1) + 1:SH, kw * DW:kw * DW + SW * (OW - 1) + 1:SW]
+            grad_w[:, :, kh, kw] = np.einsum("nohw,nchw->oc", grad_y, window)
+    return grad_w
+
+
+@st.composite
+def wide_rows_case(draw):
+    """A convolution whose windows overlap along W (KW > SW, DW = 1), with OW a multiple of p."""
+    p = draw(st.sampled_from([1, 2, 4]))
+    SW = draw(st.integers(1, 2))
+    KW = draw(st.integers(SW + 1, 4))
+    OW = p * draw(st.integers(1, 2))
+    PW = draw(st.integers(0, min(2, ((OW - 1) * SW + KW - 1) // 2)))
+    KH, SH, DH, PH = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    H = draw(st.integers(max(1, DH * (KH - 1) + 1 - 2 * PH), DH * (KH - 1) + 3))
+    return dict(p=p, N=draw(st.integers(1, 3)), C=draw(st.integers(1, 3)), O=draw(st.integers(1, 3)),
+                H=H, W=(OW - 1) * SW + KW - 2 * PW, kernel=(KH, KW), stride=(SH, SW), padding=(PH, PW),
+                dilation=(DH, 1), seed=draw(st.integers(0, 999)))
+
+
+@FAST
+@given(case=wide_rows_case())
+def test_rows_of_neighbouring_windows_match_naive_loops(case, make_rand):
+    """Rows that each hold the windows of p neighbouring outputs (the fast kernel's outputs_per_row), times the
+    wide weight matrix, give the naive conv2d; folded back, their dL/dw is the naive one."""
+    from tinygan.kernels import conv
+    from tinygan.functional.conv import ConvGeometry
+    rand = make_rand(case["seed"])
+    x = host(rand.randn(case["N"], case["C"], case["H"], case["W"]))
+    w, b = host(rand.randn(case["O"], case["C"], *case["kernel"])), host(rand.randn(case["O"]))
+    geometry = ConvGeometry("conv2d", case["kernel"], case["stride"], case["padding"], case["dilation"])
+    rows = conv.conv_columns(x, geometry, case["p"])
+    y, _ = conv.conv2d_forward(x, w, b, geometry, columns=rows)
+    expected = naive_conv2d(x, w, b, case["stride"], case["padding"], case["dilation"])
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
+    grad_y = host(rand.randn(*expected.shape))
+    grad_w = conv.conv2d_weight_grad(x, grad_y, geometry, w.shape, columns=rows)
+    np.testing.assert_allclose(grad_w, naive_conv2d_weight_grad(x, grad_y, case["kernel"], case["stride"],
+                                                                case["padding"], case["dilation"]), rtol=1e-10, atol=1e-12)
+
+
+def test_few_output_channels_take_neighbouring_windows_in_one_row():
+    """The choice of p: 4 or 2 side by side while p*O stays within a product of 64 columns and p divides OW;
+    one window a row where neighbouring windows do not overlap, with dilation along W, or for an empty batch."""
+    from tinygan.kernels import conv
+    from tinygan.functional.conv import ConvGeometry
+    three = ConvGeometry("conv2d", 3, 1, 1, 1)
+    assert conv.outputs_per_row((32, 16, 64, 64), three, 16, np) == 4
+    assert conv.outputs_per_row((32, 16, 64, 64), three, 32, np) == 2
+    assert conv.outputs_per_row((32, 16, 64, 64), three, 64, np) == 1
+    assert conv.outputs_per_row((32, 16, 64, 6), three, 16, np) == 2                       # 4 does not divide OW = 6
+    assert conv.outputs_per_row((32, 16, 64, 64), ConvGeometry("conv2d", 2, 2, 0, 1), 16, np) == 1   # tiles
+    assert conv.outputs_per_row((32, 16, 64, 64), ConvGeometry("conv2d", 3, 1, 2, (1, 2)), 16, np) == 1
+    assert conv.outputs_per_row((0, 16, 64, 64), three, 16, np) == 1
+
+
 def test_conv2d_with_a_frozen_weight_keeps_no_columns(rand, fast_kernels):
     """A weight that needs no gradient (a frozen discriminator) leaves no rows behind; dL/dx is unchanged."""
     x, w = rand.randn(2, 3, 6, 5), rand.randn(4, 3, 3, 3)

@@ -21,7 +21,10 @@ More speed-ups, each proved equal to the reference by tests/test_kernels.py:
   gradient), they are never written out whole: each slab's product is taken while its rows are in
   the cache;
 - col2im adds the windows in classes that never overlap (_add_windows_by_class), or, for one
-  channel, tap by tap (_add_windows_by_tap).
+  channel, tap by tap (_add_windows_by_tap);
+- a convolution with few output channels puts the windows of p neighbouring outputs in one row
+  (outputs_per_row): fewer numbers copied, and a product with p times the columns, which the BLAS
+  runs faster.
 """
 import copy
 
@@ -51,40 +54,51 @@ def _slabs(N, bytes_per_image, xp):
     return [(first, min(first + size, N)) for first in range(0, N, size)]
 
 
-def conv_columns(x, geometry):
-    """This module's im2col: (N, C, H, W) -> rows (N*OH*OW, KH*KW*C), one receptive field per row."""
+def conv_columns(x, geometry, outputs_per_row=1):
+    """This module's im2col: (N, C, H, W) -> rows (N*OH*OW/p, KH*E*C), one receptive field per row.
+
+    With p = outputs_per_row > 1 a row is the window of p outputs side by side (see _wide_weight_matrix):
+    E = KW + (p - 1)*SW columns of the image instead of KW.
+    """
     N, C, H, W = x.shape
     OH, OW = geometry.output_hw(H, W)
-    rows = xp_of(x).empty((N, OH, OW, geometry.KH, geometry.KW, C), dtype=x.dtype)
-    for _ in _column_slabs(x, geometry, rows):              # each slab is copied into its place in rows
+    width = _window_width(geometry, outputs_per_row)
+    rows = xp_of(x).empty((N, OH, OW // outputs_per_row, geometry.KH, width, C), dtype=x.dtype)
+    for _ in _column_slabs(x, geometry, rows, outputs_per_row):   # each slab is copied into its place in rows
         pass
-    return rows.reshape(N * OH * OW, geometry.KH * geometry.KW * C)
+    return rows.reshape(N * OH * OW // outputs_per_row, geometry.KH * width * C)
 
 
-def _column_slabs(x, geometry, rows=None):
+def _column_slabs(x, geometry, rows=None, outputs_per_row=1):
     """im2col one slab of images at a time: yields (first, last, the rows of images first..last-1).
 
     Per slab: copy the images channels-last into a zero-bordered buffer, then copy every window out
     of it through a strided view (no Python loop). The slab's rows go into their place in `rows`
-    (N, OH, OW, KH, KW, C) when it is given, else into one slab-sized buffer that the next slab reuses.
+    (N, OH, OW/p, KH, E, C) when it is given, else into one slab-sized buffer that the next slab reuses.
     """
     N, C, H, W = x.shape
-    KH, KW, PH, PW = geometry.KH, geometry.KW, geometry.PH, geometry.PW
+    KH, PH, PW, p = geometry.KH, geometry.PH, geometry.PW, outputs_per_row
     OH, OW = geometry.output_hw(H, W)
+    width = _window_width(geometry, p)
     xp = xp_of(x)
-    slabs = _slabs(N, OH * OW * KH * KW * C * x.itemsize, xp)
+    slabs = _slabs(N, OH * OW // p * KH * width * C * x.itemsize, xp)
     largest_slab = slabs[0][1]                                          # the first slab, (0, size), is the largest
     padded = xp.zeros((largest_slab, H + 2 * PH, W + 2 * PW, C), dtype=x.dtype)  # the border stays 0
-    slab_rows = xp.empty((largest_slab, OH, OW, KH, KW, C), dtype=x.dtype) if rows is None else None
+    slab_rows = xp.empty((largest_slab, OH, OW // p, KH, width, C), dtype=x.dtype) if rows is None else None
     sN, sH, sW, sC = padded.strides
     for first, last in slabs:
         count = last - first
         padded[:count, PH:PH + H, PW:PW + W, :] = x[first:last].transpose(0, 2, 3, 1)
         into = rows[first:last] if rows is not None else slab_rows[:count]
         into[...] = xp.lib.stride_tricks.as_strided(                    # the slab's windows, a view
-            padded, shape=(count, OH, OW, KH, KW, C),
-            strides=(sN, sH * geometry.SH, sW * geometry.SW, sH * geometry.DH, sW * geometry.DW, sC))
-        yield first, last, into.reshape(count * OH * OW, KH * KW * C)
+            padded, shape=(count, OH, OW // p, KH, width, C),
+            strides=(sN, sH * geometry.SH, sW * geometry.SW * p, sH * geometry.DH, sW * geometry.DW, sC))
+        yield first, last, into.reshape(count * OH * OW // p, KH * width * C)
+
+
+def _window_width(geometry, outputs_per_row):
+    """E, the image columns one row reads: KW taps for one output, KW + (p - 1)*SW for p side by side (DW = 1)."""
+    return geometry.KW + (outputs_per_row - 1) * geometry.SW
 
 
 def _col2im_rows(rows, x_shape, geometry):
@@ -172,6 +186,54 @@ def _conv_weight_matrix(weight):
     return weight.transpose(0, 2, 3, 1).reshape(O, -1)
 
 
+# A product with few columns runs far below the BLAS's speed: rows (M, 144) times a (144, 16) weight at about
+# 150 GFLOP/s here, where (M, 288) times (288, 64) runs at about 300 (benchmarks/README.md). A convolution with
+# few output channels therefore takes the windows of p outputs side by side in one row, for p*O up to this.
+_WIDE_PRODUCT = 64
+
+
+def outputs_per_row(x_shape, geometry, O, xp):
+    """p, the outputs side by side in one im2col row: 4 or 2 when the product would have few columns (O),
+    else 1.
+
+    Neighbouring windows share KW - SW columns of the image, so a row of p windows copies KW + (p - 1)*SW
+    columns instead of p*KW, and the product has p*O columns (with zeros where a window does not reach).
+    Only where the windows overlap (KW > SW), with DW = 1, and p divides OW; 1 for an empty convolution, and on
+    the GPU, where it was not measured.
+    """
+    N, C, H, W = x_shape
+    OH, OW = geometry.output_hw(H, W)
+    if xp is not numpy or N * C * OH * OW == 0 or geometry.DW != 1 or geometry.KW <= geometry.SW:
+        return 1
+    return next((p for p in (4, 2) if p * O <= _WIDE_PRODUCT and OW % p == 0), 1)
+
+
+def _wide_weight_matrix(weight, geometry, outputs_per_row):
+    """(KH*E*C, p*O): column block q is the kernel moved q*SW image columns to the right, zeros elsewhere.
+
+    Row (n, oh, j) of the wide im2col holds image columns j*p*SW .. j*p*SW + E - 1, and its output q is
+    y[n, :, oh, j*p + q], whose window starts q*SW columns in: so the product's (N*OH*OW/p, p*O) result
+    is y's (N, OH, OW, O) memory, channels-last. With p = 1 it is the plain weight matrix.
+    """
+    if outputs_per_row == 1:
+        return _conv_weight_matrix(weight).T
+    O, C, KH, KW = weight.shape
+    width, SW = _window_width(geometry, outputs_per_row), geometry.SW
+    wide = xp_of(weight).zeros((KH, width, C, outputs_per_row, O), dtype=weight.dtype)
+    taps = weight.transpose(2, 3, 1, 0)                                     # (KH, KW, C, O)
+    for q in range(outputs_per_row):
+        wide[:, q * SW:q * SW + KW, :, q, :] = taps
+    return wide.reshape(KH * width * C, outputs_per_row * O)
+
+
+def _fold_wide_weight_grad(grad_wide, geometry, weight_shape, outputs_per_row):
+    """The adjoint of _wide_weight_matrix: (p*O, KH*E*C) -> (O, KH, KW, C), each output's block added back."""
+    O, C, KH, KW = weight_shape
+    width, SW = _window_width(geometry, outputs_per_row), geometry.SW
+    blocks = grad_wide.reshape(outputs_per_row, O, KH, width, C)
+    return sum(blocks[q, :, :, q * SW:q * SW + KW, :] for q in range(outputs_per_row))
+
+
 def _rows_to_nchw(y, N, OH, OW, bias=None):
     """(N*OH*OW, O) -> (N, O, OH, OW) plus the bias: a view of the rows, channels-last in memory (no copy)."""
     O = y.shape[1]
@@ -212,40 +274,51 @@ def layout_for_products(t):
 
 
 def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
-    """(y, rows): y = rows W_mat^T + b, returned channels-last.
+    """(y, rows): y = rows W_wide + b, returned channels-last.
 
     The rows are made whole and returned for dL/dw when keep_columns (or given); otherwise each slab's
     product is taken while its rows are in the cache, and rows is None.
     """
-    N = x.shape[0]
+    N, O = x.shape[0], weight.shape[0]
     OH, OW = geometry.output_hw(*x.shape[2:])
-    weight_matrix = _conv_weight_matrix(weight).T                               # (KH*KW*C, O)
+    xp = xp_of(x)
+    p = outputs_per_row(x.shape, geometry, O, xp) if columns is None else _outputs_per_row_of(columns, N * OH * OW)
+    weight_matrix = _wide_weight_matrix(weight, geometry, p)                     # (KH*E*C, p*O)
     if columns is None and not keep_columns:
-        xp = xp_of(x)
-        y = xp.empty((N * OH * OW, weight_matrix.shape[1]), dtype=x.dtype)
-        pixels = OH * OW
-        for first, last, rows in _column_slabs(x, geometry):
-            xp.matmul(rows, weight_matrix, out=y[first * pixels:last * pixels])
-        return _rows_to_nchw(y, N, OH, OW, bias), None
-    rows = conv_columns(x, geometry) if columns is None else columns
-    y = rows @ weight_matrix                                                    # (N*OH*OW, O)
-    return _rows_to_nchw(y, N, OH, OW, bias), rows
+        y = xp.empty((N * OH * OW // p, p * O), dtype=x.dtype)
+        rows_per_image = OH * OW // p
+        for first, last, rows in _column_slabs(x, geometry, outputs_per_row=p):
+            xp.matmul(rows, weight_matrix, out=y[first * rows_per_image:last * rows_per_image])
+        return _rows_to_nchw(y.reshape(N * OH * OW, O), N, OH, OW, bias), None
+    rows = conv_columns(x, geometry, p) if columns is None else columns
+    y = rows @ weight_matrix                                                    # (N*OH*OW/p, p*O)
+    return _rows_to_nchw(y.reshape(N * OH * OW, O), N, OH, OW, bias), rows
+
+
+def _outputs_per_row_of(rows, outputs):
+    """p of rows made for a convolution with this many outputs (N*OH*OW); rows of no outputs have p = 1."""
+    return outputs // rows.shape[0] if rows.shape[0] else 1
 
 
 def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
-    """dL/dw = dL/dy's rows^T times x's rows, reordered from (O, KH, KW, C) to (O, C, KH, KW).
+    """dL/dw = dL/dy's rows^T times x's rows, folded from the wide (p*O, KH*E*C) to (O, C, KH, KW).
 
-    Without kept rows, the product is summed over slabs of images, each slab's rows made again.
+    dL/dy's (N*OH*OW, O) rows are read p to a row, (N*OH*OW/p, p*O), to match x's. Without kept rows, the
+    product is summed over slabs of images, each slab's rows made again.
     """
-    O, C, KH, KW = weight_shape
-    grad_rows = _rows_of(grad_y)                                                # (N*OH*OW, O)
+    O = weight_shape[0]
+    N, _, OH, OW = grad_y.shape
+    xp = xp_of(x)
+    p = outputs_per_row(x.shape, geometry, O, xp) if columns is None else _outputs_per_row_of(columns, N * OH * OW)
+    grad_rows = _rows_of(grad_y).reshape(N * OH * OW // p, p * O)               # a view of channels-last memory
     if columns is not None:
-        grad_w = grad_rows.T @ columns                                          # (O, KH*KW*C)
+        grad_wide = grad_rows.T @ columns                                       # (p*O, KH*E*C)
     else:
-        pixels = grad_y.shape[2] * grad_y.shape[3]
-        grad_w = sum(grad_rows[first * pixels:last * pixels].T @ rows
-                     for first, last, rows in _column_slabs(x, geometry))
-    return xp_of(grad_w).ascontiguousarray(grad_w.reshape(O, KH, KW, C).transpose(0, 3, 1, 2))
+        rows_per_image = OH * OW // p
+        grad_wide = sum(grad_rows[first * rows_per_image:last * rows_per_image].T @ rows
+                        for first, last, rows in _column_slabs(x, geometry, outputs_per_row=p))
+    grad_w = _fold_wide_weight_grad(grad_wide, geometry, weight_shape, p)       # (O, KH, KW, C)
+    return xp.ascontiguousarray(grad_w.transpose(0, 3, 1, 2))
 
 
 def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
