@@ -17,7 +17,7 @@ def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var
     """(y, x_hat, inv_std) of training-mode BatchNorm; updates the running statistics in place.
 
     On the CPU over the rows of the channel pattern: every per-channel step is one pass over long rows, and
-    the squares go into y's buffer before y does.
+    the sums of squares are taken by einsum without writing the squares out.
     """
     if cupy_fused.applies_to(x):
         return _fused_forward(x, gamma, beta, eps, running_mean, running_var, momentum)
@@ -26,9 +26,7 @@ def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var
     m = x_rows.size // pattern.C
     mean = pattern.sum(x_rows) / m
     x_hat = x_rows - pattern.expand(mean)                        # centered, normalised in place below
-    y_rows, y = pattern.new()
-    xp.multiply(x_hat, x_hat, out=y_rows)
-    var = pattern.sum(y_rows) / m
+    var = pattern.sum_of_products(x_hat, x_hat) / m
     inv_std = 1 / xp.sqrt(var + eps)
     x_hat *= pattern.expand(inv_std)
     if running_mean is not None:
@@ -36,6 +34,7 @@ def batch_norm_train_forward(x, gamma, beta, eps, running_mean=None, running_var
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += (momentum * m / (m - 1)) * var
+    y_rows, y = pattern.new()
     xp.multiply(x_hat, pattern.expand(gamma), out=y_rows)
     y_rows += pattern.expand(beta)
     return y, pattern.image(x_hat), _per_channel(inv_std, x.ndim)
@@ -59,20 +58,20 @@ def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
 
     dL/dx = (g - sum g / m - x_hat sum(g x_hat) / m) gamma / std: the reference's (m g - ...) gamma / (m std)
     with the 1/m moved onto the per-channel sums, so that it takes four passes over the images, not five.
-    On the CPU over the rows of x_hat's channel pattern, g copied into that layout if it is stored otherwise.
+    On the CPU over the rows of x_hat's channel pattern, g copied into that layout if it is stored otherwise;
+    sum(g x_hat) by einsum, without writing g x_hat out.
     """
     m = g.size // g.shape[1]
     if cupy_fused.applies_to(g):
         return _fused_backward(g, x_hat, inv_std, gamma, need_input_grad, m)
     pattern = ChannelPattern.of(x_hat)
-    xp, x_hat_rows = pattern.xp, pattern.rows
+    x_hat_rows = pattern.rows
     g_rows = pattern.same_layout(g)
     grad_beta = pattern.sum(g_rows)
-    product = g_rows * x_hat_rows
-    grad_gamma = pattern.sum(product)
+    grad_gamma = pattern.sum_of_products(g_rows, x_hat_rows)
     if not need_input_grad:
         return None, grad_gamma, grad_beta
-    grad_x = xp.multiply(x_hat_rows, pattern.expand(-grad_gamma / m), out=product)   # reuses g * x_hat's buffer
+    grad_x = x_hat_rows * pattern.expand(-grad_gamma / m)
     grad_x += g_rows
     grad_x -= pattern.expand(grad_beta / m)
     grad_x *= pattern.expand(gamma * inv_std.reshape(-1))

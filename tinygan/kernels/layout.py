@@ -73,6 +73,10 @@ class ChannelPattern:
         """The per-channel sums of rows in this pattern: a row of ones times them, then folded."""
         return self.fold(self.xp.ones(rows.shape[0], dtype=rows.dtype) @ rows)
 
+    def sum_of_products(self, a_rows, b_rows):
+        """The per-channel sums of a * b, without writing a * b out: einsum multiplies and sums in one read."""
+        return self.fold(self.xp.einsum("ij,ij->j", a_rows, b_rows))
+
     def image(self, rows):
         """Rows in this pattern (this array's, or new ones of the same shape) as an array of the original shape."""
         if self.layout == "pixels":
