@@ -7,9 +7,10 @@ arrays every time (im2col rows of 13 MB in a DCGAN, the activations and their
 gradients), and on a virtual machine those faults cost about 1 ms per 10 MB, paid
 again every step: more than a quarter of a DCGAN step here (benchmarks/README.md).
 
-Two malloc settings keep the blocks for reuse, as PyTorch's caching allocators
-do: blocks up to 32 MB come from the heap (not mmap), and the heap is never
-trimmed. The price: the process stays at its peak size instead of shrinking
+Two malloc settings keep the blocks for reuse, as PyTorch's CUDA caching
+allocator does (its CPU allocator is glibc's malloc, with the same faults:
+benchmarks/ gives both frameworks this setting): blocks up to 32 MB come from
+the heap (not mmap), and the heap is never trimmed. The price: the process stays at its peak size instead of shrinking
 between steps, for the whole process, not only tinygan's arrays.
 
 So it is opt-in: `import tinygan` changes nothing. Training turns it on (the `tinygan`
