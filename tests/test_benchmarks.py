@@ -196,3 +196,35 @@ def test_the_memory_goal_row_covers_issue_4s_workloads_only():
     assert memory["tinygan-numpy"]["peak_W1_O4"] == 150.0
     only_later = {"tinygan-numpy": {"workloads": {"R1": {"rss_peak_mib": 90.0}}, "memory": {}}}
     assert report._memory("cpu", ["R1"], only_later, ("tinygan-numpy",))["tinygan-numpy"]["peak_W1_O4"] is None
+
+
+def test_products_records_the_shapes_the_convolution_kernel_multiplies(rand, fast_kernels):
+    """benchmarks/products.py times the products of the shapes the fast kernel makes: here its kept rows and its
+    wide weight matrix (p = 4 outputs a row for 8 output channels), and dL/dw's (p*O, rows) times the rows."""
+    from benchmarks import products
+    from tinygan.functional.conv import ConvGeometry
+    from tinygan.kernels import conv
+    x, w = rand.randn(2, 3, 6, 8).numpy(), rand.randn(8, 3, 3, 3).numpy()
+    geometry = ConvGeometry("conv2d", 3, 1, 1, 1)
+    recorded, originals = products._record_products(conv)
+    try:
+        y, rows = conv.conv2d_forward(x, w, None, geometry)
+        conv.conv2d_weight_grad(x, y, geometry, w.shape, rows)
+    finally:
+        for name, function in originals.items():
+            setattr(conv, name, function)
+    assert conv.conv2d_forward is originals["conv2d_forward"]
+    p = conv.outputs_per_row(x.shape, geometry, 8, np)
+    assert p == 4
+    wide = conv._wide_weight_matrix(w, geometry, p)
+    assert recorded == [("conv forward and dL/dx", rows.shape, wide.shape),
+                        ("dL/dw", (p * 8, rows.shape[0]), rows.shape)]
+
+
+def test_products_cli_prints_the_step_and_its_products():
+    """In a process of its own: the tool sets the thread variables and malloc's setting, as a worker does."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.products", "--workload", "U1", "--quick",
+                           "--threads", "1", "--repeats", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "U1, 1 threads: the whole step" in done.stdout and "convolution products alone" in done.stdout
+    assert "dL/dw:" in done.stdout and "conv forward and dL/dx:" in done.stdout

@@ -1,0 +1,105 @@
+"""A workload's convolution products alone: the floor under its step for an engine built on im2col and GEMMs.
+
+    python -m benchmarks.products --workload U1 --threads 2
+
+Runs one tinygan step of the workload and records every matrix product its convolutions hand to the BLAS
+(forward, dL/dx and dL/dw, in the fast kernels' layouts: wide rows, transposed products), then times each
+product again on its own, with operands of the same shapes made beforehand: no im2col copy, no col2im,
+no BatchNorm, nothing else of the step. It prints their sum beside the whole step's time in the same
+process. Whatever else tinygan does faster, its step cannot take less than that sum on this machine's
+BLAS; compare it with PyTorch's whole step in `python -m benchmarks` (benchmarks/README.md, "U1").
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def _record_products(conv):
+    """Wrap the fast conv kernel's product-making functions; returns the list they append (kind, A, B) to."""
+    products = []
+    originals = {name: getattr(conv, name) for name in ("conv2d_forward", "conv2d_weight_grad", "conv_transpose2d_forward")}
+
+    def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
+        N, O = x.shape[0], weight.shape[0]
+        OH, OW = geometry.output_hw(*x.shape[2:])
+        p = (conv.outputs_per_row(x.shape, geometry, O, conv.xp_of(x)) if columns is None
+             else conv._outputs_per_row_of(columns, N * OH * OW))
+        matrix = conv._wide_weight_matrix(weight, geometry, p)
+        products.append(("conv forward and dL/dx", (N * OH * OW // p, matrix.shape[0]), matrix.shape))
+        return originals["conv2d_forward"](x, weight, bias, geometry, columns, keep_columns)
+
+    def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
+        N, _, OH, OW = grad_y.shape
+        O = weight_shape[0]
+        p = (conv.outputs_per_row(x.shape, geometry, O, conv.xp_of(x)) if columns is None
+             else conv._outputs_per_row_of(columns, N * OH * OW))
+        width = geometry.KH * conv._window_width(geometry, p) * x.shape[1]
+        products.append(("dL/dw", (p * O, N * OH * OW // p), (N * OH * OW // p, width)))
+        return originals["conv2d_weight_grad"](x, grad_y, geometry, weight_shape, columns)
+
+    def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
+        if not conv._is_a_convolution(geometry, output_hw, x.shape[2:]):  # else conv2d_forward records it
+            N, Cin, H, W = x.shape
+            products.append(("transposed conv forward", (N * H * W, Cin), (Cin, weight[0].size)))
+        return originals["conv_transpose2d_forward"](x, weight, bias, geometry, output_hw)
+
+    conv.conv2d_forward, conv.conv2d_weight_grad = conv2d_forward, conv2d_weight_grad
+    conv.conv_transpose2d_forward = conv_transpose2d_forward
+    return products, originals
+
+
+def _median_ms(run, repeats):
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _product_ms(a_shape, b_shape, repeats):
+    """The median time of one product of random float32 operands of these shapes, C-contiguous as the kernels'."""
+    import numpy
+    rng = numpy.random.default_rng(0)
+    a = rng.standard_normal(a_shape, dtype=numpy.float32)
+    b = rng.standard_normal(b_shape, dtype=numpy.float32)
+    return _median_ms(lambda: a @ b, repeats)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", default="U1")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeats", type=int, default=9, help="timings per product and of the step (median)")
+    parser.add_argument("--quick", action="store_true", help="tiny shapes (for tests)")
+    args = parser.parse_args(argv)
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(args.threads)                     # before NumPy loads its BLAS
+    from . import tinygan_workloads
+    from tinygan.kernels import conv
+    tinygan_workloads.setup("cpu", args.threads)
+    bench = tinygan_workloads.build(args.workload, args.quick)
+    bench.step()
+    step_ms = _median_ms(bench.step, args.repeats)
+    products, originals = _record_products(conv)
+    try:
+        bench.step()
+    finally:
+        for name, function in originals.items():
+            setattr(conv, name, function)
+    by_kind = {}
+    for kind, a_shape, b_shape in products:
+        by_kind.setdefault(kind, []).append(_product_ms(a_shape, b_shape, args.repeats))
+    total = sum(sum(times) for times in by_kind.values())
+    print(f"{args.workload}, {args.threads} threads: the whole step {step_ms:.1f} ms; "
+          f"its {len(products)} convolution products alone {total:.1f} ms")
+    for kind, times in by_kind.items():
+        print(f"  {kind}: {len(times)} products, {sum(times):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
