@@ -24,8 +24,7 @@ def _record_products(conv):
     def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
         N, O = x.shape[0], weight.shape[0]
         OH, OW = geometry.output_hw(*x.shape[2:])
-        p = (conv.outputs_per_row(x.shape, geometry, O, conv.xp_of(x)) if columns is None
-             else conv._outputs_per_row_of(columns, N * OH * OW))
+        p = conv._outputs_per_row_for(columns, x, geometry, O, N * OH * OW)
         matrix = conv._wide_weight_matrix(weight, geometry, p)
         products.append(("conv forward and dL/dx", (N * OH * OW // p, matrix.shape[0]), matrix.shape))
         return originals["conv2d_forward"](x, weight, bias, geometry, columns, keep_columns)
@@ -33,8 +32,7 @@ def _record_products(conv):
     def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
         N, _, OH, OW = grad_y.shape
         O = weight_shape[0]
-        p = (conv.outputs_per_row(x.shape, geometry, O, conv.xp_of(x)) if columns is None
-             else conv._outputs_per_row_of(columns, N * OH * OW))
+        p = conv._outputs_per_row_for(columns, x, geometry, O, N * OH * OW)
         width = geometry.KH * conv._window_width(geometry, p) * x.shape[1]
         products.append(("dL/dw", (p * O, N * OH * OW // p), (N * OH * OW // p, width)))
         return originals["conv2d_weight_grad"](x, grad_y, geometry, weight_shape, columns)

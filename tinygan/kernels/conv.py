@@ -282,7 +282,7 @@ def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
     N, O = x.shape[0], weight.shape[0]
     OH, OW = geometry.output_hw(*x.shape[2:])
     xp = xp_of(x)
-    p = outputs_per_row(x.shape, geometry, O, xp) if columns is None else _outputs_per_row_of(columns, N * OH * OW)
+    p = _outputs_per_row_for(columns, x, geometry, O, N * OH * OW)
     weight_matrix = _wide_weight_matrix(weight, geometry, p)                     # (KH*E*C, p*O)
     if columns is None and not keep_columns:
         y = xp.empty((N * OH * OW // p, p * O), dtype=x.dtype)
@@ -295,9 +295,12 @@ def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
     return _rows_to_nchw(y.reshape(N * OH * OW, O), N, OH, OW, bias), rows
 
 
-def _outputs_per_row_of(rows, outputs):
-    """p of rows made for a convolution with this many outputs (N*OH*OW); rows of no outputs have p = 1."""
-    return outputs // rows.shape[0] if rows.shape[0] else 1
+def _outputs_per_row_for(columns, x, geometry, O, outputs):
+    """p of the given rows (the convolution's N*OH*OW outputs over their count; 1 for none), else the p that
+    outputs_per_row chooses for x."""
+    if columns is None:
+        return outputs_per_row(x.shape, geometry, O, xp_of(x))
+    return outputs // columns.shape[0] if columns.shape[0] else 1
 
 
 def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
@@ -309,7 +312,7 @@ def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
     O = weight_shape[0]
     N, _, OH, OW = grad_y.shape
     xp = xp_of(x)
-    p = outputs_per_row(x.shape, geometry, O, xp) if columns is None else _outputs_per_row_of(columns, N * OH * OW)
+    p = _outputs_per_row_for(columns, x, geometry, O, N * OH * OW)
     grad_rows = _rows_of(grad_y).reshape(N * OH * OW // p, p * O)               # a view of channels-last memory
     if columns is not None:
         grad_wide = grad_rows.T @ columns                                       # (p*O, KH*E*C)
