@@ -177,8 +177,10 @@ def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, mon
     geometry = ConvGeometry("conv2d", 3, 1, 1, 1)
     y_kept, rows = conv.conv2d_forward(x, w, b, geometry)
     grad_w_kept = conv.conv2d_weight_grad(x, grad_y, geometry, w.shape, rows)
-    rows_bytes_per_image = 6 * 4 * (3 * 3 * 3) * 8            # 6 x 4 windows of 3 x 3 x 3
+    assert conv.outputs_per_row(x.shape, geometry, 2, np) == 4               # so one row holds 4 windows
+    rows_bytes_per_image = 6 * 1 * (3 * 6 * 3) * 8            # 6 x 1 rows of 3 x (3 + 3) x 3
     monkeypatch.setattr(conv, "_SLAB_BYTES", slab_images * rows_bytes_per_image)
+    assert [last - first for first, last in conv._slabs(N, rows_bytes_per_image, np)][0] == slab_images
     y, no_rows = conv.conv2d_forward(x, w, b, geometry, keep_columns=False)
     assert no_rows is None
     np.testing.assert_allclose(y, y_kept, rtol=1e-12, atol=1e-12)

@@ -10,8 +10,9 @@ again every step: more than a quarter of a DCGAN step here (benchmarks/README.md
 Two malloc settings keep the blocks for reuse, as PyTorch's CUDA caching
 allocator does (its CPU allocator is glibc's malloc, with the same faults:
 benchmarks/ gives both frameworks this setting): blocks up to 32 MB come from
-the heap (not mmap), and the heap is never trimmed. The price: the process stays at its peak size instead of shrinking
-between steps, for the whole process, not only tinygan's arrays.
+the heap (not mmap), and the heap is never trimmed. The price: the process
+stays at its peak size instead of shrinking between steps, for the whole
+process, not only tinygan's arrays.
 
 So it is opt-in: `import tinygan` changes nothing. Training turns it on (the `tinygan`
 command and `Run.train` call keep_freed_memory()), as does TINYGAN_KEEP_MEMORY=1 at import;
