@@ -229,6 +229,8 @@ def _wide_weight_matrix(weight, geometry, outputs_per_row):
 def _fold_wide_weight_grad(grad_wide, geometry, weight_shape, outputs_per_row):
     """The adjoint of _wide_weight_matrix: (p*O, KH*E*C) -> (O, KH, KW, C), each output's block added back."""
     O, C, KH, KW = weight_shape
+    if outputs_per_row == 1:
+        return grad_wide.reshape(O, KH, KW, C)
     width, SW = _window_width(geometry, outputs_per_row), geometry.SW
     blocks = grad_wide.reshape(outputs_per_row, O, KH, width, C)
     return sum(blocks[q, :, :, q * SW:q * SW + KW, :] for q in range(outputs_per_row))
