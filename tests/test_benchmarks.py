@@ -221,6 +221,41 @@ def test_products_records_the_shapes_the_convolution_kernel_multiplies(rand, fas
                         ("dL/dw", (p * 8, rows.shape[0]), rows.shape)]
 
 
+def test_products_records_every_convolution_layer_of_the_step(tinygan_side):
+    """The layers PyTorch is timed on are the step's own: a U-Net's 11 convolutions and 2 transposed ones, in the
+    order they ran, with the first one's input (the scenes) needing no dL/dx; the layers' forwards are put back."""
+    from benchmarks import products
+    from tinygan import nn
+    bench = tinygan_side.build("U1", quick=True)
+    layers, originals = products._record_layers(nn)
+    try:
+        bench.step()
+    finally:
+        for cls, forward in originals.items():
+            cls.forward = forward
+    assert nn.Conv2d.forward is originals[nn.Conv2d] and nn.ConvTranspose2d.forward is originals[nn.ConvTranspose2d]
+    kinds = [type(module).__name__ for module, _, _ in layers]
+    assert kinds.count("Conv2d") == 11 and kinds.count("ConvTranspose2d") == 2
+    assert layers[0][1] == (2, 1, 64, 64) and [needs for _, _, needs in layers] == [False] + [True] * 12
+    assert layers[-1][0].kernel_size == (1, 1)                          # the head comes last
+
+
+def test_products_times_pytorch_on_the_recorded_layers(torch_side):
+    """One conv layer's forward and backward in PyTorch: a positive time, the gradients written afresh each run."""
+    import torch
+    from benchmarks import products
+    from tinygan import nn
+    layer = nn.Conv2d(3, 4, 3, padding=1)
+    assert products._torch_layers_ms([(layer, (2, 3, 5, 5), True)], repeats=2) > 0
+    x, weight = torch.randn(2, 3, 5, 5, requires_grad=True), torch.randn(4, 3, 3, 3, requires_grad=True)
+    grad_y = torch.ones(2, 4, 5, 5)
+    geometry = {"stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
+    for _ in range(2):
+        products._forward_backward(torch.nn.functional.conv2d, x, weight, None, geometry, grad_y)
+    once = torch.nn.grad.conv2d_weight(x.detach(), weight.shape, grad_y, padding=1)
+    assert torch.allclose(weight.grad, once, atol=1e-5)               # not twice: no accumulation
+
+
 def test_products_cli_prints_the_step_and_its_products():
     """In a process of its own: the tool sets the thread variables and malloc's setting, as a worker does."""
     done = subprocess.run([sys.executable, "-m", "benchmarks.products", "--workload", "U1", "--quick",
@@ -228,3 +263,12 @@ def test_products_cli_prints_the_step_and_its_products():
     assert done.returncode == 0, done.stderr
     assert "U1, 1 threads: the whole step" in done.stdout and "convolution products alone" in done.stdout
     assert "dL/dw:" in done.stdout and "conv forward and dL/dx:" in done.stdout
+    assert "13 convolution layers alone" in done.stdout if _torch_installed() else "PyTorch" not in done.stdout
+
+
+def _torch_installed():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
