@@ -15,6 +15,7 @@ convolutions alone), and PyTorch's whole step of the workload. So one run shows 
 into convolutions and everything else in both frameworks (benchmarks/README.md, "U1").
 """
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -107,14 +108,6 @@ def _torch_reference_ms(layers, workload, quick, threads, repeats):
     return _median_ms(torch_workloads.build(workload, quick).step, repeats), _torch_layers_ms(layers, repeats)
 
 
-def _torch_installed():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _median_ms(run, repeats):
     run()
     times = []
@@ -168,7 +161,7 @@ def main(argv=None):
           f"its {len(products)} convolution products alone {total:.1f} ms")
     for kind, times in by_kind.items():
         print(f"  {kind}: {len(times)} products, {sum(times):.1f} ms")
-    if _torch_installed() and not args.no_reference:
+    if importlib.util.find_spec("torch") is not None and not args.no_reference:
         torch_step_ms, layers_ms = _torch_reference_ms(layers, args.workload, args.quick, args.threads, args.repeats)
         print(f"PyTorch, {args.threads} threads: the whole step {torch_step_ms:.1f} ms; the same {len(layers)} "
               f"convolution layers alone, forward and backward, {layers_ms:.1f} ms")
