@@ -32,7 +32,8 @@ def _record_products(conv):
         OH, OW = geometry.output_hw(*x.shape[2:])
         p = conv._outputs_per_row_for(columns, x, geometry, O, N * OH * OW)
         matrix = conv._wide_weight_matrix(weight, geometry, p)
-        products.append(("conv forward and dL/dx", (N * OH * OW // p, matrix.shape[0]), matrix.shape))
+        kind = "conv forward, rows kept" if columns is not None or keep_columns else "dL/dx, and forwards without rows"
+        products.append((kind, (N * OH * OW // p, matrix.shape[0]), matrix.shape))
         return originals["conv2d_forward"](x, weight, bias, geometry, columns, keep_columns)
 
     def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):

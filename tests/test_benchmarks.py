@@ -201,7 +201,8 @@ def test_the_memory_goal_row_covers_issue_4s_workloads_only():
 
 def test_products_records_the_shapes_the_convolution_kernel_multiplies(rand, fast_kernels):
     """benchmarks/products.py times the products of the shapes the fast kernel makes: here its kept rows and its
-    wide weight matrix (p = 4 outputs a row for 8 output channels), and dL/dw's (p*O, rows) times the rows."""
+    wide weight matrix (p = 4 outputs a row for 8 output channels), dL/dw's (p*O, rows) times the rows, and a
+    forward that keeps no rows (as dL/dx's convolution is), counted apart."""
     from benchmarks import products
     from tinygan.functional.conv import ConvGeometry
     from tinygan.kernels import conv
@@ -211,6 +212,7 @@ def test_products_records_the_shapes_the_convolution_kernel_multiplies(rand, fas
     try:
         y, rows = conv.conv2d_forward(x, w, None, geometry)
         conv.conv2d_weight_grad(x, y, geometry, w.shape, rows)
+        conv.conv2d_forward(x, w, None, geometry, keep_columns=False)
     finally:
         for name, function in originals.items():
             setattr(conv, name, function)
@@ -218,8 +220,9 @@ def test_products_records_the_shapes_the_convolution_kernel_multiplies(rand, fas
     p = conv.outputs_per_row(x.shape, geometry, 8, np)
     assert p == 4
     wide = conv._wide_weight_matrix(w, geometry, p)
-    assert recorded == [("conv forward and dL/dx", rows.shape, wide.shape),
-                        ("dL/dw", (p * 8, rows.shape[0]), rows.shape)]
+    assert recorded == [("conv forward, rows kept", rows.shape, wide.shape),
+                        ("dL/dw", (p * 8, rows.shape[0]), rows.shape),
+                        ("dL/dx, and forwards without rows", rows.shape, wide.shape)]
 
 
 def test_products_records_every_convolution_layer_of_the_step(tinygan_side):
@@ -263,6 +266,7 @@ def test_products_cli_prints_the_step_and_its_products():
                            "--threads", "1", "--repeats", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "U1, 1 threads: the whole step" in done.stdout and "convolution products alone" in done.stdout
-    assert "dL/dw:" in done.stdout and "conv forward and dL/dx:" in done.stdout
+    assert "dL/dw:" in done.stdout and "conv forward, rows kept:" in done.stdout
+    assert "dL/dx, and forwards without rows:" in done.stdout
     torch_installed = importlib.util.find_spec("torch") is not None
     assert "13 convolution layers alone" in done.stdout if torch_installed else "PyTorch" not in done.stdout
