@@ -10,7 +10,8 @@ Modules
     worker             one framework's run in its own process, JSON on stdout
     run                the command line: starts the workers, writes the table, JSON and chart
     report             the markdown table, the JSON file and the bar chart
-    products           a workload's convolution products alone, timed beside its whole step
+    products           a workload's convolution products alone, timed beside its whole step, and
+                       PyTorch's convolution layers alone beside its step, in the same process
                        (python -m benchmarks.products --workload U1)
 
 This package imports nothing heavy at load time: the worker must set the thread counts
