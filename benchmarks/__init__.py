@@ -10,6 +10,7 @@ Modules
     worker             one framework's run in its own process, JSON on stdout
     run                the command line: starts the workers, writes the table, JSON and chart
     report             the markdown table, the JSON file and the bar chart
+    probe              the cache probe: which of the machine's quiet or slow periods a row was measured in
     products           a workload's convolution products alone, timed beside its whole step, and
                        PyTorch's convolution layers alone beside its step, in the same process
                        (python -m benchmarks.products --workload U1)

@@ -21,7 +21,7 @@ def build(kind, run_info, reports):
         row = {"workload": name, "title": specs.WORKLOADS[name].title}
         for framework in (ours, theirs):
             result = reports.get(framework, {}).get("workloads", {}).get(name, {})
-            row[framework] = {key: result.get(key) for key in ("median_ms", "min_ms", "error")}
+            row[framework] = {key: result.get(key) for key in ("median_ms", "min_ms", "error", "cache_probe_ms")}
         a, b = row[ours]["median_ms"], row[theirs]["median_ms"]
         row["ratio"] = a / b if a is not None and b else None
         a, b = row[ours]["min_ms"], row[theirs]["min_ms"]
@@ -101,7 +101,7 @@ def _goal(row):
 
 
 def markdown(data):
-    """The results as a markdown page: the table, peak memory, machine, versions, threads, notes."""
+    """The results as a markdown page: the table, peak memory, the cache probe, machine, versions, threads, notes."""
     kind, run = data["device_kind"], data["run"]
     ours, theirs = data["pair"]
     lines = [f"# tinygan vs PyTorch on the {DEVICE_TITLES[kind]}", ""]
@@ -167,6 +167,9 @@ def markdown(data):
                      f"{_mib(memory[theirs].get('peak_run'))} |")
     lines.append("")
 
+    if kind == "cpu" and any(row[fw].get("cache_probe_ms") for row in data["rows"] for fw in (ours, theirs)):
+        lines += _cache_probe_section(data["rows"], ours, theirs)
+
     machine = run["machine"]
     lines += ["## Machine, versions, threads", "",
               f"- platform: {machine['platform']}",
@@ -205,6 +208,31 @@ def markdown(data):
     if data["notes"]:
         lines += ["## Notes", ""] + [f"- {note}" for note in data["notes"]] + [""]
     return "\n".join(lines)
+
+
+def _cache_probe_section(rows, ours, theirs):
+    """The cache probe's readings per workload: the range over each framework's probes (before and after the
+    timed steps of every round), read on the core that wrote the buffer and on the other one."""
+    lines = ["## The cache probe (ms)", "",
+             "Before and after each workload's timed steps, each worker timed reading a 4 MB buffer just written, on "
+             "the core that wrote it and on another one (benchmarks/probe.py); the range over the probes. On the "
+             "machine the suite was written on, quiet periods read 0.07–0.09 ms on both cores, slow ones 0.12–0.17 "
+             "on the same core and 0.20–0.26 on the other, and tinygan's memory-bound passes run slower in them.", "",
+             f"| workload | {ours}: same core | other core | {theirs}: same core | other core |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        cells = [_probe_range(row[framework].get("cache_probe_ms"), core)
+                 for framework in (ours, theirs) for core in ("same_core", "other_core")]
+        lines.append(f"| {row['workload']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _probe_range(probes, core):
+    values = [probe[core] for probe in probes or [] if probe.get(core) is not None]
+    if not values:
+        return "—"
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f}"
 
 
 # -- the chart ------------------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def merge_rounds(round_reports):
             continue
         times = [t for one in results for t in one["times_ms"]]
         pooled = dict(result, times_ms=times, steps=len(times), rounds=len(results),
-                      median_ms=statistics.median(times), min_ms=min(times))
+                      median_ms=statistics.median(times), min_ms=min(times),
+                      cache_probe_ms=[probe for one in results for probe in one.get("cache_probe_ms", [])])
         for key in result:
             if key.endswith("_mib"):                            # peak memory: the largest of the rounds
                 values = [one[key] for one in results if one.get(key) is not None]

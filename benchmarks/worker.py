@@ -8,7 +8,8 @@ libraries read them when NumPy or PyTorch loads them. Progress goes to stderr.
 
 For each workload: build it (models, optimizers, data), run the warm-up steps (the first one's
 losses are recorded), then time each step alone: perf_counter around step() and, on a GPU,
-the synchronisation that waits for the queued kernels. Memory: the resident set's high-water mark
+the synchronisation that waits for the queued kernels. Before and after the timed steps, the cache probe
+(probe.py) records which of the machine's periods they fell in. Memory: the resident set's high-water mark
 (Linux: VmHWM, restarted before each workload through /proc/self/clear_refs; elsewhere only the
 whole run's ru_maxrss), and on a GPU the peak of the framework's memory pool for each workload.
 """
@@ -25,6 +26,7 @@ import time
 import traceback
 
 from . import specs
+from .probe import cache_probe_ms
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 LIBRARY_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYGAN_KEEP_MEMORY")  # they change the speed
@@ -74,6 +76,7 @@ def losses_of(side, output):
 
 def time_workload(side, name, args, gpu):
     """Build one workload, warm it up, time args.steps steps; a dict of times (ms) and memory."""
+    probes = [cache_probe_ms()]      # which of the machine's periods the steps fall in; before the memory mark
     gc.collect()
     resettable = reset_rss_peak()
     if gpu:
@@ -94,10 +97,12 @@ def time_workload(side, name, args, gpu):
         bench.step()
         side.sync()                                # GPU: the step is done when its kernels are
         times.append((time.perf_counter() - started) * 1000)
+    rss_peak = rss_peak_mib() if resettable else None
+    probes.append(cache_probe_ms())
 
     result = {"median_ms": statistics.median(times), "min_ms": min(times), "times_ms": times,
               "steps": args.steps, "warmup": args.warmup, "first_losses": first_losses,
-              "rss_peak_mib": rss_peak_mib() if resettable else None}
+              "rss_peak_mib": rss_peak, "cache_probe_ms": probes}
     if first_losses is not None and not all(math.isfinite(v) for v in first_losses):
         result["warning"] = f"non-finite loss in the first step: {first_losses}"
     if gpu:

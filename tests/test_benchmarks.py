@@ -132,6 +132,9 @@ def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
     assert data["frameworks"]["tinygan-numpy"]["versions"]["tinygan kernels"] == "fast"
     assert all(row["reference"]["median_ms"] > 0 and row["reference_over_fast"] > 0 for row in data["rows"])
     assert "## The reference code" in table
+    probes = pooled["cache_probe_ms"]                       # before and after the timed steps, in each round
+    assert len(probes) == 4 and all(set(probe) == {"same_core", "other_core"} for probe in probes)
+    assert data["rows"][0]["tinygan-numpy"]["cache_probe_ms"] == probes and "## The cache probe (ms)" in table
     if "torch-cpu" in frameworks:
         assert all(row["ratio"] is not None for row in data["rows"])
         assert data["frameworks"]["torch-cpu"]["threads"]["torch.get_num_threads"] == 1
@@ -146,13 +149,49 @@ def test_merge_rounds_pools_steps_and_keeps_failures():
         return {"framework": "tinygan-numpy", "workloads": workloads,
                 "memory": {"after_import_mib": rss / 2, "rss_peak_mib": rss, "per_workload": True}}
 
-    merged = merge_rounds([report([3.0, 1.0], 10.0), report([2.0, 5.0], 20.0)])
+    first, second = report([3.0, 1.0], 10.0), report([2.0, 5.0], 20.0)
+    first["workloads"]["W1"]["cache_probe_ms"] = [{"same_core": 0.1, "other_core": 0.2}]
+    second["workloads"]["W1"]["cache_probe_ms"] = [{"same_core": 0.3, "other_core": None}]
+    merged = merge_rounds([first, second])
     w1 = merged["workloads"]["W1"]
     assert w1["times_ms"] == [3.0, 1.0, 2.0, 5.0] and w1["median_ms"] == 2.5 and w1["min_ms"] == 1.0
+    assert w1["cache_probe_ms"] == [{"same_core": 0.1, "other_core": 0.2}, {"same_core": 0.3, "other_core": None}]
     assert w1["rss_peak_mib"] == 20.0 and merged["memory"]["rss_peak_mib"] == 20.0
     assert merged["memory"]["per_workload"] is True
     failed = merge_rounds([report([3.0], 10.0), report([], 10.0, error="ValueError: boom")])
     assert failed["workloads"]["W1"] == {"error": "ValueError: boom"}
+
+
+def test_cache_probe_reads_on_both_cores_or_says_why_not(monkeypatch):
+    """benchmarks/probe.py: positive read times where threads can be pinned to two cores; None for the other core
+    with one core, and None for both where pinning is impossible or refused."""
+    import os
+    from benchmarks import probe
+    if not hasattr(os, "sched_setaffinity"):
+        assert probe.cache_probe_ms(repeats=1) == {"same_core": None, "other_core": None}
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    reading = probe.cache_probe_ms(repeats=2)
+    assert reading["same_core"] > 0 and (reading["other_core"] > 0 if len(cores) > 1 else reading["other_core"] is None)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {cores[0]})
+    one_core = probe.cache_probe_ms(repeats=2)
+    assert one_core["same_core"] > 0 and one_core["other_core"] is None
+
+    def refuse(pid, cpus):
+        raise PermissionError("not allowed here")
+    monkeypatch.setattr(os, "sched_setaffinity", refuse)
+    assert probe.cache_probe_ms(repeats=2) == {"same_core": None, "other_core": None}
+
+
+def test_the_cache_probe_table_shows_each_frameworks_range():
+    from benchmarks import report
+    probes = [{"same_core": 0.071, "other_core": 0.2}, {"same_core": 0.168, "other_core": None}]
+    assert report._probe_range(probes, "same_core") == "0.07–0.17"
+    assert report._probe_range(probes, "other_core") == "0.20"
+    assert report._probe_range(None, "same_core") == "—" and report._probe_range([], "other_core") == "—"
+    rows = [{"workload": "U1", "tinygan-numpy": {"cache_probe_ms": probes}, "torch-cpu": {"cache_probe_ms": None}}]
+    lines = report._cache_probe_section(rows, "tinygan-numpy", "torch-cpu")
+    assert "| U1 | 0.07–0.17 | 0.20 | — | — |" in lines
 
 
 def test_v1_sides_agree_after_their_updates(tinygan_side, torch_side):
