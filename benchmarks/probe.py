@@ -18,9 +18,15 @@ import time
 PROBE_BYTES = 4 << 20
 
 
-def cache_probe_ms(repeats=15):
+# OpenBLAS's threads spin on their cores for about 0.1 s after each product before they sleep (0.1 s of CPU time
+# during a 0.2 s sleep after one product, benchmarks/README.md). A probe in that time shares a core with them and
+# reads as a slow period, so it waits this long first.
+_SETTLE_S = 0.2
+
+
+def cache_probe_ms(repeats=15, settle_s=_SETTLE_S):
     """{"same_core": ms, "other_core": ms}: the median time to read (copy out) a 4 MB buffer right after the first
-    of this process's cores wrote it, read on that core and on a second one.
+    of this process's cores wrote it, read on that core and on a second one, after settle_s seconds of sleep.
 
     None where threads cannot be pinned to cores (no os.sched_setaffinity, as on macOS, or pinning refused);
     other_core None with a single core.
@@ -28,6 +34,7 @@ def cache_probe_ms(repeats=15):
     import numpy
     if not hasattr(os, "sched_setaffinity"):
         return {"same_core": None, "other_core": None}
+    time.sleep(settle_s)
     cores = sorted(os.sched_getaffinity(0))
     source = numpy.ones(PROBE_BYTES // 4, dtype=numpy.float32)
     written, copy = numpy.empty_like(source), numpy.empty_like(source)

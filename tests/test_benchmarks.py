@@ -168,19 +168,19 @@ def test_cache_probe_reads_on_both_cores_or_says_why_not(monkeypatch):
     import os
     from benchmarks import probe
     if not hasattr(os, "sched_setaffinity"):
-        assert probe.cache_probe_ms(repeats=1) == {"same_core": None, "other_core": None}
+        assert probe.cache_probe_ms(repeats=1, settle_s=0) == {"same_core": None, "other_core": None}
         return
     cores = sorted(os.sched_getaffinity(0))
-    reading = probe.cache_probe_ms(repeats=2)
+    reading = probe.cache_probe_ms(repeats=2, settle_s=0)
     assert reading["same_core"] > 0 and (reading["other_core"] > 0 if len(cores) > 1 else reading["other_core"] is None)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {cores[0]})
-    one_core = probe.cache_probe_ms(repeats=2)
+    one_core = probe.cache_probe_ms(repeats=2, settle_s=0)
     assert one_core["same_core"] > 0 and one_core["other_core"] is None
 
     def refuse(pid, cpus):
         raise PermissionError("not allowed here")
     monkeypatch.setattr(os, "sched_setaffinity", refuse)
-    assert probe.cache_probe_ms(repeats=2) == {"same_core": None, "other_core": None}
+    assert probe.cache_probe_ms(repeats=2, settle_s=0) == {"same_core": None, "other_core": None}
 
 
 def test_the_cache_probe_table_shows_each_frameworks_range():
