@@ -216,7 +216,7 @@ def _cache_probe_section(rows, ours, theirs):
     lines = ["## The cache probe (ms)", "",
              "Before and after each workload's timed steps, each worker timed reading a 4 MB buffer just written, on "
              "the core that wrote it and on another one (benchmarks/probe.py); the range over the probes. On the "
-             "machine the suite was written on, quiet periods read 0.07–0.09 ms on both cores, slow ones 0.12–0.17 "
+             "machine the suite was written on, quiet periods read 0.07–0.10 ms on both cores, slow ones 0.12–0.17 "
              "on the same core and 0.20–0.26 on the other, and tinygan's memory-bound passes run slower in them.", "",
              f"| workload | {ours}: same core | other core | {theirs}: same core | other core |",
              "| --- | ---: | ---: | ---: | ---: |"]
