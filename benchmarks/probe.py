@@ -1,7 +1,7 @@
 """The cache probe: how long a 4 MB buffer, just written by one core, takes to read back on that core and on
 another one. It tells which of two periods the machine was in while a row of the table was measured.
 
-This machine's two cores share their host with other virtual machines. Most of the time (quiet periods) such a
+On the machine this was written on, a 2-core virtual machine (KVM), most of the time (quiet periods) such a
 buffer reads back in 0.07-0.10 ms on either core: it is still in the cache. In slow periods, which come and go
 within minutes, the same read takes 0.12-0.17 ms on the core that wrote it and 0.20-0.26 ms on the other: the
 cache no longer holds it. tinygan's passes that read what they have just written (im2col's slabs, BatchNorm's
