@@ -228,6 +228,7 @@ def _cache_probe_section(rows, ours, theirs):
 
 
 def _probe_range(probes, core):
+    """"low–high" of the probes' readings on `core` (one number where they agree to 0.01 ms), "—" for none."""
     values = [probe[core] for probe in probes or [] if probe.get(core) is not None]
     if not values:
         return "—"
