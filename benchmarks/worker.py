@@ -8,8 +8,8 @@ libraries read them when NumPy or PyTorch loads them. Progress goes to stderr.
 
 For each workload: build it (models, optimizers, data), run the warm-up steps (the first one's
 losses are recorded), then time each step alone: perf_counter around step() and, on a GPU,
-the synchronisation that waits for the queued kernels. Before and after the timed steps, the cache probe
-(probe.py) records which of the machine's periods they fell in. Memory: the resident set's high-water mark
+the synchronisation that waits for the queued kernels. On the CPU, before and after the timed steps, the cache
+probe (probe.py) records which of the machine's periods they fell in. Memory: the resident set's high-water mark
 (Linux: VmHWM, restarted before each workload through /proc/self/clear_refs; elsewhere only the
 whole run's ru_maxrss), and on a GPU the peak of the framework's memory pool for each workload.
 """
@@ -74,9 +74,15 @@ def losses_of(side, output):
     return [float(side.to_numpy(t)) for t in outputs]
 
 
+def _cache_probes(gpu):
+    """[one cache probe] on the CPU; none for a GPU workload, whose table does not show them (and whose
+    device time is scarce: a probe takes about 0.3 s)."""
+    return [] if gpu else [cache_probe_ms()]
+
+
 def time_workload(side, name, args, gpu):
     """Build one workload, warm it up, time args.steps steps; a dict of times (ms) and memory."""
-    probes = [cache_probe_ms()]      # which of the machine's periods the steps fall in; before the memory mark
+    probes = _cache_probes(gpu)      # which of the machine's periods the steps fall in; before the memory mark
     gc.collect()
     resettable = reset_rss_peak()
     if gpu:
@@ -98,7 +104,7 @@ def time_workload(side, name, args, gpu):
         side.sync()                                # GPU: the step is done when its kernels are
         times.append((time.perf_counter() - started) * 1000)
     rss_peak = rss_peak_mib() if resettable else None
-    probes.append(cache_probe_ms())
+    probes += _cache_probes(gpu)
 
     result = {"median_ms": statistics.median(times), "min_ms": min(times), "times_ms": times,
               "steps": args.steps, "warmup": args.warmup, "first_losses": first_losses,

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 from benchmarks import specs  # importable through pyproject's pytest pythonpath = ["."]
 OPS = [n for n in specs.ORDER if n.startswith("O")]
+TORCH_INSTALLED = importlib.util.find_spec("torch") is not None
 
 
 @pytest.fixture
@@ -100,12 +101,7 @@ def test_workload_table_is_consistent():
 
 
 def test_cli_quick_run_writes_table_json_and_chart(tmp_path):
-    frameworks = "tinygan-numpy,tinygan-numpy-reference"
-    try:
-        import torch  # noqa: F401
-        frameworks += ",torch-cpu"
-    except ImportError:
-        pass
+    frameworks = "tinygan-numpy,tinygan-numpy-reference" + (",torch-cpu" if TORCH_INSTALLED else "")
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--frameworks", frameworks,
@@ -164,9 +160,11 @@ def test_merge_rounds_pools_steps_and_keeps_failures():
 
 def test_cache_probe_reads_on_both_cores_or_says_why_not(monkeypatch):
     """benchmarks/probe.py: positive read times where threads can be pinned to two cores; None for the other core
-    with one core, and None for both where pinning is impossible or refused."""
+    with one core, and None for both where pinning is impossible or refused; no probe for a GPU workload."""
     import os
     from benchmarks import probe
+    from benchmarks.worker import _cache_probes
+    assert _cache_probes(gpu=True) == []                                 # a GPU workload is not probed
     if not hasattr(os, "sched_setaffinity"):
         assert probe.cache_probe_ms(repeats=1, settle_s=0) == {"same_core": None, "other_core": None}
         return
@@ -307,5 +305,4 @@ def test_products_cli_prints_the_step_and_its_products():
     assert "U1, 1 threads: the whole step" in done.stdout and "convolution products alone" in done.stdout
     assert "dL/dw:" in done.stdout and "conv forward, rows kept:" in done.stdout
     assert "dL/dx, and forwards without rows:" in done.stdout
-    torch_installed = importlib.util.find_spec("torch") is not None
-    assert "13 convolution layers alone" in done.stdout if torch_installed else "PyTorch" not in done.stdout
+    assert "13 convolution layers alone" in done.stdout if TORCH_INSTALLED else "PyTorch" not in done.stdout
