@@ -263,3 +263,109 @@ def test_state_dict_moves_to_pytorch(kind):
     x = np.random.default_rng(3).standard_normal((5, 2, 3))
     np.testing.assert_allclose(theirs(torch.tensor(x))[0].detach().numpy(), host(ours(tensor(x))[0]),
                                rtol=1e-10, atol=1e-12)
+
+
+# -- the initial state: the default zeros, a given state without a gradient, and one with --------------------
+# Training runs use the default state, so a backward that only propagates through time when h0 takes a gradient
+# would pass every test that gives h0 one. Each layer is checked in the three ways, with both kernel modes.
+
+STATES = ("default", "given, no gradient", "given, with gradient")
+
+
+def _state_inputs(kind, state, L, N, seed=4):
+    """x (L, N, 3) and the state argument of a 5-unit layer: None, or h0 (and c0) taking a gradient or not."""
+    rng = np.random.default_rng(seed)
+    x = tensor(rng.standard_normal((L, N, 3)))
+    if state == "default":
+        return x, None
+    needs = state == "given, with gradient"
+    h0, c0 = (tensor(rng.standard_normal((1, N, 5)) * 0.5, requires_grad=needs) for _ in range(2))
+    return x, ((h0, c0) if kind == "LSTM" else h0)
+
+
+def _state_tensors(hx):
+    return [] if hx is None else list(hx) if isinstance(hx, tuple) else [hx]
+
+
+def _gradients_with_state(kind, state, mode, L=5, N=2):
+    """Every gradient (x, the parameters, a state that takes one) of a weighted sum of the layer's outputs."""
+    tinygan.manual_seed(0)
+    layer = LAYERS[kind](3, 5).double()
+    x, hx = _state_inputs(kind, state, L, N)
+    with tinygan.kernels.using(mode):
+        output, h_n = layer(x, hx)
+        results = [output] + (list(h_n) if kind == "LSTM" else [h_n])
+        weights = np.random.default_rng(8)
+        total = sum((r * tensor(weights.standard_normal(r.shape), requires_grad=False)).sum() for r in results)
+        total.backward()
+    inputs = [x] + [s for s in _state_tensors(hx) if s.requires_grad] + list(layer.parameters())
+    return layer, [host(t.grad) for t in inputs]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_fast_and_reference_agree_for_every_initial_state(kind, state):
+    _, fast = _gradients_with_state(kind, state, "fast")
+    _, reference = _gradients_with_state(kind, state, "reference")
+    assert len(fast) == len(reference)
+    for i, (a, b) in enumerate(zip(fast, reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"gradient {i} (0: x)")
+
+
+@pytest.mark.parametrize("mode", tinygan.kernels.MODES)
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_gradient_check_for_every_initial_state(kind, state, mode):
+    tinygan.manual_seed(0)
+    layer = LAYERS[kind](2, 3).double()
+    rng = np.random.default_rng(6)
+    x = tensor(rng.standard_normal((4, 2, 2)))
+    needs = state == "given, with gradient"
+    h0, c0 = (tensor(rng.standard_normal((1, 2, 3)) * 0.5, requires_grad=needs) for _ in range(2))
+
+    def run(x, *rest):
+        if state == "default":
+            hx = None
+        else:
+            hx = (h0, c0) if kind == "LSTM" else h0
+        output, h_n = layer(x, hx)
+        states = list(h_n) if kind == "LSTM" else [h_n]
+        return F.concat([output.reshape(-1)] + [s.reshape(-1) for s in states], axis=0)
+
+    inputs = [x] + ([h0] + ([c0] if kind == "LSTM" else []) if needs else []) + list(layer.parameters())
+    with tinygan.kernels.using(mode):
+        assert gradcheck(run, inputs)
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_every_initial_state_matches_pytorch(kind, state):
+    torch = pytest.importorskip("torch")
+    layer, ours = _gradients_with_state(kind, state, "fast")
+    theirs_layer = getattr(torch.nn, kind)(3, 5).double()
+    theirs_layer.load_state_dict({k: torch.tensor(backend.to_numpy(v)) for k, v in layer.state_dict().items()})
+    x, hx = _state_inputs(kind, state, 5, 2)
+    xt = torch.tensor(host(x), requires_grad=True)
+    states_t = [torch.tensor(host(s), requires_grad=s.requires_grad) for s in _state_tensors(hx)]
+    hx_t = None if hx is None else (tuple(states_t) if kind == "LSTM" else states_t[0])
+    output, h_n = theirs_layer(xt, hx_t)
+    results = [output] + (list(h_n) if kind == "LSTM" else [h_n])
+    weights = np.random.default_rng(8)
+    sum((r * torch.tensor(weights.standard_normal(tuple(r.shape)))).sum() for r in results).backward()
+    theirs = [xt.grad.numpy()] + [s.grad.numpy() for s in states_t if s.requires_grad]
+    theirs += [p.grad.numpy() for p in theirs_layer.parameters()]
+    assert len(ours) == len(theirs)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"gradient {i} (0: x)")
+
+
+@pytest.mark.parametrize("mode", tinygan.kernels.MODES)
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_a_sequence_of_one_step_and_a_batch_of_one(kind, mode):
+    """L = 1 and N = 1, the smallest sizes: the same gradients as the other kernel mode."""
+    other = "reference" if mode == "fast" else "fast"
+    for state in STATES:
+        _, ours = _gradients_with_state(kind, state, mode, L=1, N=1)
+        _, theirs = _gradients_with_state(kind, state, other, L=1, N=1)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=state)
