@@ -45,6 +45,17 @@ def separated(*shape):
     return make
 
 
+def large_logits(*shape, size=1000.0):
+    """Logits (N, C, ...) with one entry of each position `size` above the rest, at class p % C for the p-th
+    position: every class, the first and the last included, holds the row maximum somewhere."""
+    def make(rng):
+        rows = rng.standard_normal(shape).reshape(-1, shape[1])          # one row per position: (P, C)
+        rows[np.arange(len(rows)), np.arange(len(rows)) % shape[1]] += size
+        classes_last = (shape[0],) + shape[2:] + (shape[1],)
+        return np.ascontiguousarray(np.moveaxis(rows.reshape(classes_last), -1, 1))
+    return make
+
+
 def on_device(array):
     return backend.to_device(np.asarray(array), backend.current_device())
 
@@ -145,6 +156,9 @@ SPECS = {
     # issue 14, part B: activations, losses and normalisations
     "softmax": (lambda x: F.softmax(x, dim=1), [normal(3, 4, 2)]),
     "log_softmax": (lambda x: F.log_softmax(x, dim=-1), [normal(3, 4)]),
+    "log_softmax (large logits)": (lambda x: F.log_softmax(x, dim=1), [large_logits(4, 4)]),
+    "softmax (large logits)": (lambda x: F.softmax(x, dim=1), [large_logits(3, 3)]),
+    "logsumexp (large logits)": (lambda x: F.logsumexp(x, axis=1), [large_logits(3, 3)]),
     "gelu": (F.gelu, [normal(3, 4)]),
     "gelu (tanh)": (lambda x: F.gelu(x, approximate="tanh"), [normal(3, 4)]),
     "silu": (F.silu, [normal(3, 4)]),
@@ -160,6 +174,15 @@ SPECS = {
     "cross_entropy (label maps)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([[[0, 2], [1, 1]],
                                                                                               [[2, 0], [-100, 1]]]))),
                                                               reduction="sum"), [normal(2, 3, 2, 2)]),
+    # huge logits in every class, the last one too: the row maximum must be taken over all of them
+    "cross_entropy (large logits)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([4, 0, 2, 1, 3, 4])))),
+                                     [large_logits(6, 5)]),
+    "cross_entropy (large logits, label maps)": (
+        lambda x: F.cross_entropy(x, Tensor(on_device(np.array([[[0, 2], [1, 1]], [[2, 0], [-100, 1]]]))),
+                                  reduction="sum"), [large_logits(2, 3, 2, 2)]),
+    "cross_entropy (large logits, smoothed)": (
+        lambda x: F.cross_entropy(x, Tensor(on_device(np.array([3, 1, 0, 2]))), label_smoothing=0.1),
+        [large_logits(4, 4)]),
     "cross_entropy (probabilities)": (with_constant(lambda x, p: F.cross_entropy(x, p, label_smoothing=0.1),
                                                     probabilities(3, 4)), [normal(3, 4)]),
     "nll_loss": (lambda x: F.nll_loss(x, Tensor(on_device(np.array([1, 0, 2]))), reduction="sum"), [normal(3, 4)]),
@@ -392,6 +415,25 @@ def test_max_pool_over_tiles_splits_ties_like_the_reference(x_layout):
         with kernels.using("fast"):
             y = F.max_pool2d(Tensor(on_device(_stored(x, x_layout))), 2)
         assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("mode", kernels.MODES)
+@pytest.mark.parametrize("largest", [0, 1, 2])
+def test_cross_entropy_of_a_huge_logit_in_any_class(largest, mode):
+    """A logit of 1000 in any class, the last one too: the loss is 1000 minus the label's logit, exactly, and
+    the gradient is softmax - onehot, finite (an overflowing exp or a missed maximum gives inf and nan)."""
+    logits = np.array([[0.0, 1.0, 2.0]])
+    logits[0, largest] = 1000.0
+    for dtype in (np.float32, np.float64):
+        x = Tensor(on_device(logits.astype(dtype)), requires_grad=True)
+        with kernels.using(mode):
+            loss = F.cross_entropy(x, Tensor(on_device(np.array([0]))))
+            loss.backward()
+        expected_grad = np.zeros((1, 3))
+        expected_grad[0, largest] += 1.0
+        expected_grad[0, 0] -= 1.0
+        assert float(backend.to_numpy(loss.data)) == pytest.approx(1000.0 - logits[0, 0], rel=1e-6)
+        np.testing.assert_allclose(backend.to_numpy(x.grad.data), expected_grad, atol=1e-6)
 
 
 def test_the_switch():
