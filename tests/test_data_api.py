@@ -127,6 +127,18 @@ def test_dataloader_batches_like_pytorch():
     assert len(dropping) == len(list(dropping)) == 2
 
 
+@pytest.mark.parametrize("n,batch_size,drop_last,sizes", [
+    (12, 4, False, [4, 4, 4]), (12, 4, True, [4, 4, 4]),        # the batch size divides the data
+    (10, 4, False, [4, 4, 2]), (10, 4, True, [4, 4]),           # it does not
+    (3, 1, False, [1, 1, 1]), (3, 3, True, [3]),                # batches of one; one batch of everything
+    (3, 5, False, [3]), (3, 5, True, []),                       # a batch larger than the data
+])
+def test_dataloader_length_is_the_number_of_batches_it_yields(n, batch_size, drop_last, sizes):
+    loader = DataLoader(TensorDataset(tinygan.arange(n)), batch_size=batch_size, drop_last=drop_last)
+    assert [len(b[0]) for b in loader] == sizes
+    assert len(loader) == len(sizes)
+
+
 def test_dataloader_shuffles_every_epoch_from_the_generator():
     data = TensorDataset(tinygan.arange(10))
     loader = DataLoader(data, batch_size=10, shuffle=True, generator=np.random.default_rng(0))

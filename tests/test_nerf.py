@@ -174,6 +174,9 @@ def test_psnr_and_mean_absolute_error():
     a, b = np.zeros((2, 4, 4, 3)), np.full((2, 4, 4, 3), 0.1)
     assert abs(metrics.psnr(a, b) - 20.0) < 1e-9                                # MSE 0.01 -> 20 dB
     assert metrics.psnr(a, a) == math.inf
+    eight_bit_a, eight_bit_b = np.zeros((2, 4, 4, 3), np.uint8), np.full((2, 4, 4, 3), 51, np.uint8)
+    assert metrics.psnr(eight_bit_a, eight_bit_b, peak=255) == pytest.approx(10 * math.log10(25))  # 255^2 / 51^2
+    assert metrics.psnr(a * 255, b * 255, peak=255) == pytest.approx(20.0)     # the same images on [0, 255]
     assert abs(metrics.mean_absolute_error(a, b) - 0.1) < 1e-12
     with pytest.raises(ValueError, match="psnr: images"):
         metrics.psnr(a, b[:1])
