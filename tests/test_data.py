@@ -407,6 +407,16 @@ def test_loader_batch_counts():
     assert len(DataLoader(images, batch_size=5, drop_last=True)) == 2
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 5, 10, 11])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_loader_length_is_the_number_of_batches_it_yields(batch_size, drop_last):
+    """Batch sizes that divide the 10 images (1, 5, 10) and that do not (3, 4, 11: larger than the data)."""
+    loader = DataLoader(fake_mnist(10)[0], batch_size=batch_size, drop_last=drop_last)
+    full, rest = divmod(10, batch_size)
+    expected = [batch_size] * full + ([rest] if rest and not drop_last else [])
+    assert [len(x) for x in loader] == expected and len(loader) == len(expected)
+
+
 def test_loader_batches_tensors_with_dtypes_and_layouts():
     images, labels = fake_mnist(10)
     x, y = next(iter(DataLoader(images, labels, batch_size=4)))
