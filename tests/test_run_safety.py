@@ -31,6 +31,17 @@ with lock_run_folder(sys.argv[1]):
 """
 
 
+TRY_LOCK = """
+import sys
+from tinygan.train.folder import RunFolderError, lock_run_folder
+try:
+    with lock_run_folder(sys.argv[1]):
+        print("free")
+except RunFolderError:
+    print("in use")
+"""
+
+
 def _train(out, *extra):
     return main(["train", "dcgan", "--epochs", "1", *TINY_CLI, "--out", str(out), *extra])
 
@@ -99,6 +110,30 @@ def test_lock_is_released_when_training_ends(tmp_path):
     holder = _hold_lock(folder)  # would fail if this process still held it
     holder.kill()
     holder.wait()
+
+
+def _in_use_for_another_process(folder):
+    """Whether another process is refused the folder's lock (this process's own lock is re-entrant for it)."""
+    env = dict(os.environ, PYTHONPATH=REPO)
+    answer = subprocess.run([sys.executable, "-c", TRY_LOCK, str(folder)], capture_output=True, env=env, check=True)
+    return {b"in use": True, b"free": False}[answer.stdout.strip()]
+
+
+def test_run_train_called_from_python_holds_the_lock_for_every_epoch_and_save(tmp_path, monkeypatch):
+    """Without the CLI's own lock around it, Run.train alone keeps other processes out while it trains."""
+    run = Run(make_config("dcgan", epochs=2, **TINY), str(tmp_path / "run"))
+    seen = []
+
+    def checked(method):
+        def call(*args, **kwargs):
+            seen.append((method.__name__, _in_use_for_another_process(run.folder)))
+            return method(*args, **kwargs)
+        return call
+    monkeypatch.setattr(run, "train_epoch", checked(run.train_epoch))
+    monkeypatch.setattr(run, "save", checked(run.save))
+    run.train(quiet=True)
+    assert seen == [("train_epoch", True), ("save", True)] * 2
+    assert not _in_use_for_another_process(run.folder)      # released when train returns
 
 
 def test_lock_is_reentrant_within_a_process(tmp_path):
