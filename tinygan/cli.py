@@ -46,11 +46,18 @@ def _defaults(key):
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line, as every other error of the command (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="tinygan", description="Train and sample GANs and VAEs with tinygan.")
+    parser = _Parser(prog="tinygan", description="Train and sample GANs and VAEs with tinygan.")
     parser.add_argument("--version", action="version", version=f"tinygan {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
-    debug = argparse.ArgumentParser(add_help=False)  # --debug after the command too
+    debug = _Parser(add_help=False)  # --debug after the command too
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
