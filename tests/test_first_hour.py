@@ -1,7 +1,10 @@
-"""A new user's first hour (issue 20): threads chosen, not left to luck; help with defaults; --limit that
-keeps every digit; a final line with the total time and the outputs; one line per epoch in a log file;
-ordinary file modes; whole-number epochs on the curves; lessons writing to one place."""
+"""A new user's first hour: the README's commands work in order from a fresh clone and say what the tool
+does; threads chosen, not left to luck; help with defaults; --limit that keeps every digit; a final line
+with the total time and the outputs; one line per epoch in a log file; ordinary file modes; whole-number
+epochs on the curves; lessons writing to one place."""
 import os
+import re
+import shlex
 import stat
 
 import matplotlib.figure
@@ -14,6 +17,55 @@ from tinygan.teach import default_output_root
 from tinygan.train.checkpoint import save_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(REPO, "README.md")
+
+
+# -- the README's commands ----------------------------------------------------------------------------
+
+def readme_tinygan_commands():
+    """Every `tinygan ...` command of the README's shell blocks, in reading order, as argument lists
+    (a line's `&&` chain split into its commands, comments dropped)."""
+    text = open(README).read()
+    commands = []
+    for block in re.findall(r"```(?:bash|sh|console)\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            for command in re.split(r"&&|;", line.split(" #")[0]):
+                words = shlex.split(command)
+                if words and words[0] == "tinygan":
+                    commands.append(words[1:])
+    return commands
+
+
+def test_the_readme_commands_work_in_order_on_a_fresh_clone():
+    """Read top to bottom, every run folder that a `sample`, `eval` or `resume` line names is one that an
+    earlier `train --out` line created (a train without --out writes runs/MODEL-DATA-TIME, which no later
+    line can name), no two trains write one folder, and every line is one the command line accepts."""
+    commands = readme_tinygan_commands()
+    assert any(words[0] == "train" for words in commands) and any(words[0] == "eval" for words in commands)
+    created = []
+    for words in commands:
+        args = cli._parser().parse_args(words)
+        line = "tinygan " + " ".join(words)
+        if args.command == "train" and args.out is not None:
+            folder = os.path.normpath(args.out)
+            assert folder not in created or args.overwrite, f"{line}: {folder} already holds a run"
+            created.append(folder)
+        elif args.command in ("sample", "eval", "resume"):
+            folder = os.path.normpath(args.run)
+            if folder.endswith(".npz"):                                 # a checkpoint file inside its run folder
+                folder = os.path.dirname(folder)
+            assert folder in created, f"{line}: no earlier README line trains into {folder}"
+
+
+def test_the_readme_says_what_eval_falls_back_to():
+    """Without the official test set, `tinygan eval` scores against the embedded held-out digits: the
+    README names them as the tool does."""
+    from tinygan import evaluate
+    _, (held_out, _) = evaluate.embedded_split()
+    per_class = evaluate.HELD_OUT_PER_CLASS
+    assert len(held_out) == 10 * per_class
+    wording = f"embedded digits {500 - per_class}-499 of each class ({len(held_out):,} images"
+    assert wording in " ".join(open(README).read().split()), wording
 
 
 # -- threads ----------------------------------------------------------------------------------------
