@@ -1,19 +1,21 @@
-"""The quality each tinygan model reaches (issue 6): train, evaluate, write benchmarks/results/quality.{json,md}.
+"""The quality each tinygan model reaches: train, evaluate, write benchmarks/results/quality.{json,md}.
 
     python benchmarks/quality.py --only vae                  # VAE test loss at 10 and 30 epochs (~1 min)
     python benchmarks/quality.py --only ring8 --seeds 0 1    # GAN on 8 Gaussians, 10k steps per seed
     python benchmarks/quality.py --only dcgan --epochs 30 --eval-every 5   # FID over epochs (long on a CPU)
     python benchmarks/quality.py --only cgan                  # conditional DCGAN label accuracy at 10 epochs
     python benchmarks/quality.py                               # all four
-    python benchmarks/quality.py --only unet --seeds 0 1      # U-Net mIoU at 10 epochs beside PyTorch (issue 16)
+    python benchmarks/quality.py --only unet --seeds 0 1      # U-Net mIoU at 10 epochs beside PyTorch
 
 On a small shared CPU, OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 can be much faster: with other
 jobs running, two BLAS threads on two cores spent 14x longer per ring8 step (0.36 s vs 0.025 s).
 
 Every experiment uses tinygan's default recipe for its model (tinygan/train/config.py) on the
-embedded 5,000 digits, and measures on the official 10k MNIST test set (--test-data; default
-../shared/data/mnist beside the repository). Each experiment's entry in quality.json is replaced
-when it is rerun, so subsets can be run at different times; quality.md is rewritten from the JSON.
+embedded 5,000 digits, and measures on the official 10k MNIST test set: --test-data FOLDER (or the
+environment variable TINYGAN_TEST_DATA) names a folder that holds its two t10k files, or --download
+fetches them once into the cache (md5-checked, as `tinygan eval --download` does). ring8 and nerf
+need no test set. Each experiment's entry in quality.json is replaced when it is rerun, so subsets
+can be run at different times; quality.md is rewritten from the JSON.
 """
 import argparse
 import datetime
@@ -29,7 +31,7 @@ import numpy as np
 
 from tinygan import Tensor, backend, metrics
 from tinygan.classifier import classify
-from tinygan.data import load_mnist
+from tinygan.data import default_cache_dir, load_mnist
 from tinygan.evaluate import generate, image_scores, load_reference
 from tinygan.train.config import make_config
 from tinygan.train.run import Run
@@ -38,7 +40,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:   # `python benchmarks/quality.py` puts only benchmarks/ on the path; the PyTorch
     sys.path.insert(0, str(REPO))  # twins import benchmarks.torch_workloads
 RESULTS = REPO / "benchmarks" / "results"
-DEFAULT_TEST_DATA = REPO.parent / "shared" / "data" / "mnist"
+TEST_DATA_VARIABLE = "TINYGAN_TEST_DATA"           # the folder of the official t10k files, when --test-data is not given
+NEEDS_NO_TEST_DATA = ("ring8", "nerf")
 EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8") + ("vaegan",)   # vaegan: issue 17
 
 # The band a PyTorch run of the same recipe reached on the same data (issue 6).
@@ -479,11 +482,24 @@ def main(argv=None):
     parser.add_argument("--eval-every", type=int, default=5, help="dcgan: epochs between FID measurements")
     parser.add_argument("--n", type=int, default=5000, help="generated images per evaluation")
     parser.add_argument("--k", type=int, default=50, help="vae: importance samples of the IWAE bound at the end")
-    parser.add_argument("--test-data", default=str(DEFAULT_TEST_DATA), help="folder of the official t10k files")
+    parser.add_argument("--test-data", metavar="FOLDER", default=os.environ.get(TEST_DATA_VARIABLE) or None,
+                        help=f"folder of the official MNIST t10k files (default: ${TEST_DATA_VARIABLE})")
+    parser.add_argument("--download", action="store_true",
+                        help="fetch the official MNIST test set into the cache ($TINYGAN_CACHE, default "
+                             "~/.cache/tinygan), md5-checked, and use it (needs the network once)")
     parser.add_argument("--runs", help="keep the run folders here (default: a temporary folder)")
     parser.add_argument("--results", default=str(RESULTS), help="where quality.json and quality.md go")
     args = parser.parse_args(argv)
-    if not Path(args.test_data).is_dir():
+    if args.download and not args.test_data:
+        args.test_data = str(default_cache_dir() / "mnist")
+        log(f"official MNIST test set: {args.test_data}")
+        load_mnist("test", folder=args.test_data, download=True)
+    needs_test_data = [name for name in args.only if name not in NEEDS_NO_TEST_DATA]
+    if needs_test_data and not args.test_data:
+        parser.error(f"the official MNIST test set is needed ({', '.join(needs_test_data)}): name the folder of its "
+                     f"two t10k files with --test-data FOLDER or {TEST_DATA_VARIABLE}=FOLDER, or fetch it once "
+                     f"with --download")
+    if args.test_data and not Path(args.test_data).is_dir():
         parser.error(f"--test-data {args.test_data}: no such folder (the official MNIST t10k files are needed)")
 
     results_dir = Path(args.results)

@@ -33,7 +33,7 @@
 # | the sources' objective and why it is wrong | common mistake 14 | `docs/formulas.md` |
 #
 # `tinygan train vaegan` and `tinygan train vaegan-vae` run the two models of this lesson for the recipe's
-# 30 epochs; `python benchmarks/quality.py --only vaegan` compares them, and their PyTorch twins, by FID.
+# 30 epochs; `python benchmarks/quality.py --only vaegan --download` compares them, and their PyTorch twins, by FID.
 #
 # Run it with `python lessons/19_vae_gan.py` (full mode: about 3 minutes on a 2-core CPU) or add `--quick` for a
 # seconds-long smoke run whose numbers are not the lesson's promises. Figures go to `lessons/output/19_vae_gan/`.

@@ -12,9 +12,14 @@ Random tensors
     The `rand` fixture (and `make_rand(seed)` for hypothesis tests) gives a `Rand`: seeded float64
     tensors on the current backend (`tinygan.backend.xp()`), including kink-free inputs for relu, max,
     clamp and max pooling (values well apart from each other and from the kink).
+
+The official test set
+    Where ../shared/data/mnist holds the official MNIST t10k files, TINYGAN_TEST_DATA names it (unless it is
+    set already), so benchmarks/quality.py started by a test finds it as a user's environment would.
 """
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +28,10 @@ from tinygan import backend
 from tinygan.autograd import Tensor
 
 _session = {"skip_all": None}
+
+OFFICIAL_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+if OFFICIAL_MNIST.is_dir():
+    os.environ.setdefault("TINYGAN_TEST_DATA", str(OFFICIAL_MNIST))
 
 
 def pytest_addoption(parser):

@@ -306,3 +306,29 @@ def test_products_cli_prints_the_step_and_its_products():
     assert "dL/dw:" in done.stdout and "conv forward, rows kept:" in done.stdout
     assert "dL/dx, and forwards without rows:" in done.stdout
     assert "13 convolution layers alone" in done.stdout if TORCH_INSTALLED else "PyTorch" not in done.stdout
+
+
+class _Started(Exception):
+    """Raised by a stand-in experiment: main() got as far as running it."""
+
+
+def test_quality_asks_for_the_official_test_set_and_names_every_way_to_give_it(tmp_path, monkeypatch, capsys):
+    """No default folder beside the checkout: without --test-data, TINYGAN_TEST_DATA or --download, an experiment
+    that measures on the test set stops with one message naming all three; the variable is used when set."""
+    from benchmarks import quality
+    seen = []
+
+    def experiment(args, folder):
+        seen.append(args.test_data)
+        raise _Started
+    monkeypatch.setitem(quality.RUNNERS, "vae", experiment)
+    monkeypatch.delenv("TINYGAN_TEST_DATA", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        quality.main(["--only", "vae", "--results", str(tmp_path)])
+    message = capsys.readouterr().err
+    assert stop.value.code == 2 and not seen
+    assert "--test-data FOLDER" in message and "TINYGAN_TEST_DATA=FOLDER" in message and "--download" in message
+    monkeypatch.setenv("TINYGAN_TEST_DATA", str(tmp_path))
+    with pytest.raises(_Started):
+        quality.main(["--only", "vae", "--results", str(tmp_path)])
+    assert seen == [str(tmp_path)]

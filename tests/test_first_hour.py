@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import stat
+from pathlib import Path
 
 import matplotlib.figure
 import numpy as np
@@ -66,6 +67,20 @@ def test_the_readme_says_what_eval_falls_back_to():
     assert len(held_out) == 10 * per_class
     wording = f"embedded digits {500 - per_class}-499 of each class ({len(held_out):,} images"
     assert wording in " ".join(open(README).read().split()), wording
+
+
+def test_nothing_a_user_runs_or_reads_names_the_shared_folder():
+    """../shared lies beside this project's own checkout, not beside a user's clone: the README, the lessons,
+    the docs and the benchmark scripts say how to get the official test set (--download, --test-data FOLDER,
+    TINYGAN_TEST_DATA) instead of naming it. Tests may use it to find data; benchmark results record it."""
+    root = Path(REPO)
+    files = [root / "README.md", *sorted((root / "benchmarks").glob("*.py")), root / "benchmarks" / "README.md",
+             *sorted((root / "lessons").glob("*.py")), *sorted((root / "lessons").glob("*.md")),
+             *sorted((root / "docs").rglob("*.md"))]
+    pattern = re.compile(r"\.\./shared|[\"']shared[\"']")
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()}" for path in files if path.is_file()
+             for number, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not found, "\n".join(found)
 
 
 # -- threads ----------------------------------------------------------------------------------------
