@@ -56,6 +56,23 @@ def large_logits(*shape, size=1000.0):
     return make
 
 
+def constant_over(*shape, axes):
+    """Values that do not vary over `axes` (zero variance there), a different constant along the other axes."""
+    def make(rng):
+        kept = tuple(1 if axis in axes else size for axis, size in enumerate(shape))
+        return np.broadcast_to(rng.standard_normal(kept), shape).copy()
+    return make
+
+
+def with_zero_row(*shape):
+    """Normal values with the first row all zeros (a vector of norm 0)."""
+    def make(rng):
+        x = rng.standard_normal(shape)
+        x[0] = 0.0
+        return x
+    return make
+
+
 def on_device(array):
     return backend.to_device(np.asarray(array), backend.current_device())
 
@@ -261,6 +278,47 @@ SPECS = {
         [F.unsqueeze(v, 1) for v in F.volume_render(sigma, Tensor(on_device(np.full((3, 5, 3), 0.5))),
                                                     Tensor(on_device(RENDER_T)), 3.5)[1:]], axis=1),
         [positive(3, 5)]),
+    # -- boundary values: zero variance, a batch of one, one step, one class, huge inputs, default arguments --
+    "batch_norm (zero variance)": (batch_norm_training, [constant_over(4, 3, 2, 2, axes=(0, 2, 3)), positive(3),
+                                                         normal(3)]),
+    "batch_norm (batch of 1)": (batch_norm_training, [normal(1, 3, 2, 2), positive(3), normal(3)]),
+    "layer_norm (zero variance)": (lambda x, w, b: F.layer_norm(x, (3, 2), w, b),
+                                   [constant_over(4, 3, 2, axes=(1, 2)), positive(3, 2), normal(3, 2)]),
+    "layer_norm (defaults)": (lambda x: F.layer_norm(x, (4,)), [normal(3, 4)]),
+    "group_norm (zero variance)": (lambda x, w, b: F.group_norm(x, 2, w, b),
+                                   [constant_over(2, 4, 2, 3, axes=(1, 2, 3)), positive(4), normal(4)]),
+    "group_norm (defaults)": (lambda x: F.group_norm(x, 1), [normal(2, 3, 2, 2)]),
+    "instance_norm (zero variance)": (lambda x: F.instance_norm(x), [constant_over(2, 3, 2, 3, axes=(2, 3))]),
+    # eps 0.1: the checker's steps of 1e-6 stay inside the clamped region around the zero vector
+    "normalize (zero vector)": (lambda x: F.normalize(x, eps=0.1), [with_zero_row(3, 4)]),
+    "normalize (zero vector, p=3)": (lambda x: F.normalize(x, p=3, eps=0.1), [with_zero_row(3, 4)]),
+    "conv2d (defaults)": (F.conv2d, [normal(2, 3, 4, 4), normal(2, 3, 3, 3)]),
+    "conv2d (batch of 1, 1x1 kernel)": (F.conv2d, [normal(1, 3, 2, 3), normal(4, 3, 1, 1), normal(4)]),
+    "conv_transpose2d (defaults)": (F.conv_transpose2d, [normal(2, 3, 3, 2), normal(3, 2, 2, 3)]),
+    "max_pool2d (defaults)": (lambda x: F.max_pool2d(x, 2), [separated(2, 2, 4, 4)]),
+    "adaptive_avg_pool2d (1x1)": (lambda x: F.adaptive_avg_pool2d(x, 1), [normal(2, 3, 3, 4)]),
+    "linear (no bias, batch of 1)": (F.linear, [normal(1, 4), normal(3, 4)]),
+    "leaky_relu (defaults)": (F.leaky_relu, [separated(3, 4)]),
+    "elu (defaults)": (F.elu, [separated(3, 4)]),
+    "dropout (defaults)": (seeded(F.dropout), [normal(4, 5)]),
+    "sum (all)": (F.sum, [normal(2, 3)]),
+    "mean (all)": (F.mean, [normal(2, 3)]),
+    "max (all)": (F.max, [separated(2, 3)]),
+    "var (defaults)": (F.var, [normal(2, 3)]),
+    "softmax (one class)": (lambda x: F.softmax(x, dim=1), [normal(3, 1)]),
+    "log_softmax (one class)": (lambda x: F.log_softmax(x, dim=1), [normal(3, 1)]),
+    "sigmoid (huge)": (F.sigmoid, [large_logits(3, 3, size=800.0)]),
+    "tanh (huge)": (F.tanh, [large_logits(3, 3, size=800.0)]),
+    "softplus (huge)": (F.softplus, [large_logits(3, 3, size=800.0)]),
+    "binary_cross_entropy_with_logits (huge)": (
+        with_constant(F.binary_cross_entropy_with_logits, probabilities(3, 3)), [large_logits(3, 3, size=800.0)]),
+    "cross_entropy (batch of 1)": (lambda x: F.cross_entropy(x, Tensor(on_device(np.array([4])))), [normal(1, 5)]),
+    "kl_div (defaults)": (F.kl_div, [normal(3, 4), probabilities(3, 4)]),
+    "pad (defaults)": (lambda x: F.pad(x, (1, 2)), [normal(2, 3)]),
+    "lstm_sequence (one step, batch of 1)": (lambda *a: lstm_sequence_flat(*a),
+                                             [normal(1, 1, 2), normal(1, 3), normal(1, 3), normal(12, 2),
+                                              normal(12, 3), normal(12), normal(12)]),
+    "gru_cell (batch of 1, no bias)": (F.gru_cell, [normal(1, 2), normal(1, 3), normal(9, 2), normal(9, 3)]),
 }
 
 

@@ -128,8 +128,15 @@ def test_normalize_matches_pytorch(p, dim):
     _torch_compare(lambda a: F.normalize(a, p=p, dim=dim), lambda b: torch.nn.functional.normalize(b, p=p, dim=dim), x)
 
 
-def test_normalize_leaves_a_zero_vector_finite():
-    assert np.all(host(F.normalize(tensor(np.zeros((2, 3))))) == 0)
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0, float("inf")])
+def test_normalize_leaves_a_zero_vector_and_its_gradient_finite(p):
+    """At x = 0 the output is x / eps: 0, with gradient w / eps for the output weighting w (as PyTorch)."""
+    x = tensor(np.zeros((2, 3)), requires_grad=True)
+    w = np.random.default_rng(0).standard_normal((2, 3))
+    out = F.normalize(x, p=p, eps=1e-6)
+    (out * tensor(w)).sum().backward()
+    assert np.all(host(out) == 0)
+    np.testing.assert_allclose(host(x.grad), w / 1e-6, rtol=1e-12)
 
 
 def test_functional_norms_match_pytorch_with_weights():

@@ -127,7 +127,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         raise ValueError(f"normalize: p must be positive, got {p}")
     magnitude = input * Tensor(xp_of(input.data).sign(input.data))             # |x|, with gradient sign(x)
     if p == float("inf"):
-        norm = magnitude.max(axis=dim, keepdims=True)
+        norm = clamp(magnitude.max(axis=dim, keepdims=True), min=eps)
     else:
-        norm = (magnitude ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
-    return input / clamp(norm, min=eps)  # [formula: normalize]
+        # max(||x||_p, eps) as max(sum |x|^p, eps^p)^(1/p): the root's derivative is infinite at 0, so the sum
+        # is clamped before the root, and a zero vector gets a finite gradient (x / eps's), as in PyTorch
+        floor = max(eps ** p, float(xp_of(input.data).finfo(input.dtype).tiny))   # eps^p may underflow
+        norm = clamp((magnitude ** p).sum(axis=dim, keepdims=True), min=floor) ** (1.0 / p)
+    return input / norm  # [formula: normalize]
