@@ -494,6 +494,24 @@ def test_cross_entropy_of_a_huge_logit_in_any_class(largest, mode):
         np.testing.assert_allclose(backend.to_numpy(x.grad.data), expected_grad, atol=1e-6)
 
 
+def test_std_of_equal_values_has_a_zero_gradient():
+    """std where every value is equal: 0, with gradient 0 (PyTorch's), not the nan of sqrt's slope at 0."""
+    x = Tensor(on_device(np.array([[1.5, 1.5, 1.5], [1.0, 2.0, 4.0]])), requires_grad=True)
+    F.std(x, axis=1).sum().backward()
+    values = np.array([1.0, 2.0, 4.0])
+    expected_row = (values - values.mean()) / (2 * values.std(ddof=1))      # ds/dx_i = (x_i - mean) / ((n-1) s)
+    np.testing.assert_allclose(backend.to_numpy(F.std(x, axis=1).data), [0.0, values.std(ddof=1)], rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(x.grad.data), [[0.0, 0.0, 0.0], expected_row], rtol=1e-12)
+
+
+def test_var_without_degrees_of_freedom_is_nan_with_a_warning():
+    """One value and correction=1: n - correction = 0. PyTorch gives nan and warns; so does tinygan."""
+    x = Tensor(on_device(np.array([[3.0], [4.0]])), requires_grad=True)
+    with pytest.warns(UserWarning, match=r"var: correction=1 over 1 value leaves no degrees of freedom"):
+        result = F.var(x, axis=1)
+    assert np.isnan(backend.to_numpy(result.data)).all()
+
+
 def test_the_switch():
     previous = kernels.current_kernels()
     try:

@@ -4,6 +4,7 @@
 value to many places, so its gradient sums the copies back.
 """
 import builtins
+import warnings
 from collections import namedtuple
 
 from .. import kernels
@@ -139,16 +140,28 @@ def var(x, axis=None, correction=1, keepdims=False):
     """s^2 = sum_i (x_i - mean)^2 / (n - correction) over `axis`.
 
     correction=1 (PyTorch's default) is Bessel's unbiased estimate; correction=0 the biased, maximum-likelihood one.
+    With no degrees of freedom left (n <= correction) the result is nan (inf where the values differ), with a
+    warning, as in PyTorch.
     """
     axes = normalize_axis(axis, x.ndim)
     count = _prod(x.shape[a] for a in axes)
+    if count <= correction:
+        warnings.warn(f"var: correction={correction} over {count} value{'s' * (count != 1)} leaves no degrees of "
+                      f"freedom; the result is nan (as in PyTorch)", stacklevel=2)
+    scale = 1.0 / (count - correction) if count > correction else float("inf")
     centered = x - mean(x, axis=axes, keepdims=True)
-    return sum(centered * centered, axis=axes, keepdims=keepdims) * (1.0 / (count - correction))  # [formula: variance]
+    return sum(centered * centered, axis=axes, keepdims=keepdims) * scale  # [formula: variance]
 
 
 def std(x, axis=None, correction=1, keepdims=False):
-    """s = sqrt(var(x)), with var's `correction` (1: unbiased, as in PyTorch)."""
-    return var(x, axis=axis, correction=correction, keepdims=keepdims) ** 0.5
+    """s = sqrt(var(x)), with var's `correction` (1: unbiased, as in PyTorch).
+
+    Where all the values are equal (s = 0) the gradient is 0, as in PyTorch, not the 0 * inf = nan of the root's
+    infinite slope: there the root is taken of 0 + 1 and multiplied by 0.
+    """
+    variance = var(x, axis=axis, correction=correction, keepdims=keepdims)
+    equal = variance.data == 0
+    return (variance + constant(equal.astype(variance.dtype))) ** 0.5 * constant((~equal).astype(variance.dtype))
 
 
 MaxResult = namedtuple("max", ["values", "indices"])
