@@ -4,18 +4,16 @@ A checkpoint is written to a temporary file in the same folder and renamed
 over the old one only when complete (os.replace is atomic), so a run killed
 mid-write leaves the previous checkpoint intact.
 """
-import contextlib
 import json
 import os
-import zipfile
 
 import numpy as np
 
-from .._files import output_temporary
+from .._files import MAX_ARCHIVE_BYTES, ArchiveError, output_temporary, read_npz
 from .. import backend
 
 META_KEY = "__meta__"
-MAX_CHECKPOINT_BYTES = 2**31  # far above any model here; a header claiming more is refused
+MAX_CHECKPOINT_BYTES = MAX_ARCHIVE_BYTES  # the budget tinygan.load has too
 MAX_META_BYTES = 64 * 2**20   # the JSON part: configuration, history, random state
 
 
@@ -69,30 +67,6 @@ def save_checkpoint(path, state):
         raise
 
 
-def _read_member(archive, info, path, budget):
-    """One .npy member, checked before anything is allocated: no objects (pickle), size as claimed."""
-    with archive.open(info) as stream:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
-        else:
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
-        if dtype.hasobject:
-            raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} holds Python objects "
-                                  "(a pickle); tinygan never loads those")
-        count = 1
-        for n in shape:
-            count *= n
-        size = count * dtype.itemsize
-        if size != info.file_size - stream.tell() or size > budget:
-            raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} claims shape {shape} of {dtype} "
-                                  f"({size} bytes) but stores {info.file_size - stream.tell()} bytes")
-        data = stream.read(size)
-    if len(data) != size:
-        raise CheckpointError(f"checkpoint {path}: entry {info.filename!r} is truncated")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C").copy(), size
-
-
 def load_checkpoint(path, max_bytes=MAX_CHECKPOINT_BYTES):
     """Read a checkpoint written by save_checkpoint; a clear CheckpointError if it is not one.
 
@@ -101,22 +75,14 @@ def load_checkpoint(path, max_bytes=MAX_CHECKPOINT_BYTES):
     size before its memory is allocated, so a damaged or hostile file (a zip bomb) cannot make
     us allocate more than that.
     """
-    with _open_checkpoint(path) as archive:
-        infos = archive.infolist()
-        _check_declared_sizes(infos, max_bytes, path)
-        arrays, budget = {}, max_bytes
-        for info in infos:
-            arrays[info.filename[:-4]], size = _read_member(archive, info, path, budget)
-            budget -= size
-    return _join(_meta(arrays.pop(META_KEY, None), path), arrays)
+    arrays = _read_arrays(path, max_bytes)
+    return _state(_meta(arrays.pop(META_KEY, None), path), arrays, path)
 
 
 def load_checkpoint_meta(path):
     """The checkpoint's state with every array left out (None): its configuration, epoch, history..."""
-    with _open_checkpoint(path) as archive:
-        info = _meta_info(archive, path)
-        array, _ = _read_member(archive, info, path, MAX_META_BYTES)
-    return _join(_meta(array, path), _NoArrays())
+    arrays = _read_arrays(path, MAX_META_BYTES, names=[META_KEY])
+    return _state(_meta(arrays.get(META_KEY), path), _NoArrays(), path)
 
 
 class _NoArrays(dict):
@@ -124,38 +90,12 @@ class _NoArrays(dict):
         return None
 
 
-@contextlib.contextmanager
-def _open_checkpoint(path):
-    """The checkpoint as an open ZipFile of .npy entries; every reading error becomes a CheckpointError."""
-    if not os.path.exists(path):
-        raise CheckpointError(f"checkpoint {path}: file not found")
+def _read_arrays(path, max_bytes, names=None):
+    """The checkpoint's arrays by entry name (all, or `names`), read within `max_bytes`; CheckpointError if damaged."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise CheckpointError(f"checkpoint {path}: unexpected entry {info.filename!r}")
-            yield archive
-    except CheckpointError:
-        raise
-    except Exception as error:  # zipfile, zlib, header and JSON parsers each raise their own kinds
-        raise CheckpointError(f"checkpoint {path}: damaged or not an .npz checkpoint "
-                              f"({type(error).__name__}: {error})") from None
-
-
-def _meta_info(archive, path):
-    try:
-        return archive.getinfo(META_KEY + ".npy")
-    except KeyError:
-        raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)") from None
-
-
-def _check_declared_sizes(infos, max_bytes, path):
-    """Refuse, before reading anything, entries whose uncompressed sizes add up to more than `max_bytes`."""
-    declared = sum(info.file_size for info in infos)
-    if declared > max_bytes:
-        raise CheckpointError(f"checkpoint {path}: its entries declare {declared:,} bytes once uncompressed, "
-                              f"more than the {max_bytes:,} bytes this model's checkpoint can hold; "
-                              "the file is damaged or hostile (a zip bomb)")
+        return read_npz(path, max_bytes, names)
+    except ArchiveError as error:
+        raise CheckpointError(f"checkpoint {path}: {error}") from None
 
 
 def _meta(array, path):
@@ -164,5 +104,15 @@ def _meta(array, path):
         raise CheckpointError(f"checkpoint {path}: not a tinygan checkpoint (no {META_KEY} entry)")
     try:
         return json.loads(array.tobytes().decode("utf-8"))
-    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError
-        raise CheckpointError(f"checkpoint {path}: entry {META_KEY!r} is damaged ({error})") from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError, JSONDecodeError, nesting too deep
+        raise CheckpointError(f"checkpoint {path}: entry {META_KEY!r} is damaged "
+                              f"({type(error).__name__}: {error})") from None
+
+
+def _state(meta, arrays, path):
+    """_join(meta, arrays); a CheckpointError when the JSON part does not describe the arrays stored."""
+    try:
+        return _join(meta, arrays)
+    except (KeyError, TypeError, ValueError, RecursionError) as error:  # a missing array, an unhashable name...
+        raise CheckpointError(f"checkpoint {path}: entry {META_KEY!r} does not describe the arrays stored "
+                              f"({type(error).__name__}: {error})") from None
