@@ -71,6 +71,12 @@ def _as_host_or_device_array(value, key):
                         f"array: {error}") from None
 
 
+def _loadable(dtype, target_dtype):
+    """Whether values of `dtype` can be cast into a weight or buffer of `target_dtype`: numbers and booleans only
+    (never text, objects, dates or raw bytes), and complex numbers only into a complex one."""
+    return dtype.kind in ("biufc" if target_dtype.kind == "c" else "biuf")
+
+
 class Module:
     """The base class of every layer and model.
 
@@ -397,7 +403,8 @@ class Module:
         is moved to the device of the parameter it fills and cast to its dtype.
         Every problem is reported in one error: keys the module has but the state
         lacks (missing), keys of the state the module does not have (unexpected),
-        and keys whose shapes differ. Nothing is changed when there is an error.
+        keys whose shapes differ, and keys whose values are not numbers or booleans
+        (text, objects, dates, raw bytes). Nothing is changed when there is an error.
         With strict=False, missing and unexpected keys are allowed (shapes must
         still fit) and returned as `IncompatibleKeys(missing_keys, unexpected_keys)`.
         """
@@ -406,13 +413,16 @@ class Module:
         targets = OrderedDict(self._state_tensors())
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict.keys() if key not in targets]
-        arrays, mis_shaped = {}, []
+        arrays, mis_shaped, mis_typed = {}, [], []
         for key, target in targets.items():
             if key not in state_dict:
                 continue
             array = _as_host_or_device_array(state_dict[key], key)
             if tuple(array.shape) != tuple(target.shape):
                 mis_shaped.append(f"{key!r}: the module's is {tuple(target.shape)}, the state's is {tuple(array.shape)}")
+            if not _loadable(array.dtype, target.data.dtype):
+                mis_typed.append(f"{key!r}: the module's is {target.data.dtype} {tuple(target.shape)}, "
+                                 f"the state's is {array.dtype} {tuple(array.shape)}")
             arrays[key] = array
         problems = []
         if strict and missing:
@@ -421,13 +431,18 @@ class Module:
             problems.append(f"unexpected keys (in the state, not in the module): {', '.join(map(repr, unexpected))}")
         if mis_shaped:
             problems.append("mis-shaped keys: " + "; ".join(mis_shaped))
+        if mis_typed:
+            problems.append("keys of a dtype that cannot load (numbers and booleans can; complex numbers only into "
+                            "complex weights): " + "; ".join(mis_typed))
         if problems:
             raise RuntimeError(f"{type(self).__name__}.load_state_dict: the state does not fit this module "
                                f"(nothing was loaded):\n  " + "\n  ".join(problems))
-        for key, array in arrays.items():
-            target = targets[key]
-            array = backend.to_device(array, backend.device_of(target.data))
-            target.data[...] = array.astype(target.data.dtype, copy=False)
+        ready = {}
+        for key, array in arrays.items():  # all moved and cast before the first is written: a failure changes nothing
+            target = targets[key].data
+            ready[key] = backend.to_device(array, backend.device_of(target)).astype(target.dtype, copy=False)
+        for key, array in ready.items():
+            targets[key].data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------
