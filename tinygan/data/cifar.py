@@ -9,7 +9,9 @@ each 10,000 records of
 so one record is one image (3, 32, 32) in NCHW order as it stands. The archive's md5 is checked against
 the published one before anything is read.
 """
+import shlex
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,24 +30,31 @@ RECORDS_PER_BATCH = 10_000
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
+def _check_batch_size(size, where, records=RECORDS_PER_BATCH):
+    """DataError naming `where` unless a batch file of `size` bytes holds `records` records (truncated, too long,
+    or records of another size)."""
+    expected = records * RECORD_BYTES
+    if size == expected:
+        return
+    if size < expected and size % RECORD_BYTES == 0:
+        problem = f"it is truncated: {size // RECORD_BYTES:,} whole records of {records:,}"
+    elif size and size % records == 0:
+        problem = (f"its {records:,} records are {size // records:,} bytes each, expected {RECORD_BYTES:,} "
+                   f"(1 label byte + 3,072 pixel bytes)")
+    elif size < expected:
+        problem = f"it is truncated: {size:,} bytes, expected {expected:,} ({records:,} records of {RECORD_BYTES:,})"
+    else:
+        problem = f"it is too long: {size:,} bytes, expected {expected:,} ({records:,} records of {RECORD_BYTES:,})"
+    raise DataError(f"{where}: not a CIFAR-10 batch: {problem}")
+
+
 def parse_batch(data, where, records=RECORDS_PER_BATCH):
     """The bytes of one batch file -> ImageData(images uint8 (records, 3, 32, 32), labels uint8 (records,)).
 
     DataError naming `where` for a file of the wrong length (truncated, or records of another size)
     or a label byte outside 0..9.
     """
-    expected = records * RECORD_BYTES
-    if len(data) != expected:
-        if len(data) < expected and len(data) % RECORD_BYTES == 0:
-            problem = f"it is truncated: {len(data) // RECORD_BYTES:,} whole records of {records:,}"
-        elif len(data) and len(data) % records == 0:
-            problem = (f"its {records:,} records are {len(data) // records:,} bytes each, expected {RECORD_BYTES:,} "
-                       f"(1 label byte + 3,072 pixel bytes)")
-        elif len(data) < expected:
-            problem = f"it is truncated: {len(data):,} bytes, expected {expected:,} ({records:,} records of {RECORD_BYTES:,})"
-        else:
-            problem = f"it is too long: {len(data):,} bytes, expected {expected:,} ({records:,} records of {RECORD_BYTES:,})"
-        raise DataError(f"{where}: not a CIFAR-10 batch: {problem}")
+    _check_batch_size(len(data), where, records)
     table = np.frombuffer(data, dtype=np.uint8).reshape(records, RECORD_BYTES)
     labels = table[:, 0].copy()
     bad = np.flatnonzero(labels > 9)
@@ -55,8 +64,9 @@ def parse_batch(data, where, records=RECORDS_PER_BATCH):
     return ImageData(table[:, 1:].reshape((records,) + IMAGE_SHAPE).copy(), labels)
 
 
-def _read_member(archive, path, name):
-    """The bytes of FOLDER_IN_ARCHIVE/name in the open tar `archive` (at `path`)."""
+def _read_member(archive, path, name, records):
+    """The bytes of FOLDER_IN_ARCHIVE/name in the open tar `archive` (at `path`), its declared size checked
+    before anything is read, so a member claiming gigabytes is refused without reading them."""
     member_name = f"{FOLDER_IN_ARCHIVE}/{name}"
     try:
         member = archive.getmember(member_name)
@@ -65,7 +75,17 @@ def _read_member(archive, path, name):
                         f"'python version' is not read)") from None
     if not member.isfile():
         raise DataError(f"{path}: {member_name} is not a regular file in the archive")
-    return archive.extractfile(member).read()
+    _check_batch_size(member.size, f"{path}:{member_name}", records)
+    return archive.extractfile(member).read(member.size)
+
+
+def _missing_archive_message(folder):
+    """What to do when the archive is not in `folder`: true from the command line and from Python."""
+    path = folder / ARCHIVE
+    return (f"load_cifar10: {ARCHIVE} not found in {folder}. Download the official archive from {URL} into that "
+            f"folder, for example: mkdir -p {shlex.quote(str(folder))} && curl -L -o {shlex.quote(str(path))} {URL} "
+            f"(the tinygan command reads it from $TINYGAN_CACHE/cifar10, default ~/.cache/tinygan/cifar10; "
+            f"in Python, load_cifar10(..., download=True) fetches it into the folder)")
 
 
 def load_cifar10(split="train", folder=None, download=False, verify=True, records_per_batch=None):
@@ -84,17 +104,15 @@ def load_cifar10(split="train", folder=None, download=False, verify=True, record
     path = folder / ARCHIVE
     if not path.exists():
         if not download:
-            raise DataError(f"load_cifar10: {ARCHIVE} not found in {folder}. Put the official archive there "
-                            f"(from {URL}; `tinygan train --data cifar10` reads $TINYGAN_CACHE/cifar10, default "
-                            f"~/.cache/tinygan/cifar10), or pass download=True")
+            raise DataError(_missing_archive_message(folder))
         download_file(URL, path, MD5)
     check_regular_file(path, "load_cifar10")
     if verify:
         verify_md5(path, MD5)
     try:
         with tarfile.open(path, "r:gz") as archive:
-            parts = [parse_batch(_read_member(archive, path, name), f"{path}:{FOLDER_IN_ARCHIVE}/{name}",
-                                 records_per_batch) for name in SPLITS[split]]
-    except (tarfile.TarError, OSError, EOFError) as error:
+            parts = [parse_batch(_read_member(archive, path, name, records_per_batch),
+                                 f"{path}:{FOLDER_IN_ARCHIVE}/{name}", records_per_batch) for name in SPLITS[split]]
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise DataError(f"{path}: not a readable gzip'd tar archive ({error})") from None
     return ImageData(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]))
