@@ -175,6 +175,7 @@ def test_every_damaged_file_raises_load_error_naming_file_and_problem(tmp_path, 
 
 
 def test_load_error_names_a_file_object_and_a_missing_file(tmp_path):
+    assert tinygan.LoadError is LoadError                  # `except tinygan.LoadError` works, as the docstring says
     with pytest.raises(LoadError, match="BytesIO"):
         tinygan.load(io.BytesIO(b"not a zip file"))
     with pytest.raises(LoadError, match=r"missing\.pt.*not found"):

@@ -14,6 +14,6 @@ _malloc.apply_environment()   # opt-in: see tinygan/_malloc.py
 
 # PyTorch's top level: creation functions, dtype names, devices, functions, save/load, utils.data
 from .api import *  # noqa: F401,F403 (the names are listed in api.__all__)
-from .serialization import load, save
+from .serialization import LoadError, SerializationError, load, save
 from . import backends, cuda, utils
 from . import nn, optim  # noqa: E402  (tinygan.nn and tinygan.optim after `import tinygan`, as torch.nn)
