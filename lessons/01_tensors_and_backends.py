@@ -41,7 +41,8 @@ import tinygan
 from tinygan import backend, nn
 from tinygan.teach import Lesson
 
-lesson = Lesson("01_tensors_and_backends")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("01_tensors_and_backends", argv=["--quick"] if QUICK else None)
 
 # %% [markdown]
 # ## 1. A tensor is an array of the current backend

@@ -42,7 +42,8 @@ from tinygan import functional as F
 from tinygan.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygan.teach import Lesson
 
-lesson = Lesson("02_autograd")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("02_autograd", argv=["--quick"] if QUICK else None)
 tinygan.manual_seed(0)
 
 # %% [markdown]

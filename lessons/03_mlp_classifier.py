@@ -44,7 +44,8 @@ from tinygan.data import DataLoader, load_embedded_mnist
 from tinygan.gradcheck import gradcheck
 from tinygan.teach import Lesson
 
-lesson = Lesson("03_mlp_classifier")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("03_mlp_classifier", argv=["--quick"] if QUICK else None)
 tinygan.manual_seed(0)
 xp = backend.xp()
 

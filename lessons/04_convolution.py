@@ -45,7 +45,8 @@ from tinygan.data import load_embedded_mnist
 from tinygan.gradcheck import gradcheck
 from tinygan.teach import Lesson
 
-lesson = Lesson("04_convolution")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("04_convolution", argv=["--quick"] if QUICK else None)
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)
 

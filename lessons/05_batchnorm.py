@@ -42,7 +42,8 @@ from tinygan.functional.normalization import batch_norm_composite
 from tinygan.gradcheck import GradcheckError, gradcheck
 from tinygan.teach import Lesson
 
-lesson = Lesson("05_batchnorm")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("05_batchnorm", argv=["--quick"] if QUICK else None)
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)
 device = backend.current_device()

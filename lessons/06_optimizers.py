@@ -37,7 +37,8 @@ import numpy as np
 from tinygan import Tensor, optim
 from tinygan.teach import Lesson
 
-lesson = Lesson("06_optimizers")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("06_optimizers", argv=["--quick"] if QUICK else None)
 START = (-1.5, 2.0)
 
 

@@ -47,7 +47,8 @@ from tinygan.models import MLPDiscriminator, MLPGenerator
 from tinygan.teach import Lesson
 from tinygan.train import losses
 
-lesson = Lesson("08_mlp_gan_digits")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("08_mlp_gan_digits", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

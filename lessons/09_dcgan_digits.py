@@ -50,7 +50,8 @@ from tinygan.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import GANStep, losses
 
-lesson = Lesson("09_dcgan_digits")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("09_dcgan_digits", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

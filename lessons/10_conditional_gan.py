@@ -45,7 +45,8 @@ from tinygan.models import ConditionalDCGANDiscriminator, ConditionalDCGANGenera
 from tinygan.teach import Lesson
 from tinygan.train import GANStep
 
-lesson = Lesson("10_conditional_gan")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("10_conditional_gan", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -51,7 +51,8 @@ from tinygan.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import GANStep, losses
 
-lesson = Lesson("11_lsgan_and_wgan_gp")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("11_lsgan_and_wgan_gp", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -48,7 +48,8 @@ from tinygan.models import MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import losses
 
-lesson = Lesson("12_autoencoder_to_vae")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("12_autoencoder_to_vae", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

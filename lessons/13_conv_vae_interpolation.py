@@ -46,7 +46,8 @@ from tinygan.models import ConvVAE, MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import VAEStep
 
-lesson = Lesson("13_conv_vae_interpolation")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("13_conv_vae_interpolation", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -49,7 +49,8 @@ from tinygan.models import MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import VAEStep
 
-lesson = Lesson("14_judging_generative_models")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("14_judging_generative_models", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

@@ -47,7 +47,8 @@ from tinygan.models import DCGANDiscriminator, DCGANGenerator, MLPVAE, dcgan_ini
 from tinygan.teach import Lesson
 from tinygan.train import GANStep, VAEStep, losses
 
-lesson = Lesson("15_cpu_vs_gpu")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("15_cpu_vs_gpu", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 
 WIDTH = 16 if lesson.quick else 64

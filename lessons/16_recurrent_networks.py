@@ -48,7 +48,8 @@ from tinygan.models import RowLSTM
 from tinygan.models.rnn import binarize, normal_cdf
 from tinygan.teach import Lesson
 
-lesson = Lesson("16_recurrent_networks")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("16_recurrent_networks", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

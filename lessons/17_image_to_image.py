@@ -53,7 +53,8 @@ from tinygan.restoration import accuracy, region_l1, region_psnr, restore
 from tinygan.teach import Lesson
 from tinygan.train.pix2pix import Pix2PixStep
 
-lesson = Lesson("17_image_to_image")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("17_image_to_image", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

@@ -55,7 +55,8 @@ from tinygan.teach import Lesson
 from tinygan.train import losses
 from tinygan.train.steps import VAEGANStep, VAEStep
 
-lesson = Lesson("19_vae_gan")
+QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
+lesson = Lesson("19_vae_gan", argv=["--quick"] if QUICK else None)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

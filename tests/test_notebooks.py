@@ -1,13 +1,58 @@
-"""Every lesson, converted to a notebook with jupytext, runs in a Jupyter kernel in quick mode: no error,
-every check PASS, and the figures it saves shown inline. Needs the `notebook` extra
-(`pip install -e '.[notebook]'`: jupytext, nbclient, ipykernel); skipped without it."""
+"""The lessons as notebooks, as lessons/README.md tells a learner to open and run them: every command of its
+notebook block is installed by the `notebook` extra, and every lesson, with `QUICK = True` set in its first code
+cell as a notebook user would (no environment variable), runs through the documented `jupytext --execute`
+command: no error, every check PASS, and the figures it saves shown inline.
+Needs the `notebook` extra (`pip install -e '.[notebook]'`); skipped where jupytext is not installed at all."""
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from test_lessons import LESSONS
+from test_lessons import LESSONS, QUICK_LINE
 
-jupytext = pytest.importorskip("jupytext")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+pytest.importorskip("jupytext")
+nbformat = pytest.importorskip("nbformat")
+
+# Against a hang only: a lesson's quick mode takes seconds, but a loaded machine may take many times that,
+# and a slow run must never fail on this limit.
+HANG_LIMIT_S = 30 * 60
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent                 # where the extra put its programs (jupytext, jupyter)
+
+
+def documented_commands():
+    """The command lines of lessons/README.md's shell blocks that follow its `## As notebooks` heading."""
+    text = (REPO / "lessons" / "README.md").read_text().split("## As notebooks", 1)
+    assert len(text) == 2, "lessons/README.md has no '## As notebooks' section"
+    section = re.split(r"\n## ", text[1], maxsplit=1)[0]
+    lines = [line.split(" #")[0].strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+             for line in block.splitlines()]
+    return [shlex.split(line) for line in lines if line]
+
+
+def environment(**extra):
+    """This process's environment without TINYGAN_QUICK, its programs first on PATH, one BLAS thread."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TINYGAN_QUICK", "MPLBACKEND")}
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", **extra)
+    return env
+
+
+def test_the_extra_installs_every_documented_notebook_command():
+    """`pip install -e '.[notebook]'`, then `jupyter lab` and `jupytext --execute`: each program is there."""
+    commands = documented_commands()
+    assert commands[0][:3] == ["pip", "install", "-e"] and commands[0][3].endswith("[notebook]"), commands[0]
+    assert any(words[:2] == ["jupyter", "lab"] for words in commands), "no command opens the lessons in Jupyter"
+    for words in commands[1:]:
+        program = words[:2] if words[0] == "jupyter" else words[:1]
+        done = subprocess.run([*program, "--version"], capture_output=True, text=True, env=environment(),
+                              timeout=HANG_LIMIT_S)
+        assert done.returncode == 0, f"{' '.join(program)}: {done.stderr[-2000:]}"
 
 
 def outputs_of(notebook):
@@ -24,16 +69,21 @@ def outputs_of(notebook):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_a_kernel_with_its_figures_inline(lesson, tmp_path, monkeypatch):
-    for variable, value in (("TINYGAN_QUICK", "1"), ("TINYGAN_LESSON_OUTPUT", str(tmp_path)),
-                            ("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1")):
-        monkeypatch.setenv(variable, value)        # the kernel inherits this process's environment
-    notebook = jupytext.read(lesson)
-    client = nbclient.NotebookClient(notebook, timeout=240, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
+def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson, tmp_path):
+    [execute] = [words for words in documented_commands() if words[0] == "jupytext" and "--execute" in words]
+    [documented_lesson] = [word for word in execute if re.fullmatch(r"lessons/\d\d_\w+\.py", word)]
+    source = lesson.read_text()
+    assert re.search(QUICK_LINE, source, flags=re.M), f"{lesson.name} has no 'QUICK = False' line"
+    copy = tmp_path / lesson.name                 # the learner's edit: QUICK = True in the first code cell
+    copy.write_text(re.sub(QUICK_LINE, "QUICK = True", source, count=1, flags=re.M))
+    command = [str(copy) if word == documented_lesson else word for word in execute]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=HANG_LIMIT_S,
+                          env=environment(TINYGAN_LESSON_OUTPUT=str(tmp_path / "output")))
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebook = nbformat.read(str(copy.with_suffix(".ipynb")), as_version=4)
     text, images = outputs_of(notebook)
+    assert "(quick mode" in text, text[:500]
     assert "ERROR" not in text and "FAIL" not in text, text[-3000:]
     assert "PASS" in text, "a lesson must end with checks that print PASS/FAIL"
-    if "savefig(" in lesson.read_text():
+    if "savefig(" in source:
         assert images >= 1, f"{lesson.name} saves figures but showed none inline"
