@@ -1,5 +1,7 @@
-"""Every lesson runs in quick mode, and every check it prints passes."""
+"""Every lesson runs in quick mode, and every check it prints passes; a notebook user turns quick mode on in
+the lesson's first code cell."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +9,11 @@ from pathlib import Path
 import pytest
 
 LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.py"))
+QUICK_LINE = r"^QUICK = False\b"          # the line a notebook user edits to QUICK = True
+
+# Against a hang only: a lesson's quick mode takes seconds, but a loaded machine may take many times that,
+# and a slow run must never fail on this limit.
+HANG_LIMIT_S = 30 * 60
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
@@ -15,8 +22,8 @@ def test_lesson_runs_in_quick_mode(lesson, tmp_path):
     # two OpenBLAS threads spin against each other (a toy GAN step: 121 ms instead of 14 ms).
     env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_LESSON_OUTPUT=str(tmp_path), MPLBACKEND="Agg",
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env, timeout=120,
-                            cwd=tmp_path)
+    result = subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env,
+                            timeout=HANG_LIMIT_S, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "FAIL" not in result.stdout, output[-3000:]
@@ -43,3 +50,35 @@ def test_a_lesson_that_draws_links_a_figure_of_its_full_run(lesson):
         pytest.skip(f"{lesson.name} draws no figure")
     figure = lesson.parents[1] / "docs" / "images" / "lessons" / f"{lesson.stem}.png"
     assert figure.is_file() and f"docs/images/lessons/{lesson.stem}.png" in lesson.read_text()
+
+
+def first_code_cell(lesson):
+    """The source of the lesson's first code cell (percent format: after the header and the markdown cells)."""
+    cells = re.split(r"^# %%", lesson.read_text(), flags=re.M)[1:]
+    return next(cell.split("\n", 1)[1] for cell in cells if not cell.startswith(" [markdown]"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_quick_mode_is_one_line_of_the_first_code_cell(lesson, tmp_path, monkeypatch):
+    """A notebook has no --quick: the first code cell holds `QUICK = False`, and editing it to True gives quick
+    mode without an environment variable. The cell runs up to the line that makes the Lesson."""
+    cell = first_code_cell(lesson)
+    assert len(re.findall(QUICK_LINE, cell, flags=re.M)) == 1, f"{lesson.name}: its first code cell has no QUICK line"
+    head = cell[:cell.index("\n", cell.index("lesson = Lesson("))]
+    monkeypatch.delenv("TINYGAN_QUICK", raising=False)
+    monkeypatch.setenv("TINYGAN_LESSON_OUTPUT", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["kernel"])
+    for quick in (False, True):
+        namespace = {}
+        exec(compile(re.sub(QUICK_LINE, f"QUICK = {quick}", head, flags=re.M), str(lesson), "exec"), namespace)
+        assert namespace["lesson"].quick is quick, f"{lesson.name}: QUICK = {quick} gave quick={not quick}"
+
+
+def test_subprocess_limits_fail_only_on_a_hang():
+    """The tests that start lessons, notebooks and benchmark commands give them HANG_LIMIT_S (at least 20
+    minutes), never a limit that a slow run on a busy machine could reach."""
+    for name in ("test_lessons.py", "test_lesson_plants.py", "test_notebooks.py", "test_benchmarks.py"):
+        text = (Path(__file__).parent / name).read_text()
+        [limit] = re.findall(r"^HANG_LIMIT_S = ([\d *]+)$", text, flags=re.M)
+        assert eval(limit) >= 20 * 60, f"{name}: HANG_LIMIT_S = {limit}"
+        assert set(re.findall(r"timeout=(\w+)", text)) == {"HANG_LIMIT_S"}, f"{name}: a subprocess with another limit"
