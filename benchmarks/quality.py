@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:   # `python benchmarks/quality.py` puts only benchmarks/ on the path; the PyTorch
     sys.path.insert(0, str(REPO))  # twins import benchmarks.torch_workloads
 RESULTS = REPO / "benchmarks" / "results"
-TEST_DATA_VARIABLE = "TINYGAN_TEST_DATA"           # the folder of the official t10k files, when --test-data is not given
+TEST_DATA_VARIABLE = "TINYGAN_TEST_DATA"     # names the folder of the official t10k files when --test-data does not
 NEEDS_NO_TEST_DATA = ("ring8", "nerf")
 EXPERIMENTS = ("vae", "dcgan", "cgan", "ring8") + ("vaegan",)   # vaegan: issue 17
 
