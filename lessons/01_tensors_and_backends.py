@@ -42,7 +42,7 @@ from tinygan import backend, nn
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("01_tensors_and_backends", argv=["--quick"] if QUICK else None)
+lesson = Lesson("01_tensors_and_backends", quick=QUICK)
 
 # %% [markdown]
 # ## 1. A tensor is an array of the current backend

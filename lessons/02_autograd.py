@@ -43,7 +43,7 @@ from tinygan.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("02_autograd", argv=["--quick"] if QUICK else None)
+lesson = Lesson("02_autograd", quick=QUICK)
 tinygan.manual_seed(0)
 
 # %% [markdown]

@@ -45,7 +45,7 @@ from tinygan.gradcheck import gradcheck
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("03_mlp_classifier", argv=["--quick"] if QUICK else None)
+lesson = Lesson("03_mlp_classifier", quick=QUICK)
 tinygan.manual_seed(0)
 xp = backend.xp()
 

@@ -46,7 +46,7 @@ from tinygan.gradcheck import gradcheck
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("04_convolution", argv=["--quick"] if QUICK else None)
+lesson = Lesson("04_convolution", quick=QUICK)
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)
 

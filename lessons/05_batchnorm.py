@@ -43,7 +43,7 @@ from tinygan.gradcheck import GradcheckError, gradcheck
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("05_batchnorm", argv=["--quick"] if QUICK else None)
+lesson = Lesson("05_batchnorm", quick=QUICK)
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)
 device = backend.current_device()

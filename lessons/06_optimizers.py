@@ -38,7 +38,7 @@ from tinygan import Tensor, optim
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("06_optimizers", argv=["--quick"] if QUICK else None)
+lesson = Lesson("06_optimizers", quick=QUICK)
 START = (-1.5, 2.0)
 
 

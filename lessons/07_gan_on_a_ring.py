@@ -55,7 +55,7 @@ from tinygan.train.run import build_models
 from tinygan.train.steps import GANStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("07_gan_on_a_ring", argv=["--quick"] if QUICK else None)
+lesson = Lesson("07_gan_on_a_ring", quick=QUICK)
 device = backend.current_device()
 ring = ring8()
 print(f"ring8: {len(ring.modes)} modes on a circle of radius 2, std {ring.std}")

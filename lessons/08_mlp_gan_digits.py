@@ -48,7 +48,7 @@ from tinygan.teach import Lesson
 from tinygan.train import losses
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("08_mlp_gan_digits", argv=["--quick"] if QUICK else None)
+lesson = Lesson("08_mlp_gan_digits", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -46,7 +46,7 @@ from tinygan.teach import Lesson
 from tinygan.train import GANStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("10_conditional_gan", argv=["--quick"] if QUICK else None)
+lesson = Lesson("10_conditional_gan", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -52,7 +52,7 @@ from tinygan.teach import Lesson
 from tinygan.train import GANStep, losses
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("11_lsgan_and_wgan_gp", argv=["--quick"] if QUICK else None)
+lesson = Lesson("11_lsgan_and_wgan_gp", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

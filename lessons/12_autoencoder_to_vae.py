@@ -49,7 +49,7 @@ from tinygan.teach import Lesson
 from tinygan.train import losses
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("12_autoencoder_to_vae", argv=["--quick"] if QUICK else None)
+lesson = Lesson("12_autoencoder_to_vae", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

@@ -47,7 +47,7 @@ from tinygan.teach import Lesson
 from tinygan.train import VAEStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("13_conv_vae_interpolation", argv=["--quick"] if QUICK else None)
+lesson = Lesson("13_conv_vae_interpolation", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

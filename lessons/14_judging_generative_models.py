@@ -50,7 +50,7 @@ from tinygan.teach import Lesson
 from tinygan.train import VAEStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("14_judging_generative_models", argv=["--quick"] if QUICK else None)
+lesson = Lesson("14_judging_generative_models", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

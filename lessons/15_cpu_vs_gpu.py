@@ -48,7 +48,7 @@ from tinygan.teach import Lesson
 from tinygan.train import GANStep, VAEStep, losses
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("15_cpu_vs_gpu", argv=["--quick"] if QUICK else None)
+lesson = Lesson("15_cpu_vs_gpu", quick=QUICK)
 started = time.perf_counter()
 
 WIDTH = 16 if lesson.quick else 64

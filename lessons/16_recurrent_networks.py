@@ -49,7 +49,7 @@ from tinygan.models.rnn import binarize, normal_cdf
 from tinygan.teach import Lesson
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("16_recurrent_networks", argv=["--quick"] if QUICK else None)
+lesson = Lesson("16_recurrent_networks", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

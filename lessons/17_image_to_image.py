@@ -54,7 +54,7 @@ from tinygan.teach import Lesson
 from tinygan.train.pix2pix import Pix2PixStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("17_image_to_image", argv=["--quick"] if QUICK else None)
+lesson = Lesson("17_image_to_image", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 rng = np.random.default_rng(0)

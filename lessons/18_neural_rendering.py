@@ -54,7 +54,7 @@ from tinygan.train.nerf import mean_colour_baseline, training_rays
 from tinygan.train.steps import NeRFStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("18_neural_rendering", argv=["--quick"] if QUICK else None)
+lesson = Lesson("18_neural_rendering", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

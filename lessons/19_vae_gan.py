@@ -56,7 +56,7 @@ from tinygan.train import losses
 from tinygan.train.steps import VAEGANStep, VAEStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
-lesson = Lesson("19_vae_gan", argv=["--quick"] if QUICK else None)
+lesson = Lesson("19_vae_gan", quick=QUICK)
 started = time.perf_counter()
 tinygan.manual_seed(0)
 

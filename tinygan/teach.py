@@ -1,7 +1,7 @@
 """Small helpers the lesson scripts share: quick mode, the output folder, and PASS/FAIL checks.
 
     from tinygan.teach import Lesson
-    lesson = Lesson("04_convolution")       # reads --quick / TINYGAN_QUICK=1
+    lesson = Lesson("04_convolution", quick=QUICK)   # quick if QUICK, --quick or TINYGAN_QUICK=1
     steps = 50 if lesson.quick else 2000
     lesson.check("gradient check of conv2d", ok, "max error 3e-9")
     lesson.savefig(fig, "im2col.png")       # lessons/output/04_convolution/im2col.png
@@ -34,10 +34,11 @@ def default_output_root():
 class Lesson:
     """One lesson's settings and its record of checks."""
 
-    def __init__(self, name, argv=None):
+    def __init__(self, name, quick=False, argv=None):
+        """quick -- tiny settings: a notebook's `QUICK = True`; a script also takes --quick or TINYGAN_QUICK=1."""
         argv = sys.argv[1:] if argv is None else argv
         self.name = name
-        self.quick = "--quick" in argv or os.environ.get("TINYGAN_QUICK", "") not in ("", "0")
+        self.quick = quick or "--quick" in argv or os.environ.get("TINYGAN_QUICK", "") not in ("", "0")
         root = os.environ.get("TINYGAN_LESSON_OUTPUT") or default_output_root()
         self.output = os.path.join(root, name)
         os.makedirs(self.output, exist_ok=True)
