@@ -1,7 +1,7 @@
 """MNIST-family datasets: the embedded 5k subset, and the official files from a folder or the web.
 
     images, labels = load_embedded_mnist()                      # 5,000 digits, no network
-    images, labels = load_mnist("test", folder="../shared/data/mnist")
+    images, labels = load_mnist("test", folder="path/to/mnist")   # the folder of the t10k files
     images, labels = load_mnist("train", kind="fashion", download=True)
 
 Images come back as uint8 (N, 28, 28), labels as uint8 (N,), both NumPy arrays on
