@@ -3,6 +3,7 @@ them, what `sample` wrote and from which epoch, help texts with their defaults, 
 and run folders that start over cleanly."""
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -65,3 +66,83 @@ def runs(tmp_path_factory):
 ])
 def test_command_line_mistakes_are_one_line_without_the_usage_block(capsys, argv, expected):
     _one_line_error(capsys, argv, *expected)
+
+
+# -- options a run does not take ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, argv, option", [
+    ("pix2pix", ["sample", "RUN", "--label", "12"], "--label is for conditional models"),
+    ("unet", ["sample", "RUN", "--label", "3"], "--label is for conditional models"),
+    ("nerf", ["sample", "RUN", "--seed", "1"], "--seed"),
+    ("dcgan", ["eval", "RUN", "--k", "5"], "--k"),
+    ("pix2pix", ["eval", "RUN", "--n", "20"], "--n"),
+    ("unet", ["eval", "RUN", "--seed", "1"], "--seed"),
+    ("nerf", ["eval", "RUN", "--test-data", "FOLDER"], "--test-data"),
+    ("nerf", ["eval", "RUN", "--download"], "--download"),
+])
+def test_sample_and_eval_refuse_an_option_the_run_does_not_take(tmp_path, capsys, runs, model, argv, option):
+    out = tmp_path / "out.png"
+    argv = [str(runs[model]) if arg == "RUN" else str(tmp_path) if arg == "FOLDER" else arg for arg in argv]
+    if argv[0] == "sample":
+        argv += ["--n", "2", "--out", str(out)]
+    _one_line_error(capsys, argv, option, f"this {model} run", "does not take it")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["pix2pix", "--latent-dim", "8"], "--latent-dim"),
+    (["unet", "--latent-dim", "8"], "--latent-dim"),
+    (["nerf", "--limit", "64"], "--limit"),
+    (["gan", "--data", "ring8", "--limit", "64"], "--limit"),
+    (["vaegan", "--ema", "0.9"], "--ema"),
+    (["vae", "--ema", "0.9"], "--ema"),
+])
+def test_train_refuses_an_option_the_model_does_not_take(tmp_path, capsys, argv, option):
+    tiny = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--threads", "1", "--quiet"]
+    _one_line_error(capsys, ["train", *argv, *tiny, "--out", str(tmp_path / "run")], option)
+    assert not (tmp_path / "run").exists()
+
+
+def test_every_option_that_only_some_runs_take_is_an_option_of_its_command(capsys):
+    from tinygan.cli import OPTIONS_OF_SOME_RUNS
+    for command, option in OPTIONS_OF_SOME_RUNS:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert f" {option} " in capsys.readouterr().out, (command, option)
+
+
+# -- what sample says ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", sorted(TINY))
+def test_sample_says_what_it_wrote_and_from_which_epoch(tmp_path, capsys, runs, model):
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(runs[model]), "--n", "3", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert out.stat().st_size > 0
+    assert said.startswith("wrote 3 ") and f"to {out}" in said, said
+    assert "epoch 1" in said and str(runs[model] / "checkpoint.npz") in said, said
+
+
+# -- help --------------------------------------------------------------------------------------------
+
+def _help(capsys, command):
+    """The --help text of a command, with argparse's line wrapping undone."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_sample_help_describes_every_option_with_its_default(capsys):
+    options = _help(capsys, "sample").split("options:")[1]
+    for option, default in (("--n N", "(default: 64)"), ("--seed SEED", "(default: 0)"),
+                            ("--out OUT", "(default: samples.png)")):
+        described = re.search(f"{option} (.*?)(?= --|$)", options).group(1)
+        assert len(described) > 20 and described.endswith(default), (option, described)
+
+
+def test_train_help_gives_the_settings_of_one_model_their_own_default(capsys):
+    text = _help(capsys, "train")
+    assert "nerf: samples per ray between near and far (default: 32)" in text
+    assert "pix2pix: weight of the L1 term in G's loss (default: 100)" in text
+    assert "against the GAN terms in the decoder's loss (default: 0.1)" in text
+    assert "default: none;" not in text.replace("steps (default: none;", "")   # only --steps-per-epoch has none

@@ -19,7 +19,7 @@ import time
 from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry, threads
 from .autograd import AnomalyError
 from .data import DataError
-from .evaluate import add_eval_parser, run_eval
+from .evaluate import add_eval_parser, check_eval_options, run_eval
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
 from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
@@ -32,17 +32,72 @@ MAX_SAMPLES = 10_000  # one grid image; more would not be seen, and the batch mu
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what sample --out can write
 
 
+def _family(config):
+    return registry.model_of(config).family
+
+
+def _data_kind(config):
+    return registry.dataset_of(config).kind
+
+
+_TEST_DIGITS = ("models of digit images (a nerf and a GAN on a 2-D toy set bring their own test data)",
+                lambda config: _family(config) != "nerf" and _data_kind(config) != "toy")
+
+# Options that only some runs take: (command, option) -> (the runs that take it, whether a run of this
+# configuration does). Every other option every run takes; make_config refuses the settings of one model
+# (--gamma, --task, ...) and --ema elsewhere than a GAN. An option that a run does not take is refused, never ignored.
+OPTIONS_OF_SOME_RUNS = {
+    ("train", "--latent-dim"): ("models that draw from noise or encode to a code",
+                                lambda config: _family(config) not in ("nerf", "pix2pix", "segmentation")),
+    ("train", "--limit"): ("fixed image sets (not the 3-D views, the scenes or the 2-D toy sets)",
+                           lambda config: _data_kind(config) == "images"),
+    ("sample", "--label"): ("conditional models (cgan)", lambda config: registry.model_of(config).conditional),
+    ("sample", "--seed"): ("models that draw at random (a nerf renders a fixed turntable)",
+                           lambda config: _family(config) != "nerf"),
+    ("eval", "--n"): ("models scored on what they draw (nerf and pix2pix are scored on fixed test images)",
+                      lambda config: _family(config) not in ("nerf", "pix2pix")),
+    ("eval", "--seed"): ("models scored on random draws (nerf, pix2pix and unet are scored on fixed test data)",
+                         lambda config: _family(config) not in ("nerf", "pix2pix", "segmentation")),
+    ("eval", "--k"): ("VAEs (the importance samples of their IWAE bound)",
+                      lambda config: registry.model_of(config).is_vae),
+    ("eval", "--test-data"): _TEST_DIGITS,
+    ("eval", "--download"): _TEST_DIGITS,
+}
+
+
+def refuse_options_not_taken(args, config):
+    """ConfigError naming the first option on the command line that a run of `config` does not take."""
+    for (command, option), (takers, takes) in OPTIONS_OF_SOME_RUNS.items():
+        if command != args.command:
+            continue
+        given = getattr(args, option[2:].replace("-", "_"))
+        if given is not None and given is not False and not takes(config):
+            raise ConfigError(f"{option} is for {takers}; this {config['model']} run on {config['data']} "
+                              f"does not take it")
+
+
+def _number(value):
+    """A default as help shows it: 0.0002, not 0.00020000000000000001."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _defaults(key):
-    """'default: V' for a training setting, with the models (and the 2-D toy sets) whose default differs."""
-    common = COMMON.get(key)
-    differing = {name: spec.defaults[key] for name, spec in registry.MODELS.items()
-                 if key in spec.defaults and spec.defaults[key] != common}
-    text = "default: " + ("none" if common is None else f"{common:g}" if isinstance(common, float) else str(common))
+    """'default: V' for a training setting, then the models (and the 2-D toy sets) whose default differs.
+
+    A setting of some models only (--gamma, --num-samples) has no common default: it shows theirs.
+    """
+    own = {name: spec.defaults[key] for name, spec in registry.MODELS.items() if key in spec.defaults}
+    if key not in COMMON:
+        values = set(own.values())
+        return "default: " + (_number(values.pop()) if len(values) == 1 else
+                              ", ".join(f"{name} {_number(value)}" for name, value in own.items()))
+    common = COMMON[key]
+    text = "default: " + ("none" if common is None else _number(common))
+    differing = {name: value for name, value in own.items() if value != common}
     if differing:
-        text += "; " + ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-                                 for name, value in differing.items())
+        text += "; " + ", ".join(f"{name} {_number(value)}" for name, value in differing.items())
     if key in TOY_GAN_DEFAULTS and TOY_GAN_DEFAULTS[key] != common:
-        text += f"; gan on a 2-D toy set {TOY_GAN_DEFAULTS[key]:g}"
+        text += f"; gan on a 2-D toy set {_number(TOY_GAN_DEFAULTS[key])}"
     return text
 
 
@@ -66,11 +121,14 @@ def _parser():
     train.add_argument("model", choices=MODELS, metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
     train.add_argument("--data", choices=DATASETS, metavar="DATA",
                        help=f"one of: {', '.join(DATASETS)} ({_defaults('data')})")
-    train.add_argument("--epochs", type=int, help=f"passes over the data ({_defaults('epochs')})")
-    train.add_argument("--batch-size", type=int, help=f"samples per step ({_defaults('batch_size')})")
+    train.add_argument("--epochs", type=int,
+                       help=f"passes over the data ({_defaults('epochs')}); a nerf's epoch is --steps-per-epoch steps")
+    train.add_argument("--batch-size", type=int, help=f"samples per step; for nerf, rays ({_defaults('batch_size')})")
     train.add_argument("--lr", type=float, help=f"Adam's learning rate ({_defaults('lr')})")
     train.add_argument("--beta1", type=float, help=f"Adam's beta1, the momentum of its mean ({_defaults('beta1')})")
-    train.add_argument("--latent-dim", type=int, help=f"size of the noise z or the VAE's code ({_defaults('latent_dim')})")
+    train.add_argument("--latent-dim", type=int,
+                       help=f"size of the noise z or the VAE's code; not for nerf, pix2pix or unet "
+                            f"({_defaults('latent_dim')})")
     train.add_argument("--width", type=int,
                        help=f"channels of the first conv layer / hidden units ({_defaults('width')})")
     train.add_argument("--seed", type=int, help=f"seed of the weights, the data order and the noise ({_defaults('seed')})")
@@ -85,8 +143,8 @@ def _parser():
                        help=f"nerf: samples per ray between near and far ({_defaults('num_samples')})")  # issue 18
     # issue 16: pix2pix
     train.add_argument("--task", choices=("inpaint", "superres"),
-                       help="pix2pix: the damage to undo, a 14x14 square cut out (inpaint) or the digit at 7x7 "
-                            "(superres) (default: inpaint)")
+                       help=f"pix2pix: the damage to undo, a 14x14 square cut out (inpaint) or the digit at 7x7 "
+                            f"(superres) ({_defaults('task')})")
     train.add_argument("--l1-weight", type=float, metavar="LAMBDA",
                        help=f"pix2pix: weight of the L1 term in G's loss ({_defaults('l1_weight')})")
     train.add_argument("--gan-weight", type=float,
@@ -94,7 +152,7 @@ def _parser():
                             f"({_defaults('gan_weight')})")
     train.add_argument("--limit", type=int, metavar="N",
                        help="train on N images only: a class-balanced subset (N/10 of each digit), drawn with the "
-                            "seed (default: all)")
+                            "seed; image sets only (default: all)")
     train.add_argument("--steps-per-epoch", type=int, help=f"stop each epoch after N steps ({_defaults('steps_per_epoch')})")
     train.add_argument("--backend", choices=backend.BACKENDS, help="numpy (CPU) or cupy (GPU) (default: numpy)")
     train.add_argument("--threads", default="auto", metavar="N",
@@ -113,10 +171,15 @@ def _parser():
 
     sample = commands.add_parser("sample", parents=[debug], help="draw a grid of samples from a run or checkpoint")
     sample.add_argument("run", metavar="RUN_OR_CHECKPOINT")
-    sample.add_argument("--n", type=int, default=64)
-    sample.add_argument("--label", type=int, help="digit to draw (conditional models)")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", default="samples.png", help=f"image file: {', '.join(IMAGE_TYPES)}")
+    sample.add_argument("--n", type=int, default=64,
+                        help="how many to draw: samples, restored digits (pix2pix), labelled scenes (unet) or views "
+                             "around the scene (nerf) (default: 64)")
+    sample.add_argument("--label", type=int,
+                        help="the digit to draw, 0-9 (conditional models: cgan; default: each digit in turn)")
+    sample.add_argument("--seed", type=int,
+                        help="seed of the noise, of the digits pix2pix damages, of the scenes unet labels (default: 0)")
+    sample.add_argument("--out", default="samples.png",
+                        help=f"image file: {', '.join(IMAGE_TYPES)} (default: samples.png)")
 
     resume = commands.add_parser("resume", parents=[debug], help="continue a run from its last checkpoint")
     resume.add_argument("run", metavar="RUN_DIR")
@@ -140,6 +203,7 @@ def _train(args):
                          task=args.task, l1_weight=args.l1_weight, gan_weight=args.gan_weight,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
+    refuse_options_not_taken(args, config)
     if args.out:
         check_is_folder(args.out)
     config["threads"] = _use_threads(args.threads, config["arch"])
@@ -203,6 +267,7 @@ def _resume(args):
         raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
     with lock_run_folder(os.path.dirname(path)):
         run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
+        refuse_options_not_taken(args, run.config)
         run.config["threads"] = _use_threads(args.threads, run.config["arch"], run.config.get("threads"))
         epochs = run.config["epochs"]
         if run.epoch >= epochs:
@@ -214,45 +279,74 @@ def _resume(args):
 
 
 def _sample(args):
-    from . import viz
-    from .autograd import Tensor
-    from .train.run import Run
-    import numpy as np
+    """`tinygan sample`: draw from a run's checkpoint into one image, and say what was drawn from which epoch."""
+    from .train.run import Run, checkpoint_path
     if not 1 <= args.n <= MAX_SAMPLES:
         raise ConfigError(f"--n (samples to draw) must be between 1 and {MAX_SAMPLES:,}, got {args.n}")
     if os.path.splitext(args.out)[1].lower() not in IMAGE_TYPES:
         raise ConfigError(f"--out {args.out}: cannot write that type of image; name a file ending in "
                           f"{', '.join(IMAGE_TYPES)}")
     run = Run.from_checkpoint(args.run)
-    if registry.model_of(run.config).family == "pix2pix":   # issue 16: restorations instead of samples from noise
-        from .restoration import sample_restorations
-        sample_restorations(run, args.n, args.seed, args.out)
-        print(f"wrote {args.n} embedded digits, damaged ({run.config['task']}, seed {args.seed}), restored, and "
-              f"the originals to {args.out}")
-        return
-    if registry.model_of(run.config).family == "segmentation":   # issue 16
-        return _sample_label_maps(run, args)
-    z = np.random.default_rng(args.seed).standard_normal((args.n, run.config["latent_dim"])).astype(np.float32)
-    images = run.sample(args.n, label=args.label, z=Tensor(backend.to_device(z, backend.current_device())))
-    if registry.dataset_of(run.config).is_toy:
-        viz.save_points(images.data, args.out, modes=getattr(run.data, "modes", None))
+    refuse_options_not_taken(args, run.config)
+    seed = 0 if args.seed is None else args.seed
+    family = registry.model_of(run.config).family
+    if family == "pix2pix":
+        drawn = _sample_restorations(run, args.n, seed, args.out)
+    elif family == "segmentation":
+        drawn = _sample_label_maps(run, args.n, seed, args.out)
     else:
-        viz.save_image_grid(images.data, args.out, value_range=registry.model_of(run.config).value_range)
-    print(f"wrote {args.n} samples to {args.out}")
+        drawn = _sample_from_noise(run, args.n, args.label, seed, args.out)
+    print(f"wrote {drawn} to {args.out}, from the checkpoint of epoch {run.epoch} ({checkpoint_path(args.run)})")
 
 
-def _sample_label_maps(run, args):
-    """`tinygan sample` of a segmentation run: n fresh scenes (embedded digits, default_rng(seed)), each beside
-    its predicted label map."""
+# What a run that draws from noise draws, by the kind of its data.
+DRAWN = {"images": "samples", "toy": "points", "views": "views around the scene, from new cameras"}
+
+
+def _sample_from_noise(run, n, label, seed, path):
+    """n samples from noise z ~ N(0, I) of default_rng(seed) (a nerf renders its turntable), as an image at `path`;
+    returns what was drawn, in words."""
+    import numpy as np
+    from . import viz
+    from .autograd import Tensor
+    z = np.random.default_rng(seed).standard_normal((n, run.config["latent_dim"])).astype(np.float32)
+    images = run.sample(n, label=label, z=Tensor(backend.to_device(z, backend.current_device())))
+    kind = registry.dataset_of(run.config).kind
+    if kind == "toy":
+        viz.save_points(images.data, path, modes=getattr(run.data, "modes", None))
+    else:
+        viz.save_image_grid(images.data, path, value_range=registry.model_of(run.config).value_range)
+    digit = "" if label is None else f" of the digit {label}"
+    noise = "" if kind == "views" else f" (noise seed {seed})"
+    return f"{n} {DRAWN[kind]}{digit}{noise}"
+
+
+def _sample_restorations(run, n, seed, path):
+    """pix2pix: embedded digits chosen and damaged with default_rng(seed), restored, beside the originals."""
+    from .restoration import sample_restorations
+    count = sample_restorations(run, n, seed, path)
+    return f"{count} embedded digits damaged by {run.config['task']} (seed {seed}), restored, and their originals"
+
+
+def _sample_label_maps(run, n, seed, path):
+    """unet: n fresh scenes of embedded digits (default_rng(seed)), each beside its predicted label map."""
     import numpy as np
     from . import viz
     from .data.scenes import make_scenes
     from .segmentation import scene_and_map_grid
     images, labels = run.data.digits
-    scenes, _ = make_scenes(images, labels, args.n, np.random.default_rng(args.seed))
-    viz.save_image_grid(scene_and_map_grid(scenes, run.segment(scenes)), args.out, value_range=(0, 1),
+    scenes, _ = make_scenes(images, labels, n, np.random.default_rng(seed))
+    viz.save_image_grid(scene_and_map_grid(scenes, run.segment(scenes)), path, value_range=(0, 1),
                         title="scene | predicted labels (black: background)")
-    print(f"wrote {args.n} scenes with their predicted label maps to {args.out}")
+    return f"{n} scenes of embedded digits (seed {seed}), each beside its predicted label map"
+
+
+def _eval(args):
+    from .train.run import Run
+    check_eval_options(args)
+    run = Run.from_checkpoint(args.run)
+    refuse_options_not_taken(args, run.config)
+    run_eval(args, run)
 
 
 def _info(args):
@@ -284,7 +378,7 @@ def main(argv=None):
     """Run the `tinygan` command; returns the exit status (0 done, 1 the run stopped, 2 a usage error)."""
     args = _parser().parse_args(argv)
     keep_freed_memory()       # a training step's arrays are reused, not page-faulted anew (tinygan/_malloc.py)
-    handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": run_eval}
+    handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": _eval}
     try:
         handlers[args.command](args)
     except USAGE_ERRORS + RUN_STOPPED + (OSError,) as error:

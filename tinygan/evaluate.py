@@ -29,6 +29,7 @@ HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fa
 TOY_SAMPLES = 2500
 MAX_EVAL_SAMPLES = 100_000   # generated images are kept on the host: 100,000 of them take 300 MB
 MAX_IWAE_K = 5_000
+DEFAULT_IWAE_K = 50
 
 
 @dataclass
@@ -330,8 +331,9 @@ def add_eval_parser(subparsers, parents=()):
     parser.add_argument("--download", action="store_true",
                         help="fetch the official test set into the cache ($TINYGAN_CACHE, default ~/.cache/tinygan), "
                              "md5-checked, and use it (needs the network once)")
-    parser.add_argument("--k", type=int, default=50, help="importance samples of the IWAE bound (VAE)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the noise and of the VAE's samples")
+    parser.add_argument("--k", type=int,
+                        help=f"importance samples of the IWAE bound (VAEs; default: {DEFAULT_IWAE_K})")
+    parser.add_argument("--seed", type=int, help="seed of the noise and of the VAE's samples (default: 0)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     return parser
 
@@ -348,19 +350,27 @@ def download_test_set(data):
     return str(folder)
 
 
-def run_eval(args):
-    """The `tinygan eval` command: load the run, evaluate, print the report (and write JSON)."""
-    from .train.run import Run
+def check_eval_options(args):
+    """DataError naming --n or --k when it is outside what can be computed."""
     if args.n is not None and not 2 <= args.n <= MAX_EVAL_SAMPLES:
         raise DataError(f"--n must be between 2 (a covariance needs two samples) and {MAX_EVAL_SAMPLES:,}, "
                         f"got {args.n}")
-    if not 0 <= args.k <= MAX_IWAE_K:
+    if args.k is not None and not 0 <= args.k <= MAX_IWAE_K:
         raise DataError(f"--k must be between 0 and {MAX_IWAE_K:,}, got {args.k}")
-    run = Run.from_checkpoint(args.run)
+
+
+def run_eval(args, run=None):
+    """The `tinygan eval` command: load the run (unless given), evaluate, print the report (and write JSON)."""
+    from .train.run import Run
+    check_eval_options(args)
+    if run is None:
+        run = Run.from_checkpoint(args.run)
     test_data = args.test_data
     if getattr(args, "download", False) and not test_data:
         test_data = download_test_set(run.config["data"])
-    result = evaluate_run(run, n=args.n, test_data=test_data, k=args.k, seed=args.seed)
+    k = DEFAULT_IWAE_K if args.k is None else args.k
+    seed = 0 if args.seed is None else args.seed
+    result = evaluate_run(run, n=args.n, test_data=test_data, k=k, seed=seed)
     result["run"] = str(args.run)
     print(format_report(result))
     if "segmentation" in result:   # issue 16

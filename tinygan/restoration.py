@@ -110,7 +110,8 @@ def format_restoration(scores):
 
 
 def sample_restorations(run, n, seed, path):
-    """`tinygan sample` for pix2pix: n embedded digits chosen and damaged with default_rng(seed), restored, drawn."""
+    """`tinygan sample` for pix2pix: n embedded digits (all of them at most) chosen and damaged with
+    default_rng(seed), restored, drawn; returns how many."""
     from .data import load_embedded_mnist
     from .data.damage import damage
     images, _ = load_embedded_mnist()
@@ -118,3 +119,4 @@ def sample_restorations(run, n, seed, path):
     chosen = images[rng.choice(len(images), size=min(n, len(images)), replace=False)]
     damaged, _ = damage(chosen, run.config["task"], rng)
     save_restorations(damaged, restore(run.nets["G"], damaged), chosen, path)
+    return len(chosen)

@@ -109,6 +109,9 @@ def check_config(config):
     if config["pack"] > 1 and config.get("arch") not in ("mlp", "mlp-toy"):
         raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {config['model']!r} "
                           f"has {config.get('arch')!r}")
+    if config.get("ema") and registry.model_of(config).family != "gan":
+        raise ConfigError(f"--ema (sampling from a moving average of G's weights) is for the noise-to-image GANs; "
+                          f"{config['model']!r} draws with the weights it trains")
     if is_rnn(config) and config["latent_dim"] != 784:
         raise ConfigError(f"--latent-dim is fixed at 784 for {config['model']!r}: its noise is one value per pixel "
                           f"(the Bernoulli draw of each of the 28x28 pixels), got {config['latent_dim']}")
@@ -180,9 +183,6 @@ def _check_pix2pix(config):
     _check_choice("task", config.get("task"), TASKS)
     _check_real("l1_weight", config.get("l1_weight"), 0.0, math.inf, "the weight lambda of the L1 term")
     _check_real("gan_weight", config.get("gan_weight"), 0.0, math.inf, "the weight of the GAN term; 0 = L1 only")
-    if config.get("ema"):
-        raise ConfigError("--ema (a weight average of G for sampling) is for the noise-to-image GANs; pix2pix "
-                          "restores with G itself")
     if registry.dataset_of(config).sample_shape != (1, 28, 28):
         raise ConfigError(f"pix2pix restores grey 28x28 digits; {config['data']!r} holds images of shape "
                           f"{registry.dataset_of(config).sample_shape}")
