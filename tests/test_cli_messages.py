@@ -146,3 +146,61 @@ def test_train_help_gives_the_settings_of_one_model_their_own_default(capsys):
     assert "pix2pix: weight of the L1 term in G's loss (default: 100)" in text
     assert "against the GAN terms in the decoder's loss (default: 0.1)" in text
     assert "default: none;" not in text.replace("steps (default: none;", "")   # only --steps-per-epoch has none
+
+
+# -- starting over -----------------------------------------------------------------------------------
+
+OLD_RUN_FIGURES = ["reconstructions.png", "turntable.png", "depth.png", "eval_restorations.png",
+                   "segmentation_eval.png", "metrics.png", os.path.join("samples", "epoch_007.png")]
+
+
+def _train_dcgan(folder, *extra):
+    return main(["train", "dcgan", *TINY_CLI, "--threads", "1", "--out", str(folder), *extra])
+
+
+def test_overwrite_removes_every_file_of_the_old_run_and_keeps_the_users(tmp_path, runs):
+    import shutil
+    folder = tmp_path / "run"
+    shutil.copytree(runs["dcgan"], folder)
+    (folder / "samples").mkdir(exist_ok=True)
+    for name in OLD_RUN_FIGURES:
+        (folder / name).write_bytes(b"old")
+    (folder / "notes.txt").write_text("mine")
+    (folder / "samples" / "favourite.png").write_bytes(b"mine")
+    assert _train_dcgan(folder, "--overwrite") == 0
+    assert not [name for name in OLD_RUN_FIGURES if (folder / name).exists()]
+    assert (folder / "notes.txt").read_text() == "mine" and (folder / "samples" / "favourite.png").exists()
+
+
+def test_the_list_of_run_files_names_every_file_any_run_writes(tmp_path, runs):
+    from tinygan.train.folder import LOCK_NAME, RUN_FILES
+    assert main(["eval", str(runs["pix2pix"])]) == 0
+    assert main(["eval", str(runs["unet"]), "--n", "2"]) == 0
+    for model, folder in runs.items():
+        written = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+        unlisted = {name for name in written - set(RUN_FILES) - {LOCK_NAME}
+                    if not (name.startswith("samples" + os.sep) and name.endswith(".png"))}
+        assert not unlisted, (model, unlisted)
+
+
+def _killed_before_its_first_checkpoint(folder):
+    """A run folder as a run killed in its first epoch leaves it: configuration and log, no checkpoint."""
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(make_config("dcgan", **TINY["dcgan"])))
+    (folder / "log.jsonl").write_text("")
+
+
+def test_a_run_killed_before_its_first_checkpoint_is_started_over_by_train(tmp_path, capsys):
+    folder = tmp_path / "run"
+    _killed_before_its_first_checkpoint(folder)
+    assert _train_dcgan(folder) == 0
+    assert "stopped before its first checkpoint" in capsys.readouterr().out
+    assert (folder / "checkpoint.npz").exists()
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_says_to_train_it_again(tmp_path, capsys):
+    folder = tmp_path / "run"
+    _killed_before_its_first_checkpoint(folder)
+    error = _one_line_error(capsys, ["resume", str(folder)], "stopped before its first checkpoint",
+                            f"tinygan train dcgan --out {folder}")
+    assert "--overwrite" not in error

@@ -12,6 +12,7 @@ message naming the option or file and exit status 2; --debug shows the Python tr
 """
 import argparse
 import errno
+import json
 import os
 import sys
 import time
@@ -23,7 +24,8 @@ from .evaluate import add_eval_parser, check_eval_options, run_eval
 from .data.mnist import default_cache_dir
 from .train.checkpoint import CheckpointError
 from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
-from .train.folder import RunFolderError, check_is_folder, lock_run_folder, new_default_folder, prepare_new_run
+from .train.folder import (RunFolderError, check_is_folder, holds_run, lock_run_folder, new_default_folder,
+                           prepare_new_run, stopped_before_first_checkpoint)
 from .train.steps import TrainingDiverged
 
 USAGE_ERRORS = (ConfigError, DataError, CheckpointError, RunFolderError, backend.BackendError)
@@ -161,7 +163,8 @@ def _parser():
                             "products differently (default: auto)")
     train.add_argument("--out", help="run folder (default: a new runs/MODEL-DATA-TIME)")
     train.add_argument("--overwrite", action="store_true",
-                       help="start over in an --out folder that already holds a run (its checkpoint is lost)")
+                       help="start over in an --out folder that already holds a run: its checkpoint, log and "
+                            "figures are removed, other files stay")
     train.add_argument("--eval-every", type=int, metavar="K",
                        help="every K epochs, log FID/score (or modes, or ELBO) and draw them in metrics.png "
                             "(default: 0, never)")
@@ -211,6 +214,8 @@ def _train(args):
     run.batches_per_epoch()  # loads the data: a set too small for one batch is refused before a folder is made
     folder = run.folder = args.out or new_default_folder("runs", f"{args.model}-{config['data']}")
     with lock_run_folder(folder):
+        if stopped_before_first_checkpoint(folder) and not args.overwrite:
+            print(f"{folder} holds a run that stopped before its first checkpoint (nothing to resume): starting over")
         prepare_new_run(folder, overwrite=args.overwrite)
         print(f"training {args.model} on {config['data']} for {config['epochs']} epoch{'s' * (config['epochs'] != 1)} -> {folder}")
         if not args.quiet:
@@ -264,6 +269,9 @@ def _resume(args):
     from .train.run import Run, checkpoint_path
     path = checkpoint_path(args.run)
     if not os.path.isfile(path):
+        if os.path.isdir(args.run) and holds_run(args.run):
+            raise CheckpointError(f"{args.run}: the run stopped before its first checkpoint, so there is nothing to "
+                                  f"resume; start it again with `tinygan train {_model_in(args.run)} --out {args.run}`")
         raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
     with lock_run_folder(os.path.dirname(path)):
         run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
@@ -276,6 +284,15 @@ def _resume(args):
         print(f"resuming {run.config['model']} from epoch {run.epoch} until epoch {epochs}"
               + (f" with learning rate {run.config['lr']:g}" if args.lr is not None else ""))
         _train_and_report(run, epochs=epochs, quiet=args.quiet)
+
+
+def _model_in(folder):
+    """The model that a run folder's config.json names, or MODEL when it cannot be read."""
+    try:
+        with open(os.path.join(folder, "config.json")) as file:
+            return str(json.load(file)["model"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "MODEL"
 
 
 def _sample(args):

@@ -22,7 +22,13 @@ except ImportError:  # Windows
 
 LOCK_NAME = ".lock"
 CHECKPOINT = "checkpoint.npz"
-RUN_FILES = (CHECKPOINT, "config.json", "log.jsonl", "curves.png", "metrics.png")
+# Every file a run of any model writes in its folder, in training or in `tinygan eval`, besides
+# samples/epoch_NNN.png: starting over removes these and nothing else (a user's own files stay).
+RUN_FILES = (CHECKPOINT, "config.json", "log.jsonl", "curves.png", "metrics.png",
+             "reconstructions.png",                            # vaegan
+             "turntable.png", "depth.png",                     # nerf
+             "eval_restorations.png", "segmentation_eval.png")  # tinygan eval of pix2pix, of unet
+SAMPLES_PATTERN = os.path.join("samples", "epoch_*.png")
 TEMPORARY_PATTERN = ".checkpoint-*.npz.tmp"
 
 _held = {}  # real path of a folder -> [file descriptor, depth]: this process's locks
@@ -60,22 +66,32 @@ def check_is_folder(folder, option="--out"):
         raise RunFolderError(f"{option} {folder}: this is a file, not a folder; name a new folder for the run")
 
 
-def prepare_new_run(folder, overwrite=False):
-    """Make `folder` ready for a run from scratch: refuse one that holds a run, unless `overwrite`.
+def stopped_before_first_checkpoint(folder):
+    """True when `folder` holds a run's files but no checkpoint: the run stopped before its first epoch ended."""
+    return holds_run(folder) and not os.path.exists(os.path.join(folder, CHECKPOINT))
 
-    With `overwrite`, the old run's files (checkpoint, configuration, log, figures) are removed;
-    other files in the folder are left alone.
+
+def prepare_new_run(folder, overwrite=False):
+    """Make `folder` ready for a run from scratch: refuse one that holds a run to resume, unless `overwrite`.
+
+    A run stopped before its first checkpoint has nothing to resume, so its files are removed as with
+    `overwrite`. Only the files a run writes (RUN_FILES, samples/epoch_NNN.png) are removed.
     """
     check_is_folder(folder)
     if not holds_run(folder):
         return
-    if not overwrite:
+    if not overwrite and not stopped_before_first_checkpoint(folder):
         raise RunFolderError(f"{folder} already holds a run. Continue it with `tinygan resume {folder}`, "
                              f"or start it over (its checkpoint and log are lost) with --overwrite")
+    remove_run_files(folder)
+
+
+def remove_run_files(folder):
+    """Remove every file a run writes in `folder` (RUN_FILES, samples/epoch_NNN.png); leave the others."""
     for name in RUN_FILES:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(folder, name))
-    for path in glob.glob(os.path.join(glob.escape(folder), "samples", "epoch_*.png")):
+    for path in glob.glob(os.path.join(glob.escape(folder), SAMPLES_PATTERN)):
         os.remove(path)
 
 
