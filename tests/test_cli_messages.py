@@ -204,3 +204,30 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_says_to_train_it_aga
     error = _one_line_error(capsys, ["resume", str(folder)], "stopped before its first checkpoint",
                             f"tinygan train dcgan --out {folder}")
     assert "--overwrite" not in error
+
+
+# -- figures a reader can read -----------------------------------------------------------------------
+
+def test_reconstructions_show_every_class(runs, monkeypatch):
+    from tinygan import viz
+    drawn = {}
+    monkeypatch.setattr(viz, "save_image_grid", lambda images, path, **options: drawn.update(images=images))
+    run = Run.from_checkpoint(str(runs["vaegan"]))
+    run.save_reconstructions(str(runs["vaegan"] / "unused.png"))
+    originals = np.rint(drawn["images"][0::2] * 255).astype(np.uint8)
+    images, labels = run.data.images, run.data.labels
+    shown = [labels[np.flatnonzero((images == original).all(axis=(1, 2, 3)))[0]] for original in originals]
+    assert sorted(set(shown)) == list(range(10)), shown
+
+
+def _coloured_pixels(path):
+    """How many pixels of a PNG are coloured (not grey): blue clearly above red."""
+    import matplotlib.image
+    rgb = matplotlib.image.imread(str(path))[..., :3]
+    return int((rgb[..., 2] - rgb[..., 0] > 0.3).sum())
+
+
+def test_pix2pix_pictures_mark_the_cut_out_square(tmp_path, runs):
+    assert main(["sample", str(runs["pix2pix"]), "--n", "4", "--out", str(tmp_path / "s.png")]) == 0
+    assert _coloured_pixels(tmp_path / "s.png") > 0
+    assert _coloured_pixels(runs["pix2pix"] / "samples" / "epoch_001.png") > 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend, metrics, registry
+from . import backend, metrics, registry, viz
 from .autograd import Tensor, no_grad
 from .classifier import classify
 from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
@@ -394,7 +394,8 @@ def evaluate_nerf(run):
 
 def evaluate_pix2pix(run, test_data=None):
     """The restoration scores of a pix2pix run on test digits under the fixed damage (seed 1234) of its task,
-    and a picture of 32 of them (damaged | restored | original) beside its checkpoint: eval_restorations.png."""
+    and a picture of 30 of them, three of each digit (damaged | restored | original), beside its checkpoint:
+    eval_restorations.png."""
     import os
     from .restoration import evaluate_restoration, save_restorations
     if test_data:
@@ -404,11 +405,11 @@ def evaluate_pix2pix(run, test_data=None):
         _, (images, labels) = embedded_split()
         description = (f"embedded digits 400-499 of each class ({len(images)} images, which the model may have "
                        f"trained on: pass --test-data FOLDER for the official test set)")
-    scores, (damaged, restored) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
+    scores, (damaged, restored, mask) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
     picture = os.path.join(run.folder, "eval_restorations.png")
-    shown = np.linspace(0, len(images) - 1, 32).astype(int)
-    save_restorations(damaged[shown], restored[shown], images[shown], picture,
-                      title=f"{run.config['task']}: damaged | restored | original (test digits, fixed damage)")
+    shown = viz.each_class_in_turn(labels, 3)
+    save_restorations(damaged[shown], restored[shown], images[shown], picture, per_row=10, mask=mask[shown],
+                      title=f"{run.config['task']}, test digits, fixed damage")
     return {"reference": description, "test_images": len(images), "task": run.config["task"], "restoration": scores,
             "picture": picture}
 # -- issue 16: segmentation of scenes of digits -------------------------------------------------------

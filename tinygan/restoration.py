@@ -66,33 +66,60 @@ def restoration_scores(restored, damaged, original, labels, mask, inputs=True):
     return scores
 
 
-def save_restorations(damaged, restored, original, path, per_row=16, title=None):
+# The cut-out square in a figure's damaged digits: black like the background otherwise, so a reader could not
+# see where it was. A blue no digit pixel has; only the figure is painted, never the data.
+HOLE_COLOUR = (0.2, 0.3, 0.8)
+
+
+def _rgb(images):
+    """Grey digits (N, 28, 28), uint8 or floats on [0, 1], as RGB (N, 3, 28, 28) on [0, 1]."""
+    images = np.asarray(images)
+    unit = images.astype(np.float32) / (255 if images.dtype == np.uint8 else 1)
+    return np.repeat(unit[:, None], 3, axis=1)
+
+
+def mark_holes(damaged, mask):
+    """Damaged digits (N, 28, 28) as RGB (N, 3, 28, 28) on [0, 1], the damaged pixels painted HOLE_COLOUR.
+
+    A mask of every pixel (super-resolution: the whole digit is damaged) marks nothing.
+    """
+    rgb = _rgb(damaged)
+    for image, hole in zip(rgb, np.asarray(mask, dtype=bool)):
+        if not hole.all():
+            image[:, hole] = np.asarray(HOLE_COLOUR, np.float32)[:, None]
+    return rgb
+
+
+def save_restorations(damaged, restored, original, path, per_row=16, title=None, mask=None):
     """Bands of three rows, `per_row` digits wide: damaged digits, their restorations, the originals.
 
     Each array is uint8 (N, 28, 28) or floats on [0, 1]; a last band that is not full is padded with blanks.
+    mask  -- bool (N, 28, 28), the damaged pixels: painted HOLE_COLOUR in the damaged row (None: not marked)
+    title -- what the picture shows (the data, the epoch), said after the names of the rows
     """
-    def unit(a):
-        return np.asarray(a, dtype=np.float32) / (255 if np.asarray(a).dtype == np.uint8 else 1)
-
+    marked = mask is not None and not np.asarray(mask).all()
+    rows_of = (mark_holes(damaged, mask) if marked else _rgb(damaged), _rgb(restored), _rgb(original))
     n = len(damaged)
     per_row = min(per_row, n)
     padded = -(-n // per_row) * per_row
-    rows = []
+    bands = []
     for start in range(0, padded, per_row):
-        for images in (damaged, restored, original):
-            band = np.zeros((per_row, 28, 28), np.float32)
-            chunk = unit(images[start:start + per_row])
+        for images in rows_of:
+            band = np.zeros((per_row, 3, 28, 28), np.float32)
+            chunk = images[start:start + per_row]
             band[:len(chunk)] = chunk
-            rows.append(band)
-    viz.save_image_grid(np.concatenate(rows)[:, None], path, ncols=per_row, value_range=(0, 1),
-                        title=title or "damaged | restored | original")
+            bands.append(band)
+    rows = "damaged (the cut-out square in blue) | restored | original" if marked else "damaged | restored | original"
+    viz.save_image_grid(np.concatenate(bands), path, ncols=per_row, value_range=(0, 1),
+                        title=f"{rows}, {title}" if title else rows)
 
 
 def evaluate_restoration(generator, images, labels, task):
-    """Damage `images` with the fixed test damage of `task`, restore them, score them: (scores, pictures' arrays)."""
+    """Damage `images` with the fixed test damage of `task`, restore them, score them:
+    (scores, (damaged, restored, mask)) for the pictures."""
     damaged, mask = fixed_test_damage(images, task)
     restored = restore(generator, damaged)
-    return restoration_scores(restored, damaged, images, labels, mask), (damaged, restored)
+    return restoration_scores(restored, damaged, images, labels, mask), (damaged, restored, mask)
 
 
 def format_restoration(scores):
@@ -117,6 +144,6 @@ def sample_restorations(run, n, seed, path):
     images, _ = load_embedded_mnist()
     rng = np.random.default_rng(seed)
     chosen = images[rng.choice(len(images), size=min(n, len(images)), replace=False)]
-    damaged, _ = damage(chosen, run.config["task"], rng)
-    save_restorations(damaged, restore(run.nets["G"], damaged), chosen, path)
+    damaged, mask = damage(chosen, run.config["task"], rng)
+    save_restorations(damaged, restore(run.nets["G"], damaged), chosen, path, mask=mask)
     return len(chosen)

@@ -10,6 +10,18 @@ from . import backend
 from .autograd import Tensor
 
 
+def each_class_in_turn(labels, rounds):
+    """Indices of samples to show, one of each class in turn: the first of every class, then the second, ...
+
+    A figure of the first samples of a data set sorted by class (the embedded digits are) would show
+    only zeros; rows of 10 of these show every digit. Fewer rounds when a class has fewer samples.
+    """
+    labels = np.asarray(labels)
+    by_class = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    rounds = min(rounds, *(len(indices) for indices in by_class))
+    return np.stack([indices[:rounds] for indices in by_class], axis=1).ravel()
+
+
 def _figure(figsize, dpi=100):
     """A matplotlib Figure of its own, outside pyplot: saving it needs no display, and the global
     backend stays whatever the user's program (or notebook) chose."""

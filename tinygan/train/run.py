@@ -312,13 +312,13 @@ class Run:
         samples_dir = os.path.join(self.folder, "samples")
         os.makedirs(samples_dir, exist_ok=True)
         path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
-        if is_pix2pix(self.config):   # issue 16: 16 embedded digits under the fixed test damage, restored
+        if is_pix2pix(self.config):   # two of each digit under the fixed test damage, restored
             from ..data.damage import fixed_test_damage
             from ..restoration import restore, save_restorations
-            images = self.data.images[np.linspace(0, len(self.data.images) - 1, 16).astype(int)]  # every class
-            damaged, _ = fixed_test_damage(images, self.config["task"])
-            save_restorations(damaged, restore(self.nets["G"], damaged), images, path,
-                              title=f"damaged | restored | original, epoch {self.epoch}")
+            images = self.data.images[viz.each_class_in_turn(self.data.labels, 2)]
+            damaged, mask = fixed_test_damage(images, self.config["task"])
+            save_restorations(damaged, restore(self.nets["G"], damaged), images, path, per_row=10, mask=mask,
+                              title=f"epoch {self.epoch}")
         elif is_segmentation(self.config):   # issue 16
             self.save_label_maps(path)
         elif is_toy(self.config):
@@ -337,12 +337,13 @@ class Run:
             viz.save_curves(evaluated, os.path.join(self.folder, "metrics.png"),
                             keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
 
-    def save_reconstructions(self, path, count=32):
-        """Originals (odd columns) beside their mean reconstructions (even columns): the first `count` images."""
+    def save_reconstructions(self, path, per_class=3):
+        """Originals beside their mean reconstructions, in rows of one pair per class: `per_class` of each class."""
         from ..evaluate import reconstruct
-        images = self.data.images[:count]
-        pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((2 * count,) + images.shape[1:])
-        viz.save_image_grid(pairs, path, value_range=(0, 1), title=f"originals | reconstructions, epoch {self.epoch}")
+        images = self.data.images[viz.each_class_in_turn(self.data.labels, per_class)]
+        pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((-1,) + images.shape[1:])
+        viz.save_image_grid(pairs, path, ncols=20, value_range=(0, 1),
+                            title=f"original | reconstruction, every digit in each row, epoch {self.epoch}")
 
     def fixed_scenes(self, n=6):
         """The same n scenes every epoch (issue 16): from the embedded digits with their own generator."""
