@@ -231,3 +231,20 @@ def test_pix2pix_pictures_mark_the_cut_out_square(tmp_path, runs):
     assert main(["sample", str(runs["pix2pix"]), "--n", "4", "--out", str(tmp_path / "s.png")]) == 0
     assert _coloured_pixels(tmp_path / "s.png") > 0
     assert _coloured_pixels(runs["pix2pix"] / "samples" / "epoch_001.png") > 0
+
+
+# -- the official test set, said the same way everywhere ----------------------------------------------
+
+def test_nothing_the_command_shows_names_a_folder_of_this_checkout(capsys):
+    from tinygan import cli, evaluate
+    shown = [cli.__doc__, evaluate.__doc__] + [_help(capsys, command) for command in
+                                               ("train", "sample", "resume", "eval", "info")]
+    assert not [text for text in shown if "shared" in text]
+
+
+def test_the_fallback_reference_says_what_it_is_and_how_to_use_the_official_test_set(tmp_path, runs):
+    from tinygan.evaluate import evaluate_run
+    for model in ("dcgan", "pix2pix", "unet"):
+        reference = evaluate_run(Run.from_checkpoint(str(runs[model])), n=2)["reference"]
+        assert "embedded digits 400-499 of each class" in reference, reference
+        assert "--download" in reference and "--test-data FOLDER" in reference, reference

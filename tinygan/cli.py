@@ -1,10 +1,10 @@
-"""The `tinygan` command: train, sample, resume, info.
+"""The `tinygan` command: train, sample, resume, eval, info.
 
     tinygan train dcgan                 # DCGAN on the embedded 5,000 digits, into runs/
     tinygan train vae --epochs 30
     tinygan sample runs/dcgan-... --n 64 --out grid.png
     tinygan resume runs/dcgan-...
-    tinygan eval runs/dcgan-... --test-data ../shared/data/mnist
+    tinygan eval runs/dcgan-... --download      # the official test set (or --test-data FOLDER of its t10k files)
     tinygan info
 
 A mistake on the command line (a bad value, a missing or damaged file, a folder in use) ends in a

@@ -1,13 +1,14 @@
 """`tinygan eval RUN_OR_CHECKPOINT`: the metrics that fit a trained model, beside what real data scores.
 
-    tinygan eval runs/dcgan-...                                  # FID, classifier score, rarest class
-    tinygan eval runs/cgan-... --test-data ../shared/data/mnist   # + label accuracy, on the official test set
-    tinygan eval runs/vae-... --k 50                              # test loss (-ELBO) and -IWAE with K=50
-    tinygan eval runs/gan-ring8-...                               # modes covered, high-quality samples
+    tinygan eval runs/dcgan-...                     # FID, classifier score, rarest class
+    tinygan eval runs/cgan-... --download           # + label accuracy, on the official test set
+    tinygan eval runs/vae-... --k 50                 # test loss (-ELBO) and -IWAE with K=50
+    tinygan eval runs/gan-ring8-...                  # modes covered, high-quality samples
 
-Images are compared with a reference set: the official MNIST test set when --test-data names
-the folder of its t10k files, else the embedded digits 400-499 of each class (1,000 images
-that the model, and the classifier, may have trained on; the output says which). Each score is
+Images are compared with a reference set: the official MNIST test set with --download (fetched once
+into the cache) or --test-data FOLDER (a folder of its t10k files), else the embedded digits 400-499
+of each class (1,000 images that the model, and the classifier, may have trained on; the output
+says which). Each score is
 printed beside its real-data floor: the same score for real training digits (what a perfect
 model would get with the same number of samples).
 """
@@ -26,6 +27,9 @@ from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_
 from .data.idx import DataError
 
 HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
+EMBEDDED_REFERENCE = "embedded digits 400-499 of each class"
+OFFICIAL_INSTEAD = ("--download (needs the network once) or --test-data FOLDER (its t10k files) uses the official "
+                    "MNIST test set instead")
 TOY_SAMPLES = 2500
 MAX_EVAL_SAMPLES = 100_000   # generated images are kept on the host: 100,000 of them take 300 MB
 MAX_IWAE_K = 5_000
@@ -60,9 +64,15 @@ def embedded_split():
     return (images[~held_out], labels[~held_out]), (images[held_out], labels[held_out])
 
 
+def embedded_reference(count):
+    """How a report names the fallback reference, and how to use the official test set instead."""
+    return (f"{EMBEDDED_REFERENCE} ({count:,} images, which the model and the classifier may have trained on; "
+            f"{OFFICIAL_INSTEAD})")
+
+
 @functools.lru_cache(maxsize=4)
 def load_reference(test_data=None, n=5000, seed=0):
-    """The reference set: the official test set in `test_data`, else the embedded held-out digits.
+    """The reference set: the official test set in `test_data`, else the embedded digits 400-499 of each class.
 
     The training floor uses up to `n` real training digits (a seeded random choice of the embedded ones).
     Cached, with the classifier's outputs, so evaluating many runs classifies the real digits once.
@@ -73,8 +83,7 @@ def load_reference(test_data=None, n=5000, seed=0):
         description = f"official MNIST test set ({len(images)} images in {test_data})"
     else:
         (train_images, train_labels), (images, labels) = embedded_split()
-        description = (f"embedded digits 400-499 of each class ({len(images)} images; the model and the classifier "
-                       f"may have trained on them: pass --test-data FOLDER for the official test set)")
+        description = embedded_reference(len(images))
     choice = np.random.default_rng(seed).permutation(len(train_images))[:n]
     return Reference(description, images, labels, train_images[choice], train_labels[choice])
 
@@ -325,9 +334,11 @@ def add_eval_parser(subparsers, parents=()):
                                    description="Measure a trained model: the metrics that fit it, beside the "
                                                "same metrics for real digits.")
     parser.add_argument("run", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--n", type=int, help="samples to generate (default 5000 images, 2500 toy points)")
+    parser.add_argument("--n", type=int, help=f"samples to generate (default: 5,000 images, {TOY_SAMPLES:,} toy "
+                                              f"points); unet: test scenes to score (default: all 2,000)")
     parser.add_argument("--test-data", metavar="FOLDER",
-                        help="folder with the official MNIST t10k files (default: embedded held-out digits)")
+                        help=f"folder with the official MNIST t10k files (default: the {EMBEDDED_REFERENCE}, "
+                             f"{HELD_OUT_PER_CLASS * 10:,} images the model may have trained on)")
     parser.add_argument("--download", action="store_true",
                         help="fetch the official test set into the cache ($TINYGAN_CACHE, default ~/.cache/tinygan), "
                              "md5-checked, and use it (needs the network once)")
@@ -403,8 +414,7 @@ def evaluate_pix2pix(run, test_data=None):
         description = f"official MNIST test set ({len(images)} images in {test_data})"
     else:
         _, (images, labels) = embedded_split()
-        description = (f"embedded digits 400-499 of each class ({len(images)} images, which the model may have "
-                       f"trained on: pass --test-data FOLDER for the official test set)")
+        description = embedded_reference(len(images))
     scores, (damaged, restored, mask) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
     picture = os.path.join(run.folder, "eval_restorations.png")
     shown = viz.each_class_in_turn(labels, 3)
@@ -416,15 +426,15 @@ def evaluate_pix2pix(run, test_data=None):
 
 def evaluation_scenes(test_data=None):
     """(scenes, label maps, description): the 2,000 test scenes of the official test digits in `test_data`, else
-    2,000 scenes drawn the same way (default_rng(1234)) from the embedded held-out digits."""
+    2,000 scenes drawn the same way (default_rng(1234)) from the embedded digits 400-499 of each class."""
     from .data.scenes import TEST_SCENES, TEST_SEED, make_scenes, official_test_scenes
     if test_data:
         scenes, maps = official_test_scenes(test_data)
         return scenes, maps, f"test scenes of the official MNIST test digits in {test_data}"
     _, (images, labels) = embedded_split()
     scenes, maps = make_scenes(images, labels, TEST_SCENES, np.random.default_rng(TEST_SEED))
-    return scenes, maps, (f"{TEST_SCENES} scenes of the embedded digits 400-499 of each class (which the model may "
-                          f"have seen in training scenes: pass --test-data FOLDER for the official test scenes)")
+    return scenes, maps, (f"{TEST_SCENES:,} scenes of the {EMBEDDED_REFERENCE} (which the model may have seen in "
+                          f"its training scenes; {OFFICIAL_INSTEAD})")
 
 
 def evaluate_segmentation_run(run, n=None, test_data=None):
