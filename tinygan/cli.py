@@ -142,8 +142,8 @@ def _parser():
                        help=f"vaegan: weight of the feature reconstruction L_llike against the GAN terms in the "
                             f"decoder's loss ({_defaults('gamma')})")
     train.add_argument("--num-samples", type=int, metavar="N",
-                       help=f"nerf: samples per ray between near and far ({_defaults('num_samples')})")  # issue 18
-    # issue 16: pix2pix
+                       help=f"nerf: samples per ray between near and far ({_defaults('num_samples')})")
+    # pix2pix
     train.add_argument("--task", choices=("inpaint", "superres"),
                        help=f"pix2pix: the damage to undo, a 14x14 square cut out (inpaint) or the digit at 7x7 "
                             f"(superres) ({_defaults('task')})")

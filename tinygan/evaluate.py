@@ -216,11 +216,11 @@ def evaluate_run(run, n=None, test_data=None, k=50, seed=0):
     result = {"model": config["model"], "data": config["data"], "epoch": run.epoch}
     started = time.perf_counter()
     model, dataset = registry.model_of(config), registry.dataset_of(config)
-    if model.family == "nerf":  # issue 18
+    if model.family == "nerf":
         result.update(evaluate_nerf(run))
-    elif model.family == "pix2pix":   # issue 16: restorations of damaged test digits, not samples
+    elif model.family == "pix2pix":   # restorations of damaged test digits, not samples
         result.update(evaluate_pix2pix(run, test_data))
-    elif model.family == "segmentation":   # issue 16
+    elif model.family == "segmentation":
         result.update(evaluate_segmentation_run(run, n, test_data))
     elif dataset.is_toy:
         result["n"] = n or TOY_SAMPLES
@@ -268,7 +268,7 @@ def scores_for_log(run, n=1000, test_data=None, seed=0):
     flat = {}
     for section in ("images", "toy", "vae", "rnn", "reconstruction", "nerf", "segmentation"):
         flat.update(result.get(section, {}).get("model", {}))
-    if "restoration" in result:   # issue 16: pix2pix's restored digits
+    if "restoration" in result:   # pix2pix's restored digits
         flat.update({f"restored_{key}": value for key, value in result["restoration"]["restored"].items()})
     return {key: value for key, value in flat.items() if key not in ("n", "n_modes")}
 
@@ -287,7 +287,6 @@ ROWS = [
     ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
     ("rnn", "test_nll", "test NLL per image (nats, binarised digits)", "{:.2f}"),
     ("reconstruction", "mse", "reconstruction error of the reference images (pixel MSE on [0, 1])", "{:.4f}"),
-    # issue 18
     ("nerf", "test_psnr", "test PSNR over the held-out views (dB; higher is better)", "{:.2f}"),
     ("nerf", "test_mae", "test mean absolute error (pixels on [0, 1])", "{:.4f}"),
 ]
@@ -320,7 +319,7 @@ def format_report(result):
         width = max(len(row[0]) for row in table)
         lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
         lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
-    if "restoration" in result:   # issue 16
+    if "restoration" in result:
         from .restoration import format_restoration
         lines += [f"task: {result['task']}, fixed test damage (seed 1234)"] + format_restoration(result["restoration"])
         lines.append(f"picture: {result['picture']}")
@@ -384,7 +383,7 @@ def run_eval(args, run=None):
     result = evaluate_run(run, n=args.n, test_data=test_data, k=k, seed=seed)
     result["run"] = str(args.run)
     print(format_report(result))
-    if "segmentation" in result:   # issue 16
+    if "segmentation" in result:
         print(format_segmentation(result))
     if args.json:
         with open(args.json, "w") as file:
@@ -392,7 +391,7 @@ def run_eval(args, run=None):
     return result
 
 
-# -- issue 18: a NeRF's held-out views ---------------------------------------------------------------
+# -- a NeRF's held-out views -------------------------------------------------------------------------
 
 def evaluate_nerf(run):
     """{"nerf": {"model": scores, "floor": the mean-colour baseline's}} over the 8 held-out views, and a note."""
@@ -401,7 +400,7 @@ def evaluate_nerf(run):
     return {"reference": f"the {len(views.test)} held-out views of {run.config['data']} (never trained on)",
             "note": "the 'real data' column holds the trivial baseline: every pixel the mean training colour",
             "nerf": {"model": dict(test_scores(run), n=len(views.test)), "floor": mean_colour_baseline(views)}}
-# -- issue 16: pix2pix ------------------------------------------------------------------------------
+# -- pix2pix ----------------------------------------------------------------------------------------
 
 def evaluate_pix2pix(run, test_data=None):
     """The restoration scores of a pix2pix run on test digits under the fixed damage (seed 1234) of its task,
@@ -422,7 +421,7 @@ def evaluate_pix2pix(run, test_data=None):
                       title=f"{run.config['task']}, test digits, fixed damage")
     return {"reference": description, "test_images": len(images), "task": run.config["task"], "restoration": scores,
             "picture": picture}
-# -- issue 16: segmentation of scenes of digits -------------------------------------------------------
+# -- segmentation of scenes of digits -----------------------------------------------------------------
 
 def evaluation_scenes(test_data=None):
     """(scenes, label maps, description): the 2,000 test scenes of the official test digits in `test_data`, else

@@ -45,7 +45,7 @@ DATASETS = {spec.name: spec for spec in [
     DatasetSpec("grid25", "toy", (2,)),
     DatasetSpec("moons", "toy", (2,)),
     DatasetSpec("swissroll", "toy", (2,)),
-    # issue 17: colour
+    # colour
     DatasetSpec("colour-mnist5k", "images", (3, 28, 28), num_classes=10, digits=False,
                 made="the embedded 5,000 digits, each tinted with a colour ~ U(0.5, 1)^3 on a darker background "
                      "~ U(0, 0.4)^3 (per image, seed 17): pixel = d * colour + (1 - d) * background, d = digit/255 "
@@ -53,7 +53,7 @@ DATASETS = {spec.name: spec for spec in [
     DatasetSpec("cifar10", "images", (3, 32, 32), num_classes=10,
                 made="the official binary archive cifar-10-binary.tar.gz (md5-checked), read straight out of the tar "
                      "from $TINYGAN_CACHE/cifar10 (tinygan/data/cifar.py)"),
-    # issue 18: 40 exact 32x32 views of a procedural 3-D scene (32 train, 8 held out), for the NeRF
+    # 40 exact 32x32 views of a procedural 3-D scene (32 train, 8 held out), for the NeRF
     DatasetSpec("scene3d", "views", (3, 32, 32),
                 made="a sphere, a box and a torus (signed distance functions), Lambertian shading, black background, "
                      "sphere-traced from 40 seeded cameras on a hemisphere of radius 4 (tinygan/data/scene.py)"),
@@ -89,11 +89,11 @@ MODELS = {spec.name: spec for spec in [
     ModelSpec("wgan-gp", "gan", dict(arch="dcgan-nobn", loss="wgan-gp", n_critic=5, lr=1e-4, beta1=0.5, beta2=0.9)),
     ModelSpec("vae", "vae", dict(arch="mlp-vae", epochs=30, latent_dim=20, **_VAE_TRAINING)),
     ModelSpec("conv-vae", "vae", dict(arch="conv-vae", epochs=20, latent_dim=16, width=32, **_VAE_TRAINING)),
-    # issue 15: a recurrent generator writing binarised digits row by row; its noise is one N(0, 1) per pixel
+    # a recurrent generator writing binarised digits row by row; its noise is one N(0, 1) per pixel
     # (latent_dim 784), turned into the Bernoulli draws of sampling; width is the LSTM's hidden size
     ModelSpec("rnn", "rnn", dict(arch="row-lstm", epochs=30, batch_size=64, lr=1e-3, beta1=0.9, latent_dim=784,
                                  width=256)),
-    # issue 17: VAE-GAN (Larsen et al., 2016), the recipe of the issue: three Adams at 2e-4, betas 0.5/0.999,
+    # VAE-GAN (Larsen et al., 2016): three Adams at 2e-4, betas 0.5/0.999,
     # batch 64. gamma weighs L_llike (~600 per image after an epoch) against the GAN terms (~2) in the decoder's
     # loss. Measured: 4 epochs on mnist5k, seed 0, eval --n 2000 on the official test set, per gamma
     #   gamma   FID    score  rarest  test MSE
@@ -105,7 +105,7 @@ MODELS = {spec.name: spec for spec in [
     # at 1 the feature reconstruction drowns the GAN terms (worst FID), at 0.001 both figures are worse.
     # (One seed and four of the recipe's 30 epochs: a short measurement, not a sweep.)
     ModelSpec("vaegan", "vaegan", dict(arch="vaegan", epochs=30, latent_dim=20, gamma=0.1)),
-    # issue 17: the VAE-GAN's encoder and decoder trained as a plain VAE (KL + Bernoulli pixels, no discriminator),
+    # the VAE-GAN's encoder and decoder trained as a plain VAE (KL + Bernoulli pixels, no discriminator),
     # on the VAE-GAN's recipe (one Adam at 2e-4, betas 0.5/0.999, batch 64, 30 epochs, DCGAN init): the two models
     # differ only in the reconstruction term, so their samples show what the learned similarity buys.
     # The pixel likelihood, measured: 5 epochs on mnist5k, seed 0, eval --n 2000 on the official test set
@@ -119,7 +119,7 @@ MODELS = {spec.name: spec for spec in [
     # a small Gaussian variance reconstructs a little better (-10% MSE) and samples worse.
     ModelSpec("vaegan-vae", "vae", dict(arch="vaegan-vae", epochs=30, latent_dim=20, batch_size=64, lr=2e-4,
                                         beta1=0.5, beta=1.0, likelihood="bernoulli")),
-    # issue 18: a tiny NeRF (Mildenhall et al., 2020), the recipe of the issue: 32 samples per ray in [2, 6],
+    # a tiny NeRF (Mildenhall et al., 2020): 32 samples per ray in [2, 6],
     # L = 6 frequencies, 4 hidden layers of 128, Adam 5e-4, 1024 random rays a step; an "epoch" is 100 steps,
     # so the default 20 epochs are 2,000 iterations. Images in [0, 1]. Measured (seeds 0 and 1, benchmarks/quality.py):
     # held-out PSNR 19.6 / 21.5 dB after 500 iterations and 29.5 / 29.4 dB after 2,000 (the PyTorch twin: 21.4 / 20.6
@@ -127,7 +127,7 @@ MODELS = {spec.name: spec for spec in [
     # plateau, at a step that depends on the seed.
     ModelSpec("nerf", "nerf", dict(arch="nerf", data="scene3d", epochs=20, steps_per_epoch=100, batch_size=1024,
                                    lr=5e-4, beta1=0.9, beta2=0.999, width=128, num_samples=32, num_frequencies=6)),
-    # issue 16: pix2pix (Isola et al., 2017) restoring damaged digits: U-Net generator, PatchGAN discriminator,
+    # pix2pix (Isola et al., 2017) restoring damaged digits: U-Net generator, PatchGAN discriminator,
     # lambda = 100, Adam 2e-4 betas 0.5/0.999, batch 64; --task inpaint|superres; --gan-weight 0 is the L1-only
     # baseline. 10 epochs, measured (benchmarks/results/quality.md, pix2pix; 2 seeds, official test set, inpaint):
     # classifier accuracy on the restored digits 0.854 (damaged 0.536, originals 0.981), PSNR over the square
@@ -194,11 +194,11 @@ def _vaegan(config, sample_shape):
 
 
 def _vaegan_vae(config, sample_shape):
-    """The VAE-GAN's encoder and decoder as one plain VAE (issue 17), with the VAE-GAN's initialisation."""
+    """The VAE-GAN's encoder and decoder as one plain VAE, with the VAE-GAN's initialisation."""
     channels, size = sample_shape[0], sample_shape[-1]
     return {"vae": models.dcgan_init_(models.VAEGANPlainVAE(config["latent_dim"], channels, size=size))}
 def _nerf(config, sample_shape):
-    """issue 18: the radiance field, 4 hidden layers of `width`."""
+    """The radiance field, 4 hidden layers of `width`."""
     return {"nerf": models.NeRF(num_frequencies=config["num_frequencies"], width=config["width"])}
 
 
@@ -211,12 +211,11 @@ ARCHITECTURES = {
     "cdcgan": _cdcgan,
     "mlp-vae": _mlp_vae,
     "conv-vae": _conv_vae,
-    # issue 15
     "row-lstm": _row_lstm,
-    "vaegan": _vaegan,   # issue 17
-    "vaegan-vae": _vaegan_vae,   # issue 17
-    "nerf": _nerf,       # issue 18
-    "pix2pix": lambda config, sample_shape: models.pix2pix_networks(sample_shape[0], config["width"]),  # issue 16
+    "vaegan": _vaegan,
+    "vaegan-vae": _vaegan_vae,
+    "nerf": _nerf,
+    "pix2pix": lambda config, sample_shape: models.pix2pix_networks(sample_shape[0], config["width"]),
 }
 
 
@@ -235,7 +234,7 @@ def build_networks(config):
     return ARCHITECTURES[config["arch"]](config, dataset_of(config).sample_shape)
 
 
-# -- issue 16: U-Net segmentation of scenes of digits ------------------------------------------------
+# -- U-Net segmentation of scenes of digits ----------------------------------------------------------
 
 DATASETS["scenes"] = DatasetSpec(
     "scenes", "scenes", (1, 64, 64), num_classes=11,
@@ -244,13 +243,13 @@ DATASETS["scenes"] = DatasetSpec(
          "5,000 fresh scenes per epoch from the embedded digits, default_rng(seed + epoch); test: 2,000 scenes "
          "from the official 10k test digits, default_rng(1234) (tinygan/data/scenes.py)")
 
-# The issue's recipe: pixelwise cross-entropy, Adam 1e-3 (PyTorch's betas), batch 32, 10 epochs.
+# The recipe: pixelwise cross-entropy, Adam 1e-3 (PyTorch's betas), batch 32, 10 epochs.
 MODELS["unet"] = ModelSpec("unet", "segmentation", dict(arch="unet", data="scenes", epochs=10, batch_size=32,
                                                         lr=1e-3, beta1=0.9, beta2=0.999))
 
 
 def _unet(config, sample_shape):
-    """The U-Net of the issue: one logit per class and pixel."""
+    """The U-Net: one logit per class and pixel."""
     return {"unet": models.UNet(in_channels=sample_shape[0], out_channels=DATASETS[config["data"]].num_classes)}
 
 

@@ -1,4 +1,4 @@
-"""How well a pix2pix generator restores damaged digits (issue 16): run it, score it, draw it.
+"""How well a pix2pix generator restores damaged digits: run it, score it, draw it.
 
 Scores, all on pixels in [0, 1], over the damaged region only (the mask of tinygan/data/damage.py: the
 14x14 square of inpainting, every pixel for super-resolution):

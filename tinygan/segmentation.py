@@ -1,4 +1,4 @@
-"""Segmentation (issue 16): the pixelwise loss, the scores, and the picture of label maps.
+"""Segmentation: the pixelwise loss, the scores, and the picture of label maps.
 
     loss = pixelwise_cross_entropy(logits, labels)     # logits (N, C, H, W), labels (N, H, W) -> mean over pixels
     counts = confusion_matrix(true, predicted, 11)      # counts[t, p]: pixels of class t predicted as p

@@ -103,7 +103,6 @@ def save_points(points, path, modes=None, title=None, limit=None):
     fig.savefig(path)
 
 
-# issue 17
 def save_image_panels(panels, path, titles, ncols=2, value_range=(0, 1), images_per_row=8):
     """Several image grids side by side in one PNG, each with its title: panels[i] is (N, C, H, W) on value_range,
     laid out ncols panels to a row (for comparing models on the same noise or the same inputs)."""

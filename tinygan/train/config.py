@@ -120,9 +120,9 @@ def check_config(config):
             raise ConfigError(f"--gamma weighs the VAE-GAN's feature reconstruction; {config['model']!r} has none "
                               f"(use it with vaegan)")
         _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
-    _check_nerf(config)  # issue 18
-    _check_pix2pix(config)   # issue 16
-    _check_segmentation(config)   # issue 16
+    _check_nerf(config)
+    _check_pix2pix(config)
+    _check_segmentation(config)
     if config["batch_size"] % config["pack"]:
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
@@ -136,17 +136,17 @@ def is_toy(config):
 
 
 def is_rnn(config):
-    """A recurrent generator (issue 15): one network 'rnn', trained on its negative log-likelihood."""
+    """A recurrent generator: one network 'rnn', trained on its negative log-likelihood."""
     return registry.model_of(config).family == "rnn"
 
 
-# -- issue 18: the NeRF renders views of a 3-D scene; no other model reads them, and it reads nothing else --
+# -- the NeRF renders views of a 3-D scene; no other model reads them, and it reads nothing else --
 
 NERF_INTEGER_RANGES = dict(num_samples=(2, 1024), num_frequencies=(0, 16))
 
 
 def is_nerf(config):
-    """A neural radiance field (issue 18): one network 'nerf', trained on rays of the views of a 3-D scene."""
+    """A neural radiance field: one network 'nerf', trained on rays of the views of a 3-D scene."""
     return registry.model_of(config).family == "nerf"
 
 
@@ -166,7 +166,7 @@ def _check_nerf(config):
         for key in NERF_INTEGER_RANGES:
             if key in config:
                 raise ConfigError(f"{_option(key)} is a setting of the 'nerf' model; {config['model']!r} has none")
-# -- issue 16: pix2pix's settings --------------------------------------------------------------------------
+# -- pix2pix's settings ------------------------------------------------------------------------------------
 PIX2PIX_SETTINGS = dict(task="--task", l1_weight="--l1-weight", gan_weight="--gan-weight")
 
 
@@ -189,9 +189,9 @@ def _check_pix2pix(config):
 
 
 def is_pix2pix(config):
-    """pix2pix (issue 16): a U-Net G and a PatchGAN D trained on (damaged, original) digit pairs."""
+    """pix2pix: a U-Net G and a PatchGAN D trained on (damaged, original) digit pairs."""
     return registry.model_of(config).family == "pix2pix"
-# -- issue 16 ---------------------------------------------------------------------------------------
+# -- segmentation of scenes of digits ------------------------------------------------------------------------
 
 def is_segmentation(config):
     """A per-pixel classifier (the U-Net on scenes of digits): one network 'unet', trained on cross-entropy."""

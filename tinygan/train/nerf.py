@@ -1,4 +1,4 @@
-"""What a NeRF run (issue 18) adds to a run folder, beside the common config.json, log.jsonl, checkpoint.npz:
+"""What a NeRF run adds to a run folder, beside the common config.json, log.jsonl, checkpoint.npz:
 
     samples/epoch_NNN.png   the 8 held-out views: the truth (top row) above the renders (bottom row)
     curves.png              the training loss, and the train and test PSNR, per epoch (of 100 steps)

@@ -27,20 +27,20 @@ from .._malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
-from ..data.damage import PairLoader   # issue 16
-from ..data.scenes import SceneLoader, make_scenes   # issue 16
+from ..data.damage import PairLoader
+from ..data.scenes import SceneLoader, make_scenes
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
 from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_segmentation, is_toy, is_vae
 from .ema import WeightAverage
 from .folder import CHECKPOINT, lock_run_folder
 from .steps import GANStep, RNNStep, SegmentationStep, VAEGANStep, VAEStep
-from .config import is_nerf  # issue 18
+from .config import is_nerf
 from .steps import NeRFStep
-from .pix2pix import Pix2PixStep   # issue 16
+from .pix2pix import Pix2PixStep
 
 METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
                "test_nll")
-METRIC_KEYS += ("miou", "miou_digits", "pixel_accuracy")   # issue 16: segmentation
+METRIC_KEYS += ("miou", "miou_digits", "pixel_accuracy")   # segmentation
 SAMPLE_COUNT = 64
 
 
@@ -81,16 +81,16 @@ class Run:
     # -- building ------------------------------------------------------------
     def _make_step(self):
         c = self.config
-        if is_nerf(c):  # issue 18
+        if is_nerf(c):
             from .nerf import training_rays
             return NeRFStep(self.nets["nerf"], self.optimizers["nerf"], training_rays(self.data), self.data.near,
                             self.data.far, num_samples=c["num_samples"], batch_size=c["batch_size"])
         if is_rnn(c):
             return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
-        if is_pix2pix(c):   # issue 16
+        if is_pix2pix(c):
             return Pix2PixStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"],
                                l1_weight=c["l1_weight"], gan_weight=c["gan_weight"])
-        if is_segmentation(c):   # issue 16
+        if is_segmentation(c):
             return SegmentationStep(self.nets["unet"], self.optimizers["unet"])
         if registry.model_of(c).family == "vaegan":
             opts = self.optimizers
@@ -108,14 +108,14 @@ class Run:
         """The loader (image sets) or the distribution (toy sets), loaded once."""
         if self._data is None:
             c = self.config
-            if is_nerf(c):  # issue 18: the views of the 3-D scene
+            if is_nerf(c):  # the views of the 3-D scene
                 from ..data.scene import load_scene_views
                 self._data = load_scene_views()
                 return self._data
             source = None if is_segmentation(c) else dataset_by_name(c["data"])
             if is_toy(c):
                 self._data = source
-            elif is_segmentation(c):   # issue 16: fresh scenes every epoch, drawn from (seed + epoch)
+            elif is_segmentation(c):   # fresh scenes every epoch, drawn from (seed + epoch)
                 self._data = SceneLoader(batch_size=c["batch_size"], seed=c["seed"])
             else:
                 images, labels = source
@@ -123,7 +123,7 @@ class Run:
                 if c["limit"] is not None:                      # every class, not the first (sorted) ones
                     keep = balanced_subset(labels, c["limit"], c["seed"])
                     images, labels = images[keep], labels[keep]
-                if is_pix2pix(c):   # issue 16: (damaged, original) pairs, damaged afresh each epoch
+                if is_pix2pix(c):   # (damaged, original) pairs, damaged afresh each epoch
                     loader = PairLoader(images, labels, task=c["task"], batch_size=c["batch_size"], seed=c["seed"])
                 else:
                     loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
@@ -138,7 +138,7 @@ class Run:
     def _batches(self, epoch):
         """The batches of one epoch: from the loader, or fresh samples of a toy distribution."""
         c = self.config
-        if is_nerf(c):  # issue 18: NeRFStep draws its own rays
+        if is_nerf(c):  # NeRFStep draws its own rays
             for _ in range(c["steps_per_epoch"]):
                 yield None, None
             return
@@ -178,7 +178,7 @@ class Run:
         self.epoch += 1
         row = {"epoch": self.epoch, "step": self.step.steps, "seconds": round(time.perf_counter() - started, 3)}
         row.update({key: value / max(count, 1) for key, value in totals.items()})
-        if is_nerf(self.config):  # issue 18: the held-out views' PSNR every epoch (no randomness drawn)
+        if is_nerf(self.config):  # the held-out views' PSNR every epoch (no randomness drawn)
             from .nerf import test_scores
             row.update(test_scores(self))
         self.history.append(row)
@@ -227,7 +227,7 @@ class Run:
         inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
                   "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
                   "nerf": ((2, 3),), "unet": ((2,) + sample_shape,)}
-        if is_pix2pix(c):   # issue 16: G maps an image to an image; D judges (input, output) pairs
+        if is_pix2pix(c):   # G maps an image to an image; D judges (input, output) pairs
             inputs.update(G=((2,) + sample_shape,), D=((2,) + sample_shape, (2,) + sample_shape))
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
@@ -268,7 +268,7 @@ class Run:
         A GAN trained with --ema samples from the average of its generator's weights.
         """
         self._check_label(label)
-        if is_pix2pix(self.config):   # issue 16
+        if is_pix2pix(self.config):
             raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
                               "tinygan.restoration (restore, save_restorations), or `tinygan sample` which draws "
                               "damaged | restored | original digits")
@@ -278,7 +278,7 @@ class Run:
         z = self.fixed_noise(n) if z is None else z
         for net in self.nets.values():
             net.eval()
-        if is_nerf(self.config):  # issue 18: novel views from a turntable of cameras (no noise)
+        if is_nerf(self.config):  # novel views from a turntable of cameras (no noise)
             from .nerf import turntable
             return Tensor(backend.to_device(turntable(self, n).astype(backend.get_default_dtype()),
                                             backend.current_device()))
@@ -306,7 +306,7 @@ class Run:
 
     def save_figures(self):
         """Samples of this epoch and the curves so far."""
-        if is_nerf(self.config):  # issue 18
+        if is_nerf(self.config):
             from . import nerf
             return nerf.save_figures(self)
         samples_dir = os.path.join(self.folder, "samples")
@@ -319,7 +319,7 @@ class Run:
             damaged, mask = fixed_test_damage(images, self.config["task"])
             save_restorations(damaged, restore(self.nets["G"], damaged), images, path, per_row=10, mask=mask,
                               title=f"epoch {self.epoch}")
-        elif is_segmentation(self.config):   # issue 16
+        elif is_segmentation(self.config):
             self.save_label_maps(path)
         elif is_toy(self.config):
             modes = getattr(self.data, "modes", None)
@@ -346,7 +346,7 @@ class Run:
                             title=f"original | reconstruction, every digit in each row, epoch {self.epoch}")
 
     def fixed_scenes(self, n=6):
-        """The same n scenes every epoch (issue 16): from the embedded digits with their own generator."""
+        """The same n scenes every epoch: from the embedded digits with their own generator."""
         images, labels = self.data.digits
         return make_scenes(images, labels, n, np.random.default_rng([self.config["seed"], 12345]))
 

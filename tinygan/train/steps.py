@@ -234,7 +234,7 @@ class VAEGANStep:
         return figures
 
 
-# -- issue 18: a neural radiance field, trained on random rays of its training views --------------------
+# -- a neural radiance field, trained on random rays of its training views ------------------------------
 
 class NeRFStep:
     """One step of a NeRF: a batch of random pixels of the training views, their rays rendered with jittered
@@ -271,7 +271,7 @@ class NeRFStep:
         return {"loss": value, "train_psnr": -10 * math.log10(max(value, 1e-12))}
 
 
-# -- issue 16: segmentation ------------------------------------------------------------------------
+# -- segmentation ----------------------------------------------------------------------------------
 
 class SegmentationStep:
     """One step of per-pixel classification: logits = model(x), the pixelwise cross-entropy, Adam."""
