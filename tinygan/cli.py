@@ -67,7 +67,7 @@ OPTIONS_OF_SOME_RUNS = {
 }
 
 
-def refuse_options_not_taken(args, config):
+def _refuse_options_not_taken(args, config):
     """ConfigError naming the first option on the command line that a run of `config` does not take."""
     for (command, option), (takers, takes) in OPTIONS_OF_SOME_RUNS.items():
         if command != args.command:
@@ -206,7 +206,7 @@ def _train(args):
                          task=args.task, l1_weight=args.l1_weight, gan_weight=args.gan_weight,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
-    refuse_options_not_taken(args, config)
+    _refuse_options_not_taken(args, config)
     if args.out:
         check_is_folder(args.out)
     config["threads"] = _use_threads(args.threads, config["arch"])
@@ -275,7 +275,7 @@ def _resume(args):
         raise CheckpointError(f"{args.run}: no checkpoint {path} to resume from")
     with lock_run_folder(os.path.dirname(path)):
         run = Run.from_checkpoint(path, lr=args.lr, epochs=args.epochs)
-        refuse_options_not_taken(args, run.config)
+        _refuse_options_not_taken(args, run.config)
         run.config["threads"] = _use_threads(args.threads, run.config["arch"], run.config.get("threads"))
         epochs = run.config["epochs"]
         if run.epoch >= epochs:
@@ -304,7 +304,7 @@ def _sample(args):
         raise ConfigError(f"--out {args.out}: cannot write that type of image; name a file ending in "
                           f"{', '.join(IMAGE_TYPES)}")
     run = Run.from_checkpoint(args.run)
-    refuse_options_not_taken(args, run.config)
+    _refuse_options_not_taken(args, run.config)
     seed = 0 if args.seed is None else args.seed
     family = registry.model_of(run.config).family
     if family == "pix2pix":
@@ -317,7 +317,7 @@ def _sample(args):
 
 
 # What a run that draws from noise draws, by the kind of its data.
-DRAWN = {"images": "samples", "toy": "points", "views": "views around the scene, from new cameras"}
+DRAWN = {"images": "samples", "toy": "points", "views": "views of the scene from new cameras around it"}
 
 
 def _sample_from_noise(run, n, label, seed, path):
@@ -359,10 +359,11 @@ def _sample_label_maps(run, n, seed, path):
 
 
 def _eval(args):
+    """`tinygan eval`: the run's metrics (evaluate.run_eval), once its options are known to fit the run."""
     from .train.run import Run
     check_eval_options(args)
     run = Run.from_checkpoint(args.run)
-    refuse_options_not_taken(args, run.config)
+    _refuse_options_not_taken(args, run.config)
     run_eval(args, run)
 
 
