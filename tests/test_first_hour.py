@@ -71,10 +71,11 @@ def test_the_readme_says_what_eval_falls_back_to():
 
 def test_nothing_a_user_runs_or_reads_names_the_shared_folder():
     """../shared lies beside this project's own checkout, not beside a user's clone: the README, the lessons,
-    the docs and the benchmark scripts say how to get the official test set (--download, --test-data FOLDER,
+    the docs, the package and the scripts say how to get the official test set (--download, --test-data FOLDER,
     TINYGAN_TEST_DATA) instead of naming it. Tests may use it to find data; benchmark results record it."""
     root = Path(REPO)
     files = [root / "README.md", *sorted((root / "benchmarks").glob("*.py")), root / "benchmarks" / "README.md",
+             *sorted((root / "tinygan").rglob("*.py")), *sorted((root / "scripts").glob("*.py")),
              *sorted((root / "lessons").glob("*.py")), *sorted((root / "lessons").glob("*.md")),
              *sorted((root / "docs").rglob("*.md"))]
     pattern = re.compile(r"\.\./shared|[\"']shared[\"']")
