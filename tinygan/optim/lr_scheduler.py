@@ -1,4 +1,4 @@
-"""Learning-rate schedules with PyTorch's names and arguments; imported as `tinygan.optim.lr_scheduler`.
+"""Learning-rate schedules with PyTorch's names and arguments, as torch.optim.lr_scheduler.
 
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
     for epoch in range(epochs):
