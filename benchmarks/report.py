@@ -194,7 +194,7 @@ def markdown(data):
     library_env = data["frameworks"][ours].get("threads", {}).get("env", {})
     library_settings = {k: v for k, v in library_env.items() if k not in run["thread_variables"]}
     if library_settings:
-        lines.append("- library settings in the environment (they change the speed; tinygan/_malloc.py, "
+        lines.append("- library settings in the environment (they change the speed; tinygan/runtime/malloc.py, "
                      "benchmarks/README.md): " + ", ".join(f"{k}={'unset' if v is None else v}"
                                                           for k, v in library_settings.items()))
     before, after = run["load_before"], run["load_after"]

@@ -31,7 +31,7 @@ def setup(device, threads):
     else:
         backend.use("numpy")
     backend.set_default_dtype("float32")
-    tinygan.keep_freed_memory()          # as training does (tinygan/_malloc.py)
+    tinygan.keep_freed_memory()          # as training does (tinygan/runtime/malloc.py)
 
 
 def sync():
@@ -53,9 +53,8 @@ def versions():
 
 
 def thread_info():
-    """The BLAS NumPy runs, its kernel and its thread count (tinygan.threads reads them from the library itself)."""
-    from tinygan import threads
-    blas = threads.blas_info()
+    """The BLAS NumPy runs, its kernel and its thread count (tinygan.runtime.threads reads them from the library itself)."""
+    blas = tinygan.runtime.threads.blas_info()
     described = blas["library"] if blas["kernel"] is None else (
         f"{blas['library']} ({blas['kernel']} kernels): {blas['threads']} threads")
     return {"blas": described, "malloc_keeps_freed_memory": tinygan.keeps_freed_memory()}

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tinygan._malloc import keep_freed_memory, keeps_freed_memory
+from tinygan.runtime.malloc import keep_freed_memory, keeps_freed_memory
 
 from . import specs
 
@@ -29,7 +29,7 @@ def setup(device, threads):
         _state["device"] = torch.device("cpu")
     torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float32)
-    # The same malloc setting as tinygan's worker (tinygan/_malloc.py): PyTorch's CPU allocator is glibc's
+    # The same malloc setting as tinygan's worker (tinygan/runtime/malloc.py): PyTorch's CPU allocator is glibc's
     # malloc too, and with glibc's defaults a U1 step page-faults on some 35,000 fresh pages and takes 133-138
     # ms instead of 103 (benchmarks/README.md). The comparison is of the engines, not of malloc's settings.
     keep_freed_memory()

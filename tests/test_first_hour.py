@@ -12,7 +12,8 @@ import matplotlib.figure
 import numpy as np
 import pytest
 
-from tinygan import cli, threads, viz
+from tinygan import cli, viz
+from tinygan.runtime import threads
 from tinygan.data import balanced_subset, load_embedded_mnist
 from tinygan.teach import default_output_root
 from tinygan.train.checkpoint import save_checkpoint

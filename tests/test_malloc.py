@@ -1,4 +1,4 @@
-"""tinygan/_malloc.py: once training turns it on, freed arrays stay in the process for the next step;
+"""tinygan/runtime/malloc.py: once training turns it on, freed arrays stay in the process for the next step;
 `import tinygan` alone changes nothing."""
 import os
 import subprocess

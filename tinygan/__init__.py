@@ -1,15 +1,15 @@
 """tinygan: a from-scratch NumPy/CuPy deep-learning engine for learning GANs and VAEs."""
-from . import _malloc
 from . import backend
 from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import functional
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
 from .kernels import current_kernels, use_kernels
-from ._malloc import keep_freed_memory, keeps_freed_memory
+from . import runtime
+from .runtime.malloc import keep_freed_memory, keeps_freed_memory
 
 __version__ = "0.1.0"
-_malloc.apply_environment()   # opt-in: see tinygan/_malloc.py
+runtime.malloc.apply_environment()   # opt-in: see tinygan/runtime/malloc.py
 
 
 # PyTorch's top level: creation functions, dtype names, devices, functions, save/load, utils.data

@@ -17,11 +17,12 @@ import os
 import sys
 import time
 
-from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry, threads
+from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry
 from .autograd import AnomalyError
 from .data import DataError
 from .evaluate import add_eval_parser, check_eval_options, run_eval
 from .data.mnist import default_cache_dir
+from .runtime import threads
 from .train.checkpoint import CheckpointError
 from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
 from .train.folder import (RunFolderError, check_is_folder, holds_run, lock_run_folder, new_default_folder,

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from . import backend
-from ._files import MAX_ARCHIVE_BYTES, ArchiveError, read_npz
+from .runtime.files import MAX_ARCHIVE_BYTES, ArchiveError, read_npz
 from .autograd import Tensor
 
 _STRUCTURE = "__structure__"

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._files import output_temporary
+from ..runtime.files import output_temporary
 from .idx import DataError, check_regular_file, file_md5, read_idx, verify_md5
 
 EMBEDDED_FOLDER = Path(__file__).resolve().parent / "mnist5k"

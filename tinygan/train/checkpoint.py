@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .._files import MAX_ARCHIVE_BYTES, ArchiveError, output_temporary, read_npz
+from ..runtime.files import MAX_ARCHIVE_BYTES, ArchiveError, output_temporary, read_npz
 from .. import backend
 
 META_KEY = "__meta__"

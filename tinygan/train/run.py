@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from .. import backend, nn, optim, registry, viz
-from .._files import output_temporary
-from .._malloc import keep_freed_memory
+from ..runtime.files import output_temporary
+from ..runtime.malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
 from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
