@@ -1,11 +1,12 @@
-"""Tests of tinygan.init: fan computation, gains, the distributions, PyTorch's default layer init."""
+"""Tests of tinygan.nn.init: fan computation, gains, the distributions, PyTorch's default layer init."""
 import math
 
 import numpy as np
 import pytest
 
 import tinygan
-from tinygan import backend, init
+from tinygan import backend
+from tinygan.nn import init
 from tinygan import nn
 from tinygan.autograd import Tensor
 

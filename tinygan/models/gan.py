@@ -1,5 +1,6 @@
 """GAN generators and discriminators. Discriminators return logits (no sigmoid): the losses apply it."""
-from .. import backend, init, nn
+from .. import backend, nn
+from ..nn import init
 from .. import functional as F
 from ..autograd import Tensor
 

@@ -3,40 +3,46 @@
     from tinygan import nn
     G = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
 
-`nn.init` is tinygan.init (weight initialisers), as torch.nn.init.
+One file per kind of layer, as torch.nn.modules: each layer holds its Parameters and calls an operation
+of tinygan.functional, where the formulas and their gradients live. Constructor arguments, weight
+shapes, default initialisations and reprs follow PyTorch, so a layer here and its torch.nn twin share a
+state_dict. `nn.init` holds the weight initialisers, `nn.functional` is tinygan.functional, and
+`nn.utils` holds gradient clipping, spectral norm and parameter-vector helpers.
 """
-from .. import init
-from .containers import ModuleList, Sequential
-from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, Identity,
-                     LeakyReLU, Linear, ReLU, Sigmoid, Tanh, Unflatten, Upsample)
+from . import functional, init, utils
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
-from .summary import summary
-# issue 14, part B: losses, activations and normalisations
-from .activations import ELU, GELU, LogSoftmax, SiLU, Softmax
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .linear import Identity, Linear
+from .conv import Conv2d, ConvTranspose2d
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
-# issue 14, part C: pooling and resizing layers, containers, nn.functional, nn.utils
-from .containers import ModuleDict, ParameterDict, ParameterList
-from .layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from . import functional, utils
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten, Unflatten
+from .upsampling import Upsample
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .summary import summary
 
 __all__ = [
+    # the base classes
     "Module", "Parameter", "IncompatibleKeys", "RemovableHandle",
-    "Sequential", "ModuleList",
-    "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "Embedding",
-    "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity",
-    "Flatten", "Unflatten", "Upsample",
-    "summary", "init",
-    # issue 14, part B
+    # containers
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    # layers with weights
+    "Identity", "Linear", "Conv2d", "ConvTranspose2d", "Embedding",
+    # normalisation
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
+    # activations
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
+    # pooling, dropout, reshaping and resizing
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Flatten", "Unflatten", "Upsample",
+    # recurrent layers
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    # losses
     "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
-    "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
-    "LayerNorm", "GroupNorm", "InstanceNorm2d",
-    # issue 14, part C
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ModuleDict", "ParameterList", "ParameterDict",
-    "functional", "utils",
+    # the submodules and summary()
+    "functional", "init", "utils", "summary",
 ]
-
-# issue 15: recurrent layers
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
-
-__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -1,7 +1,7 @@
 """Activation modules with PyTorch's names and arguments; the formulas live in tinygan.functional.
 
-`inplace=True` is accepted where PyTorch has it (ELU, SiLU, and ReLU, LeakyReLU and Dropout in
-layers.py), so PyTorch code runs unchanged, but tinygan always computes out of place: the input is
+`inplace=True` is accepted where PyTorch has it (ReLU, LeakyReLU, SiLU, ELU, and Dropout in
+dropout.py), so PyTorch code runs unchanged, but tinygan always computes out of place: the input is
 never overwritten, and the result is a new tensor. Only memory differs, never the numbers.
 """
 from .. import functional as F
@@ -10,6 +10,51 @@ from .module import Module
 
 def inplace_repr(inplace):
     return ", inplace=True" if inplace else ""
+
+
+class ReLU(Module):
+    """relu(x) = max(x, 0). inplace is accepted and ignored (see the module docstring)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """leaky_relu(x) = x if x > 0 else negative_slope * x (DCGAN's discriminator uses 0.2).
+
+    inplace is accepted and ignored: tinygan computes out of place (see the module docstring).
+    """
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class Sigmoid(Module):
+    """sigmoid(x) = 1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x), values in (-1, 1): the usual last layer of an image generator."""
+
+    def forward(self, x):
+        return F.tanh(x)
 
 
 class Softmax(Module):

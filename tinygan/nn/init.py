@@ -30,8 +30,8 @@ import math
 
 import numpy as np
 
-from . import backend
-from .autograd import Tensor
+from .. import backend
+from ..autograd import Tensor
 
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out",

@@ -10,7 +10,11 @@ A Module keeps three ordered tables, filled by plain attribute assignment:
 From these come `parameters()`, `named_parameters()` ("0.weight", "fc.bias", ...),
 `state_dict()` and `load_state_dict()` with the same key names PyTorch gives the
 same structure, so weights move between tinygan and PyTorch unchanged.
+
+The layers build their weights with `_new_parameter` (zeros, filled by their reset_parameters) and
+check their sizes with `_positive_int`.
 """
+import numbers
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -38,6 +42,25 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return f"Parameter containing:\n{self.data!r}"
+
+
+def _new_parameter(*shape):
+    """An uninitialised (zero) Parameter of the default dtype on the current backend."""
+    return Parameter(backend.xp().zeros(shape, dtype=backend.get_default_dtype()))
+
+
+def _int(value):
+    """A Python int from an int or a NumPy integer (np.prod(shape) is common); None for anything else."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _positive_int(value, name, layer):
+    """`value` as a Python int, or a clear error if it is not a positive integer."""
+    if _int(value) is None or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

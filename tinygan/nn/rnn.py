@@ -14,11 +14,10 @@ import math
 
 from .. import backend
 from .. import functional as F
-from .. import init
 from ..autograd import Tensor
 from ..functional import recurrent as R
-from .layers import _new_parameter, _positive_int
-from .module import Module
+from . import init
+from .module import Module, _new_parameter, _positive_int
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 

@@ -13,7 +13,7 @@ weight_orig, the Parameter that holds the unnormalised W, through W / sigma(W) w
 from ... import backend
 from ... import functional as F
 from ...autograd import Tensor
-from ..layers import ConvTranspose2d
+from ..conv import ConvTranspose2d
 from ..module import Parameter
 
 
