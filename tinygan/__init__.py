@@ -5,11 +5,12 @@ from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_gr
 from . import functional
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
 from .kernels import current_kernels, use_kernels
-from . import runtime
+from . import _moved, runtime
 from .runtime.malloc import keep_freed_memory, keeps_freed_memory
 
 __version__ = "0.1.0"
 runtime.malloc.apply_environment()   # opt-in: see tinygan/runtime/malloc.py
+_moved.install()                     # an old import path names its new one: see tinygan/_moved.py
 
 
 # PyTorch's top level: creation functions, dtype names, devices, functions, save/load, utils.data
