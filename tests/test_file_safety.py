@@ -4,13 +4,11 @@ naming the file and what is wrong, without allocating more memory than the file 
 Loaders and their errors: tinygan.load -> LoadError, checkpoints -> CheckpointError, IDX -> DataError,
 the CIFAR-10 archive -> DataError. The checkpoint and IDX fuzz tests live in test_robustness.py.
 """
-import contextlib
 import gzip
 import io
 import json
 import shlex
 import tarfile
-import tracemalloc
 import zipfile
 
 import numpy as np
@@ -26,27 +24,7 @@ from tinygan.data import cifar
 from tinygan.serialization import LoadError, SerializationError
 from tinygan.train.checkpoint import MAX_CHECKPOINT_BYTES
 
-
-@contextlib.contextmanager
-def peak_memory(limit):
-    """Fail unless the memory Python and NumPy allocate inside the block peaks below `limit` bytes."""
-    tracemalloc.start()
-    try:
-        yield
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < limit, f"peak {peak / 2**20:.1f} MiB, limit {limit / 2**20:.1f} MiB"
-
-
-def _damaged(valid, data, kind):
-    """`valid` bytes cut short ('truncate'), with one byte changed ('flip'), or replaced by noise ('random')."""
-    if kind == "truncate":
-        return valid[:data.draw(st.integers(0, len(valid) - 1))]
-    if kind == "flip":
-        position = data.draw(st.integers(0, len(valid) - 1))
-        return valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
-    return data.draw(st.binary(max_size=512))
+from hostile import damaged, peak_memory
 
 
 def _npy_header(shape, descr="<f4"):
@@ -203,7 +181,7 @@ def test_broken_saved_files_raise_load_error(tmp_path, data):
     """Hundreds of damaged tinygan.save files: LoadError naming the file, or a load of no more than the file held."""
     valid = _valid_saved_bytes(tmp_path)
     path = tmp_path / "broken.pt"
-    path.write_bytes(_damaged(valid, data, data.draw(st.sampled_from(["truncate", "flip", "random"]))))
+    path.write_bytes(damaged(valid, data, data.draw(st.sampled_from(["truncate", "flip", "random"]))))
     try:
         loaded = tinygan.load(path)
     except LoadError as error:
@@ -336,9 +314,9 @@ def test_broken_cifar_archives_raise_data_error(tmp_path, data):
         name = data.draw(st.sampled_from(cifar.SPLITS["train"]))
         broken = gzip.compress(_cifar_tar({name: data.draw(st.integers(0, 2**40))}), mtime=0)
     elif kind == "gzip":
-        broken = _damaged(gzip.compress(_cifar_tar(), mtime=0), data, data.draw(st.sampled_from(["truncate", "flip"])))
+        broken = damaged(gzip.compress(_cifar_tar(), mtime=0), data, data.draw(st.sampled_from(["truncate", "flip"])))
     else:
-        broken = gzip.compress(_damaged(_cifar_tar(), data, kind), mtime=0)
+        broken = gzip.compress(damaged(_cifar_tar(), data, kind), mtime=0)
     (tmp_path / cifar.ARCHIVE).write_bytes(broken)
     try:
         images, labels = _load_cifar(tmp_path)

@@ -21,6 +21,8 @@ from tinygan.train import CheckpointError, Run, make_config
 from tinygan.train import steps as train_steps
 from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
 
+from hostile import damaged
+
 numpy_only = pytest.mark.skipif(backend.current() != "numpy", reason="process and memory tests run on NumPy")
 TINY = dict(epochs=2, limit=128, batch_size=32, width=8, latent_dim=8, steps_per_epoch=2)
 
@@ -185,16 +187,6 @@ def test_training_memory_stays_flat_and_no_grad_records_no_graph():
 
 # -- hostile checkpoint files -------------------------------------------------------------------------
 
-def _damaged(valid, data, kind):
-    """`valid` bytes cut short ('truncate'), with one byte changed ('flip'), or replaced by noise ('random')."""
-    if kind == "truncate":
-        return valid[:data.draw(st.integers(0, len(valid) - 1))]
-    if kind == "flip":
-        position = data.draw(st.integers(0, len(valid) - 1))
-        return valid[:position] + bytes([valid[position] ^ data.draw(st.integers(1, 255))]) + valid[position + 1:]
-    return data.draw(st.binary(max_size=512))
-
-
 def _valid_checkpoint_bytes(tmp_path):
     path = str(tmp_path / "valid.npz")
     save_checkpoint(path, {"models": {"G": {"w": np.ones((2, 3), np.float32)}}, "epoch": 1})
@@ -216,7 +208,7 @@ def test_checkpoint_with_pickled_objects_is_refused(tmp_path):
 @given(data=st.data())
 def test_broken_checkpoints_raise_checkpoint_error(tmp_path, data):
     valid = _valid_checkpoint_bytes(tmp_path)
-    broken = _damaged(valid, data, data.draw(st.sampled_from(["truncate", "flip", "random"])))
+    broken = damaged(valid, data, data.draw(st.sampled_from(["truncate", "flip", "random"])))
     path = tmp_path / "broken.npz"
     path.write_bytes(broken)
     try:
@@ -296,7 +288,7 @@ def test_broken_idx_files_raise_data_error_without_allocating(tmp_path, data):
         header = bytes([0, 0, data.draw(st.integers(0, 255)), ndim])
         broken = header + b"".join(int(d).to_bytes(4, "big") for d in dims) + valid[16:]
     else:
-        broken = _damaged(valid, data, kind)
+        broken = damaged(valid, data, kind)
     if data.draw(st.booleans()):
         broken = gzip.compress(broken, mtime=0)
     path = tmp_path / "broken-idx3-ubyte"
