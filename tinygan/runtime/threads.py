@@ -18,12 +18,13 @@ import ctypes
 import os
 import time
 
+import numpy  # noqa: F401  (loads the BLAS that _loaded_openblas looks for)
+
 SMALL_PRODUCT_ARCHITECTURES = ("mlp-toy",)   # see the docstring: one thread is fastest for these
 
 
 def _loaded_openblas():
     """The OpenBLAS library NumPy loaded (ctypes handle, function prefix, suffix), or None."""
-    import numpy  # noqa: F401  (loads the BLAS, if it was not yet)
     try:
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
