@@ -3,8 +3,13 @@
 A checkpoint is written to a temporary file in the same folder and renamed
 over the old one only when complete (os.replace is atomic), so a run killed
 mid-write leaves the previous checkpoint intact.
+
+A run's checkpoint is a dict of FORMAT, its configuration, epoch, steps, history, random state, and
+'models' and 'optimizers' by network name; the checks below name the entry that is missing or damaged.
 """
+import contextlib
 import json
+import numbers
 import os
 
 import numpy as np
@@ -12,6 +17,7 @@ import numpy as np
 from ..runtime.files import MAX_ARCHIVE_BYTES, ArchiveError, output_temporary, read_npz
 from .. import backend
 
+FORMAT = "tinygan-checkpoint-1"
 META_KEY = "__meta__"
 MAX_CHECKPOINT_BYTES = MAX_ARCHIVE_BYTES  # the budget tinygan.load has too
 MAX_META_BYTES = 64 * 2**20   # the JSON part: configuration, history, random state
@@ -116,3 +122,56 @@ def _state(meta, arrays, path):
     except (KeyError, TypeError, ValueError, RecursionError) as error:  # a missing array, an unhashable name...
         raise CheckpointError(f"checkpoint {path}: entry {META_KEY!r} does not describe the arrays stored "
                               f"({type(error).__name__}: {error})") from None
+
+
+# -- checking a run's checkpoint: every damaged entry named ----------------------------------------
+
+KIND_NAMES = {dict: "a dict", list: "a list", numbers.Integral: "a whole number"}
+
+
+def check_format(state, path):
+    """CheckpointError unless `state` is a dict of this FORMAT."""
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"{path}: not a tinygan checkpoint (format {found!r}, expected {FORMAT!r})")
+
+
+def entry(state, key, kind, path):
+    """state[key], which must be of type `kind`."""
+    if key not in state:
+        raise CheckpointError(f"{path}: entry {key!r} is missing (the file is damaged or not a run's checkpoint)")
+    if not isinstance(state[key], kind):
+        raise CheckpointError(f"{path}: entry {key!r} should be {KIND_NAMES[kind]}, "
+                              f"found {type(state[key]).__name__} {state[key]!r:.40}")
+    return state[key]
+
+
+def count(state, key, path):
+    """state[key] as a whole number >= 0 (epochs, steps)."""
+    value = entry(state, key, numbers.Integral, path)
+    if isinstance(value, bool) or value < 0:
+        raise CheckpointError(f"{path}: entry {key!r} should be a whole number >= 0, found {value!r}")
+    return int(value)
+
+
+@contextlib.contextmanager
+def damaged_entry(path, name, problem):
+    """Turn the errors of restoring one entry into a CheckpointError naming the file and the entry."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError) as error:
+        raise CheckpointError(f"{path}: entry {name!r} {problem}: {error}") from None
+
+
+def check_finite_weights(arrays, name, path):
+    """CheckpointError if any saved weight of model `name` is NaN or infinite (nothing could be drawn from it)."""
+    if not isinstance(arrays, dict):
+        return  # load_state_dict names the wrong type
+    for key, value in arrays.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+            bad = int(value.size - np.isfinite(value).sum())
+            raise CheckpointError(f"{path}: model {name!r} entry {key!r} holds {bad} non-finite weight(s) "
+                                  f"(NaN or Inf) of {value.size}; the checkpoint is unusable: resume from an "
+                                  f"earlier copy or train again")

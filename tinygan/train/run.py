@@ -29,6 +29,7 @@ from ..data import balanced_subset, dataset_by_name
 from ..data.loader import DataLoader
 from ..data.damage import PairLoader
 from ..data.scenes import SceneLoader, make_scenes
+from . import checkpoint
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
 from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_segmentation, is_toy, is_vae
 from .ema import WeightAverage
@@ -368,7 +369,7 @@ class Run:
 
     def state(self):
         return {
-            "format": "tinygan-checkpoint-1",
+            "format": checkpoint.FORMAT,
             "config": self.config,
             "epoch": self.epoch,
             "steps": self.step.steps,
@@ -387,27 +388,27 @@ class Run:
         The optimizers take the configuration's learning rate, not the saved one: `resume --lr`
         changes the configuration, and must change the steps too.
         """
-        _check_format(state, path)
-        models = _entry(state, "models", dict, path)
+        checkpoint.check_format(state, path)
+        models = checkpoint.entry(state, "models", dict, path)
         for name, net in self.saved_networks().items():
             if name not in models:
                 raise CheckpointError(f"{path}: entry 'models/{name}' is missing (it holds {sorted(models)})")
-            _check_finite_weights(models[name], name, path)
-            with _damaged_entry(path, f"models/{name}", "does not fit"):
+            checkpoint.check_finite_weights(models[name], name, path)
+            with checkpoint.damaged_entry(path, f"models/{name}", "does not fit"):
                 net.load_state_dict(models[name])
-        optimizers = _entry(state, "optimizers", dict, path)
+        optimizers = checkpoint.entry(state, "optimizers", dict, path)
         for name, opt in self.optimizers.items():
             if name not in optimizers:
                 raise CheckpointError(f"{path}: entry 'optimizers/{name}' is missing (it holds {sorted(optimizers)})")
-            with _damaged_entry(path, f"optimizers/{name}", "does not fit"):
+            with checkpoint.damaged_entry(path, f"optimizers/{name}", "does not fit"):
                 opt.load_state_dict(optimizers[name])
             for group in opt.param_groups:
                 group["lr"] = self.config["lr"]
-        with _damaged_entry(path, "rng", "is not a random generator state"):
-            backend.set_rng_state(_entry(state, "rng", dict, path))
-        self.epoch = _count(state, "epoch", path)
-        self.step.steps = _count(state, "steps", path)
-        self.history = list(_entry(state, "history", list, path))
+        with checkpoint.damaged_entry(path, "rng", "is not a random generator state"):
+            backend.set_rng_state(checkpoint.entry(state, "rng", dict, path))
+        self.epoch = checkpoint.count(state, "epoch", path)
+        self.step.steps = checkpoint.count(state, "steps", path)
+        self.history = list(checkpoint.entry(state, "history", list, path))
 
     @classmethod
     def from_checkpoint(cls, path, folder=None, **overrides):
@@ -417,9 +418,9 @@ class Run:
         """
         path = checkpoint_path(path)
         outline = load_checkpoint_meta(path)  # the models are built before their arrays are read
-        _check_format(outline, path)
-        config = {**ADDED_LATER, **_entry(outline, "config", dict, path)}
-        with _damaged_entry(path, "config", "is not a valid configuration"):
+        checkpoint.check_format(outline, path)
+        config = {**ADDED_LATER, **checkpoint.entry(outline, "config", dict, path)}
+        with checkpoint.damaged_entry(path, "config", "is not a valid configuration"):
             check_config(config)
         config.update({k: v for k, v in overrides.items() if v is not None})
         check_config(config)
@@ -451,56 +452,3 @@ def check_channels(config, images, source):
 def checkpoint_path(path):
     """The checkpoint file of a run folder, or `path` itself when it names a file."""
     return os.path.join(path, CHECKPOINT) if os.path.isdir(path) else path
-
-
-# -- reading checkpoints: every damaged entry named ------------------------------------------------
-
-FORMAT = "tinygan-checkpoint-1"
-KIND_NAMES = {dict: "a dict", list: "a list", numbers.Integral: "a whole number"}
-
-
-def _check_format(state, path):
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path}: not a tinygan checkpoint (format {found!r}, expected {FORMAT!r})")
-
-
-def _entry(state, key, kind, path):
-    """state[key], which must be of type `kind`."""
-    if key not in state:
-        raise CheckpointError(f"{path}: entry {key!r} is missing (the file is damaged or not a run's checkpoint)")
-    if not isinstance(state[key], kind):
-        raise CheckpointError(f"{path}: entry {key!r} should be {KIND_NAMES[kind]}, "
-                              f"found {type(state[key]).__name__} {state[key]!r:.40}")
-    return state[key]
-
-
-def _count(state, key, path):
-    """state[key] as a whole number >= 0 (epochs, steps)."""
-    value = _entry(state, key, numbers.Integral, path)
-    if isinstance(value, bool) or value < 0:
-        raise CheckpointError(f"{path}: entry {key!r} should be a whole number >= 0, found {value!r}")
-    return int(value)
-
-
-@contextlib.contextmanager
-def _damaged_entry(path, entry, problem):
-    """Turn the errors of restoring one entry into a CheckpointError naming the file and the entry."""
-    try:
-        yield
-    except CheckpointError:
-        raise
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: entry {entry!r} {problem}: {error}") from None
-
-
-def _check_finite_weights(arrays, name, path):
-    """CheckpointError if any saved weight of model `name` is NaN or infinite (nothing could be drawn from it)."""
-    if not isinstance(arrays, dict):
-        return  # load_state_dict names the wrong type
-    for key, value in arrays.items():
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
-            bad = int(value.size - np.isfinite(value).sum())
-            raise CheckpointError(f"{path}: model {name!r} entry {key!r} holds {bad} non-finite weight(s) "
-                                  f"(NaN or Inf) of {value.size}; the checkpoint is unusable: resume from an "
-                                  f"earlier copy or train again")
