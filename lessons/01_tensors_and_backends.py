@@ -158,7 +158,7 @@ print(".to('cpu') of a CPU tensor is the tensor itself:", host.to("cpu") is host
 # ## 5. Reproducible randomness
 #
 # `tinygan.manual_seed(s)` reseeds tinygan's generator (`backend.rng()`, in `tinygan/backend.py`),
-# like `torch.manual_seed`. Random tensors, weight initialisation (`tinygan/init.py`), dropout masks
+# like `torch.manual_seed`. Random tensors, weight initialisation (`tinygan/nn/init.py`), dropout masks
 # and GAN noise all draw from it, so the same seed gives the same run.
 
 # %%

@@ -28,7 +28,7 @@
 # The code behind this lesson: `tinygan/functional/layers.py` (formulas `linear`, `linear-grad-input`,
 # `linear-grad-weight`, `linear-grad-bias`), `tinygan/functional/arithmetic.py` and
 # `tinygan/functional/reduce.py` (`Add`'s backward and `sum_to`), `tinygan/functional/arithmetic.py`
-# (`logsumexp`, formula `log-sum-exp`), `tinygan/nn/layers.py` (`nn.Linear`), `tinygan/optim.py` (`Adam`),
+# (`logsumexp`, formula `log-sum-exp`), `tinygan/nn/linear.py` (`nn.Linear`), `tinygan/optim/adam.py` (`Adam`),
 # `tinygan/data/` (`load_embedded_mnist`, `DataLoader`).
 
 # %%
@@ -174,7 +174,7 @@ print(f"max |dL/dz - (softmax - onehot)/N| = {ce_grad_error:.1e}")
 # %% [markdown]
 # ## 5. Training a small MLP
 #
-# 784 -> 256 -> ReLU -> 10, Adam with learning rate 1e-3 (`tinygan/optim.py`), batches of 64 from a
+# 784 -> 256 -> ReLU -> 10, Adam with learning rate 1e-3 (`tinygan/optim/adam.py`), batches of 64 from a
 # `DataLoader` (`tinygan/data/loader.py`) that scales pixels to [0, 1] and flattens each image to 784
 # numbers. After each epoch we measure accuracy on the held-out digits, under `no_grad()` (no graph).
 

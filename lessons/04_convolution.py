@@ -29,7 +29,7 @@
 #
 # The code behind this lesson: `tinygan/functional/conv.py` (formulas `conv-output-size`,
 # `conv-transpose-output-size`, `im2col`, `conv2d`, `conv2d-grad-input`, `conv2d-grad-weight`,
-# `conv-transpose2d`), and `tinygan/nn/layers.py` (`nn.Conv2d`, `nn.ConvTranspose2d`).
+# `conv-transpose2d`), and `tinygan/nn/conv.py` (`nn.Conv2d`, `nn.ConvTranspose2d`).
 #
 # Notation (the same letters as the code): N batch, C channels in, O channels out, H W input size,
 # KH KW kernel size, SH SW stride, PH PW padding, OH OW output size.
@@ -227,7 +227,7 @@ print("convT of a single 1 (3x3 input, 4x4 kernel 1..16, stride 2, padding 1) ->
 #
 # Hand-made 3 x 3 filters make the meaning of a convolution visible: a Sobel filter responds to
 # vertical edges, its transpose to horizontal ones, a box filter blurs. A freshly initialised
-# `nn.Conv2d(1, 4, 3)` (random weights, `tinygan/nn/layers.py`) gives less readable maps; training is
+# `nn.Conv2d(1, 4, 3)` (random weights, `tinygan/nn/conv.py`) gives less readable maps; training is
 # what turns random filters into useful ones (lesson 09).
 
 # %%

@@ -29,7 +29,7 @@
 # The code behind this lesson: `tinygan/functional/normalization.py` (formulas `batchnorm-mean`,
 # `batchnorm-var`, `batchnorm-normalize`, `batchnorm-affine`, `batchnorm-running-mean`,
 # `batchnorm-running-var`, `batchnorm-grad-input`, `batchnorm-grad-gamma`, `batchnorm-grad-beta`,
-# `batchnorm-eval`) and `tinygan/nn/layers.py` (`nn.BatchNorm1d`, `nn.BatchNorm2d`).
+# `batchnorm-eval`) and `tinygan/nn/batchnorm.py` (`nn.BatchNorm1d`, `nn.BatchNorm2d`).
 
 # %%
 import matplotlib.pyplot as plt

@@ -25,8 +25,9 @@
 #   whatever the size of the gradient, and without the correction it would move ~3 times as far;
 # - trajectories on the contour map and loss curves, and the loss each optimizer reaches.
 #
-# The code behind this lesson: `tinygan/optim.py` (formulas `sgd-update`, `sgd-momentum`,
-# `adam-moments`, `adam-bias-correction`, `adam-update`). The update rules are PyTorch's, step for step.
+# The code behind this lesson: `tinygan/optim/sgd.py` and `tinygan/optim/adam.py` (formulas `sgd-update`,
+# `sgd-momentum`, `adam-moments`, `adam-bias-correction`, `adam-update`). The update rules are PyTorch's, step for
+# step.
 
 # %%
 import time

@@ -28,7 +28,7 @@
 # | the value function D maximises | `gan-value-function` | `tinygan/train/losses.py` |
 # | D's loss: BCE against labels 1 (real) and 0 (fake) | `gan-discriminator-loss`, `bce-with-logits` | `tinygan/train/losses.py`, `tinygan/functional/loss.py` |
 # | G's non-saturating loss $-\log D(G(z))$ | `gan-generator-nonsaturating`, `softplus` | `tinygan/train/losses.py` |
-# | Adam | `adam-moments`, `adam-bias-correction`, `adam-update` | `tinygan/optim.py` |
+# | Adam | `adam-moments`, `adam-bias-correction`, `adam-update` | `tinygan/optim/adam.py` |
 #
 # Run: `python lessons/08_mlp_gan_digits.py` (full mode: 60 epochs over 5,000 digits, 1-3 minutes on a
 # 2-core CPU) or add `--quick` (seconds; the samples are still noise).
@@ -40,7 +40,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import classifier, metrics, nn, optim, viz
+from tinygan import nn, optim, viz
+from tinygan.evaluation import classifier, metrics
 from tinygan.autograd import no_grad
 from tinygan.data import DataLoader, load_embedded_mnist
 from tinygan.models import MLPDiscriminator, MLPGenerator
@@ -221,8 +222,8 @@ plt.close(fig)
 # %% [markdown]
 # ## Step 6: a number for "do these look like digits?"
 #
-# The shipped classifier (`tinygan/classifier.py`) labels the samples; the classifier score
-# (`classifier-score`, `tinygan/metrics.py`; lesson 14) is high when each sample is confidently one digit
+# The shipped classifier (`tinygan/evaluation/classifier.py`) labels the samples; the classifier score
+# (`classifier-score`, `tinygan/evaluation/metrics.py`; lesson 14) is high when each sample is confidently one digit
 # and all ten digits occur. The class histogram shows whether G dropped some digits (mode collapse).
 
 # %%

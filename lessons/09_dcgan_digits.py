@@ -26,9 +26,9 @@
 # | --- | --- | --- |
 # | the architecture and its shapes | `conv-output-size`, `conv-transpose-output-size`, `conv2d`, `conv-transpose2d` | `tinygan/models/gan.py`, `tinygan/functional/conv.py` |
 # | DCGAN initialisation N(0, 0.02) | - | `tinygan/models/gan.py` (`dcgan_init_`) |
-# | training step (lesson 08's loop) | `gan-discriminator-loss`, `gan-generator-nonsaturating`, `adam-update` | `tinygan/train/steps.py` (`GANStep`), `tinygan/train/losses.py`, `tinygan/optim.py` |
-# | BatchNorm in train and eval mode | `batchnorm-normalize`, `batchnorm-running-mean`, `batchnorm-eval` | `tinygan/functional/normalization.py`, `tinygan/nn/layers.py` |
-# | judging the samples | `classifier-score` | `tinygan/metrics.py`, `tinygan/classifier.py` |
+# | training step (lesson 08's loop) | `gan-discriminator-loss`, `gan-generator-nonsaturating`, `adam-update` | `tinygan/train/steps.py` (`GANStep`), `tinygan/train/losses.py`, `tinygan/optim/adam.py` |
+# | BatchNorm in train and eval mode | `batchnorm-normalize`, `batchnorm-running-mean`, `batchnorm-eval` | `tinygan/functional/normalization.py`, `tinygan/nn/batchnorm.py` |
+# | judging the samples | `classifier-score` | `tinygan/evaluation/metrics.py`, `tinygan/evaluation/classifier.py` |
 #
 # Run: `python lessons/09_dcgan_digits.py` (full mode: 25 epochs, about 6-7 minutes on an idle 2-core CPU,
 # longer on one busy with other work) or add `--quick` (seconds, a narrow network and a few steps: the
@@ -42,7 +42,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import backend, classifier, metrics, nn, optim, viz
+from tinygan import backend, nn, optim, viz
+from tinygan.evaluation import classifier, metrics
 from tinygan import functional as F
 from tinygan.autograd import no_grad
 from tinygan.data import DataLoader, load_embedded_mnist
@@ -93,7 +94,7 @@ print(nn.summary(D, (1, 1, 28, 28)))
 #
 # Radford et al. initialise every conv and linear weight from $N(0, 0.02^2)$ and BatchNorm's scale from
 # $N(1, 0.02^2)$. `dcgan_init_` (`tinygan/models/gan.py`) does that in place. The layers' default
-# initialisation (`default-linear-init` in `tinygan/init.py`, uniform with a bound of $1/\sqrt{\text{fan-in}}$)
+# initialisation (`default-linear-init` in `tinygan/nn/init.py`, uniform with a bound of $1/\sqrt{\text{fan-in}}$)
 # would give a spread that depends on each layer's size.
 
 # %%
@@ -280,8 +281,8 @@ lesson.check("train mode: the same z gives a different image in another batch (a
 #
 # ## Step 5: how good are the digits?
 #
-# tinygan ships a small MNIST classifier (`tinygan/classifier.py`, 98% test accuracy). Its *classifier
-# score* (`classifier-score` in `tinygan/metrics.py`) is $\exp(\mathbb{E}_x \mathrm{KL}(p(y|x)\,\|\,p(y)))$:
+# tinygan ships a small MNIST classifier (`tinygan/evaluation/classifier.py`, 98% test accuracy). Its *classifier
+# score* (`classifier-score` in `tinygan/evaluation/metrics.py`) is $\exp(\mathbb{E}_x \mathrm{KL}(p(y|x)\,\|\,p(y)))$:
 # high when each sample is confidently one digit *and* all ten digits appear; 10 at best. Lesson 14
 # explains it and other measures in detail.
 

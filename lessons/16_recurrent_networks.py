@@ -25,7 +25,7 @@
 # | --- | --- | --- |
 # | the RNN state update $h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})$ | `rnn-cell` | `tinygan/functional/recurrent.py` |
 # | the LSTM gates $i, f, g, o$, cell and hidden state | `lstm-input-gate` ... `lstm-hidden-state` | `tinygan/functional/recurrent.py` |
-# | the layers over time, layers and directions | - | `tinygan/nn/recurrent.py` |
+# | the layers over time, layers and directions | - | `tinygan/nn/rnn.py` |
 # | the row-by-row generator and its sampling | - | `tinygan/models/rnn.py` (`RowLSTM`) |
 #
 # Run it with `python lessons/16_recurrent_networks.py` (full mode: about 20 s on a 2-core CPU) or add
