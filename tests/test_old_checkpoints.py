@@ -1,4 +1,4 @@
-"""Checkpoints that an earlier tinygan wrote (tests/data/checkpoints/) load, sample and resume with today's code."""
+"""Checkpoints that an earlier tinygan wrote (tests/fixtures/checkpoints/) load, sample and resume with today's code."""
 import shutil
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 from tinygan import backend
 from tinygan.train import Run
 
-FIXTURES = Path(__file__).parent / "data" / "checkpoints"
+FIXTURES = Path(__file__).parent / "fixtures" / "checkpoints"
 MODELS = sorted(path.stem for path in FIXTURES.glob("*.npz"))
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="the checkpoints are resumed on the NumPy backend")
