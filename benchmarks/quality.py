@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygan import Tensor, backend, metrics
-from tinygan.classifier import classify
+from tinygan import Tensor, backend
+from tinygan.evaluation import metrics
+from tinygan.evaluation.classifier import classify
 from tinygan.data import default_cache_dir, load_mnist
 from tinygan.evaluate import generate, image_scores, load_reference
 from tinygan.train.config import make_config
@@ -782,7 +783,7 @@ MARKDOWN_SECTIONS["nerf"] = _nerf_markdown
 
 def _pix2pix_scores(restore_fn, test, seconds):
     """Restoration scores of one trained generator: restore_fn(uint8 damaged (N, 28, 28)) -> floats on [0, 1]."""
-    from tinygan.restoration import restoration_scores
+    from tinygan.evaluation.restoration import restoration_scores
     images, labels, damaged, mask = test
     started = time.perf_counter()
     scores = restoration_scores(restore_fn(damaged), damaged, images, labels, mask, inputs=False)
@@ -792,7 +793,7 @@ def _pix2pix_scores(restore_fn, test, seconds):
 
 
 def _tinygan_pix2pix(args, folder, seed, gan_weight, test, task):
-    from tinygan.restoration import restore
+    from tinygan.evaluation.restoration import restore
     run = Run(make_config("pix2pix", epochs=args.epochs or 10, seed=seed, gan_weight=gan_weight, task=task,
                           steps_per_epoch=args.steps_per_epoch),
               os.path.join(folder, f"pix2pix-{task}-{gan_weight:g}-{seed}"))
@@ -881,7 +882,7 @@ def pix2pix_experiment(args, folder, task="inpaint"):
     L1-only, and their PyTorch twins; classifier accuracy on the restored test digits, PSNR and L1 over the damaged
     region, beside the damaged and the originals."""
     from tinygan.data.damage import fixed_test_damage
-    from tinygan.restoration import restoration_scores
+    from tinygan.evaluation.restoration import restoration_scores
     images, labels = load_mnist("test", folder=args.test_data)
     damaged, mask = fixed_test_damage(images, task)
     test = (images, labels, damaged, mask)

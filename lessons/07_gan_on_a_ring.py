@@ -34,7 +34,7 @@
 # `tinygan/train/steps.py` (`GANStep`), `tinygan/train/config.py` (`TOY_GAN_DEFAULTS`),
 # `tinygan/train/run.py` (`build_models`, architecture `mlp-toy`), `tinygan/models/gan.py`
 # (`MLPDiscriminator(pack=...)`), `tinygan/data/toy.py` (`ring8`),
-# `tinygan/metrics.py` (`mode_metrics`, formulas `mode-coverage`, `high-quality-fraction`).
+# `tinygan/evaluation/metrics.py` (`mode_metrics`, formulas `mode-coverage`, `high-quality-fraction`).
 
 # %%
 import math
@@ -47,7 +47,7 @@ import tinygan
 from tinygan import Tensor, backend, optim
 from tinygan import functional as F
 from tinygan.data import ring8
-from tinygan.metrics import mode_metrics
+from tinygan.evaluation.metrics import mode_metrics
 from tinygan.teach import Lesson
 from tinygan.train import losses
 from tinygan.train.config import TOY_GAN_DEFAULTS, make_config
@@ -219,7 +219,7 @@ print(f"|grad of G's weights|: minimax {gradient_norms['minimax']:.2e}, non-satu
 # `GANStep` (`tinygan/train/steps.py`) alternates one step of D (real batch and a detached fake batch,
 # loss $-V$) and one step of G (non-saturating loss, gradients flowing through a frozen D). We watch the
 # samples of a fixed batch of noise over training and count the modes covered (formula `mode-coverage`
-# in `tinygan/metrics.py`): a mode is covered when it is the nearest mode of at least one sample lying
+# in `tinygan/evaluation/metrics.py`): a mode is covered when it is the nearest mode of at least one sample lying
 # within 3 standard deviations (3 x 0.02) of it. "High quality" is the fraction of samples that close to
 # some mode (formula `high-quality-fraction`). We use 2,500 samples.
 #

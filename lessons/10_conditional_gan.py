@@ -26,7 +26,7 @@
 # | --- | --- | --- |
 # | the label as extra input: one-hot to G, one-hot planes to D | `linear`, `conv2d` | `tinygan/models/gan.py` (`ConditionalDCGANGenerator`, `ConditionalDCGANDiscriminator`) |
 # | the conditional game $V(D, G) = \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]$ | `gan-discriminator-loss`, `gan-generator-nonsaturating` | `tinygan/train/losses.py`, `tinygan/train/steps.py` (`GANStep(num_classes=10)`) |
-# | label accuracy of the samples | - | `tinygan/metrics.py` (`label_accuracy`), `tinygan/classifier.py` |
+# | label accuracy of the samples | - | `tinygan/evaluation/metrics.py` (`label_accuracy`), `tinygan/evaluation/classifier.py` |
 #
 # Run: `python lessons/10_conditional_gan.py` (full mode: 12 epochs, 4-9 minutes on a 2-core CPU)
 # or add `--quick` (seconds; the samples are still noise).
@@ -38,7 +38,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import classifier, metrics, nn, optim, viz
+from tinygan import nn, optim, viz
+from tinygan.evaluation import classifier, metrics
 from tinygan.autograd import Tensor, no_grad
 from tinygan.data import DataLoader, load_embedded_mnist
 from tinygan.models import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator, dcgan_init_
@@ -132,9 +133,9 @@ plt.close(fig)
 # %% [markdown]
 # ## Step 4: does G draw what it is asked for?
 #
-# We ask for `PER_DIGIT` samples of each digit and let the shipped classifier (`tinygan/classifier.py`,
+# We ask for `PER_DIGIT` samples of each digit and let the shipped classifier (`tinygan/evaluation/classifier.py`,
 # 98% accurate on real test digits) read them. The *label accuracy* (`metrics.label_accuracy`,
-# `tinygan/metrics.py`) is the fraction it reads as the requested digit: 10% by chance, about 98% for
+# `tinygan/evaluation/metrics.py`) is the fraction it reads as the requested digit: 10% by chance, about 98% for
 # real digits.
 
 # %%

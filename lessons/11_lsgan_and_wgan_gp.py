@@ -42,7 +42,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import backend, classifier, metrics, optim, viz
+from tinygan import backend, optim, viz
+from tinygan.evaluation import classifier, metrics
 from tinygan import functional as F
 from tinygan.autograd import Tensor, no_grad
 from tinygan.data import DataLoader, load_embedded_mnist

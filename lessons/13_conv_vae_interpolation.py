@@ -38,7 +38,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import backend, classifier, nn, optim, viz
+from tinygan import backend, nn, optim, viz
+from tinygan.evaluation import classifier
 from tinygan.autograd import no_grad
 from tinygan.data import DataLoader, scale_images
 from tinygan.evaluate import embedded_split
@@ -180,7 +181,7 @@ plt.close(fig)
 # %% [markdown]
 # How smooth is the walk? We measure the pixel change between neighbouring stops, as a fraction of the
 # change from the first stop to the last. A walk with a jump would show one step close to 1. And the
-# classifier (`tinygan/classifier.py`) reads each stop: where along the path does the digit switch?
+# classifier (`tinygan/evaluation/classifier.py`) reads each stop: where along the path does the digit switch?
 
 # %%
 largest_step = 0.0

@@ -25,11 +25,11 @@
 #
 # | step | formula ids (`docs/formulas.md`) | where the code lives |
 # | --- | --- | --- |
-# | Fréchet distance between two Gaussians | `frechet-distance`, `matrix-sqrt` | `tinygan/metrics.py` |
-# | features and p(y given x) from a digit classifier | `classifier-cross-entropy` (how it was trained) | `tinygan/classifier.py` |
-# | classifier score | `classifier-score` | `tinygan/metrics.py` |
-# | modes covered, high-quality samples | `mode-coverage`, `high-quality-fraction` | `tinygan/metrics.py` |
-# | importance-weighted bound, computed stably | `iwae-bound`, `log-mean-exp` | `tinygan/metrics.py` |
+# | Fréchet distance between two Gaussians | `frechet-distance`, `matrix-sqrt` | `tinygan/evaluation/metrics.py` |
+# | features and p(y given x) from a digit classifier | `classifier-cross-entropy` (how it was trained) | `tinygan/evaluation/classifier.py` |
+# | classifier score | `classifier-score` | `tinygan/evaluation/metrics.py` |
+# | modes covered, high-quality samples | `mode-coverage`, `high-quality-fraction` | `tinygan/evaluation/metrics.py` |
+# | importance-weighted bound, computed stably | `iwae-bound`, `log-mean-exp` | `tinygan/evaluation/metrics.py` |
 #
 # Run: `python lessons/14_judging_generative_models.py` (full mode: about 1 minute on a 2-core CPU)
 # or add `--quick` (seconds; fewer images, so the numbers are noisier).
@@ -41,8 +41,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import backend, metrics, optim, viz
-from tinygan.classifier import classify
+from tinygan import backend, optim, viz
+from tinygan.evaluation import metrics
+from tinygan.evaluation.classifier import classify
 from tinygan.data import DataLoader, ring8, scale_images
 from tinygan.evaluate import embedded_split
 from tinygan.models import MLPVAE
@@ -104,7 +105,7 @@ with tinygan.no_grad():
 # ## Step 3: image sets with known flaws, through the classifier's eyes
 #
 # The FID uses an Inception network trained on ImageNet; for digits tinygan uses its own small MNIST
-# classifier (`tinygan/classifier.py`, 98% test accuracy) and takes the 128 numbers of its last hidden
+# classifier (`tinygan/evaluation/classifier.py`, 98% test accuracy) and takes the 128 numbers of its last hidden
 # layer as the features. The reference is the held-out digits; every set below has N images:
 #
 # * **real (train)**: other real digits, the best any model can do with N samples (the *floor*);
@@ -199,7 +200,7 @@ lesson.check("classifier score: exactly 10 for balanced confident predictions, 1
 # %% [markdown]
 # ## Step 5: mode coverage on the ring of 8 Gaussians
 #
-# For toy data we know the modes, so we can count directly (`mode_metrics` in `tinygan/metrics.py`,
+# For toy data we know the modes, so we can count directly (`mode_metrics` in `tinygan/evaluation/metrics.py`,
 # following VEEGAN, Srivastava et al. 2017): a sample is **high quality** if it lies within 3 standard
 # deviations of its nearest mode (`high-quality-fraction`); a mode is **covered** if at least one
 # high-quality sample has it as nearest mode (`mode-coverage`). Three fake "generators": the true

@@ -29,7 +29,7 @@
 # | damaged digits: a 14x14 square cut out | - | `tinygan/data/damage.py` |
 # | the PatchGAN discriminator on (input, output) pairs | - | `tinygan/models/pix2pix.py` |
 # | the pix2pix losses of D and G | `pix2pix-discriminator`, `pix2pix-generator`, `l1` | `tinygan/train/pix2pix.py` |
-# | PSNR over the damaged region | `psnr` | `tinygan/restoration.py` |
+# | PSNR over the damaged region | `psnr` | `tinygan/evaluation/restoration.py` |
 #
 # Run it with `python lessons/17_image_to_image.py` (full mode: 11 minutes measured on a 2-core CPU shared with other jobs, less on an idle one) or add
 # `--quick` for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go to
@@ -49,7 +49,7 @@ from tinygan.autograd import Tensor
 from tinygan.data.damage import PairLoader, fixed_test_damage
 from tinygan.evaluate import embedded_split
 from tinygan.models import UNet, dcgan_init_, pix2pix_networks
-from tinygan.restoration import accuracy, region_l1, region_psnr, restore
+from tinygan.evaluation.restoration import accuracy, region_l1, region_psnr, restore
 from tinygan.teach import Lesson
 from tinygan.train.pix2pix import Pix2PixStep
 

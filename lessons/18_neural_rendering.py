@@ -28,7 +28,7 @@
 # | $\gamma(p) = (p, \sin 2^k \pi p, \cos 2^k \pi p)$ | `nerf-positional-encoding` | `tinygan/functional/rendering.py` |
 # | $\alpha_i$, $T_i$ (an exclusive cumulative sum), $C = \sum T_i \alpha_i c_i$ | `nerf-alpha`, `nerf-transmittance`, `nerf-colour` | `tinygan/functional/rendering.py` |
 # | the expected depth $\sum T_i \alpha_i t_i$ | `nerf-expected-depth` | `tinygan/functional/rendering.py` |
-# | PSNR | `psnr` | `tinygan/metrics.py` |
+# | PSNR | `psnr` | `tinygan/evaluation/metrics.py` |
 # | the scene, its exact renderer (sphere tracing) and the 40 views | - | `tinygan/data/scene.py` |
 #
 # Run it with `python lessons/18_neural_rendering.py` (full mode: 1,000 NeRF steps, 20 minutes on a busy 2-core
@@ -44,7 +44,8 @@ import numpy as np
 
 import tinygan
 import tinygan.functional as F
-from tinygan import metrics, nn, optim
+from tinygan import nn, optim
+from tinygan.evaluation import metrics
 from tinygan.autograd import Tensor
 from tinygan.data import scene
 from tinygan.models import NeRF

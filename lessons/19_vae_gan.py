@@ -45,9 +45,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinygan
-from tinygan import metrics, optim, viz
+from tinygan import optim, viz
+from tinygan.evaluation import metrics
 from tinygan.autograd import Tensor, grad, no_grad
-from tinygan.classifier import classify
+from tinygan.evaluation.classifier import classify
 from tinygan.data import DataLoader
 from tinygan.evaluate import embedded_split
 from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE, dcgan_init_

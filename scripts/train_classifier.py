@@ -16,7 +16,7 @@ import numpy as np
 
 from tinygan import backend, optim
 from tinygan.autograd import Tensor
-from tinygan.classifier import WEIGHTS, MNISTClassifier, accuracy, cross_entropy, save_classifier
+from tinygan.evaluation.classifier import WEIGHTS, MNISTClassifier, accuracy, cross_entropy, save_classifier
 from tinygan.data import load_embedded_mnist, load_mnist
 
 

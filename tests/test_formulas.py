@@ -470,7 +470,7 @@ def test_negative_elbo_is_reconstruction_plus_beta_kl(beta):
 
 
 def test_classifier_cross_entropy_matches_numpy():
-    from tinygan.classifier import cross_entropy
+    from tinygan.evaluation.classifier import cross_entropy
     rng = np.random.default_rng(6)
     logits, labels = rng.normal(0.0, 5.0, (8, 10)), rng.integers(0, 10, 8)
     log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))

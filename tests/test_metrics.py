@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import tinygan
-from tinygan import backend, metrics
+from tinygan import backend
+from tinygan.evaluation import metrics
 from tinygan.autograd import Tensor, no_grad
-from tinygan.classifier import accuracy, classify, load_classifier
+from tinygan.evaluation.classifier import accuracy, classify, load_classifier
 from tinygan.data import DataError, load_embedded_mnist, load_mnist, ring8
 from tinygan.evaluate import add_eval_parser, embedded_split, run_eval
 from tinygan.models import MLPVAE

@@ -7,7 +7,8 @@ import pytest
 
 import tinygan
 import tinygan.functional as F
-from tinygan import Tensor, backend, metrics
+from tinygan import Tensor, backend
+from tinygan.evaluation import metrics
 from tinygan.cli import main
 from tinygan.data import scene
 from tinygan.models import NeRF

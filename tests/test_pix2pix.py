@@ -12,9 +12,10 @@ from tinygan.cli import main
 from tinygan.data import DataError
 from tinygan.data.damage import PairLoader, damage, epoch_damage, fixed_test_damage, inpaint, superres
 from tinygan.models import PatchGAN, UNet, pix2pix_networks
-from tinygan.restoration import region_l1, region_psnr, restoration_scores
+from tinygan.evaluation.restoration import region_l1, region_psnr, restoration_scores
 from tinygan.train import ConfigError, Run, make_config
-from tinygan.train.pix2pix import Pix2PixStep, pix2pix_discriminator_loss, pix2pix_generator_loss
+from tinygan.train.losses import pix2pix_discriminator_loss, pix2pix_generator_loss
+from tinygan.train.pix2pix import Pix2PixStep
 
 from resume import assert_same_weights, saved_weights, straight_and_resumed
 

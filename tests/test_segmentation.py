@@ -8,8 +8,9 @@ from tinygan import Tensor, backend
 from tinygan.cli import main
 from tinygan.evaluate import evaluate_run
 from tinygan.gradcheck import gradcheck, gradgradcheck
-from tinygan.segmentation import (class_iou, colour_labels, confusion_matrix, pixelwise_cross_entropy,
-                                  scene_and_map_grid, segmentation_scores)
+from tinygan.evaluation.segmentation import class_iou, confusion_matrix, segmentation_scores
+from tinygan.train.losses import pixelwise_cross_entropy
+from tinygan.train.segmentation import colour_labels, scene_and_map_grid
 from tinygan.train import Run, make_config
 from tinygan.train.config import ConfigError
 

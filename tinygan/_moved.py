@@ -19,6 +19,10 @@ MOVED = {
     "tinygan.nn.recurrent": "tinygan.nn.rnn",
     "tinygan.nn.losses": "tinygan.nn.loss",
     "tinygan.nn.containers": "tinygan.nn.container",
+    "tinygan.metrics": "tinygan.evaluation.metrics",
+    "tinygan.classifier": "tinygan.evaluation.classifier",
+    "tinygan.segmentation": "tinygan.evaluation.segmentation",
+    "tinygan.restoration": "tinygan.evaluation.restoration",
 }
 
 

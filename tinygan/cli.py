@@ -341,7 +341,7 @@ def _sample_from_noise(run, n, label, seed, path):
 
 def _sample_restorations(run, n, seed, path):
     """pix2pix: embedded digits chosen and damaged with default_rng(seed), restored, beside the originals."""
-    from .restoration import sample_restorations
+    from .train.pix2pix import sample_restorations
     count = sample_restorations(run, n, seed, path)
     return f"{count} embedded digits damaged by {run.config['task']} (seed {seed}), restored, and their originals"
 
@@ -351,7 +351,7 @@ def _sample_label_maps(run, n, seed, path):
     import numpy as np
     from . import viz
     from .data.scenes import make_scenes
-    from .segmentation import scene_and_map_grid
+    from .train.segmentation import scene_and_map_grid
     images, labels = run.data.digits
     scenes, _ = make_scenes(images, labels, n, np.random.default_rng(seed))
     viz.save_image_grid(scene_and_map_grid(scenes, run.segment(scenes)), path, value_range=(0, 1),

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend, metrics, registry, viz
+from . import backend, registry, viz
 from .autograd import Tensor, no_grad
-from .classifier import classify
+from .evaluation import metrics
+from .evaluation.classifier import classify
 from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
 from .data.idx import DataError
 
@@ -320,11 +321,24 @@ def format_report(result):
         lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
         lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
     if "restoration" in result:
-        from .restoration import format_restoration
         lines += [f"task: {result['task']}, fixed test damage (seed 1234)"] + format_restoration(result["restoration"])
         lines.append(f"picture: {result['picture']}")
     lines.append(f"({result['seconds']} s)")
     return "\n".join(lines)
+
+
+def format_restoration(scores):
+    """The scores of `restoration_scores` as report lines: one column each for restored, damaged and original."""
+    rows = [("L1 over the damaged region (pixels on [0, 1]; lower is better)", "l1", "{:.4f}"),
+            ("PSNR over the damaged region (dB; higher is better)", "psnr", "{:.2f}"),
+            ("classifier accuracy (shipped digit classifier)", "accuracy", "{:.4f}")]
+    width = max(len(label) for label, _, _ in rows)
+    lines = [f"{'metric':<{width}}  {'restored':>9}  {'damaged':>9}  {'original':>9}"]
+    for label, key, fmt in rows:
+        cells = [fmt.format(scores[column][key]) if key in scores[column] else "" for column in
+                 ("restored", "damaged", "original")]
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{cell:>9}" for cell in cells))
+    return lines
 
 
 def add_eval_parser(subparsers, parents=()):
@@ -407,7 +421,8 @@ def evaluate_pix2pix(run, test_data=None):
     and a picture of 30 of them, three of each digit (damaged | restored | original), beside its checkpoint:
     eval_restorations.png."""
     import os
-    from .restoration import evaluate_restoration, save_restorations
+    from .evaluation.restoration import evaluate_restoration
+    from .train.pix2pix import save_restorations
     if test_data:
         images, labels = load_mnist("test", folder=test_data)
         description = f"official MNIST test set ({len(images)} images in {test_data})"
@@ -439,7 +454,8 @@ def evaluation_scenes(test_data=None):
 def evaluate_segmentation_run(run, n=None, test_data=None):
     """Pixel accuracy, mIoU (11 classes and the 10 digits), per-class IoU of the U-Net in eval mode on the first
     n (default all 2,000) evaluation scenes, and a picture of the first 6 in the run's folder."""
-    from .segmentation import CLASS_NAMES, evaluate_segmentation, save_label_maps
+    from .evaluation.segmentation import CLASS_NAMES, evaluate_segmentation
+    from .train.segmentation import save_label_maps
     scenes, maps, description = evaluation_scenes(test_data)
     n = n or len(scenes)
     if not 1 <= n <= len(scenes):
@@ -464,7 +480,7 @@ def format_segmentation(result):
     part = result.get("segmentation")
     if not part:
         return ""
-    from .segmentation import CLASS_NAMES
+    from .evaluation.segmentation import CLASS_NAMES
     lines = [f"test scenes: {result['scenes']} (model in eval mode)", "per-class IoU:"]
     lines += [f"  {name:<10}  " + ("absent" if value is None else f"{value:.4f}")
               for name, value in zip(CLASS_NAMES, part["iou"])]

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backend, nn
-from . import functional as F
-from .autograd import Tensor, no_grad
+from .. import backend, nn
+from .. import functional as F
+from ..autograd import Tensor, no_grad
 
-WEIGHTS = Path(__file__).resolve().parent / "weights" / "classifier.npz"
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "classifier.npz"   # tinygan/weights/
 NUM_CLASSES = 10
 FEATURES = 128
 

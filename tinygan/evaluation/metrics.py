@@ -1,11 +1,13 @@
-"""Numbers for "is my generative model any good": Fréchet distance, classifier score, mode coverage, ELBO/IWAE.
+"""Numbers for "is my generative model any good": Fréchet distance, classifier score, mode coverage, ELBO/IWAE,
+PSNR and mean absolute error.
 
-    from tinygan import metrics
-    probs, features = classify(generated)             # tinygan.classifier: p(y|x) and 128-d features
+    from tinygan.evaluation import metrics
+    probs, features = classify(generated)             # tinygan.evaluation.classifier: p(y|x) and 128-d features
     metrics.frechet_distance_from_features(features, test_features)   # FID on the classifier's features
     metrics.classifier_score(probs)                   # exp(E_x KL(p(y|x) || p(y))), 10 at best on digits
     metrics.mode_metrics(points, ring.modes, ring.std)   # toy sets: modes covered, high-quality fraction
     metrics.vae_test_losses(vae, test_images, k=50)   # negative ELBO and negative IWAE bound per image
+    metrics.psnr(renders, views)                      # images compared pixel by pixel, in dB
 
 These are evaluation, not training: every function accepts NumPy arrays, CuPy arrays or
 Tensors, brings them to the host, and does its arithmetic in float64. The VAE bounds reuse
@@ -16,10 +18,10 @@ import math
 
 import numpy as np
 
-from . import backend
-from . import functional as F
-from .autograd import Tensor, no_grad
-from .functional.loss import bernoulli_reconstruction, reparameterize
+from .. import backend
+from .. import functional as F
+from ..autograd import Tensor, no_grad
+from ..functional.loss import bernoulli_reconstruction, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -135,7 +137,7 @@ def mode_metrics(points, modes, std, within=3.0):
 
     A sample is high quality when it lies within `within` (3) standard deviations of its nearest
     mode; a mode is covered when it is the nearest mode of at least one high-quality sample.
-    Returns {"modes_covered", "n_modes", "high_quality_fraction"} (the issue uses 2,500 samples).
+    Returns {"modes_covered", "n_modes", "high_quality_fraction"}.
     """
     points, modes = as_float64(points).reshape(-1, 2), as_float64(modes).reshape(-1, 2)
     distances = np.linalg.norm(points[:, None, :] - modes[None, :, :], axis=-1)     # (N, K)
@@ -264,7 +266,7 @@ def vae_test_losses(model, images, k=50, seed=0, batch_size=None):
     return result
 
 
-# -- issue 18: images compared pixel by pixel (a NeRF's renders against the true views) ----------------
+# -- images compared pixel by pixel (a NeRF's renders against the true views) ----------------
 
 def psnr(images, targets, peak=1.0):
     """Peak signal-to-noise ratio in dB: 10 log10(peak^2 / MSE), the MSE over every pixel and channel.

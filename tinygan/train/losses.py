@@ -1,4 +1,5 @@
-"""GAN and VAE losses, each the formula of its paper written in tinygan ops.
+"""The training losses, each the formula of its paper written in tinygan ops: the GANs', the VAE's, the VAE-GAN's,
+pix2pix's and the segmentation's.
 
 D outputs a logit x (no sigmoid): D's probability that its input is real is
 sigmoid(x). Every loss is written on logits, through softplus, because
@@ -134,3 +135,34 @@ def vaegan_generator_gan_loss(reconstruction_logits, prior_logits):
     reconstructed = F.binary_cross_entropy_with_logits(reconstruction_logits, 1.0)
     prior = F.binary_cross_entropy_with_logits(prior_logits, 1.0)
     return reconstructed + prior  # [formula: vaegan-generator-gan]
+
+
+# -- pix2pix (Isola et al., 2017, section 3.1 and 3.3) -------------------------------------------------
+
+def pix2pix_discriminator_loss(real_logits, fake_logits):
+    """D's loss: 1/2 [BCE(D(x, y), 1) + BCE(D(x, G(x)), 0)], each BCE the mean over the patch map and the batch."""
+    real = F.binary_cross_entropy_with_logits(real_logits, 1.0)
+    fake = F.binary_cross_entropy_with_logits(fake_logits, 0.0)
+    return 0.5 * (real + fake)  # [formula: pix2pix-discriminator]
+
+
+def pix2pix_generator_loss(fake_logits, restored, original, l1_weight=100.0, gan_weight=1.0):
+    """G's loss and its two terms: (gan_weight BCE(D(x, G(x)), 1) + l1_weight |y - G(x)|, gan term, L1 term).
+
+    With gan_weight = 0 the GAN term is left out of the graph (D's logits may then be None).
+    """
+    l1 = F.l1_loss(restored, original)
+    if gan_weight == 0:
+        return l1_weight * l1, None, l1
+    gan = F.binary_cross_entropy_with_logits(fake_logits, 1.0)
+    return gan_weight * gan + l1_weight * l1, gan, l1  # [formula: pix2pix-generator]
+
+
+# -- segmentation --------------------------------------------------------------------------------------
+
+def pixelwise_cross_entropy(logits, labels):
+    """Softmax cross-entropy of every pixel, averaged over all N*H*W pixels:
+
+        L = -1/(N H W) sum_{n,i,j} log softmax(logits[n, :, i, j])[labels[n, i, j]]
+    """
+    return F.cross_entropy(logits, labels)  # [formula: pixelwise-cross-entropy]

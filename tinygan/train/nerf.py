@@ -12,7 +12,8 @@ import os
 
 import numpy as np
 
-from .. import backend, metrics, viz
+from .. import backend, viz
+from ..evaluation import metrics
 from ..data.scene import turntable_poses
 from ..models.nerf import render_views
 

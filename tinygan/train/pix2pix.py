@@ -10,27 +10,15 @@ log(1 - D(x, G(x))), lambda = 100, and D's loss is halved "to slow down the rate
 relative to G" (section 6.2). gan_weight = 0 trains G on L1 alone: the baseline of the lesson and the
 quality table (D is then not trained at all, since nothing uses it).
 """
+import numpy as np
+
 from .. import functional as F
+from .. import viz
+from ..data import load_embedded_mnist
+from ..data.damage import damage
+from ..evaluation.restoration import restore
+from .losses import pix2pix_discriminator_loss, pix2pix_generator_loss
 from .steps import check_finite
-
-
-def pix2pix_discriminator_loss(real_logits, fake_logits):
-    """D's loss: 1/2 [BCE(D(x, y), 1) + BCE(D(x, G(x)), 0)], each BCE the mean over the patch map and the batch."""
-    real = F.binary_cross_entropy_with_logits(real_logits, 1.0)
-    fake = F.binary_cross_entropy_with_logits(fake_logits, 0.0)
-    return 0.5 * (real + fake)  # [formula: pix2pix-discriminator]
-
-
-def pix2pix_generator_loss(fake_logits, restored, original, l1_weight=100.0, gan_weight=1.0):
-    """G's loss and its two terms: (gan_weight BCE(D(x, G(x)), 1) + l1_weight |y - G(x)|, gan term, L1 term).
-
-    With gan_weight = 0 the GAN term is left out of the graph (D's logits may then be None).
-    """
-    l1 = F.l1_loss(restored, original)
-    if gan_weight == 0:
-        return l1_weight * l1, None, l1
-    gan = F.binary_cross_entropy_with_logits(fake_logits, 1.0)
-    return gan_weight * gan + l1_weight * l1, gan, l1  # [formula: pix2pix-generator]
 
 
 def _set_requires_grad(module, flag):
@@ -89,3 +77,64 @@ class Pix2PixStep:
             if key in figures:
                 check_finite(f"pix2pix {key}", figures[key], self.steps)
         return figures
+
+
+# -- pictures: damaged | restored | original -------------------------------------------------------------
+
+# The cut-out square in a figure's damaged digits: black like the background otherwise, so a reader could not
+# see where it was. A blue no digit pixel has; only the figure is painted, never the data.
+HOLE_COLOUR = (0.2, 0.3, 0.8)
+
+
+def _rgb(images):
+    """Grey digits (N, 28, 28), uint8 or floats on [0, 1], as RGB (N, 3, 28, 28) on [0, 1]."""
+    images = np.asarray(images)
+    unit = images.astype(np.float32) / (255 if images.dtype == np.uint8 else 1)
+    return np.repeat(unit[:, None], 3, axis=1)
+
+
+def mark_holes(damaged, mask):
+    """Damaged digits (N, 28, 28) as RGB (N, 3, 28, 28) on [0, 1], the damaged pixels painted HOLE_COLOUR.
+
+    A mask of every pixel (super-resolution: the whole digit is damaged) marks nothing.
+    """
+    rgb = _rgb(damaged)
+    for image, hole in zip(rgb, np.asarray(mask, dtype=bool)):
+        if not hole.all():
+            image[:, hole] = np.asarray(HOLE_COLOUR, np.float32)[:, None]
+    return rgb
+
+
+def save_restorations(damaged, restored, original, path, per_row=16, title=None, mask=None):
+    """Bands of three rows, `per_row` digits wide: damaged digits, their restorations, the originals.
+
+    Each array is uint8 (N, 28, 28) or floats on [0, 1]; a last band that is not full is padded with blanks.
+    mask  -- bool (N, 28, 28), the damaged pixels: painted HOLE_COLOUR in the damaged row (None: not marked)
+    title -- what the picture shows (the data, the epoch), said after the names of the rows
+    """
+    marked = mask is not None and not np.asarray(mask).all()
+    rows_of = (mark_holes(damaged, mask) if marked else _rgb(damaged), _rgb(restored), _rgb(original))
+    n = len(damaged)
+    per_row = min(per_row, n)
+    padded = -(-n // per_row) * per_row
+    bands = []
+    for start in range(0, padded, per_row):
+        for images in rows_of:
+            band = np.zeros((per_row, 3, 28, 28), np.float32)
+            chunk = images[start:start + per_row]
+            band[:len(chunk)] = chunk
+            bands.append(band)
+    rows = "damaged (the cut-out square in blue) | restored | original" if marked else "damaged | restored | original"
+    viz.save_image_grid(np.concatenate(bands), path, ncols=per_row, value_range=(0, 1),
+                        title=f"{rows}, {title}" if title else rows)
+
+
+def sample_restorations(run, n, seed, path):
+    """`tinygan sample` for pix2pix: n embedded digits (all of them at most) chosen and damaged with
+    default_rng(seed), restored, drawn; returns how many."""
+    images, _ = load_embedded_mnist()
+    rng = np.random.default_rng(seed)
+    chosen = images[rng.choice(len(images), size=min(n, len(images)), replace=False)]
+    damaged, mask = damage(chosen, run.config["task"], rng)
+    save_restorations(damaged, restore(run.nets["G"], damaged), chosen, path, mask=mask)
+    return len(chosen)

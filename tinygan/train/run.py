@@ -271,8 +271,8 @@ class Run:
         self._check_label(label)
         if is_pix2pix(self.config):
             raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
-                              "tinygan.restoration (restore, save_restorations), or `tinygan sample` which draws "
-                              "damaged | restored | original digits")
+                              "tinygan.evaluation.restoration.restore (tinygan.train.pix2pix.save_restorations draws "
+                              "them), or `tinygan sample` which draws damaged | restored | original digits")
         if is_segmentation(self.config):
             raise ConfigError(f"{self.config['model']!r} maps scenes to label maps and draws no samples; "
                               f"run.segment(scenes) labels scenes (tinygan sample draws scenes and their maps)")
@@ -315,7 +315,8 @@ class Run:
         path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
         if is_pix2pix(self.config):   # two of each digit under the fixed test damage, restored
             from ..data.damage import fixed_test_damage
-            from ..restoration import restore, save_restorations
+            from ..evaluation.restoration import restore
+            from .pix2pix import save_restorations
             images = self.data.images[viz.each_class_in_turn(self.data.labels, 2)]
             damaged, mask = fixed_test_damage(images, self.config["task"])
             save_restorations(damaged, restore(self.nets["G"], damaged), images, path, per_row=10, mask=mask,
@@ -353,12 +354,12 @@ class Run:
 
     def segment(self, scenes):
         """Predicted label maps uint8 (N, 64, 64) of uint8 scenes (N, 64, 64), the U-Net in eval mode."""
-        from ..segmentation import predict
+        from ..evaluation.segmentation import predict
         return predict(self.nets["unet"], scenes)
 
     def save_label_maps(self, path):
         """Fixed scenes with their true and predicted label maps: the segmentation run's picture of an epoch."""
-        from ..segmentation import save_label_maps
+        from .segmentation import save_label_maps
         scenes, true = self.fixed_scenes()
         save_label_maps(scenes, true, self.segment(scenes), path, title=f"epoch {self.epoch}")
 

@@ -281,8 +281,7 @@ class SegmentationStep:
         self.steps = 0
 
     def __call__(self, x, labels):
-        from ..segmentation import pixelwise_cross_entropy
-        loss = pixelwise_cross_entropy(self.model(x), labels)
+        loss = losses.pixelwise_cross_entropy(self.model(x), labels)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()

@@ -1,0 +1,10 @@
+"""The judges, below training: they take networks, images and arrays, never a run.
+
+    metrics         Fréchet distance, classifier score, mode coverage, ELBO/IWAE bounds, PSNR
+    classifier      the shipped digit classifier whose outputs and features the image metrics use
+    segmentation    predicted label maps of scenes of digits and their scores (pixel accuracy, IoU)
+    restoration     a pix2pix generator's restorations of damaged digits and their scores
+"""
+from . import classifier, metrics, restoration, segmentation
+
+__all__ = ["classifier", "metrics", "restoration", "segmentation"]
