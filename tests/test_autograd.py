@@ -217,21 +217,29 @@ def test_requires_grad_pruning():
 
 
 def test_backward_skips_gradients_nobody_needs(rand):
-    """needs_input_grad lets an op skip work: a frozen weight gets no grad, and its grad is never computed."""
+    """needs_input_grad lets an op skip work: a frozen weight gets no grad, and its grad is never computed
+    (by the reference's Conv2dWeightGrad or by its fast twin's)."""
     calls = []
-    original = F.conv.Conv2dWeightGrad.forward
+    classes = (F.conv.Conv2dWeightGrad, tinygan.kernels.conv.Conv2dWeightGrad)
+    originals = [cls.forward for cls in classes]
 
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
+    def spy(original):
+        def forward(self, *args, **kwargs):
+            calls.append(1)
+            return original(self, *args, **kwargs)
+        return forward
 
     x = rand.randn(1, 2, 4, 4)
     w = rand.randn(3, 2, 3, 3, requires_grad=False)
-    F.conv.Conv2dWeightGrad.forward = spy
+    for cls, original in zip(classes, originals):
+        cls.forward = spy(original)
     try:
-        F.conv2d(x, w).sum().backward()
+        for mode in tinygan.kernels.MODES:
+            with tinygan.kernels.using(mode):
+                F.conv2d(x, w).sum().backward()
     finally:
-        F.conv.Conv2dWeightGrad.forward = original
+        for cls, original in zip(classes, originals):
+            cls.forward = original
     assert calls == [] and w.grad is None and x.grad is not None
 
 

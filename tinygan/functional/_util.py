@@ -1,7 +1,11 @@
 """Small helpers shared by the functional operations."""
 from .. import backend
 from ..autograd import Tensor
-from ..kernels.layout import xp_of  # noqa: F401 (one helper for both rooms)
+
+
+def xp_of(array):
+    """The array module (numpy or cupy) of `array`."""
+    return backend.get_array_module(array)
 
 
 def as_tensor(value, like=None):

@@ -1,8 +1,8 @@
 """Convolution as im2col plus one matrix product, and transposed convolution as its adjoint.
 
-This is the reference: the code a learner reads beside docs/formulas.md. The fast kernels that
-run by default compute the same numbers in another memory layout (tinygan/kernels/conv.py);
-`tinygan.use_kernels("reference")` runs this code instead.
+This is the reference: the code a learner reads beside docs/formulas.md. The fast twins that
+run by default (tinygan/kernels/conv.py, chosen by kernels.twin) compute the same numbers in
+another memory layout; `tinygan.use_kernels("reference")` runs this code instead.
 
 Notation, used verbatim in the code below:
     N   batch size             C   input channels        O   output channels
@@ -26,11 +26,9 @@ Transposed convolution is the adjoint of convolution with the same weight:
 is the forward of the other, and both share the weight gradient below.
 """
 import numbers
-import sys
 
 from .. import kernels
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
-from ..kernels import conv as fast_conv
+from ..autograd import Function
 from ._util import xp_of
 from .shape import concat, getitem, pad_widths
 
@@ -139,7 +137,6 @@ def _same_padding(x, weight, stride, dilation):
 
 
 # -- the reference computation -----------------------------------------------------------------
-# tinygan/kernels/conv.py has the same functions, with the same arguments and results.
 
 def _tap_slices(geometry, kh, kw, OH, OW):
     """The rows and the columns of the padded input that kernel tap (kh, kw) meets, one per output pixel."""
@@ -178,60 +175,13 @@ def fold(cols, x_shape, geometry):
     return padded[:, :, PH:PH + H, PW:PW + W]
 
 
-def conv_columns(x, geometry):
-    """The columns that conv2d_forward and conv2d_weight_grad share (here: unfold's)."""
-    return unfold(x, geometry)
-
-
-def layout_for_products(t):
-    """The reference reads any memory layout: t itself."""
-    return t
-
-
-def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
-    """(y, cols): y[n] = W_mat cols[n] + b, with W_mat the weight as an (O, C*KH*KW) matrix.
-
-    keep_columns says whether dL/dw will want cols; the fast kernel then skips making them whole.
-    """
-    N, O = x.shape[0], weight.shape[0]
-    OH, OW = geometry.output_hw(*x.shape[2:])
-    cols = unfold(x, geometry) if columns is None else columns
-    y = (weight.reshape(O, -1) @ cols).reshape(N, O, OH, OW)                # [formula: conv2d]
-    if bias is not None:
-        y = y + bias.reshape(1, O, 1, 1)
-    return y, cols
-
-
-def conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns=None):
-    """dL/dW_mat = sum over images n of dL/dy[n] cols[n]^T, reshaped to (O, C, KH, KW)."""
-    cols = unfold(x, geometry) if columns is None else columns
-    N, O, OH, OW = grad_y.shape
-    grad_w = xp_of(cols).tensordot(grad_y.reshape(N, O, OH * OW), cols, axes=([0, 2], [0, 2]))  # [formula: conv2d-grad-weight]
-    return grad_w.reshape(weight_shape)
-
-
-def conv_transpose2d_forward(x, weight, bias, geometry, output_hw):
-    """y = col2im(W_mat^T x) + b: every input pixel scatters a weighted copy of the kernel."""
-    N, Cin, H, W = x.shape
-    Cout = weight.shape[1]
-    cols = weight.reshape(Cin, -1).T @ x.reshape(N, Cin, H * W)            # (N, Cout*KH*KW, H*W)
-    y = fold(cols, (N, Cout) + tuple(output_hw), geometry)                 # [formula: conv-transpose2d]
-    if bias is not None:
-        y = y + bias.reshape(1, Cout, 1, 1)
-    return y
-
-
-def _implementation():
-    """The module whose functions compute the products now: the fast kernels, or this reference."""
-    return fast_conv if kernels.fast() else sys.modules[__name__]
-
-
 # -- the differentiable operations ----------------------------------------------------------------
-# Each records the implementation it ran with, so that its backward (and the columns it saved)
-# use the same one even if use_kernels() changes in between.
+# conv2d and conv_transpose2d run these Functions, or their fast twins (tinygan/kernels/conv.py), as
+# kernels.twin chooses; the twins take the same arguments and give the same numbers.
 
 class Conv2d(Function):
-    """y = w * x + b (cross-correlation, as in PyTorch).
+    """y = w * x + b (cross-correlation, as in PyTorch): y[n] = W_mat cols[n] + b, with W_mat the weight
+    as an (O, C*KH*KW) matrix and cols = im2col(x).
 
     dL/dx = conv_transpose2d(dL/dy, w);  dL/dw = the product of dL/dy with the columns of x;
     dL/db = sum of dL/dy over N, OH, OW.
@@ -239,26 +189,24 @@ class Conv2d(Function):
 
     inputs_share_dtype = True
 
-    def forward(self, x, weight, bias=None, geometry=None, columns=None, implementation=None, keep_columns=True):
+    def forward(self, x, weight, bias=None, geometry=None):
+        N, O = x.shape[0], weight.shape[0]
+        OH, OW = geometry.output_hw(*x.shape[2:])
         self.geometry = geometry
-        self.implementation = implementation or _implementation()
-        y, self.columns = self.implementation.conv2d_forward(x, weight, bias, geometry, columns,   # kept for dL/dw
-                                                             keep_columns)
+        self.cols = unfold(x, geometry)                                         # kept for dL/dw
+        y = (weight.reshape(O, -1) @ self.cols).reshape(N, O, OH, OW)          # [formula: conv2d]
+        if bias is not None:
+            y = y + bias.reshape(1, O, 1, 1)
         return y
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
-        geometry, implementation = self.geometry, self.implementation
-        need_x, need_w = self.needs_input_grad[:2]
-        grad = implementation.layout_for_products(grad)     # read by both products below and the bias sum
+        geometry = self.geometry
         grad_x = grad_w = grad_b = None
-        if need_w:
-            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=geometry, weight_shape=weight.shape,
-                                            columns=self.columns, implementation=implementation)
-            self.columns = None  # used: free them before dL/dx's product needs as much memory again
-        if need_x:
-            grad_x = ConvTranspose2d.apply(grad, weight, geometry=geometry, output_hw=x.shape[2:],
-                                           implementation=implementation)  # [formula: conv2d-grad-input]
+        if self.needs_input_grad[1]:
+            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=geometry, weight_shape=weight.shape, cols=self.cols)
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad, weight, geometry=geometry, output_hw=x.shape[2:])  # [formula: conv2d-grad-input]
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
@@ -269,24 +217,25 @@ class Conv2dWeightGrad(Function):
 
     A Function of its own, bilinear in (x, dL/dy), so that gradient penalties can
     differentiate through it: <G, wgrad(x, gy)> = <gy, conv2d(x, G)> = <x, conv_transpose2d(gy, G)>.
+    cols are x's columns: those the forward kept, or made again.
     """
 
     inputs_share_dtype = True
 
-    def forward(self, x, grad_y, geometry=None, weight_shape=None, columns=None, implementation=None):
+    def forward(self, x, grad_y, geometry=None, weight_shape=None, cols=None):
         self.geometry = geometry
-        self.implementation = implementation or _implementation()
-        return self.implementation.conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns)
+        cols = unfold(x, geometry) if cols is None else cols
+        N, O, OH, OW = grad_y.shape
+        grad_w = xp_of(cols).tensordot(grad_y.reshape(N, O, OH * OW), cols, axes=([0, 2], [0, 2]))  # [formula: conv2d-grad-weight]
+        return grad_w.reshape(weight_shape)
 
     def backward(self, grad):
         x, grad_y = self.inputs
-        geometry, implementation = self.geometry, self.implementation
         grad_x = grad_gy = None
         if self.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_y, grad, geometry=geometry, output_hw=x.shape[2:],
-                                           implementation=implementation)
+            grad_x = ConvTranspose2d.apply(grad_y, grad, geometry=self.geometry, output_hw=x.shape[2:])
         if self.needs_input_grad[1]:
-            grad_gy = Conv2d.apply(x, grad, geometry=geometry, implementation=implementation)
+            grad_gy = Conv2d.apply(x, grad, geometry=self.geometry)
         return grad_x, grad_gy
 
 
@@ -300,23 +249,23 @@ class ConvTranspose2d(Function):
 
     inputs_share_dtype = True
 
-    def forward(self, x, weight, bias=None, geometry=None, output_hw=None, implementation=None):
+    def forward(self, x, weight, bias=None, geometry=None, output_hw=None):
+        N, Cin, H, W = x.shape
+        Cout = weight.shape[1]
         self.geometry = geometry
-        self.implementation = implementation or _implementation()
-        return self.implementation.conv_transpose2d_forward(x, weight, bias, geometry, output_hw)
+        cols = weight.reshape(Cin, -1).T @ x.reshape(N, Cin, H * W)            # (N, Cout*KH*KW, H*W)
+        y = fold(cols, (N, Cout) + tuple(output_hw), geometry)                 # [formula: conv-transpose2d]
+        if bias is not None:
+            y = y + bias.reshape(1, Cout, 1, 1)
+        return y
 
     def backward(self, grad):
         x, weight = self.inputs[:2]
-        geometry, implementation = self.geometry, self.implementation
         grad_x = grad_w = grad_b = None
-        columns = None
-        if any(self.needs_input_grad[:2]):              # dL/dy's columns, shared by both products
-            columns = implementation.conv_columns(array_of(grad), geometry)
         if self.needs_input_grad[0]:
-            grad_x = Conv2d.apply(grad, weight, geometry=geometry, columns=columns, implementation=implementation)
+            grad_x = Conv2d.apply(grad, weight, geometry=self.geometry)
         if self.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=geometry, weight_shape=weight.shape, columns=columns,
-                                            implementation=implementation)
+            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=self.geometry, weight_shape=weight.shape)
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
@@ -327,7 +276,7 @@ class Im2Col(Function):
 
     def forward(self, x, geometry=None):
         self.geometry = geometry
-        return _implementation().unfold(x, geometry)
+        return kernels.twin("im2col", unfold)(x, geometry)
 
     def backward(self, grad):
         return Col2Im.apply(grad, geometry=self.geometry, x_shape=self.inputs[0].shape)
@@ -343,7 +292,7 @@ class Col2Im(Function):
         if cols.shape != (N, C * geometry.KH * geometry.KW, OH * OW):
             raise ValueError(f"col2im: columns of shape {cols.shape} do not fit output {tuple(x_shape)}; expected "
                              f"{(N, C * geometry.KH * geometry.KW, OH * OW)}")
-        return _implementation().fold(cols, x_shape, geometry)
+        return kernels.twin("col2im", fold)(cols, x_shape, geometry)
 
     def backward(self, grad):
         return Im2Col.apply(grad, geometry=self.geometry)
@@ -362,10 +311,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     geometry = ConvGeometry("conv2d", weight.shape[2:], stride, padding, dilation)
     geometry.output_hw(*x.shape[2:])
 
+    convolution = kernels.twin("conv2d", Conv2d.apply)
+
     def convolve(x, weight, bias):
         inputs = (x, weight) if bias is None else (x, weight, bias)
-        wants_weight_grad = is_grad_enabled() and isinstance(weight, Tensor) and weight.requires_grad
-        return Conv2d.apply(*inputs, geometry=geometry, keep_columns=wants_weight_grad)   # no dL/dw: no columns kept
+        return convolution(*inputs, geometry=geometry)
     return _by_groups(groups, x, weight, bias, convolve)
 
 
@@ -385,12 +335,11 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  conv_transpose_output_size(W, geometry.KW, geometry.SW, geometry.PW, OPW, geometry.DW))
     if min(output_hw) < 1:
         raise ValueError(f"conv_transpose2d: the output size {output_hw} is not positive for input {(H, W)}")
-    implementation = _implementation()
+    convolution = kernels.twin("conv_transpose2d", ConvTranspose2d.apply)
 
     def convolve(x, weight, bias):
-        x = implementation.layout_for_products(x if isinstance(x, Tensor) else Tensor(x))  # read by two products
         inputs = (x, weight) if bias is None else (x, weight, bias)
-        return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw, implementation=implementation)
+        return convolution(*inputs, geometry=geometry, output_hw=output_hw)
     return _by_groups(groups, x, weight, bias, convolve)
 
 

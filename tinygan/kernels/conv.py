@@ -1,5 +1,5 @@
-"""The fast convolution kernels: the same functions as the reference in tinygan/functional/conv.py,
-computed in a memory layout and an order that NumPy runs several times faster.
+"""The fast convolutions: the twins of conv2d, conv_transpose2d, im2col and col2im of
+tinygan/functional/conv.py, computed in a memory layout and an order that NumPy runs several times faster.
 
 Layout rule: inside this module images are channels-last. im2col's rows are
 (n, oh, ow) by (kh, kw, c), so every copy and every add below runs over C contiguous numbers;
@@ -30,7 +30,7 @@ import copy
 
 import numpy
 
-from ..autograd import Function
+from ..autograd import Function, Tensor, array_of, is_grad_enabled
 from .layout import ChannelPattern, is_channels_last, xp_of
 
 
@@ -381,3 +381,103 @@ def fold(cols, x_shape, geometry):
     OH, OW = geometry.output_hw(H, W)
     rows = cols.reshape(N, C, geometry.KH * geometry.KW, OH * OW).transpose(0, 3, 2, 1)
     return _col2im_rows(rows.reshape(N * OH * OW, -1), x_shape, geometry)
+
+
+# -- the differentiable operations: the twins of Conv2d and ConvTranspose2d in tinygan/functional/conv.py ----
+# They keep what the products above can share: a convolution's rows for its dL/dw (only when a dL/dw will want
+# them), dL/dy's rows for both products of a transposed convolution's backward, and the channels-last copy that
+# layout_for_products makes once of a gradient or an input that two products read.
+
+def conv2d(x, weight, bias=None, geometry=None):
+    """The twin of Conv2d.apply(x, weight[, bias], geometry=...): the rows are kept only when a dL/dw will want
+    them (grad mode on, and the weight requires a gradient)."""
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    keep_columns = is_grad_enabled() and isinstance(weight, Tensor) and weight.requires_grad
+    return Conv2d.apply(*inputs, geometry=geometry, keep_columns=keep_columns)
+
+
+def conv_transpose2d(x, weight, bias=None, geometry=None, output_hw=None):
+    """The twin of ConvTranspose2d.apply(x, weight[, bias], geometry=..., output_hw=...): x made channels-last
+    first, since its forward product and its dL/dw both read it."""
+    x = layout_for_products(x if isinstance(x, Tensor) else Tensor(x))
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d.apply(*inputs, geometry=geometry, output_hw=output_hw)
+
+
+class Conv2d(Function):
+    """y = w * x + b by conv2d_forward, channels-last; dL/dx, dL/dw, dL/db as the reference's Conv2d, each
+    product here reading dL/dy channels-last.
+
+    columns: rows made already (a transposed convolution's backward shares dL/dy's between its two products);
+    keep_columns: whether to keep x's rows for dL/dw (else they are never made whole).
+    """
+
+    inputs_share_dtype = True
+
+    def forward(self, x, weight, bias=None, geometry=None, columns=None, keep_columns=True):
+        self.geometry = geometry
+        y, self.columns = conv2d_forward(x, weight, bias, geometry, columns, keep_columns)   # kept for dL/dw
+        return y
+
+    def backward(self, grad):
+        x, weight = self.inputs[:2]
+        geometry = self.geometry
+        need_x, need_w = self.needs_input_grad[:2]
+        grad = layout_for_products(grad)                    # read by both products below and the bias sum
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            grad_w = Conv2dWeightGrad.apply(x, grad, geometry=geometry, weight_shape=weight.shape,
+                                            columns=self.columns)
+            self.columns = None  # used: free them before dL/dx's product needs as much memory again
+        if need_x:
+            grad_x = ConvTranspose2d.apply(grad, weight, geometry=geometry, output_hw=x.shape[2:])
+        if len(self.inputs) == 3 and self.needs_input_grad[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+class Conv2dWeightGrad(Function):
+    """dL/dw by conv2d_weight_grad, from x's rows (kept by the forward, or made again slab by slab); bilinear in
+    (x, dL/dy), differentiated as the reference's Conv2dWeightGrad."""
+
+    inputs_share_dtype = True
+
+    def forward(self, x, grad_y, geometry=None, weight_shape=None, columns=None):
+        self.geometry = geometry
+        return conv2d_weight_grad(x, grad_y, geometry, weight_shape, columns)
+
+    def backward(self, grad):
+        x, grad_y = self.inputs
+        geometry = self.geometry
+        grad_x = grad_gy = None
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad_y, grad, geometry=geometry, output_hw=x.shape[2:])
+        if self.needs_input_grad[1]:
+            grad_gy = Conv2d.apply(x, grad, geometry=geometry)
+        return grad_x, grad_gy
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, w) + b by conv_transpose2d_forward; its backward makes dL/dy's rows once, for
+    both dL/dx (a convolution of dL/dy) and dL/dw."""
+
+    inputs_share_dtype = True
+
+    def forward(self, x, weight, bias=None, geometry=None, output_hw=None):
+        self.geometry = geometry
+        return conv_transpose2d_forward(x, weight, bias, geometry, output_hw)
+
+    def backward(self, grad):
+        x, weight = self.inputs[:2]
+        geometry = self.geometry
+        grad_x = grad_w = grad_b = None
+        columns = None
+        if any(self.needs_input_grad[:2]):              # dL/dy's rows, shared by both products
+            columns = conv_columns(array_of(grad), geometry)
+        if self.needs_input_grad[0]:
+            grad_x = Conv2d.apply(grad, weight, geometry=geometry, columns=columns)
+        if self.needs_input_grad[1]:
+            grad_w = Conv2dWeightGrad.apply(grad, x, geometry=geometry, weight_shape=weight.shape, columns=columns)
+        if len(self.inputs) == 3 and self.needs_input_grad[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b
