@@ -16,15 +16,12 @@ section 3, simplified), instead of a graph of a dozen elementwise nodes:
 
     dL/dx = gamma / (m sqrt(var + eps)) (m g - sum g - x_hat sum(g x_hat))
 
-This file is the reference; the fast kernels that run by default (tinygan/kernels/batch_norm.py)
-compute the same numbers with fewer passes over memory.
+This file is the reference; the fast twins of its two array functions, which run by default
+(tinygan/kernels/batch_norm.py, chosen by kernels.twin), compute the same numbers with fewer passes
+over memory.
 """
-import sys
-
 from .. import kernels
 from ..autograd import Function, Tensor, array_of, is_grad_enabled
-from ..kernels import batch_norm as fast_batch_norm
-from ..kernels.layout import per_channel as _per_channel
 from ._util import xp_of
 
 
@@ -33,6 +30,11 @@ def _channel_axes(x):
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
     return (0,) if x.ndim == 2 else (0, 2, 3)
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast against (N, C) or (N, C, H, W)."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
 # -- the reference computation -----------------------------------------------------------------
@@ -67,11 +69,6 @@ def batch_norm_train_backward(g, x_hat, inv_std, gamma, need_input_grad):
     return grad_x, grad_gamma, grad_beta
 
 
-def _implementation():
-    """The module whose functions compute BatchNorm now: the fast kernels, or this reference."""
-    return fast_batch_norm if kernels.fast() else sys.modules[__name__]
-
-
 class BatchNormTrain(Function):
     """Batch normalisation with batch statistics; updates the running statistics in place."""
 
@@ -81,16 +78,16 @@ class BatchNormTrain(Function):
         if x.size // x.shape[1] < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
         self.eps = eps
-        self.implementation = _implementation()
-        y, self.x_hat, self.inv_std = self.implementation.batch_norm_train_forward(
-            x, gamma, beta, eps, running_mean, running_var, momentum)
+        forward = kernels.twin("batch_norm_train_forward", batch_norm_train_forward)
+        y, self.x_hat, self.inv_std = forward(x, gamma, beta, eps, running_mean, running_var, momentum)
         return y
 
     def backward(self, grad):
         if is_grad_enabled():
             return self._differentiable_backward(grad)
-        grad_x, grad_gamma, grad_beta = self.implementation.batch_norm_train_backward(
-            array_of(grad), self.x_hat, self.inv_std, array_of(self.inputs[1]), self.needs_input_grad[0])
+        backward = kernels.twin("batch_norm_train_backward", batch_norm_train_backward)
+        grad_x, grad_gamma, grad_beta = backward(array_of(grad), self.x_hat, self.inv_std, array_of(self.inputs[1]),
+                                                 self.needs_input_grad[0])
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
                 Tensor(grad_beta) if self.needs_input_grad[2] else None)

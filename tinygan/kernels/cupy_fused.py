@@ -4,9 +4,9 @@ Every function here takes CuPy arrays and returns the same numbers as its refere
 rounding of a fused multiply-add), which tests/test_gpu.py checks against the NumPy path:
 
     squared_deviation, inverse_std, batch_norm_normalize, update_running_statistics
-                           functional/normalization.py  BatchNormTrain.forward
-    batch_norm_grad_input  functional/normalization.py  BatchNormTrain._closed_form_backward
-    adam_update            optim.py                     Adam._update
+                           functional/normalization.py  batch_norm_train_forward
+    batch_norm_grad_input  functional/normalization.py  batch_norm_train_backward
+    adam_update            optim/adam.py                Adam._adam_step
 
 The per-channel sums stay with the caller (layout.channel_sum): there a matrix-vector
 product reads a channels-last activation in whole rows, where a reduction kernel would stride.
