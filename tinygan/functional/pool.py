@@ -1,17 +1,15 @@
 """Pooling and upsampling, built from im2col, reductions and broadcasting.
 
 They need no backward of their own: each is a short chain of operations that
-already have one (im2col's gradient is col2im, max's goes to the maximum). The one
-exception is the fast kernel's max pooling over windows that tile the image
-(MaxPoolTiles, tinygan/kernels/pool.py): it reads the windows in place, so it
-carries the same gradient, written out.
+already have one (im2col's gradient is col2im, max's goes to the maximum). Max
+pooling over windows that tile the image has a fast twin (tinygan/kernels/pool.py,
+chosen by kernels.twin) that reads the windows in place.
 """
 from .. import kernels
-from ..autograd import Function, Tensor, is_grad_enabled
-from ..kernels import pool as fast_pool
-from .conv import ConvGeometry, Im2Col, pair
+from ..autograd import Tensor
+from .conv import ConvGeometry, Im2Col
 from .reduce import broadcast_to, max as reduce_max, mean, sum as reduce_sum
-from ._util import constant, xp_of
+from ._util import xp_of
 from .shape import pad_widths, reshape
 
 
@@ -61,42 +59,18 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     _check_4d("max_pool2d", x)
     _refuse("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
+    stride = kernel_size if stride is None else stride
+    return kernels.twin("max_pool2d", _max_pool)(x, kernel_size, stride, padding, dilation)
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation):
+    """The maximum of every window of x padded with -inf."""
     if padding:
         p = (padding, padding) if isinstance(padding, int) else tuple(padding)
         if min(p) < 0:
             raise ValueError(f"max_pool2d: padding must be >= 0, got {p}")
         x = pad_widths(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-float("inf"))
-    stride = kernel_size if stride is None else stride          # before padding, which changes no window step
-    if kernels.fast() and _windows_tile(x.shape, kernel_size, stride, padding, dilation):
-        return MaxPoolTiles.apply(x, kernel=pair(kernel_size, "kernel_size", "max_pool2d"))
     return reduce_max(_windows("max_pool2d", x, kernel_size, stride, 0, dilation), axis=2)  # [formula: max-pool2d]
-
-
-def _windows_tile(shape, kernel_size, stride, padding, dilation):
-    """Whether the pooling windows tile the image exactly: stride = kernel, no padding, no dilation, H and W
-    multiples of the kernel (then the fast kernel reads them in place)."""
-    kernel = pair(kernel_size, "kernel_size", "max_pool2d")
-    return (kernel == pair(stride, "stride", "max_pool2d") and not padding and dilation == 1
-            and shape[2] % kernel[0] == 0 and shape[3] % kernel[1] == 0)
-
-
-class MaxPoolTiles(Function):
-    """max_pool2d with windows that tile the image, read in place (tinygan/kernels/pool.py), [formula: max-pool2d]:
-    dL/dx = share * dL/dy repeated over each window, share = 1/(number of tied maxima) at a window's maxima."""
-
-    def forward(self, x, kernel=None):
-        self.kernel = kernel
-        return fast_pool.max_pool_tiles_forward(x, *kernel)
-
-    def backward(self, grad):
-        kh, kw = self.kernel
-        x = self.inputs[0]
-        share = fast_pool.max_pool_tiles_share(x.data, self.output.data, kh, kw)
-        if not is_grad_enabled():
-            return Tensor(fast_pool.max_pool_tiles_backward(grad.data, share, kh, kw))
-        N, C, OH, OW = grad.shape                              # create_graph: the same product, in tinygan ops
-        repeated = broadcast_to(reshape(grad, (N, C, OH, 1, OW, 1)), (N, C, OH, kh, OW, kw))
-        return reshape(repeated, x.shape) * constant(share)
 
 
 def upsample_nearest2d(x, scale_factor=2):
