@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 
 from .. import backend, kernels
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
-from ..kernels import loss as fast_loss
+from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
 from .activation import sigmoid, softplus
 from .reduce import sum_to
@@ -285,50 +284,29 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, (C,), (N, C) or (N, C, d1, ...), "
                          "got a 0-d tensor")
-    if (kernels.fast() and input.ndim >= 2 and weight is None and label_smoothing == 0.0
-            and reduction in ("mean", "sum") and getattr(target, "dtype", None) is not None
-            and target.dtype.kind in "iu" and input.dtype.kind == "f"):
-        labels, counted = _checked_labels("cross_entropy", input, target, ignore_index)
-        return SoftmaxCrossEntropy.apply(input, labels=labels, counted=counted, mean=reduction == "mean",
-                                         ignore_index=ignore_index)
+    loss = kernels.twin("cross_entropy", _cross_entropy, checked_labels=_checked_labels,
+                        backward_in_ops=_softmax_cross_entropy_backward_in_ops)
+    return loss(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy's loss: log softmax over the classes, then the cross-entropy of those log-probabilities."""
     log_probs = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
     return _cross_entropy_of_log_probs("cross_entropy", log_probs, target, weight, ignore_index, reduction,
                                        label_smoothing)
 
 
-class SoftmaxCrossEntropy(Function):
-    """cross_entropy of logits (N, C, d1, ...) with class labels, no class weights and no smoothing, as one
-    Function: the fast kernel of tinygan/kernels/loss.py, the same numbers as the reference above.
+def _softmax_cross_entropy_backward_in_ops(x, labels, counted, ignore_index, grad, divisor):
+    """dL/dx = (softmax(x) - onehot(y)) dL/dL / divisor at the counted positions, 0 at the others, as tinygan ops.
 
-        L = sum over the counted positions n of (logsumexp(x_n) - x_n[y_n])   (divided by their number: 'mean')
-        dL/dx_n = (softmax(x_n) - onehot(y_n)) dL/dL, divided likewise, 0 at ignored positions
-
-    With create_graph the backward is the same formula in tinygan ops, so it can be differentiated again.
+    For logits x (N, C, d1, ...) with class labels (N, d1, ...) and no weights or smoothing, the loss summed over
+    the counted positions (divided by `divisor`: their number for 'mean', 1 for 'sum') has this gradient. The
+    fast twin of cross_entropy (tinygan/kernels/loss.py) computes it in array code, and runs this under
+    create_graph, so that it can be differentiated again.
     """
-
-    def forward(self, x, labels=None, counted=None, mean=True, ignore_index=-100):
-        self.label_map, self.counted_map, self.ignore_index = labels, counted, ignore_index   # (N, d1, ...)
-        self.labels, self.counted = labels.reshape(-1), counted.reshape(-1)                  # one per row
-        losses, self.probabilities = fast_loss.softmax_cross_entropy(fast_loss.class_rows(x), self.labels,
-                                                                     self.counted)
-        self.divisor = self.counted.sum(dtype=x.dtype) if mean else x.dtype.type(1)
-        return xp_of(x).asarray(losses.sum() / self.divisor, dtype=x.dtype)
-
-    def backward(self, grad):
-        x = self.inputs[0]
-        if is_grad_enabled():   # softmax - onehot at the counted positions; onehot is 0 at the others
-            onehot, _ = _target_distribution("cross_entropy", x, self.label_map, self.ignore_index, 0.0)
-            counted = constant(xp_of(x.data).expand_dims(self.counted_map, 1).astype(x.dtype))
-            return ((softmax(x, dim=1) * counted - onehot) * (grad / float(self.divisor)),)
-        rows = fast_loss.softmax_cross_entropy_grad(self.probabilities, self.labels, self.counted,
-                                                    array_of(grad) / self.divisor)
-        return (Tensor(_classes_last_to_input(rows, x.shape)),)
-
-
-def _classes_last_to_input(rows, shape):
-    """Rows (P, C) back to the input's (N, C, d1, ...) shape: a view, stored classes-last."""
-    xp = xp_of(rows)
-    return xp.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
+    onehot, _ = _target_distribution("cross_entropy", x, labels, ignore_index, 0.0)
+    counted = constant(xp_of(x.data).expand_dims(counted, 1).astype(x.dtype))
+    return (softmax(x, dim=1) * counted - onehot) * (grad / float(divisor))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
