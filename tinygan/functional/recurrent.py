@@ -10,12 +10,12 @@ gates stacked along their first axis, in PyTorch's order:
 
 There is no backward in the cells: each is a few ordinary ops, so backpropagation through time is the
 ordinary backward over the unrolled graph, and gradients of gradients work too. `lstm_sequence` runs an
-LSTM layer over a whole sequence: the reference unrolls `lstm_cell`; the fast kernel
-(tinygan/kernels/recurrent.py) runs the recurrence as one Function with the closed-form BPTT.
+LSTM layer over a whole sequence: the reference unrolls `lstm_cell`; its fast twin
+(tinygan/kernels/recurrent.py, chosen by kernels.twin) runs the recurrence as one Function with the
+closed-form BPTT, which `_lstm_bptt` below writes in tinygan's ops.
 """
 from .. import kernels
-from ..autograd import Function, Tensor, array_of, is_grad_enabled, no_grad
-from ..kernels import recurrent as fast_recurrent
+from ..autograd import no_grad
 from .activation import relu, sigmoid, tanh
 from .arithmetic import matmul
 from .layers import linear
@@ -118,45 +118,24 @@ def lstm_sequence(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=Non
                          f"{tuple(input.shape)}")
     with no_grad():
         _check("lstm_sequence", input[0], hx, weight_ih, weight_hh, bias_ih, bias_hh, gates=4, c=cx)
-    if not kernels.fast():
-        h, c, outputs = hx, cx, []
-        for t in range(input.shape[0]):
-            h, c = lstm_cell(input[t], h, c, weight_ih, weight_hh, bias_ih, bias_hh)
-            outputs.append(h)
-        return stack(outputs, dim=0), (h, c)
-    biases = [b for b in (bias_ih, bias_hh) if b is not None]
-    bias = [biases[0] + biases[1]] if len(biases) == 2 else biases               # [b_ih + b_hh], [b] or []
-    out = LSTMSequence.apply(input, hx, cx, weight_ih, weight_hh, *bias)         # (L + 1, N, H): h_1 .. h_L, c_L
-    return out[:-1], (out[-2], out[-1])
+    layer = kernels.twin("lstm_sequence", _lstm_unrolled, backward_in_ops=_lstm_bptt)
+    return layer(input, hx, cx, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
-class LSTMSequence(Function):
-    """out (L + 1, N, H) = [h_1 .. h_L, c_L] of the LSTM recurrence over the input x (L, N, I) from (h0, c0),
-    with weights w_ih (4H, I), w_hh (4H, H) and the optional bias b_ih + b_hh (4H,). Forward and backward are the
-    fast kernel's loops; with create_graph the backward is the same closed form written in tinygan ops, so it can
-    be differentiated again.
-    """
-
-    inputs_share_dtype = True
-
-    def forward(self, x, h0, c0, w_ih, w_hh, bias=None):
-        out, *self.saved = fast_recurrent.lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias)  # gates, c_t, tanh(c_t)
-        return out
-
-    def backward(self, grad):
-        if is_grad_enabled():
-            grads = _lstm_sequence_backward_in_ops(grad, *self.inputs)
-        else:
-            needs = self.needs_input_grad + (False,) * (6 - len(self.inputs))        # without a bias: no d bias
-            arrays = fast_recurrent.lstm_sequence_backward(array_of(grad), array_of(self.output), *self.saved,
-                                                           *(array_of(t) for t in self.inputs), needs=needs)
-            grads = [None if a is None else Tensor(a) for a in arrays]
-        return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
+def _lstm_unrolled(input, hx, cx, weight_ih, weight_hh, bias_ih, bias_hh):
+    """lstm_cell, step after step; BPTT is autograd's backward over the unrolled graph."""
+    h, c, outputs = hx, cx, []
+    for t in range(input.shape[0]):
+        h, c = lstm_cell(input[t], h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+        outputs.append(h)
+    return stack(outputs, dim=0), (h, c)
 
 
-def _lstm_sequence_backward_in_ops(grad, x, h0, c0, w_ih, w_hh, bias=None):
-    """(d x, d h0, d c0, d w_ih, d w_hh, d bias) of LSTMSequence as tinygan ops: the gates recomputed from the
-    inputs, then BPTT
+def _lstm_bptt(grad, x, h0, c0, w_ih, w_hh, bias=None):
+    """(d x, d h0, d c0, d w_ih, d w_hh, d bias) of an LSTM layer in closed form, as tinygan ops, from grad
+    (L + 1, N, H), the gradient of [h_1 .. h_L, c_L], with bias = b_ih + b_hh or None. The fast twin of
+    lstm_sequence computes these lines in array code, and runs this under create_graph, so that its gradient
+    can be differentiated again. The gates are recomputed from the inputs, then BPTT
 
         dh_t = G_t + da_(t+1) W_hh                    G_t = grad[t], the gradient of h_t
         dc_t = dh_t o (1 - tanh(c_t)^2) + dc_(t+1) f_(t+1)    at the last step, dc_(t+1) f_(t+1) is grad[L] (c_L's)

@@ -26,10 +26,48 @@ gets back the (N, H) rows of h_1 .. h_L and c_L, transposed once at the end. The
 and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient one
 product over all steps (benchmarks/README.md has the measurements).
 
-The Function that calls these, and its differentiable backward for gradients of gradients, is
-`LSTMSequence` in tinygan/functional/recurrent.py.
+`lstm_sequence` below is the twin of lstm_sequence in tinygan/functional/recurrent.py, whose reference unrolls
+the cell; `LSTMSequence` is the Function that calls these loops. Under create_graph its backward is the same closed
+form written in tinygan's ops, which the caller gives (backward_in_ops), so it can be differentiated again.
 """
+from ..autograd import Function, Tensor, array_of, is_grad_enabled
 from .layout import xp_of
+
+
+def lstm_sequence(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, backward_in_ops=None):
+    """The twin of the reference's lstm_sequence: (output (L, N, H), (h_L, c_L)), one LSTMSequence over all steps.
+
+    backward_in_ops(grad, x, h0, c0, w_ih, w_hh, bias) gives the gradients of LSTMSequence's inputs as tinygan ops.
+    """
+    biases = [b for b in (b_ih, b_hh) if b is not None]
+    bias = [biases[0] + biases[1]] if len(biases) == 2 else biases               # [b_ih + b_hh], [b] or []
+    out = LSTMSequence.apply(input, hx, cx, w_ih, w_hh, *bias, backward_in_ops=backward_in_ops)
+    return out[:-1], (out[-2], out[-1])                                          # out: h_1 .. h_L, c_L
+
+
+class LSTMSequence(Function):
+    """out (L + 1, N, H) = [h_1 .. h_L, c_L] of the LSTM recurrence over the input x (L, N, I) from (h0, c0),
+    with weights w_ih (4H, I), w_hh (4H, H) and the optional bias b_ih + b_hh (4H,). Forward and backward are the
+    loops below, the forward keeping the gates, c_t and tanh(c_t) for the backward; with create_graph the backward
+    is backward_in_ops, the same closed form written in tinygan ops.
+    """
+
+    inputs_share_dtype = True
+
+    def forward(self, x, h0, c0, w_ih, w_hh, bias=None, backward_in_ops=None):
+        self.backward_in_ops = backward_in_ops
+        out, *self.saved = lstm_sequence_forward(x, h0, c0, w_ih, w_hh, bias)     # gates, c_t, tanh(c_t)
+        return out
+
+    def backward(self, grad):
+        if is_grad_enabled():
+            grads = self.backward_in_ops(grad, *self.inputs)
+        else:
+            needs = self.needs_input_grad + (False,) * (6 - len(self.inputs))        # without a bias: no d bias
+            arrays = lstm_sequence_backward(array_of(grad), array_of(self.output), *self.saved,
+                                            *(array_of(t) for t in self.inputs), needs=needs)
+            grads = [None if a is None else Tensor(a) for a in arrays]
+        return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
 
 
 def _sigmoid(x, out):
