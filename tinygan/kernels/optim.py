@@ -1,7 +1,7 @@
 """The fast optimizer step: Adam's update in place, with no temporaries beyond one buffer.
 
-The reference (Adam._update in tinygan/optim.py) writes the textbook lines, each making a new array.
-This computes the last line as PyTorch does, without building m_hat and v_hat:
+The reference (the lines of Adam._adam_step in tinygan/optim/adam.py) writes the textbook lines, each
+making a new array. This computes the last line as PyTorch does, without building m_hat and v_hat:
 p -= (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps), the same number up to rounding.
 On the GPU the whole step is one fused kernel (cupy_fused.adam_update).
 """

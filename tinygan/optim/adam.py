@@ -1,7 +1,6 @@
 """Adam, AMSGrad and AdamW with PyTorch's update rules; the fast path calls tinygan/kernels/optim.py."""
 from .. import kernels
 from ..autograd import array_of
-from ..kernels import optim as fast_optim
 from .optimizer import Optimizer, _with_weight_decay, _xp
 
 __all__ = ["Adam", "AdamW"]
@@ -58,8 +57,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        if kernels.fast() and not group["amsgrad"]:
-            fast_optim.adam_update(array_of(p), g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
+        adam_update = kernels.twin("adam_update", None)   # the fast kernel, or None: the textbook lines below
+        if adam_update is not None and not group["amsgrad"]:
+            adam_update(array_of(p), g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
             return
         m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g            # [formula: adam-moments]
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
