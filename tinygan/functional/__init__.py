@@ -15,12 +15,12 @@ from .normalization import batch_norm
 from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
 from .reduce import broadcast_to, max, mean, sum, sum_to
 from .shape import concat, flatten, getitem, pad, permute, reshape, transpose
-# issue 14, part B: activations, losses and normalisations with PyTorch's names
+# more activations, losses and normalisations, with PyTorch's names
 from .activation import elu, gelu, silu
 from .loss import cross_entropy, kl_div, l1_loss, nll_loss, one_hot
 from .norms import group_norm, instance_norm, layer_norm, normalize
 from .softmax import log_softmax, softmax
-# issue 14, part C: spatial ops
+# spatial ops
 from .interpolate import adaptive_avg_pool2d, interpolate
 from .shape import pad_widths
 
@@ -86,15 +86,13 @@ __all__ = [
     "avg_pool2d", "max_pool2d", "upsample_nearest2d",
     "batch_norm", "dropout", "embedding", "linear",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
-    # issue 14, part B
     "softmax", "log_softmax", "gelu", "silu", "elu",
     "cross_entropy", "nll_loss", "l1_loss", "kl_div", "one_hot",
     "layer_norm", "group_norm", "instance_norm", "normalize",
-    # issue 14, part C: spatial ops
     "pad_widths", "interpolate", "adaptive_avg_pool2d",
 ]
 
-# -- added for PyTorch parity (issue 14, part A): ops, and the PyTorch-style Tensor methods --------------
+# -- more ops, and the PyTorch-style Tensor methods (their sum, mean and max replace the plain ones above) --
 from .arithmetic import abs, masked_fill, maximum, minimum, where
 from .reduce import max_with_indices, min, min_with_indices, std, var
 from .shape import clone, expand, repeat, squeeze, stack, unsqueeze
@@ -107,12 +105,12 @@ __all__ += [
     "stack", "squeeze", "unsqueeze", "expand", "repeat", "clone",
 ]
 
-# -- issue 15: recurrent cells ----------------------------------------------------------------------------
+# -- recurrent cells -------------------------------------------------------------------------------------
 from .recurrent import gru_cell, lstm_cell, lstm_sequence, rnn_cell
 
 __all__ += ["rnn_cell", "lstm_cell", "gru_cell", "lstm_sequence"]
 
-# -- issue 18: neural rendering (sines for the positional encoding, the exclusive cumulative sum of T) -----
+# -- neural rendering (sines for the positional encoding, the exclusive cumulative sum of T) --------------
 from .rendering import cumsum, positional_encoding, render_weights, segment_lengths, volume_render
 from .trigonometric import cos, sin
 

@@ -1,4 +1,4 @@
-"""Sine and cosine (issue 18: the positional encoding of a NeRF), each with its derivative."""
+"""Sine and cosine (for the positional encoding of a NeRF), each with its derivative."""
 from ..autograd import Function
 from ._util import xp_of
 
