@@ -553,3 +553,20 @@ def test_kernels_import_only_backend_and_autograd():
                 modules = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
                 assert not any(m.startswith("tinygan") for m in modules), f"{path.name} imports {modules}"
         assert "[formula:" not in path.read_text(), f"{path.name}: formula markers belong in the reference code"
+
+
+def test_functional_reaches_the_kernels_only_through_their_table():
+    """The reference imports no kernel module: every fast twin is chosen by kernels.twin from kernels.TWINS, whose
+    entries all name a function that exists (and, for a twin that takes only some arguments, its test)."""
+    import ast
+    from pathlib import Path
+    folder = Path(F.__file__).parent
+    for path in sorted(folder.glob("*.py")) + [Path(optim.__file__).parent / "adam.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+                assert not node.module.startswith("kernels"), f"{path.name} imports from tinygan.{node.module}"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "kernels":
+                assert node.attr == "twin", f"{path.name} uses kernels.{node.attr}"
+    for op, (module, name, takes) in kernels.TWINS.items():
+        assert callable(getattr(module, name)), op
+        assert takes is None or callable(getattr(module, takes)), op
