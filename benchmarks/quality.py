@@ -214,9 +214,9 @@ def _tinygan_scores(run, reference, test_images, n, seed):
 def _torch_batches(batch_size, seed, epochs, steps_per_epoch, value_range=(-1, 1)):
     """The embedded digits as PyTorch tensors, in the order tinygan's loader gives them, epoch after epoch."""
     import torch
-    from tinygan.data import DataLoader, load_embedded_mnist
+    from tinygan.data import ImageLoader, load_embedded_mnist
     images, labels = load_embedded_mnist()
-    loader = DataLoader(images, labels, batch_size=batch_size, seed=seed, drop_last=True, value_range=value_range)
+    loader = ImageLoader(images, labels, batch_size=batch_size, seed=seed, drop_last=True, value_range=value_range)
     for epoch in range(epochs):
         loader.set_epoch(epoch)
         for step, (x, _) in enumerate(loader):

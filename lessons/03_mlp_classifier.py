@@ -29,7 +29,7 @@
 # `linear-grad-weight`, `linear-grad-bias`), `tinygan/functional/arithmetic.py` and
 # `tinygan/functional/reduce.py` (`Add`'s backward and `sum_to`), `tinygan/functional/arithmetic.py`
 # (`logsumexp`, formula `log-sum-exp`), `tinygan/nn/linear.py` (`nn.Linear`), `tinygan/optim/adam.py` (`Adam`),
-# `tinygan/data/` (`load_embedded_mnist`, `DataLoader`).
+# `tinygan/data/` (`load_embedded_mnist`, `ImageLoader`).
 
 # %%
 import time
@@ -40,7 +40,7 @@ import numpy as np
 import tinygan
 from tinygan import Tensor, backend, nn, optim
 from tinygan import functional as F
-from tinygan.data import DataLoader, load_embedded_mnist
+from tinygan.data import ImageLoader, load_embedded_mnist
 from tinygan.gradcheck import gradcheck
 from tinygan.teach import Lesson
 
@@ -175,14 +175,14 @@ print(f"max |dL/dz - (softmax - onehot)/N| = {ce_grad_error:.1e}")
 # ## 5. Training a small MLP
 #
 # 784 -> 256 -> ReLU -> 10, Adam with learning rate 1e-3 (`tinygan/optim/adam.py`), batches of 64 from a
-# `DataLoader` (`tinygan/data/loader.py`) that scales pixels to [0, 1] and flattens each image to 784
+# `ImageLoader` (`tinygan/data/loader.py`) that scales pixels to [0, 1] and flattens each image to 784
 # numbers. After each epoch we measure accuracy on the held-out digits, under `no_grad()` (no graph).
 
 # %%
 model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(backend.current_device())
 print(model)
 optimizer = optim.Adam(model.parameters(), lr=1e-3)
-loader = DataLoader(train_images, train_labels, batch_size=64, flatten=True, value_range=(0, 1), seed=0)
+loader = ImageLoader(train_images, train_labels, batch_size=64, flatten=True, value_range=(0, 1), seed=0)
 x_val = Tensor(backend.to_device((val_images.reshape(len(val_images), -1) / 255).astype(np.float32),
                                  backend.current_device()))
 

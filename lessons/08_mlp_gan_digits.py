@@ -43,7 +43,7 @@ import tinygan
 from tinygan import nn, optim, viz
 from tinygan.evaluation import classifier, metrics
 from tinygan.autograd import no_grad
-from tinygan.data import DataLoader, load_embedded_mnist
+from tinygan.data import ImageLoader, load_embedded_mnist
 from tinygan.models import MLPDiscriminator, MLPGenerator
 from tinygan.teach import Lesson
 from tinygan.train import losses
@@ -64,11 +64,11 @@ HAVE_CLASSIFIER = classifier.WEIGHTS.exists()
 # ## Step 1: real digits, scaled to [-1, 1]
 #
 # The 5,000 embedded MNIST digits (`tinygan/data/mnist.py`). The generator ends in tanh, so real images
-# are scaled to the same range: $x / 127.5 - 1$ (`DataLoader(value_range=(-1, 1))`, `tinygan/data/loader.py`).
+# are scaled to the same range: $x / 127.5 - 1$ (`ImageLoader(value_range=(-1, 1))`, `tinygan/data/loader.py`).
 
 # %%
 images, labels = load_embedded_mnist()
-loader = DataLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))
+loader = ImageLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))
 first_batch = next(iter(loader))
 print(f"{len(images)} digits, {len(loader)} batches of 64 per epoch; a batch: shape {first_batch.shape}, "
       f"values from {first_batch.data.min():.0f} to {first_batch.data.max():.0f}")

@@ -46,7 +46,7 @@ from tinygan import backend, nn, optim, viz
 from tinygan.evaluation import classifier, metrics
 from tinygan import functional as F
 from tinygan.autograd import no_grad
-from tinygan.data import DataLoader, load_embedded_mnist
+from tinygan.data import ImageLoader, load_embedded_mnist
 from tinygan.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import GANStep, losses
@@ -127,7 +127,7 @@ lesson.check("every conv and linear weight has standard deviation 0.02 after dcg
 
 # %%
 images, labels = load_embedded_mnist()
-loader = DataLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))   # x/127.5 - 1
+loader = ImageLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))   # x/127.5 - 1
 first_batch = next(iter(loader))
 
 

@@ -41,7 +41,7 @@ import tinygan
 from tinygan import nn, optim, viz
 from tinygan.evaluation import classifier, metrics
 from tinygan.autograd import Tensor, no_grad
-from tinygan.data import DataLoader, load_embedded_mnist
+from tinygan.data import ImageLoader, load_embedded_mnist
 from tinygan.models import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import GANStep
@@ -92,7 +92,7 @@ print(f"G's first layer reads {G.net[0].weight.shape[1]} numbers (100 of z + 10 
 
 # %%
 images, labels = load_embedded_mnist()
-loader = DataLoader(images, labels, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))   # (x, y) batches
+loader = ImageLoader(images, labels, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))   # (x, y) batches
 step = GANStep(G, D, optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
                optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)), loss="nonsaturating",
                latent_dim=LATENT, num_classes=10)

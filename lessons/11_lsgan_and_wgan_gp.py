@@ -46,7 +46,7 @@ from tinygan import backend, optim, viz
 from tinygan.evaluation import classifier, metrics
 from tinygan import functional as F
 from tinygan.autograd import Tensor, no_grad
-from tinygan.data import DataLoader, load_embedded_mnist
+from tinygan.data import ImageLoader, load_embedded_mnist
 from tinygan.gradcheck import gradcheck
 from tinygan.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from tinygan.teach import Lesson
@@ -234,7 +234,7 @@ lesson.check("dGP/dweights of a tanh critic (double backward) matches finite dif
 
 # %%
 images, labels = load_embedded_mnist()
-loader = DataLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))
+loader = ImageLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))
 
 
 def new_pair(batchnorm):

@@ -42,8 +42,7 @@ import numpy as np
 import tinygan
 from tinygan import backend, nn, optim, viz
 from tinygan.autograd import Tensor, no_grad
-from tinygan.data import DataLoader, scale_images
-from tinygan.evaluate import embedded_split
+from tinygan.data import ImageLoader, embedded_split, scale_images
 from tinygan.models import MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import losses
@@ -73,14 +72,14 @@ def show(ax, images, title, ncols=10):
 # ## Step 1: the digits, and a part we never train on
 #
 # The 5,000 embedded digits (`tinygan/data/mnist.py`, `load_embedded_mnist`) are split by
-# `tinygan.evaluate.embedded_split`: digits 400-499 of each class (1,000 images) are held out, the other
+# `tinygan.data.embedded_split`: digits 400-499 of each class (1,000 images) are held out, the other
 # 4,000 train. Pixels become numbers in [0, 1] (x / 255): a VAE with Bernoulli pixels reads each one as the
 # probability that the pixel is ink.
 
 # %%
 (train_images, train_labels), (test_images, test_labels) = embedded_split()
 train_images, train_labels = train_images[:TRAIN_LIMIT], train_labels[:TRAIN_LIMIT]
-loader = DataLoader(train_images, batch_size=BATCH, value_range=(0, 1), flatten=True, seed=0)
+loader = ImageLoader(train_images, batch_size=BATCH, value_range=(0, 1), flatten=True, seed=0)
 x_test = tinygan.tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))   # (1000, 784)
 print(f"training digits {train_images.shape}, held-out digits {test_images.shape}, {len(loader)} batches per epoch")
 print(f"pixel values of a batch: min {x_test.data.min():.1f}, max {x_test.data.max():.1f}, "

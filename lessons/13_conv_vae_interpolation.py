@@ -41,8 +41,7 @@ import tinygan
 from tinygan import backend, nn, optim, viz
 from tinygan.evaluation import classifier
 from tinygan.autograd import no_grad
-from tinygan.data import DataLoader, scale_images
-from tinygan.evaluate import embedded_split
+from tinygan.data import ImageLoader, embedded_split, scale_images
 from tinygan.models import ConvVAE, MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import VAEStep
@@ -64,13 +63,13 @@ HAVE_CLASSIFIER = classifier.WEIGHTS.exists()
 # %% [markdown]
 # ## Step 1: data, as in lesson 12
 #
-# 4,000 embedded digits to train on, 1,000 held out (`tinygan.evaluate.embedded_split`); pixels in [0, 1].
+# 4,000 embedded digits to train on, 1,000 held out (`tinygan.data.embedded_split`); pixels in [0, 1].
 
 # %%
 (train_images, train_labels), (test_images, test_labels) = embedded_split()
 train_images = train_images[:TRAIN_LIMIT]
 test_images, test_labels = test_images[::TEST_STRIDE], test_labels[::TEST_STRIDE]
-loader = DataLoader(train_images, batch_size=128, value_range=(0, 1), flatten=True, seed=0)
+loader = ImageLoader(train_images, batch_size=128, value_range=(0, 1), flatten=True, seed=0)
 x_test = tinygan.tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))
 print(f"{len(train_images)} training digits, {len(test_images)} held out")
 

@@ -44,8 +44,7 @@ import tinygan
 from tinygan import backend, optim, viz
 from tinygan.evaluation import metrics
 from tinygan.evaluation.classifier import classify
-from tinygan.data import DataLoader, ring8, scale_images
-from tinygan.evaluate import embedded_split
+from tinygan.data import ImageLoader, embedded_split, ring8, scale_images
 from tinygan.models import MLPVAE
 from tinygan.teach import Lesson
 from tinygan.train import VAEStep
@@ -89,7 +88,7 @@ lesson.check("Fréchet distance: 1-D closed form, and 0 between a set and itself
 
 # %%
 (train_images, train_labels), (test_images, test_labels) = embedded_split()
-loader = DataLoader(train_images[:1024] if lesson.quick else train_images, batch_size=128, value_range=(0, 1),
+loader = ImageLoader(train_images[:1024] if lesson.quick else train_images, batch_size=128, value_range=(0, 1),
                     flatten=True, seed=0)
 vae = MLPVAE()
 step = VAEStep(vae, optim.Adam(vae.parameters(), lr=1e-3))

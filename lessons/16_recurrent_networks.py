@@ -42,8 +42,7 @@ import tinygan
 import tinygan.functional as F
 from tinygan import nn, optim, viz
 from tinygan.autograd import Tensor, grad, no_grad
-from tinygan.data import DataLoader
-from tinygan.evaluate import embedded_split
+from tinygan.data import ImageLoader, embedded_split
 from tinygan.models import RowLSTM
 from tinygan.models.rnn import binarize, normal_cdf
 from tinygan.teach import Lesson
@@ -226,7 +225,7 @@ print(f"sampled pixels = (uniform < teacher-forced probability) everywhere: {con
 # measure (`tinygan train rnn` runs the same recipe for 30 epochs).
 
 # %%
-loader = DataLoader(train_images, batch_size=64, value_range=(0, 1), seed=0, drop_last=True)
+loader = ImageLoader(train_images, batch_size=64, value_range=(0, 1), seed=0, drop_last=True)
 held_out = binarize(Tensor((test_images.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)))
 opt = optim.Adam(generator.parameters(), lr=1e-3)
 

@@ -46,8 +46,8 @@ import tinygan
 import tinygan.functional as F
 from tinygan import optim
 from tinygan.autograd import Tensor
+from tinygan.data import embedded_split
 from tinygan.data.damage import PairLoader, fixed_test_damage
-from tinygan.evaluate import embedded_split
 from tinygan.models import UNet, dcgan_init_, pix2pix_networks
 from tinygan.evaluation.restoration import accuracy, region_l1, region_psnr, restore
 from tinygan.teach import Lesson

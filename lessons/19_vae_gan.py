@@ -49,8 +49,7 @@ from tinygan import optim, viz
 from tinygan.evaluation import metrics
 from tinygan.autograd import Tensor, grad, no_grad
 from tinygan.evaluation.classifier import classify
-from tinygan.data import DataLoader
-from tinygan.evaluate import embedded_split
+from tinygan.data import ImageLoader, embedded_split
 from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import losses
@@ -79,7 +78,7 @@ def adam(params):
 
 def train(step, value_range):
     """EPOCHS epochs of `step` over the training digits, on value_range; the last loss figures."""
-    loader = DataLoader(train_images, batch_size=64, drop_last=True, seed=0, value_range=value_range)
+    loader = ImageLoader(train_images, batch_size=64, drop_last=True, seed=0, value_range=value_range)
     for epoch in range(EPOCHS):
         loader.set_epoch(epoch)
         for i, x in enumerate(loader):

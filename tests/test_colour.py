@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from tinygan import backend, registry
-from tinygan.data import dataset_by_name, load_embedded_mnist
+from tinygan.data import load_embedded_mnist
+from tinygan.registry import load_dataset
 from tinygan.data.colour import colourise
 from tinygan.evaluate import evaluate_run, reconstruct
 from tinygan.train import ConfigError, Run, make_config
@@ -17,10 +18,10 @@ TINY = dict(epochs=1, limit=64, batch_size=16, width=8, latent_dim=8, steps_per_
 
 def test_colour_digits_are_tinted_on_a_darker_background_and_seeded():
     grey, labels = load_embedded_mnist()
-    images, colour_labels = dataset_by_name("colour-mnist5k")
+    images, colour_labels = load_dataset("colour-mnist5k")
     assert images.shape == (5000, 3, 28, 28) and images.dtype == np.uint8
     np.testing.assert_array_equal(colour_labels, labels)
-    np.testing.assert_array_equal(images, dataset_by_name("colour-mnist5k")[0])      # seeded: the same each time
+    np.testing.assert_array_equal(images, load_dataset("colour-mnist5k")[0])      # seeded: the same each time
     assert not np.array_equal(colourise(grey[:50], seed=1), colourise(grey[:50], seed=2))
     stroke, paper = grey >= 200, grey == 0
     for i in range(0, 5000, 250):
@@ -62,7 +63,7 @@ def test_eval_says_the_digit_classifier_is_for_grey_digits(tmp_path):
 
 
 def test_a_grey_model_given_colour_images_is_refused_naming_both():
-    colour, _ = dataset_by_name("colour-mnist5k")
+    colour, _ = load_dataset("colour-mnist5k")
     with pytest.raises(ConfigError, match=r"dcgan.*1-channel.*'mnist5k'.*colour-mnist5k.*3-channel"):
         check_channels(make_config("dcgan"), colour[:4], "colour-mnist5k")
 
@@ -72,4 +73,4 @@ def test_a_colour_model_given_grey_images_is_refused_naming_both(tmp_path):
     grey, _ = load_embedded_mnist()
     with pytest.raises(ConfigError, match=r"vaegan.*3-channel.*colour-mnist5k.*1-channel"):
         reconstruct(run, grey[:4])
-    assert reconstruct(run, dataset_by_name("colour-mnist5k")[0][:4]).shape == (4, 3, 28, 28)
+    assert reconstruct(run, load_dataset("colour-mnist5k")[0][:4]).shape == (4, 3, 28, 28)

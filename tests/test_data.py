@@ -1,4 +1,4 @@
-"""Tests of tinygan.data: IDX files, MNIST loaders, toy 2-D sets, DataLoader."""
+"""Tests of tinygan.data: IDX files, MNIST loaders, toy 2-D sets, datasets by name, ImageLoader."""
 import gzip
 import hashlib
 import time
@@ -12,13 +12,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygan.autograd import Tensor
+from tinygan.registry import DATASETS, load_dataset
 from tinygan.data import (
-    DATASET_NAMES,
     DataError,
-    DataLoader,
+    ImageLoader,
     GaussianMixture,
     ToyDistribution,
-    dataset_by_name,
     default_cache_dir,
     download_file,
     file_md5,
@@ -324,7 +323,7 @@ def test_embedded_and_test_set_share_no_image():
 
 @pytest.mark.parametrize("name", ["ring8", "grid25", "moons", "swissroll"])
 def test_toy_samples_shape_dtype_and_seed(name):
-    distribution = dataset_by_name(name)
+    distribution = load_dataset(name)
     assert isinstance(distribution, ToyDistribution)
     points = distribution.sample(300, np.random.default_rng(1))
     assert points.shape == (300, 2) and points.dtype == np.float32
@@ -375,24 +374,35 @@ def test_gaussian_mixture_accepts_own_modes():
 
 # -- datasets by name -------------------------------------------------------------------------------
 
-def test_dataset_by_name():
-    assert DATASET_NAMES == ("mnist5k", "mnist", "fashion", "kmnist", "colour-mnist5k", "cifar10", "ring8", "grid25",
-                             "moons", "swissroll", "scenes", "scene3d")
-    images, labels = dataset_by_name("mnist5k")
+def test_load_dataset():
+    assert tuple(DATASETS) == ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll",
+                               "colour-mnist5k", "cifar10", "scene3d", "scenes")
+    images, labels = load_dataset("mnist5k")
     assert images.shape == (5000, 28, 28)
     with pytest.raises(DataError, match="unknown dataset 'cifar100'; choose one of: mnist5k, mnist, .*swissroll"):
-        dataset_by_name("cifar100")
+        load_dataset("cifar100")
     with pytest.raises(DataError, match="only a 'train' split"):
-        dataset_by_name("mnist5k", split="test")
+        load_dataset("mnist5k", split="test")
+
+
+@pytest.mark.parametrize("old, new", [("DataLoader", "tinygan.data.ImageLoader"),
+                                      ("dataset_by_name", "tinygan.registry.load_dataset"),
+                                      ("DATASET_NAMES", "tinygan.registry.DATASETS")])
+def test_an_old_name_of_tinygan_data_says_where_it_is(old, new):
+    with pytest.raises(ImportError, match=f"tinygan.data.{old} is now {new}"):
+        exec(f"from tinygan.data import {old}", {})
+    if old == "DataLoader":
+        with pytest.raises(ImportError, match="PyTorch's DataLoader is tinygan.utils.data.DataLoader"):
+            exec("from tinygan.data import DataLoader", {})
 
 
 @needs_shared_mnist
-def test_dataset_by_name_reads_a_folder():
-    images, _ = dataset_by_name("mnist", split="test", folder=SHARED_MNIST)
+def test_load_dataset_reads_a_folder():
+    images, _ = load_dataset("mnist", split="test", folder=SHARED_MNIST)
     assert len(images) == 10000
 
 
-# -- DataLoader -------------------------------------------------------------------------------------
+# -- ImageLoader ------------------------------------------------------------------------------------
 
 def labels_seen(loader):
     return np.concatenate([y.numpy() for _, y in loader])
@@ -401,17 +411,17 @@ def labels_seen(loader):
 def test_loader_batch_counts():
     images, labels = fake_mnist(10)
     for drop_last, batches, last in [(False, 3, 2), (True, 2, 4)]:
-        loader = DataLoader(images, labels, batch_size=4, drop_last=drop_last)
+        loader = ImageLoader(images, labels, batch_size=4, drop_last=drop_last)
         sizes = [len(x) for x, _ in loader]
         assert len(loader) == batches == len(sizes) and sizes[-1] == last
-    assert len(DataLoader(images, batch_size=5, drop_last=True)) == 2
+    assert len(ImageLoader(images, batch_size=5, drop_last=True)) == 2
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 4, 5, 10, 11])
 @pytest.mark.parametrize("drop_last", [False, True])
 def test_loader_length_is_the_number_of_batches_it_yields(batch_size, drop_last):
     """Batch sizes that divide the 10 images (1, 5, 10) and that do not (3, 4, 11: larger than the data)."""
-    loader = DataLoader(fake_mnist(10)[0], batch_size=batch_size, drop_last=drop_last)
+    loader = ImageLoader(fake_mnist(10)[0], batch_size=batch_size, drop_last=drop_last)
     full, rest = divmod(10, batch_size)
     expected = [batch_size] * full + ([rest] if rest and not drop_last else [])
     assert [len(x) for x in loader] == expected and len(loader) == len(expected)
@@ -419,11 +429,11 @@ def test_loader_length_is_the_number_of_batches_it_yields(batch_size, drop_last)
 
 def test_loader_batches_tensors_with_dtypes_and_layouts():
     images, labels = fake_mnist(10)
-    x, y = next(iter(DataLoader(images, labels, batch_size=4)))
+    x, y = next(iter(ImageLoader(images, labels, batch_size=4)))
     assert isinstance(x, Tensor) and isinstance(y, Tensor)
     assert x.shape == (4, 1, 28, 28) and x.dtype == np.float32 and not x.requires_grad
     assert y.shape == (4,) and y.dtype == np.int64
-    flat = next(iter(DataLoader(images, batch_size=4, flatten=True)))
+    flat = next(iter(ImageLoader(images, batch_size=4, flatten=True)))
     assert isinstance(flat, Tensor) and flat.shape == (4, 784) and flat.dtype == np.float32
 
 
@@ -434,7 +444,7 @@ def test_loader_batches_tensors_with_dtypes_and_layouts():
 def test_loader_value_ranges(value_range, low, high, formula):
     images = np.arange(256, dtype=np.uint8).repeat(4)[: 28 * 28 * 1].reshape(1, 28, 28)
     images = np.concatenate([images, np.full((1, 28, 28), 255, np.uint8)])
-    x = next(iter(DataLoader(images, batch_size=2, shuffle=False, value_range=value_range))).numpy()
+    x = next(iter(ImageLoader(images, batch_size=2, shuffle=False, value_range=value_range))).numpy()
     assert x.min() == low and x.max() == high
     np.testing.assert_allclose(x[:, 0], formula(images.astype(np.float64)), atol=1e-6)
 
@@ -442,21 +452,21 @@ def test_loader_value_ranges(value_range, low, high, formula):
 def test_loader_seeded_shuffles_and_epochs():
     images, labels = fake_mnist(50)
     labels = np.arange(50)
-    first, second = DataLoader(images, labels, batch_size=8, seed=3), DataLoader(images, labels, batch_size=8, seed=3)
+    first, second = ImageLoader(images, labels, batch_size=8, seed=3), ImageLoader(images, labels, batch_size=8, seed=3)
     epoch0 = labels_seen(first)
     np.testing.assert_array_equal(epoch0, labels_seen(second))
     assert sorted(epoch0.tolist()) == list(range(50))  # each image exactly once
     epoch1 = labels_seen(first)
     assert not np.array_equal(epoch0, epoch1) and first.epoch == 2
-    assert not np.array_equal(epoch0, labels_seen(DataLoader(images, labels, batch_size=8, seed=4)))
-    resumed = DataLoader(images, labels, batch_size=8, seed=3)
+    assert not np.array_equal(epoch0, labels_seen(ImageLoader(images, labels, batch_size=8, seed=4)))
+    resumed = ImageLoader(images, labels, batch_size=8, seed=3)
     resumed.set_epoch(1)
     np.testing.assert_array_equal(labels_seen(resumed), epoch1)
-    restored = DataLoader(images, labels, batch_size=8, seed=0)
+    restored = ImageLoader(images, labels, batch_size=8, seed=0)
     restored.load_state_dict({"epoch": 1, "seed": 3})
     np.testing.assert_array_equal(labels_seen(restored), epoch1)
     assert restored.state_dict() == {"epoch": 2, "seed": 3}
-    in_order = DataLoader(images, labels, batch_size=8, shuffle=False)
+    in_order = ImageLoader(images, labels, batch_size=8, shuffle=False)
     np.testing.assert_array_equal(labels_seen(in_order), labels)
 
 
@@ -469,7 +479,7 @@ def test_loader_epoch_order_is_the_permutation_drawn_from_seed_and_epoch():
     labels = np.arange(20)
     orders = {}
     for seed in (3, 4):
-        loader = DataLoader(images, labels, batch_size=6, seed=seed)
+        loader = ImageLoader(images, labels, batch_size=6, seed=seed)
         for epoch in range(3):
             orders[seed, epoch] = labels_seen(loader)
             np.testing.assert_array_equal(orders[seed, epoch], np.random.default_rng([seed, epoch]).permutation(20))
@@ -479,18 +489,18 @@ def test_loader_epoch_order_is_the_permutation_drawn_from_seed_and_epoch():
 def test_loader_rejects_bad_input():
     images, labels = fake_mnist(4)
     with pytest.raises(DataError, match="uint8 images"):
-        DataLoader(images.astype(np.float32))
+        ImageLoader(images.astype(np.float32))
     with pytest.raises(DataError, match=r"labels of shape \(4,\)"):
-        DataLoader(images, labels[:3])
+        ImageLoader(images, labels[:3])
     with pytest.raises(ValueError, match="value_range"):
-        DataLoader(images, value_range=(-0.5, 0.5))
+        ImageLoader(images, value_range=(-0.5, 0.5))
     with pytest.raises(ValueError, match="batch_size"):
-        DataLoader(images, batch_size=0)
+        ImageLoader(images, batch_size=0)
 
 
 def test_loader_on_embedded_set():
     images, labels = load_embedded_mnist()
-    loader = DataLoader(images, labels, batch_size=128, drop_last=True, seed=0)
+    loader = ImageLoader(images, labels, batch_size=128, drop_last=True, seed=0)
     assert len(loader) == 39
     counts = np.bincount(labels_seen(loader), minlength=10)
     assert counts.sum() == 39 * 128 and (counts > 400).all()

@@ -4,7 +4,6 @@ import pytest
 
 import tinygan
 from tinygan import registry
-from tinygan.data import datasets
 from tinygan.train import config as train_config
 
 
@@ -12,7 +11,7 @@ def test_the_command_line_and_the_configuration_offer_exactly_the_registry():
     assert train_config.MODELS == tuple(registry.MODELS)
     assert train_config.DATASETS == tuple(registry.DATASETS)
     assert set(train_config.TOY_DATASETS) == {name for name, spec in registry.DATASETS.items() if spec.is_toy}
-    assert set(registry.DATASETS) == set(datasets.DATASET_NAMES)   # the loaders know every registered set
+    assert all(callable(spec.load) for spec in registry.DATASETS.values())   # every registered set names its loader
 
 
 @pytest.mark.parametrize("name", sorted(registry.MODELS))

@@ -140,11 +140,11 @@ def test_test_scenes_are_the_same_in_every_call_and_mostly_background():
 
 
 def test_scenes_by_name():
-    from tinygan.data import dataset_by_name
-    scenes, label_maps = dataset_by_name("scenes")
+    from tinygan.registry import load_dataset
+    scenes, label_maps = load_dataset("scenes")
     np.testing.assert_array_equal(scenes, train_scenes(seed=0, epoch=0)[0])
     assert label_maps.shape == (5000, 64, 64)
     with pytest.raises(DataError, match="splits 'train' and 'test', not 'valid'"):
-        dataset_by_name("scenes", split="valid")
+        load_dataset("scenes", split="valid")
     if MNIST.is_dir():
-        np.testing.assert_array_equal(dataset_by_name("scenes", "test", folder=MNIST)[1], official_test_scenes(MNIST)[1])
+        np.testing.assert_array_equal(load_dataset("scenes", "test", folder=MNIST)[1], official_test_scenes(MNIST)[1])

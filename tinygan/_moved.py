@@ -23,6 +23,7 @@ MOVED = {
     "tinygan.classifier": "tinygan.evaluation.classifier",
     "tinygan.segmentation": "tinygan.evaluation.segmentation",
     "tinygan.restoration": "tinygan.evaluation.restoration",
+    "tinygan.data.datasets": "tinygan.registry",
 }
 
 

@@ -24,10 +24,9 @@ from . import backend, registry, viz
 from .autograd import Tensor, no_grad
 from .evaluation import metrics
 from .evaluation.classifier import classify
-from .data import dataset_by_name, default_cache_dir, load_embedded_mnist, load_mnist
+from .data import HELD_OUT_PER_CLASS, default_cache_dir, embedded_split, load_embedded_mnist, load_mnist
 from .data.idx import DataError
 
-HELD_OUT_PER_CLASS = 100     # embedded digits 400-499 of each class form the fallback reference
 EMBEDDED_REFERENCE = "embedded digits 400-499 of each class"
 OFFICIAL_INSTEAD = ("--download (needs the network once) or --test-data FOLDER (its t10k files) uses the official "
                     "MNIST test set instead")
@@ -53,16 +52,6 @@ class Reference:
         if which not in self._cache:
             self._cache[which] = classify(self.images if which == "test" else self.train_images)
         return self._cache[which]
-
-
-def embedded_split():
-    """The embedded 5,000 digits split into 4,000 for training floors and 1,000 held out (400-499 of each class)."""
-    images, labels = load_embedded_mnist()
-    rank = np.zeros(len(labels), dtype=np.int64)               # position of each digit within its class
-    for digit in range(10):
-        rank[labels == digit] = np.arange((labels == digit).sum())
-    held_out = rank >= 500 - HELD_OUT_PER_CLASS
-    return (images[~held_out], labels[~held_out]), (images[held_out], labels[held_out])
 
 
 def embedded_reference(count):
@@ -150,7 +139,7 @@ def evaluate_images(run, reference, n=5000, seed=0):
 
 def evaluate_toy(run, n=TOY_SAMPLES, seed=0):
     """Modes covered and high-quality fraction of n generated points, and of n real ones (the floor)."""
-    distribution = dataset_by_name(run.config["data"])
+    distribution = registry.load_dataset(run.config["data"])
     if not hasattr(distribution, "modes"):
         return {}
     points, _ = generate(run, n, seed)

@@ -8,6 +8,7 @@ tinygan a real 3-channel set that trains in minutes on a laptop.
 """
 import numpy as np
 
+from .idx import DataError
 from .mnist import load_embedded_mnist
 
 COLOUR_SEED = 17
@@ -25,7 +26,10 @@ def colourise(images, seed=COLOUR_SEED):
     return np.round(255.0 * (d * foreground + (1 - d) * background)).astype(np.uint8)
 
 
-def load_colour_mnist5k():
-    """The embedded 5,000 digits coloured by `colourise`: (uint8 (5000, 3, 28, 28), labels (5000,))."""
+def load_colour_mnist5k(split="train", folder=None, download=False):
+    """The embedded 5,000 digits coloured by `colourise`: (uint8 (5000, 3, 28, 28), labels (5000,)); a 'train'
+    split only."""
+    if split != "train":
+        raise DataError("dataset 'colour-mnist5k' has only a 'train' split (the embedded digits, coloured)")
     images, labels = load_embedded_mnist()
     return colourise(images), labels

@@ -83,7 +83,7 @@ def fixed_test_damage(images, task):
 class PairLoader:
     """Batches of (damaged, original) digits as float32 Tensors (B, 1, 28, 28) on [-1, 1] (x/127.5 - 1).
 
-    The order of epoch e is default_rng([seed, e]).permutation(N), as DataLoader's; the damage of epoch e is
+    The order of epoch e is default_rng([seed, e]).permutation(N), as ImageLoader's; the damage of epoch e is
     `epoch_damage(images, task, seed, e)`, drawn for every image index before the order is applied, so a
     resumed run, and a PyTorch twin reading the same loader, see exactly the same pairs.
     """

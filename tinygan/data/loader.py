@@ -1,12 +1,15 @@
-"""Batches of images as Tensors on the current device.
+"""Batches of a uint8 image set as Tensors on the current device, in a seeded order per epoch.
 
-    loader = DataLoader(images, labels, batch_size=64, seed=0)   # images uint8 (N, 28, 28)
+    loader = ImageLoader(images, labels, batch_size=64, seed=0)   # images uint8 (N, 28, 28)
     for x, y in loader:        # x float32 (64, 1, 28, 28) in [-1, 1], y int64 (64,)
         ...
 
 Batches are built on the host with NumPy, then moved to the current backend's
 device. The order of epoch e depends only on (seed, e), so a run resumed with
 `loader.set_epoch(e)` sees exactly the batches the uninterrupted run would have.
+
+PyTorch's DataLoader, over any dataset, is tinygan.utils.data.DataLoader; this is the image sets' loader
+that training runs and lessons use.
 """
 import math
 
@@ -27,7 +30,7 @@ def scale_images(images, value_range=(-1, 1)):
     return images / np.float32(255)
 
 
-class DataLoader:
+class ImageLoader:
     """Iterate over uint8 images (and optional labels) in shuffled float32 batches.
 
     images      -- uint8 array (N, H, W) or (N, C, H, W)
@@ -45,19 +48,19 @@ class DataLoader:
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4):
             raise DataError(
-                f"DataLoader: expected uint8 images (N, H, W) or (N, C, H, W), got {images.dtype} {images.shape}"
+                f"ImageLoader: expected uint8 images (N, H, W) or (N, C, H, W), got {images.dtype} {images.shape}"
             )
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
                 raise DataError(
-                    f"DataLoader: expected integer labels of shape ({len(images)},) to match the images, "
+                    f"ImageLoader: expected integer labels of shape ({len(images)},) to match the images, "
                     f"got {labels.dtype} {labels.shape}"
                 )
         if int(batch_size) < 1:
-            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
+            raise ValueError(f"ImageLoader: batch_size must be at least 1, got {batch_size}")
         if tuple(value_range) not in VALUE_RANGES:
-            raise ValueError(f"DataLoader: value_range must be one of {VALUE_RANGES}, got {value_range}")
+            raise ValueError(f"ImageLoader: value_range must be one of {VALUE_RANGES}, got {value_range}")
         self.images = images if images.ndim == 4 else images[:, None, :, :]  # (N, C, H, W)
         self.labels = labels
         self.batch_size = int(batch_size)

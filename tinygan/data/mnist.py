@@ -183,6 +183,14 @@ def load_mnist(split="train", folder=None, kind="mnist", download=False, verify=
     return ImageData(images, labels)
 
 
+def load_mnist5k(split="train", folder=None, download=False):
+    """The dataset 'mnist5k': the embedded digits, which have a 'train' split only (no folder, no network)."""
+    if split != "train":
+        raise DataError("dataset 'mnist5k' has only a 'train' split; for evaluation load the official "
+                        "test set with load_dataset('mnist', split='test', folder=...)")
+    return load_embedded_mnist()
+
+
 def load_embedded_mnist():
     """The 5,000 MNIST training digits shipped with tinygan (500 per class), sorted by label.
 

@@ -1,4 +1,4 @@
-"""Scenes of digits for segmentation (issue 16): three digits pasted on a 64x64 canvas, a class for every pixel.
+"""Scenes of digits for segmentation: three digits pasted on a 64x64 canvas, a class for every pixel.
 
 One scene, exactly (so that any framework can draw the same scenes):
 
@@ -29,7 +29,7 @@ from .. import backend
 from ..autograd import Tensor
 from .idx import DataError
 from .loader import scale_images
-from .mnist import load_embedded_mnist, load_mnist
+from .mnist import default_cache_dir, load_embedded_mnist, load_mnist
 
 SCENE_SIZE = 64
 DIGIT_SIZE = 28
@@ -95,6 +95,24 @@ def official_test_scenes(folder, count=TEST_SCENES):
     return make_scenes(images, labels, count, np.random.default_rng(TEST_SEED))
 
 
+def load_scenes(split="train", folder=None, download=False):
+    """The dataset 'scenes' as (scenes, label maps) uint8 (N, 64, 64): 'train', epoch 0's 5,000 of seed 0; 'test',
+    the 2,000 test scenes of the official test digits in `folder` (default: the cache, fetched with download=True)."""
+    if split not in ("train", "test"):
+        raise DataError(f"dataset 'scenes' has the splits 'train' and 'test', not {split!r}")
+    if split == "test":
+        return official_test_scenes(folder if folder is not None else _mnist_folder(download))
+    return train_scenes(seed=0, epoch=0)
+
+
+def _mnist_folder(download):
+    """The folder of the official MNIST files in the cache (fetched first with download=True)."""
+    folder = default_cache_dir() / "mnist"
+    if download:
+        load_mnist("test", folder=folder, download=True)
+    return folder
+
+
 def scene_batch(scenes, label_maps):
     """uint8 scenes and label maps -> (x float32 (B, 1, 64, 64) on [0, 1], y int64 (B, 64, 64)) on the device."""
     x = scale_images(scenes[:, None], (0, 1))
@@ -106,7 +124,7 @@ class SceneLoader:
     """Fresh training scenes every epoch, in batches: epoch e draws its scenes with default_rng(seed + e).
 
     Every scene is used: the last batch of an epoch holds the rest (5,000 = 156 x 32 + 8).
-    The interface of DataLoader (set_epoch, len, iteration), so a run resumes with the same scenes.
+    The interface of ImageLoader (set_epoch, len, iteration), so a run resumes with the same scenes.
     """
 
     def __init__(self, batch_size=32, seed=0, count=TRAIN_SCENES):

@@ -106,6 +106,3 @@ def two_moons(noise=0.05):
 def swiss_roll(noise=0.25 / 7.5):
     """The 2-D swiss roll (see SwissRoll)."""
     return SwissRoll(noise)
-
-
-TOY_DATASETS = {"ring8": ring8, "grid25": grid25, "moons": two_moons, "swissroll": swiss_roll}

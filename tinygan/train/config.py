@@ -21,9 +21,7 @@ COMMON = dict(data="mnist5k", epochs=20, batch_size=64, lr=2e-4, beta1=0.5, beta
 ADDED_LATER = dict(ema=0.0, eval_every=0, detect_anomaly=False, pack=1, threads=None)
 
 # A GAN on a 2-D toy set: the recipe of the mode-collapse literature (MLP 128-128, z of 256, batch 512),
-# with a discriminator of pairs (PacGAN2: with single samples, 2 of 5 seeds end with a mode dropped),
-# sampled from the moving average of G's weights (at lr 1e-3 G circles around the modes: the share of
-# samples near a mode swings between 0.2 and 0.9 from epoch to epoch; the average's stays near 0.85).
+# with a discriminator of pairs (PacGAN2), sampled from the moving average of G's weights (docs/recipes.md).
 TOY_GAN_DEFAULTS = dict(arch="mlp-toy", epochs=20, steps_per_epoch=500, batch_size=512, lr=1e-3, beta1=0.5,
                         latent_dim=256, width=128, pack=2, ema=0.999)
 

@@ -25,8 +25,7 @@ from .. import backend, nn, optim, registry, viz
 from ..runtime.files import output_temporary
 from ..runtime.malloc import keep_freed_memory
 from ..autograd import Tensor, detect_anomaly, no_grad
-from ..data import balanced_subset, dataset_by_name
-from ..data.loader import DataLoader
+from ..data import ImageLoader, balanced_subset
 from ..data.damage import PairLoader
 from ..data.scenes import SceneLoader, make_scenes
 from . import checkpoint
@@ -113,7 +112,7 @@ class Run:
                 from ..data.scene import load_scene_views
                 self._data = load_scene_views()
                 return self._data
-            source = None if is_segmentation(c) else dataset_by_name(c["data"])
+            source = None if is_segmentation(c) else registry.load_dataset(c["data"])
             if is_toy(c):
                 self._data = source
             elif is_segmentation(c):   # fresh scenes every epoch, drawn from (seed + epoch)
@@ -127,7 +126,7 @@ class Run:
                 if is_pix2pix(c):   # (damaged, original) pairs, damaged afresh each epoch
                     loader = PairLoader(images, labels, task=c["task"], batch_size=c["batch_size"], seed=c["seed"])
                 else:
-                    loader = DataLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
+                    loader = ImageLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
                                         value_range=registry.model_of(c).value_range, flatten=is_vae(c))
                 if len(loader) == 0:
                     raise ConfigError(f"--batch-size {c['batch_size']} is larger than the {len(images)} training "
