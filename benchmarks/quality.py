@@ -33,7 +33,8 @@ from tinygan import Tensor, backend
 from tinygan.evaluation import metrics
 from tinygan.evaluation.classifier import classify
 from tinygan.data import default_cache_dir, load_mnist
-from tinygan.evaluate import generate, image_scores, load_reference
+from tinygan.evaluation.reference import image_scores, load_reference
+from tinygan.train.evaluate import generate
 from tinygan.train.config import make_config
 from tinygan.train.run import Run
 
@@ -201,7 +202,7 @@ def _vaegan_scores(sample, reconstruct, reference, test_images, n, seed, value_r
 
 def _tinygan_scores(run, reference, test_images, n, seed):
     from tinygan import registry
-    from tinygan.evaluate import reconstruct
+    from tinygan.train.evaluate import reconstruct
 
     def sample(count, rng):
         z = rng.standard_normal((count, run.config["latent_dim"])).astype("float32")
@@ -347,7 +348,7 @@ def save_vaegan_figure(runs, test_images, path, seed=0, count=32):
     runs -- {label: Run}; path -- the PNG to write.
     """
     from tinygan import registry, viz
-    from tinygan.evaluate import reconstruct
+    from tinygan.train.evaluate import reconstruct
     z = np.random.default_rng([seed, 17]).standard_normal((count, 20)).astype(backend.get_default_dtype())
     originals = test_images[:count // 2].reshape(-1, 1, 28, 28)
     panels, titles = [], []
@@ -556,7 +557,7 @@ def _scores(samples, reference):
 
 
 def _tinygan_rnn(args, folder, seed, checkpoints, reference):
-    from tinygan.evaluate import evaluate_rnn
+    from tinygan.train.rnn import evaluate_rnn
     test_images, _ = load_mnist("test", folder=args.test_data)
     run = Run(make_config("rnn", epochs=checkpoints[-1], seed=seed, steps_per_epoch=args.steps_per_epoch),
               os.path.join(folder, f"rnn-{seed}"))

@@ -3,7 +3,7 @@
 Each workload function takes (shapes, seed) and returns a specs.Bench whose `step()` runs one
 training step (or one forward + backward of an op). The models are tinygan's own
 (tinygan.models), so the suite times what a user trains; the GAN step is GANStep's
-(tinygan/train/steps.py) without its logging: D on real and detached fake, then G through a
+(tinygan/train/gan.py) without its logging: D on real and detached fake, then G through a
 frozen D.
 """
 import itertools

@@ -31,7 +31,7 @@
 #
 # The code behind this lesson: `tinygan/train/losses.py` (formulas `gan-value-function`,
 # `gan-discriminator-loss`, `gan-generator-minimax`, `gan-generator-nonsaturating`),
-# `tinygan/train/steps.py` (`GANStep`), `tinygan/train/config.py` (`TOY_GAN_DEFAULTS`),
+# `tinygan/train/gan.py` (`GANStep`), `tinygan/train/config.py` (`TOY_GAN_DEFAULTS`),
 # `tinygan/train/run.py` (`build_models`, architecture `mlp-toy`), `tinygan/models/gan.py`
 # (`MLPDiscriminator(pack=...)`), `tinygan/data/toy.py` (`ring8`),
 # `tinygan/evaluation/metrics.py` (`mode_metrics`, formulas `mode-coverage`, `high-quality-fraction`).
@@ -52,7 +52,7 @@ from tinygan.teach import Lesson
 from tinygan.train import losses
 from tinygan.train.config import TOY_GAN_DEFAULTS, make_config
 from tinygan.train.run import build_models
-from tinygan.train.steps import GANStep
+from tinygan.train import GANStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
 lesson = Lesson("07_gan_on_a_ring", quick=QUICK)
@@ -216,7 +216,7 @@ print(f"|grad of G's weights|: minimax {gradient_norms['minimax']:.2e}, non-satu
 # %% [markdown]
 # ## 3. Training on the ring with GANStep
 #
-# `GANStep` (`tinygan/train/steps.py`) alternates one step of D (real batch and a detached fake batch,
+# `GANStep` (`tinygan/train/gan.py`) alternates one step of D (real batch and a detached fake batch,
 # loss $-V$) and one step of G (non-saturating loss, gradients flowing through a frozen D). We watch the
 # samples of a fixed batch of noise over training and count the modes covered (formula `mode-coverage`
 # in `tinygan/evaluation/metrics.py`): a mode is covered when it is the nearest mode of at least one sample lying

@@ -134,7 +134,7 @@ lesson.check("G's non-saturating loss pushes hardest where D rejects the fakes: 
 # weights are frozen with `requires_grad_(False)` so no gradient is computed for weights no optimizer
 # will use in this step. Adam with lr 2e-4 and $\beta_1 = 0.5$ (Radford et al. 2016): a smaller $\beta_1$
 # makes the momentum forget faster, which helps when the other player keeps moving the target.
-# (`GANStep` in `tinygan/train/steps.py` is these same lines; lesson 09 uses it.)
+# (`GANStep` in `tinygan/train/gan.py` is these same lines; lesson 09 uses it.)
 
 # %%
 opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -26,7 +26,7 @@
 # | --- | --- | --- |
 # | the architecture and its shapes | `conv-output-size`, `conv-transpose-output-size`, `conv2d`, `conv-transpose2d` | `tinygan/models/gan.py`, `tinygan/functional/conv.py` |
 # | DCGAN initialisation N(0, 0.02) | - | `tinygan/models/gan.py` (`dcgan_init_`) |
-# | training step (lesson 08's loop) | `gan-discriminator-loss`, `gan-generator-nonsaturating`, `adam-update` | `tinygan/train/steps.py` (`GANStep`), `tinygan/train/losses.py`, `tinygan/optim/adam.py` |
+# | training step (lesson 08's loop) | `gan-discriminator-loss`, `gan-generator-nonsaturating`, `adam-update` | `tinygan/train/gan.py` (`GANStep`), `tinygan/train/losses.py`, `tinygan/optim/adam.py` |
 # | BatchNorm in train and eval mode | `batchnorm-normalize`, `batchnorm-running-mean`, `batchnorm-eval` | `tinygan/functional/normalization.py`, `tinygan/nn/batchnorm.py` |
 # | judging the samples | `classifier-score` | `tinygan/evaluation/metrics.py`, `tinygan/evaluation/classifier.py` |
 #
@@ -114,7 +114,7 @@ lesson.check("every conv and linear weight has standard deviation 0.02 after dcg
 # %% [markdown]
 # ## Step 3: training
 #
-# The training step is lesson 08's loop, kept in `GANStep` (`tinygan/train/steps.py`): D takes one Adam
+# The training step is lesson 08's loop, kept in `GANStep` (`tinygan/train/gan.py`): D takes one Adam
 # step on `discriminator_loss(D(x), D(G(z).detach()))` (`gan-discriminator-loss`), then G one step on
 # `generator_loss_nonsaturating(D(G(z)))` (`gan-generator-nonsaturating`) with D's weights frozen.
 # Adam with lr 2e-4 and $\beta_1 = 0.5$, as in the DCGAN paper. The same 64 noise vectors are decoded

@@ -25,7 +25,7 @@
 # | step | formula ids (`docs/formulas.md`) | where the code lives |
 # | --- | --- | --- |
 # | the label as extra input: one-hot to G, one-hot planes to D | `linear`, `conv2d` | `tinygan/models/gan.py` (`ConditionalDCGANGenerator`, `ConditionalDCGANDiscriminator`) |
-# | the conditional game $V(D, G) = \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]$ | `gan-discriminator-loss`, `gan-generator-nonsaturating` | `tinygan/train/losses.py`, `tinygan/train/steps.py` (`GANStep(num_classes=10)`) |
+# | the conditional game $V(D, G) = \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]$ | `gan-discriminator-loss`, `gan-generator-nonsaturating` | `tinygan/train/losses.py`, `tinygan/train/gan.py` (`GANStep(num_classes=10)`) |
 # | label accuracy of the samples | - | `tinygan/evaluation/metrics.py` (`label_accuracy`), `tinygan/evaluation/classifier.py` |
 #
 # Run: `python lessons/10_conditional_gan.py` (full mode: 12 epochs, 4-9 minutes on a 2-core CPU)
@@ -86,7 +86,7 @@ print(f"G's first layer reads {G.net[0].weight.shape[1]} numbers (100 of z + 10 
 # %% [markdown]
 # ## Step 2: training
 #
-# The loop is lesson 08's, with labels passed along: `GANStep(..., num_classes=10)` (`tinygan/train/steps.py`)
+# The loop is lesson 08's, with labels passed along: `GANStep(..., num_classes=10)` (`tinygan/train/gan.py`)
 # calls `D(x, y)` on real digits with their labels, draws random labels $y'$ for the fakes, and calls
 # `D(G(z, y'), y')`. The losses are unchanged (`gan-discriminator-loss`, `gan-generator-nonsaturating`).
 

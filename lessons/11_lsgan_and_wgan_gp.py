@@ -228,7 +228,7 @@ lesson.check("dGP/dweights of a tanh critic (double backward) matches finite dif
 # ## Step 4: a short LSGAN on digits
 #
 # The DCGAN of lesson 09 (`tinygan/models/gan.py`), at width 32, trained with the least-squares losses.
-# `GANStep` (`tinygan/train/steps.py`) holds the alternating updates of lesson 08: one step of D on a real
+# `GANStep` (`tinygan/train/gan.py`) holds the alternating updates of lesson 08: one step of D on a real
 # and a fake batch, then one step of G through the frozen D; `loss="lsgan"` picks the two LSGAN formulas.
 # D's outputs are used as raw scores (no sigmoid).
 
@@ -284,7 +284,7 @@ lsgan_samples = sample_grid(G_ls, fixed_z, f"LSGAN after {LSGAN_EPOCHS} epochs",
 # each on a fresh real batch, with the penalty weighted by $\lambda = 10$. The paper uses Adam with lr 1e-4
 # and betas (0, 0.9); we use lr 2e-4 and betas (0.5, 0.9) so that this short run shows more. The critic
 # has **no BatchNorm**: the penalty is a per-image quantity, and BatchNorm would make each image's score
-# depend on the rest of the batch. (`GANStep(loss="wgan-gp", n_critic=5)` in `tinygan/train/steps.py`
+# depend on the rest of the batch. (`GANStep(loss="wgan-gp", n_critic=5)` in `tinygan/train/gan.py`
 # does the same, but reuses one real batch for all five critic steps.)
 
 # %%

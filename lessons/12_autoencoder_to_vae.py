@@ -241,7 +241,7 @@ lesson.check("closed-form KL is 0 for q = N(0, I) and matches a Monte-Carlo esti
 #
 # `MLPVAE` (`tinygan/models/vae.py`) is the reference VAE of the PyTorch examples: 784 -> 400 -> ($\mu$,
 # $\log\sigma^2$) of size 20, and 20 -> 400 -> 784 logits. One training step is the five lines below
-# (`tinygan/train/steps.py`, `VAEStep`, holds the same lines). The held-out loss uses one $z$ per image,
+# (`tinygan/train/vae.py`, `VAEStep`, holds the same lines). The held-out loss uses one $z$ per image,
 # drawn from a fixed seed, so it is the same number every time the model is the same.
 
 # %%

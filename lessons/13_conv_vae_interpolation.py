@@ -25,7 +25,7 @@
 # | step | formula ids (`docs/formulas.md`) | where the code lives |
 # | --- | --- | --- |
 # | conv encoder and transposed-conv decoder | `conv2d`, `conv-transpose2d`, `conv-output-size` | `tinygan/models/vae.py` (`ConvVAE`), `tinygan/functional/conv.py` |
-# | the training step (lesson 12's loss) | `reparameterization`, `bernoulli-reconstruction`, `gaussian-kl`, `negative-elbo` | `tinygan/train/steps.py` (`VAEStep`), `tinygan/train/losses.py` |
+# | the training step (lesson 12's loss) | `reparameterization`, `bernoulli-reconstruction`, `gaussian-kl`, `negative-elbo` | `tinygan/train/vae.py` (`VAEStep`), `tinygan/train/losses.py` |
 # | interpolation $z_t = (1 - t)\,\mu_a + t\,\mu_b$ | - | this lesson |
 #
 # Run: `python lessons/13_conv_vae_interpolation.py` (full mode: 2-3 minutes on a 2-core CPU)
@@ -96,7 +96,7 @@ print(f"parameters: ConvVAE {conv_params:,}, MLPVAE (784-400-{LATENT}) {mlp_para
 # %% [markdown]
 # ## Step 3: train both with the same loss
 #
-# `VAEStep` (`tinygan/train/steps.py`) holds the lines you wrote in lesson 12: encode, reparameterise
+# `VAEStep` (`tinygan/train/vae.py`) holds the lines you wrote in lesson 12: encode, reparameterise
 # (`reparameterization`), decode, Bernoulli reconstruction plus KL (`negative-elbo`), one Adam step. It
 # works for any model with `encode(x) -> (mu, logvar)` and `decode(z) -> logits`. For comparison we train
 # the MLP VAE with the same latent size and the same number of epochs.

@@ -84,7 +84,7 @@ lesson.check("Fréchet distance: 1-D closed form, and 0 between a set and itself
 # ## Step 2: a model to judge
 #
 # The 784-400-20 VAE of lesson 12, trained for a while on 4,000 embedded digits (`VAEStep`,
-# `tinygan/train/steps.py`). Its samples are the decoder's pixel probabilities for $z \sim N(0, I)$.
+# `tinygan/train/vae.py`). Its samples are the decoder's pixel probabilities for $z \sim N(0, I)$.
 
 # %%
 (train_images, train_labels), (test_images, test_labels) = embedded_split()
@@ -276,7 +276,7 @@ plt.close(fig)
 # %% [markdown]
 # The bound tightens quickly at first and then slowly: the remaining gap to $-\log p(x)$ is what the
 # encoder's Gaussian $q(z \mid x)$ gets wrong about the true posterior. `tinygan eval RUN --k 50`
-# (`tinygan/evaluate.py`) prints the same numbers for a trained run.
+# (`tinygan/train/evaluate.py`) prints the same numbers for a trained run.
 #
 # ## Checks
 

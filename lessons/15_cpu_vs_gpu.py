@@ -22,7 +22,7 @@
 # | step | where the code lives |
 # | --- | --- |
 # | the backend switch: `tinygan.use("numpy" / "cupy")`, `backend.cupy_available()` | `tinygan/backend.py` (the only file that imports cupy) |
-# | the steps being timed | `tinygan/train/steps.py` (`GANStep`, `VAEStep`), `tinygan/models/` |
+# | the steps being timed | `tinygan/train/gan.py` (`GANStep`), `tinygan/train/vae.py` (`VAEStep`), `tinygan/models/` |
 # | the heavy operations | `tinygan/functional/conv.py` (`im2col`, `conv2d`, `conv-transpose2d`), `tinygan/functional/layers.py` (`linear`) |
 #
 # Every array operation in tinygan goes through the backend's array module (`backend.xp()`), so the very

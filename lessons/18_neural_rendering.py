@@ -52,7 +52,7 @@ from tinygan.models import NeRF
 from tinygan.models.nerf import render_views
 from tinygan.teach import Lesson
 from tinygan.train.nerf import mean_colour_baseline, training_rays
-from tinygan.train.steps import NeRFStep
+from tinygan.train import NeRFStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
 lesson = Lesson("18_neural_rendering", quick=QUICK)
@@ -220,7 +220,7 @@ plt.close(fig)
 # The field: $\gamma(p)$ (39 numbers) $\to$ 4 layers of 128 with ReLU $\to$ density (softplus) and colour
 # (sigmoid). Each step takes random pixels of the 32 training views, samples their rays (one jittered sample in
 # each of 32 bins between $t = 2$ and $t = 6$), renders them with the quadrature of step 2 and lowers the squared
-# error against the true colours. `NeRFStep` (`tinygan/train/steps.py`) is that step; `tinygan train nerf` runs it
+# error against the true colours. `NeRFStep` (`tinygan/train/nerf.py`) is that step; `tinygan train nerf` runs it
 # for 2,000 steps. The 8 held-out views are rendered with the samples at the bin centres.
 
 # %%

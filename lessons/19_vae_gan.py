@@ -29,7 +29,7 @@
 # | the prior term $\mathcal{L}_{\text{prior}}$ | `vaegan-prior` | `tinygan/train/losses.py` |
 # | the feature reconstruction $\mathcal{L}_{\text{llike}}^{\text{Dis}_l}$ | `vaegan-llike` | `tinygan/train/losses.py` |
 # | D's loss and the decoder's GAN term | `vaegan-discriminator`, `vaegan-generator-gan` | `tinygan/train/losses.py` |
-# | which network each objective trains | - | `tinygan/train/steps.py` (`VAEGANStep`) |
+# | which network each objective trains | - | `tinygan/train/vaegan.py` (`VAEGANStep`) |
 # | the sources' objective and why it is wrong | common mistake 14 | `docs/formulas.md` |
 #
 # `tinygan train vaegan` and `tinygan train vaegan-vae` run the two models of this lesson for the recipe's
@@ -53,7 +53,7 @@ from tinygan.data import ImageLoader, embedded_split
 from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE, dcgan_init_
 from tinygan.teach import Lesson
 from tinygan.train import losses
-from tinygan.train.steps import VAEGANStep, VAEStep
+from tinygan.train import VAEGANStep, VAEStep
 
 QUICK = False   # True: tiny settings, a run of seconds (a script takes --quick or TINYGAN_QUICK=1)
 lesson = Lesson("19_vae_gan", quick=QUICK)

@@ -210,10 +210,11 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_says_to_train_it_aga
 
 def test_reconstructions_show_every_class(runs, monkeypatch):
     from tinygan import viz
+    from tinygan.train.vaegan import save_reconstructions
     drawn = {}
     monkeypatch.setattr(viz, "save_image_grid", lambda images, path, **options: drawn.update(images=images))
     run = Run.from_checkpoint(str(runs["vaegan"]))
-    run.save_reconstructions(str(runs["vaegan"] / "unused.png"))
+    save_reconstructions(run, str(runs["vaegan"] / "unused.png"))
     originals = np.rint(drawn["images"][0::2] * 255).astype(np.uint8)
     images, labels = run.data.images, run.data.labels
     shown = [labels[np.flatnonzero((images == original).all(axis=(1, 2, 3)))[0]] for original in originals]
@@ -236,14 +237,15 @@ def test_pix2pix_pictures_mark_the_cut_out_square(tmp_path, runs):
 # -- the official test set, said the same way everywhere ----------------------------------------------
 
 def test_nothing_the_command_shows_names_a_folder_of_this_checkout(capsys):
-    from tinygan import cli, evaluate
+    from tinygan import cli
+    from tinygan.train import evaluate
     shown = [cli.__doc__, evaluate.__doc__] + [_help(capsys, command) for command in
                                                ("train", "sample", "resume", "eval", "info")]
     assert not [text for text in shown if "shared" in text]
 
 
 def test_the_fallback_reference_says_what_it_is_and_how_to_use_the_official_test_set(tmp_path, runs):
-    from tinygan.evaluate import evaluate_run
+    from tinygan.train.evaluate import evaluate_run
     for model in ("dcgan", "pix2pix", "unet"):
         reference = evaluate_run(Run.from_checkpoint(str(runs[model])), n=2)["reference"]
         assert "embedded digits 400-499 of each class" in reference, reference

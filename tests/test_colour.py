@@ -6,9 +6,9 @@ from tinygan import backend, registry
 from tinygan.data import load_embedded_mnist
 from tinygan.registry import load_dataset
 from tinygan.data.colour import colourise
-from tinygan.evaluate import evaluate_run, reconstruct
+from tinygan.train.evaluate import evaluate_run, reconstruct
 from tinygan.train import ConfigError, Run, make_config
-from tinygan.train.run import check_channels
+from tinygan.train.family import check_channels
 from tinygan.viz import image_grid, save_image_grid
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="training runs on the NumPy backend")

@@ -62,9 +62,9 @@ def test_the_readme_commands_work_in_order_on_a_fresh_clone():
 def test_the_readme_says_what_eval_falls_back_to():
     """Without the official test set, `tinygan eval` scores against the embedded held-out digits: the
     README names them as the tool does."""
-    from tinygan import evaluate
-    _, (held_out, _) = evaluate.embedded_split()
-    per_class = evaluate.HELD_OUT_PER_CLASS
+    from tinygan import data
+    _, (held_out, _) = data.embedded_split()
+    per_class = data.HELD_OUT_PER_CLASS
     assert len(held_out) == 10 * per_class
     wording = f"embedded digits {500 - per_class}-499 of each class ({len(held_out):,} images"
     assert wording in " ".join(open(README).read().split()), wording

@@ -12,7 +12,8 @@ from tinygan.evaluation import metrics
 from tinygan.autograd import Tensor, no_grad
 from tinygan.evaluation.classifier import accuracy, classify, load_classifier
 from tinygan.data import DataError, load_embedded_mnist, load_mnist, ring8
-from tinygan.evaluate import add_eval_parser, embedded_split, run_eval
+from tinygan.cli import add_eval_parser, run_eval
+from tinygan.data import embedded_split
 from tinygan.models import MLPVAE
 from tinygan.train.config import make_config
 from tinygan.train.run import Run

@@ -294,7 +294,7 @@ def test_the_pytorch_twins_of_the_quality_table_compute_what_tinygan_computes():
 
 
 def test_eval_every_logs_the_restored_digits_scores(tmp_path):
-    from tinygan.evaluate import scores_for_log
+    from tinygan.train.evaluate import scores_for_log
     run = Run(make_config("pix2pix", epochs=1, limit=256, batch_size=32, steps_per_epoch=1, eval_every=1),
               str(tmp_path / "run"))
     row = run.train(quiet=True, evaluate=scores_for_log)[-1]

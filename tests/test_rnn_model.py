@@ -7,7 +7,8 @@ import pytest
 import tinygan
 from tinygan import Tensor
 from tinygan.cli import main
-from tinygan.evaluate import evaluate_rnn, evaluate_run
+from tinygan.train.evaluate import evaluate_run
+from tinygan.train.rnn import evaluate_rnn
 from tinygan.models import RowLSTM
 from tinygan.models.rnn import binarize, normal_cdf
 from tinygan.train import Run, make_config

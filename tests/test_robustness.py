@@ -17,8 +17,8 @@ import tinygan
 from tinygan import backend, optim
 from tinygan import functional as F
 from tinygan.autograd import AnomalyError, Tensor, detect_anomaly, no_grad
-from tinygan.train import CheckpointError, Run, make_config
-from tinygan.train import steps as train_steps
+from tinygan.train import CheckpointError, Run, TrainingDiverged, make_config
+from tinygan.train import gan as train_gan
 from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
 
 from hostile import damaged
@@ -84,11 +84,11 @@ def test_diverging_run_stops_keeps_last_checkpoint_and_resumes(tmp_path, monkeyp
     run.train(epochs=1, quiet=True)
     good = load_checkpoint(os.path.join(folder, "checkpoint.npz"))
 
-    real_loss = train_steps.GAN_LOSS_FUNCTIONS["nonsaturating"]
-    monkeypatch.setitem(train_steps.GAN_LOSS_FUNCTIONS, "nonsaturating",
+    real_loss = train_gan.GAN_LOSS_FUNCTIONS["nonsaturating"]
+    monkeypatch.setitem(train_gan.GAN_LOSS_FUNCTIONS, "nonsaturating",
                         (real_loss[0], lambda scores: real_loss[1](scores) * float("nan")))
     broken = Run.from_checkpoint(folder)
-    with pytest.raises(train_steps.TrainingDiverged, match=r"generator loss became nan at step \d+"):
+    with pytest.raises(TrainingDiverged, match=r"generator loss became nan at step \d+"):
         broken.train(quiet=True)
     monkeypatch.undo()
 
@@ -166,7 +166,7 @@ def _resident_mib():
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc to read the resident set")
 def test_training_memory_stays_flat_and_no_grad_records_no_graph():
     from tinygan.models import MLPDiscriminator, MLPGenerator
-    from tinygan.train.steps import GANStep
+    from tinygan.train import GANStep
     tinygan.manual_seed(0)
     G, D = MLPGenerator(100), MLPDiscriminator()  # the benchmark's W1 networks
     step = GANStep(G, D, optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),

@@ -200,7 +200,7 @@ def test_resume_lr_changes_the_step(tmp_path):
     for lr in (1e-3, 1e-5):
         run = Run.from_checkpoint(folder, lr=lr)
         before = run.nets["G"].state_dict()
-        x, _ = next(iter(run._batches(run.epoch)))
+        x, _ = next(iter(run.family.batches(run, run.epoch)))
         run.step(x, None)
         moves[lr] = max(np.abs(run.nets["G"].state_dict()[k] - before[k]).max() for k in before)
     assert 30 < moves[1e-3] / moves[1e-5] < 300

@@ -6,7 +6,7 @@ import pytest
 
 from tinygan import Tensor, backend
 from tinygan.cli import main
-from tinygan.evaluate import evaluate_run
+from tinygan.train.evaluate import evaluate_run
 from tinygan.gradcheck import gradcheck, gradgradcheck
 from tinygan.evaluation.segmentation import class_iou, confusion_matrix, segmentation_scores
 from tinygan.train.losses import pixelwise_cross_entropy

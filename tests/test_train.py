@@ -10,7 +10,7 @@ from tinygan.cli import main
 from tinygan.train import CheckpointError, ConfigError, Run, make_config
 from tinygan.train.checkpoint import load_checkpoint, save_checkpoint
 from tinygan.train.ema import WeightAverage
-from tinygan.train.steps import TrainingDiverged, check_finite
+from tinygan.train import TrainingDiverged, check_finite
 
 from resume import assert_same_weights, straight_and_resumed
 

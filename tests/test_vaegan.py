@@ -11,7 +11,7 @@ from tinygan.cli import main
 from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
 from tinygan.train import ConfigError, make_config
 from tinygan.train import losses
-from tinygan.train.steps import VAEGANStep
+from tinygan.train import VAEGANStep
 
 from resume import assert_same_weights, saved_weights, straight_and_resumed
 

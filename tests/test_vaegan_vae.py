@@ -14,7 +14,7 @@ from tinygan import Tensor, backend, optim
 from tinygan.cli import main
 from tinygan.models import VAEGANDecoder, VAEGANEncoder, VAEGANPlainVAE
 from tinygan.train import Run, make_config
-from tinygan.train.steps import VAEStep
+from tinygan.train import VAEStep
 
 from resume import assert_same_weights, saved_weights, straight_and_resumed
 

@@ -24,6 +24,8 @@ MOVED = {
     "tinygan.segmentation": "tinygan.evaluation.segmentation",
     "tinygan.restoration": "tinygan.evaluation.restoration",
     "tinygan.data.datasets": "tinygan.registry",
+    "tinygan.evaluate": "tinygan.train.evaluate",
+    "tinygan.train.steps": "tinygan.train",
 }
 
 

@@ -9,6 +9,9 @@
 
 A mistake on the command line (a bad value, a missing or damaged file, a folder in use) ends in a
 message naming the option or file and exit status 2; --debug shows the Python traceback instead.
+
+What a command does with a run is its family's (tinygan/train/): `sample` asks it for its picture, `eval`
+for the sections of the report that this file prints.
 """
 import argparse
 import errno
@@ -19,15 +22,18 @@ import time
 
 from . import __version__, backend, keep_freed_memory, keeps_freed_memory, registry
 from .autograd import AnomalyError
-from .data import DataError
-from .evaluate import add_eval_parser, check_eval_options, run_eval
+from .data import HELD_OUT_PER_CLASS, DataError, load_mnist
 from .data.mnist import default_cache_dir
+from .evaluation.reference import EMBEDDED_REFERENCE
+from .evaluation.segmentation import CLASS_NAMES
 from .runtime import threads
 from .train.checkpoint import CheckpointError
 from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
+from .train.evaluate import IMAGE_SAMPLES, TOY_SAMPLES, evaluate_run, scores_for_log
+from .train.family import TrainingDiverged
 from .train.folder import (RunFolderError, check_is_folder, holds_run, lock_run_folder, new_default_folder,
                            prepare_new_run, stopped_before_first_checkpoint)
-from .train.steps import TrainingDiverged
+from .train.run import Run, checkpoint_path
 
 USAGE_ERRORS = (ConfigError, DataError, CheckpointError, RunFolderError, backend.BackendError)
 RUN_STOPPED = (TrainingDiverged, AnomalyError)  # the run went wrong, not the command: exit status 1
@@ -200,7 +206,6 @@ def _parser():
 
 
 def _train(args):
-    from .train.run import Run
     config = make_config(args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
                          limit=args.limit, ema=args.ema, pack=args.pack, gamma=args.gamma, num_samples=args.num_samples,
@@ -244,11 +249,6 @@ def _use_threads(requested, arch, recorded=None):
     return count
 
 
-def _log_scores(run):
-    from .evaluate import scores_for_log
-    return scores_for_log(run)
-
-
 def _duration(seconds):
     """'42 s', or '2.1 min' from two minutes on."""
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
@@ -256,7 +256,7 @@ def _duration(seconds):
 
 def _train_and_report(run, epochs=None, quiet=False):
     first_epoch, started = run.epoch, time.perf_counter()
-    history = run.train(epochs=epochs, quiet=quiet, evaluate=_log_scores)
+    history = run.train(epochs=epochs, quiet=quiet, evaluate=scores_for_log)
     trained = run.epoch - first_epoch
     last = history[-1] if history else {}
     figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "step", "seconds"))
@@ -267,7 +267,6 @@ def _train_and_report(run, epochs=None, quiet=False):
 
 
 def _resume(args):
-    from .train.run import Run, checkpoint_path
     path = checkpoint_path(args.run)
     if not os.path.isfile(path):
         if os.path.isdir(args.run) and holds_run(args.run):
@@ -297,8 +296,8 @@ def _model_in(folder):
 
 
 def _sample(args):
-    """`tinygan sample`: draw from a run's checkpoint into one image, and say what was drawn from which epoch."""
-    from .train.run import Run, checkpoint_path
+    """`tinygan sample`: draw from a run's checkpoint into one image (its family's picture), and say what was drawn
+    from which epoch."""
     if not 1 <= args.n <= MAX_SAMPLES:
         raise ConfigError(f"--n (samples to draw) must be between 1 and {MAX_SAMPLES:,}, got {args.n}")
     if os.path.splitext(args.out)[1].lower() not in IMAGE_TYPES:
@@ -307,65 +306,167 @@ def _sample(args):
     run = Run.from_checkpoint(args.run)
     _refuse_options_not_taken(args, run.config)
     seed = 0 if args.seed is None else args.seed
-    family = registry.model_of(run.config).family
-    if family == "pix2pix":
-        drawn = _sample_restorations(run, args.n, seed, args.out)
-    elif family == "segmentation":
-        drawn = _sample_label_maps(run, args.n, seed, args.out)
-    else:
-        drawn = _sample_from_noise(run, args.n, args.label, seed, args.out)
+    drawn = run.family.draw(run, args.n, args.label, seed, args.out)
     print(f"wrote {drawn} to {args.out}, from the checkpoint of epoch {run.epoch} ({checkpoint_path(args.run)})")
 
 
-# What a run that draws from noise draws, by the kind of its data.
-DRAWN = {"images": "samples", "toy": "points", "views": "views of the scene from new cameras around it"}
+# -- tinygan eval ------------------------------------------------------------------------------------
+
+MAX_EVAL_SAMPLES = 100_000   # generated images are kept on the host: 100,000 of them take 300 MB
+MAX_IWAE_K = 5_000
+DEFAULT_IWAE_K = 50
 
 
-def _sample_from_noise(run, n, label, seed, path):
-    """n samples from noise z ~ N(0, I) of default_rng(seed) (a nerf renders its turntable), as an image at `path`;
-    returns what was drawn, in words."""
-    import numpy as np
-    from . import viz
-    from .autograd import Tensor
-    z = np.random.default_rng(seed).standard_normal((n, run.config["latent_dim"])).astype(np.float32)
-    images = run.sample(n, label=label, z=Tensor(backend.to_device(z, backend.current_device())))
-    kind = registry.dataset_of(run.config).kind
-    if kind == "toy":
-        viz.save_points(images.data, path, modes=getattr(run.data, "modes", None))
-    else:
-        viz.save_image_grid(images.data, path, value_range=registry.model_of(run.config).value_range)
-    digit = "" if label is None else f" of the digit {label}"
-    noise = "" if kind == "views" else f" (noise seed {seed})"
-    return f"{n} {DRAWN[kind]}{digit}{noise}"
+def add_eval_parser(subparsers, parents=()):
+    """Add the `eval` command to an argparse subparsers object; returns its parser."""
+    parser = subparsers.add_parser("eval", parents=list(parents), help="measure a trained model (FID, score, modes, ELBO/IWAE)",
+                                   description="Measure a trained model: the metrics that fit it, beside the "
+                                               "same metrics for real digits.")
+    parser.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    parser.add_argument("--n", type=int, help=f"samples to generate (default: {IMAGE_SAMPLES:,} images, "
+                                              f"{TOY_SAMPLES:,} toy points); unet: test scenes to score (default: "
+                                              f"all 2,000)")
+    parser.add_argument("--test-data", metavar="FOLDER",
+                        help=f"folder with the official MNIST t10k files (default: the {EMBEDDED_REFERENCE}, "
+                             f"{HELD_OUT_PER_CLASS * 10:,} images the model may have trained on)")
+    parser.add_argument("--download", action="store_true",
+                        help="fetch the official test set into the cache ($TINYGAN_CACHE, default ~/.cache/tinygan), "
+                             "md5-checked, and use it (needs the network once)")
+    parser.add_argument("--k", type=int,
+                        help=f"importance samples of the IWAE bound (VAEs; default: {DEFAULT_IWAE_K})")
+    parser.add_argument("--seed", type=int, help="seed of the noise and of the VAE's samples (default: 0)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    return parser
 
 
-def _sample_restorations(run, n, seed, path):
-    """pix2pix: embedded digits chosen and damaged with default_rng(seed), restored, beside the originals."""
-    from .train.pix2pix import sample_restorations
-    count = sample_restorations(run, n, seed, path)
-    return f"{count} embedded digits damaged by {run.config['task']} (seed {seed}), restored, and their originals"
+def download_test_set(data):
+    """The official test set of a run's dataset kind (mnist for the embedded digits), in the cache: its folder.
+
+    Files already there are used as they are; missing ones are downloaded and kept only if their md5 matches.
+    """
+    kind = data if data in ("mnist", "fashion", "kmnist") else "mnist"
+    folder = default_cache_dir() / kind
+    print(f"official {kind} test set: {folder}")
+    load_mnist("test", folder=folder, kind=kind, download=True)
+    return str(folder)
 
 
-def _sample_label_maps(run, n, seed, path):
-    """unet: n fresh scenes of embedded digits (default_rng(seed)), each beside its predicted label map."""
-    import numpy as np
-    from . import viz
-    from .data.scenes import make_scenes
-    from .train.segmentation import scene_and_map_grid
-    images, labels = run.data.digits
-    scenes, _ = make_scenes(images, labels, n, np.random.default_rng(seed))
-    viz.save_image_grid(scene_and_map_grid(scenes, run.segment(scenes)), path, value_range=(0, 1),
-                        title="scene | predicted labels (black: background)")
-    return f"{n} scenes of embedded digits (seed {seed}), each beside its predicted label map"
+def check_eval_options(args):
+    """DataError naming --n or --k when it is outside what can be computed."""
+    if args.n is not None and not 2 <= args.n <= MAX_EVAL_SAMPLES:
+        raise DataError(f"--n must be between 2 (a covariance needs two samples) and {MAX_EVAL_SAMPLES:,}, "
+                        f"got {args.n}")
+    if args.k is not None and not 0 <= args.k <= MAX_IWAE_K:
+        raise DataError(f"--k must be between 0 and {MAX_IWAE_K:,}, got {args.k}")
+
+
+def run_eval(args, run=None):
+    """The `tinygan eval` command: load the run (unless given), evaluate, print the report (and write JSON)."""
+    check_eval_options(args)
+    if run is None:
+        run = Run.from_checkpoint(args.run)
+    test_data = args.test_data
+    if getattr(args, "download", False) and not test_data:
+        test_data = download_test_set(run.config["data"])
+    k = DEFAULT_IWAE_K if args.k is None else args.k
+    seed = 0 if args.seed is None else args.seed
+    result = evaluate_run(run, n=args.n, test_data=test_data, k=k, seed=seed)
+    result["run"] = str(args.run)
+    print(format_report(result))
+    if "segmentation" in result:
+        print(format_segmentation(result))
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(result, file, indent=2)
+    return result
 
 
 def _eval(args):
-    """`tinygan eval`: the run's metrics (evaluate.run_eval), once its options are known to fit the run."""
-    from .train.run import Run
+    """`tinygan eval`: the run's metrics (run_eval), once its options are known to fit the run."""
     check_eval_options(args)
     run = Run.from_checkpoint(args.run)
     _refuse_options_not_taken(args, run.config)
     run_eval(args, run)
+
+
+ROWS = [
+    # (section, key, label, format)
+    ("images", "fid", "FID (classifier features; lower is better)", "{:.2f}"),
+    ("images", "classifier_score", "classifier score (1..10, higher is better)", "{:.2f}"),
+    ("images", "rarest_class", "rarest class (fraction of samples; 0.10 is even)", "{:.3f}"),
+    ("images", "label_accuracy", "label accuracy (classifier agrees with the requested digit)", "{:.3f}"),
+    ("toy", "modes_covered", "modes covered", "{}"),
+    ("toy", "high_quality_fraction", "high-quality samples (within 3 std of a mode)", "{:.1%}"),
+    ("vae", "elbo_loss", "test loss: -ELBO per image (nats, one z)", "{:.2f}"),
+    ("vae", "iwae_loss", "-IWAE bound per image (nats, K={k})", "{:.2f}"),
+    ("rnn", "test_nll", "test NLL per image (nats, binarised digits)", "{:.2f}"),
+    ("reconstruction", "mse", "reconstruction error of the reference images (pixel MSE on [0, 1])", "{:.4f}"),
+    ("nerf", "test_psnr", "test PSNR over the held-out views (dB; higher is better)", "{:.2f}"),
+    ("nerf", "test_mae", "test mean absolute error (pixels on [0, 1])", "{:.4f}"),
+    ("segmentation", "pixel_accuracy", "pixel accuracy", "{:.4f}"),
+    ("segmentation", "miou", "mIoU over the 11 classes", "{:.4f}"),
+    ("segmentation", "miou_digits", "mIoU over the 10 digit classes", "{:.4f}"),
+]
+
+
+def format_report(result):
+    """The evaluation as aligned text: metric, model, real-data floor."""
+    lines = [f"{result['model']} on {result['data']}, epoch {result['epoch']}"]
+    if "reference" in result:
+        lines.append(f"reference: {result['reference']}")
+    if "n" in result:
+        floor = f"; real-data column: {result['floor_n']} training digits" if "floor_n" in result else ""
+        lines.append(f"samples: {result['n']} (generator in eval mode){floor}")
+    if "note" in result:
+        lines.append(f"note: {result['note']}")
+    table = []
+    for section, key, label, fmt in ROWS:
+        part = result.get(section) or {}
+        if key not in part.get("model", {}):
+            continue
+        value = part["model"][key]
+        if section == "toy" and key == "modes_covered":
+            value = f"{value}/{part['model']['n_modes']}"
+        floor = part.get("floor", {}).get(key)
+        if section == "toy" and key == "modes_covered" and floor is not None:
+            floor = f"{floor}/{part['floor']['n_modes']}"
+        label = label.format(k=part["model"].get("k"))
+        table.append((label, fmt.format(value), "" if floor is None else fmt.format(floor)))
+    if table:
+        width = max(len(row[0]) for row in table)
+        lines.append(f"{'metric':<{width}}  {'model':>9}  {'real data':>9}")
+        lines += [f"{label:<{width}}  {value:>9}  {floor:>9}" for label, value, floor in table]
+    if "restoration" in result:
+        lines += [f"task: {result['task']}, fixed test damage (seed 1234)"] + format_restoration(result["restoration"])
+        lines.append(f"picture: {result['picture']}")
+    lines.append(f"({result['seconds']} s)")
+    return "\n".join(lines)
+
+
+def format_restoration(scores):
+    """The scores of `restoration_scores` as report lines: one column each for restored, damaged and original."""
+    rows = [("L1 over the damaged region (pixels on [0, 1]; lower is better)", "l1", "{:.4f}"),
+            ("PSNR over the damaged region (dB; higher is better)", "psnr", "{:.2f}"),
+            ("classifier accuracy (shipped digit classifier)", "accuracy", "{:.4f}")]
+    width = max(len(label) for label, _, _ in rows)
+    lines = [f"{'metric':<{width}}  {'restored':>9}  {'damaged':>9}  {'original':>9}"]
+    for label, key, fmt in rows:
+        cells = [fmt.format(scores[column][key]) if key in scores[column] else "" for column in
+                 ("restored", "damaged", "original")]
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{cell:>9}" for cell in cells))
+    return lines
+
+
+def format_segmentation(result):
+    """The per-class IoU table and the picture's path of a segmentation evaluation (empty for other models)."""
+    part = result.get("segmentation")
+    if not part:
+        return ""
+    lines = [f"test scenes: {result['scenes']} (model in eval mode)", "per-class IoU:"]
+    lines += [f"  {name:<10}  " + ("absent" if value is None else f"{value:.4f}")
+              for name, value in zip(CLASS_NAMES, part["iou"])]
+    lines.append(f"picture of scenes, true and predicted label maps: {result['picture']}")
+    return "\n".join(lines)
 
 
 def _info(args):

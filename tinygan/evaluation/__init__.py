@@ -2,9 +2,10 @@
 
     metrics         Fréchet distance, classifier score, mode coverage, ELBO/IWAE bounds, PSNR
     classifier      the shipped digit classifier whose outputs and features the image metrics use
+    reference       the real digits generated ones are compared with, and the classifier's scores of images
     segmentation    predicted label maps of scenes of digits and their scores (pixel accuracy, IoU)
     restoration     a pix2pix generator's restorations of damaged digits and their scores
 """
-from . import classifier, metrics, restoration, segmentation
+from . import classifier, metrics, reference, restoration, segmentation
 
-__all__ = ["classifier", "metrics", "restoration", "segmentation"]
+__all__ = ["classifier", "metrics", "reference", "restoration", "segmentation"]

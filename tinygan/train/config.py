@@ -5,6 +5,7 @@ import numbers
 
 from .. import registry
 from ..backend import BACKENDS
+from ..data.damage import TASKS
 
 # The names come from the one registry of models and datasets (tinygan/registry.py).
 MODELS = tuple(registry.MODELS)
@@ -107,14 +108,14 @@ def check_config(config):
     if config["pack"] > 1 and config.get("arch") not in ("mlp", "mlp-toy"):
         raise ConfigError(f"pack (PacGAN) is for the MLP discriminators of 'gan'; {config['model']!r} "
                           f"has {config.get('arch')!r}")
-    if config.get("ema") and registry.model_of(config).family != "gan":
+    if config.get("ema") and _family(config) != "gan":
         raise ConfigError(f"--ema (sampling from a moving average of G's weights) is for the noise-to-image GANs; "
                           f"{config['model']!r} draws with the weights it trains")
-    if is_rnn(config) and config["latent_dim"] != 784:
+    if _family(config) == "rnn" and config["latent_dim"] != 784:
         raise ConfigError(f"--latent-dim is fixed at 784 for {config['model']!r}: its noise is one value per pixel "
                           f"(the Bernoulli draw of each of the 28x28 pixels), got {config['latent_dim']}")
     if "gamma" in config:
-        if registry.model_of(config).family != "vaegan":
+        if _family(config) != "vaegan":
             raise ConfigError(f"--gamma weighs the VAE-GAN's feature reconstruction; {config['model']!r} has none "
                               f"(use it with vaegan)")
         _check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
@@ -125,17 +126,9 @@ def check_config(config):
         raise ConfigError(f"batch_size {config['batch_size']} must be divisible by pack {config['pack']}")
 
 
-def is_vae(config):
-    return registry.model_of(config).is_vae
-
-
-def is_toy(config):
-    return registry.dataset_of(config).is_toy
-
-
-def is_rnn(config):
-    """A recurrent generator: one network 'rnn', trained on its negative log-likelihood."""
-    return registry.model_of(config).family == "rnn"
+def _family(config):
+    """The family of the configuration's model (gan, vae, rnn, vaegan, nerf, pix2pix, segmentation)."""
+    return registry.model_of(config).family
 
 
 # -- the NeRF renders views of a 3-D scene; no other model reads them, and it reads nothing else --
@@ -143,14 +136,9 @@ def is_rnn(config):
 NERF_INTEGER_RANGES = dict(num_samples=(2, 1024), num_frequencies=(0, 16))
 
 
-def is_nerf(config):
-    """A neural radiance field: one network 'nerf', trained on rays of the views of a 3-D scene."""
-    return registry.model_of(config).family == "nerf"
-
-
 def _check_nerf(config):
     views = registry.dataset_of(config).kind == "views"
-    if is_nerf(config):
+    if _family(config) == "nerf":
         if not views:
             raise ConfigError(f"{config['model']!r} learns a 3-D scene from its views; --data must be one of "
                               f"{', '.join(n for n, d in registry.DATASETS.items() if d.kind == 'views')}, "
@@ -164,14 +152,16 @@ def _check_nerf(config):
         for key in NERF_INTEGER_RANGES:
             if key in config:
                 raise ConfigError(f"{_option(key)} is a setting of the 'nerf' model; {config['model']!r} has none")
+
+
 # -- pix2pix's settings ------------------------------------------------------------------------------------
+
 PIX2PIX_SETTINGS = dict(task="--task", l1_weight="--l1-weight", gan_weight="--gan-weight")
 
 
 def _check_pix2pix(config):
     """ConfigError for pix2pix's settings on another model, an unknown task, a negative weight, or non-digit data."""
-    from ..data.damage import TASKS
-    pix2pix = registry.model_of(config).family == "pix2pix"
+    pix2pix = _family(config) == "pix2pix"
     for key, option in PIX2PIX_SETTINGS.items():
         if key in config and not pix2pix:
             raise ConfigError(f"{option} is a setting of pix2pix (restoring damaged digits); {config['model']!r} "
@@ -186,23 +176,16 @@ def _check_pix2pix(config):
                           f"{registry.dataset_of(config).sample_shape}")
 
 
-def is_pix2pix(config):
-    """pix2pix: a U-Net G and a PatchGAN D trained on (damaged, original) digit pairs."""
-    return registry.model_of(config).family == "pix2pix"
 # -- segmentation of scenes of digits ------------------------------------------------------------------------
-
-def is_segmentation(config):
-    """A per-pixel classifier (the U-Net on scenes of digits): one network 'unet', trained on cross-entropy."""
-    return registry.model_of(config).family == "segmentation"
-
 
 def _check_segmentation(config):
     """The scenes go with the segmentation model and nothing else; they are drawn fresh, so --limit has no meaning."""
     scenes = registry.dataset_of(config).kind == "scenes"
-    if is_segmentation(config) and not scenes:
+    segmentation = _family(config) == "segmentation"
+    if segmentation and not scenes:
         raise ConfigError(f"{config['model']!r} segments scenes of digits: train it with --data scenes, "
                           f"not {config['data']!r}")
-    if scenes and not is_segmentation(config):
+    if scenes and not segmentation:
         raise ConfigError(f"the scenes ({config['data']!r}) come with a label per pixel, for the segmentation "
                           f"model 'unet'; {config['model']!r} trains on images: choose another --data")
     if scenes and config.get("limit") is not None:

@@ -1,4 +1,13 @@
-"""What a NeRF run adds to a run folder, beside the common config.json, log.jsonl, checkpoint.npz:
+"""How a neural radiance field trains (nerf, Mildenhall et al., 2020): random rays of the training views of a 3-D
+scene, rendered and compared with their true colours.
+
+    step = NeRFStep(model, optimizer, training_rays(views), views.near, views.far)
+    figures = step()                       # {"loss": MSE, "train_psnr"}: one batch of random rays
+
+A run of this family (NeRFFamily) loads the 40 views once (tinygan/data/scene.py); an epoch is
+--steps-per-epoch steps, each drawing its own rays, and every epoch's log row has the held-out views' PSNR.
+It samples by rendering the scene from new cameras. What a NeRF run adds to a run folder, beside the common
+config.json, log.jsonl, checkpoint.npz:
 
     samples/epoch_NNN.png   the 8 held-out views: the truth (top row) above the renders (bottom row)
     curves.png              the training loss, and the train and test PSNR, per epoch (of 100 steps)
@@ -8,14 +17,103 @@
 Every render here uses the bin centres (no randomness), so writing these figures leaves the training's
 random stream, and an exact resume, untouched.
 """
+import math
 import os
 
 import numpy as np
 
 from .. import backend, viz
+from .. import functional as F
+from ..autograd import Tensor
+from ..data.scene import load_scene_views, turntable_poses
 from ..evaluation import metrics
-from ..data.scene import turntable_poses
-from ..models.nerf import render_views
+from ..models.nerf import render_rays, render_views
+from .family import Family, check_finite
+
+
+class NeRFStep:
+    """One step of a NeRF: a batch of random pixels of the training views, their rays rendered with jittered
+    samples, the mean squared error against the true colours, Adam.
+
+    rays -- (origins, directions, colours), each (R, 3) on the current device: every pixel of the training views.
+    The pixels and the jitter come from tinygan's seeded generator, so a resumed run draws what the
+    uninterrupted one would have.
+    """
+
+    def __init__(self, model, optimizer, rays, near, far, num_samples=32, batch_size=1024):
+        self.model, self.optimizer = model, optimizer
+        self.origins, self.directions, self.colours = rays
+        self.near, self.far, self.num_samples, self.batch_size = near, far, num_samples, batch_size
+        self.steps = 0
+
+    def loss(self, rng):
+        """The MSE of one batch of random training rays (and the rendered colours)."""
+        pixels = rng.integers(0, len(self.origins), size=self.batch_size)
+        colour, _, _ = render_rays(self.model, self.origins[pixels], self.directions[pixels], self.near, self.far,
+                                   self.num_samples, rng)
+        return F.mse_loss(colour, Tensor(self.colours[pixels]))
+
+    def __call__(self, x=None, labels=None):
+        loss = self.loss(backend.rng())
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        value = loss.item()
+        check_finite("rendering loss", value, self.steps)
+        return {"loss": value, "train_psnr": -10 * math.log10(max(value, 1e-12))}
+
+
+class NeRFFamily(Family):
+    """One network 'nerf': the radiance field of one scene."""
+
+    def make_step(self, run):
+        """The step over every pixel of the training views (loads the views)."""
+        c, views = run.config, run.data
+        return NeRFStep(run.nets["nerf"], run.optimizers["nerf"], training_rays(views), views.near, views.far,
+                        num_samples=c["num_samples"], batch_size=c["batch_size"])
+
+    def load_data(self, run):
+        """The views of the 3-D scene."""
+        return load_scene_views()
+
+    def batches(self, run, epoch):
+        """--steps-per-epoch empty batches: the step draws its own rays."""
+        for _ in range(run.config["steps_per_epoch"]):
+            yield None, None
+
+    def batches_per_epoch(self, run):
+        run.data  # noqa: B018 (loads the data)
+        return run.config["steps_per_epoch"]
+
+    def epoch_scores(self, run):
+        """The held-out views' PSNR and MAE (rendered at the bin centres: no randomness drawn)."""
+        return test_scores(run)
+
+    def sample(self, run, n, label, z):
+        """n novel views (n, 3, H, W) in [0, 1] from a turntable of cameras (no noise)."""
+        for net in run.nets.values():
+            net.eval()
+        return Tensor(backend.to_device(turntable(run, n).astype(backend.get_default_dtype()),
+                                        backend.current_device()))
+
+    def save_figures(self, run):
+        save_figures(run)
+
+    def network_inputs(self, run):
+        return {"nerf": ((2, 3),)}
+
+    def draw(self, run, n, label, seed, path):
+        """`tinygan sample`: n views from the turntable of cameras around the scene."""
+        viz.save_image_grid(run.sample(n).data, path, value_range=(0, 1))
+        return f"{n} views of the scene from new cameras around it"
+
+    def evaluate(self, run, n=None, test_data=None, k=50, seed=0):
+        """{"nerf": {"model": scores, "floor": the mean-colour baseline's}} over the 8 held-out views, and a note."""
+        views = run.data
+        return {"reference": f"the {len(views.test)} held-out views of {run.config['data']} (never trained on)",
+                "note": "the 'real data' column holds the trivial baseline: every pixel the mean training colour",
+                "nerf": {"model": dict(test_scores(run), n=len(views.test)), "floor": mean_colour_baseline(views)}}
 
 
 def training_rays(views):

@@ -1,4 +1,5 @@
-"""pix2pix training (Isola et al., 2017, section 3.1 and 3.3): the objective and one step of it.
+"""How pix2pix trains (Isola et al., 2017, section 3.1 and 3.3): restoring damaged digits, the objective and one
+step of it.
 
     G* = arg min_G max_D  L_cGAN(G, D) + lambda L_L1(G)
     L_cGAN(G, D) = E_{x,y}[log D(x, y)] + E_x[log(1 - D(x, G(x)))]       (x: damaged input, y: original)
@@ -8,22 +9,25 @@ D outputs a map of logits, one per patch (PatchGAN); every BCE below is the mean
 As in the paper (and its code): G minimises the non-saturating form -log D(x, G(x)) rather than
 log(1 - D(x, G(x))), lambda = 100, and D's loss is halved "to slow down the rate at which D learns
 relative to G" (section 6.2). gan_weight = 0 trains G on L1 alone: the baseline of the lesson and the
-quality table (D is then not trained at all, since nothing uses it).
+quality table (D is then not trained at all, since nothing uses it). The losses are in train/losses.py.
+
+A run of this family (Pix2PixFamily) trains on (damaged, original) pairs of an image set, damaged afresh each
+epoch; it draws restorations of two of each digit under the fixed test damage each epoch, and is judged on
+test digits under that damage (tinygan/evaluation/restoration.py). It draws nothing from noise.
 """
+import os
+
 import numpy as np
 
+from .. import registry, viz
 from .. import functional as F
-from .. import viz
-from ..data import load_embedded_mnist
-from ..data.damage import damage
-from ..evaluation.restoration import restore
+from ..data import embedded_split, load_embedded_mnist, load_mnist
+from ..data.damage import PairLoader, damage, fixed_test_damage
+from ..evaluation.reference import embedded_reference
+from ..evaluation.restoration import evaluate_restoration, restore
+from .config import ConfigError
+from .family import Family, check_finite, epoch_picture, save_curves, set_requires_grad
 from .losses import pix2pix_discriminator_loss, pix2pix_generator_loss
-from .steps import check_finite
-
-
-def _set_requires_grad(module, flag):
-    for p in module.parameters():
-        p.requires_grad = flag
 
 
 class Pix2PixStep:
@@ -50,7 +54,7 @@ class Pix2PixStep:
 
     def generator_step(self, damaged, original, restored):
         """Update G on gan_weight BCE(D(x, G(x)), 1) + l1_weight L1 with D frozen; returns (loss, gan, l1)."""
-        _set_requires_grad(self.D, False)
+        set_requires_grad(self.D, False)
         try:
             fake_logits = self.D(damaged, restored) if self.gan_weight else None
             loss, gan, l1 = pix2pix_generator_loss(fake_logits, restored, original, self.l1_weight, self.gan_weight)
@@ -58,7 +62,7 @@ class Pix2PixStep:
             loss.backward()
             self.opt_g.step()
         finally:
-            _set_requires_grad(self.D, True)
+            set_requires_grad(self.D, True)
         return loss, gan, l1
 
     def __call__(self, damaged, original):
@@ -77,6 +81,61 @@ class Pix2PixStep:
             if key in figures:
                 check_finite(f"pix2pix {key}", figures[key], self.steps)
         return figures
+
+
+class Pix2PixFamily(Family):
+    """A U-Net generator 'G' and a PatchGAN discriminator 'D' of (input, output) pairs."""
+
+    def make_step(self, run):
+        c = run.config
+        return Pix2PixStep(run.nets["G"], run.nets["D"], run.optimizers["G"], run.optimizers["D"],
+                           l1_weight=c["l1_weight"], gan_weight=c["gan_weight"])
+
+    def image_loader(self, run, images, labels):
+        """(damaged, original) pairs, damaged afresh each epoch."""
+        c = run.config
+        return PairLoader(images, labels, task=c["task"], batch_size=c["batch_size"], seed=c["seed"])
+
+    def sample(self, run, n, label, z):
+        raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
+                          "tinygan.evaluation.restoration.restore (save_restorations in tinygan/train/pix2pix.py "
+                          "draws them), or `tinygan sample` which draws damaged | restored | original digits")
+
+    def save_figures(self, run):
+        """Two of each digit under the fixed test damage, restored; then the curves."""
+        images = run.data.images[viz.each_class_in_turn(run.data.labels, 2)]
+        damaged, mask = fixed_test_damage(images, run.config["task"])
+        save_restorations(damaged, restore(run.nets["G"], damaged), images, epoch_picture(run), per_row=10, mask=mask,
+                          title=f"epoch {run.epoch}")
+        save_curves(run)
+
+    def network_inputs(self, run):
+        """G maps an image to an image; D judges (input, output) pairs."""
+        sample_shape = registry.dataset_of(run.config).sample_shape
+        return {"G": ((2,) + sample_shape,), "D": ((2,) + sample_shape, (2,) + sample_shape)}
+
+    def draw(self, run, n, label, seed, path):
+        """`tinygan sample`: n embedded digits damaged with default_rng(seed), restored, beside the originals."""
+        count = sample_restorations(run, n, seed, path)
+        return f"{count} embedded digits damaged by {run.config['task']} (seed {seed}), restored, and their originals"
+
+    def evaluate(self, run, n=None, test_data=None, k=50, seed=0):
+        """The restoration scores of the run's G on test digits under the fixed damage (seed 1234) of its task,
+        and a picture of 30 of them, three of each digit (damaged | restored | original), beside its checkpoint:
+        eval_restorations.png."""
+        if test_data:
+            images, labels = load_mnist("test", folder=test_data)
+            description = f"official MNIST test set ({len(images)} images in {test_data})"
+        else:
+            _, (images, labels) = embedded_split()
+            description = embedded_reference(len(images))
+        scores, (damaged, restored, mask) = evaluate_restoration(run.nets["G"], images, labels, run.config["task"])
+        picture = os.path.join(run.folder, "eval_restorations.png")
+        shown = viz.each_class_in_turn(labels, 3)
+        save_restorations(damaged[shown], restored[shown], images[shown], picture, per_row=10, mask=mask[shown],
+                          title=f"{run.config['task']}, test digits, fixed damage")
+        return {"reference": description, "test_images": len(images), "task": run.config["task"],
+                "restoration": scores, "picture": picture}
 
 
 # -- pictures: damaged | restored | original -------------------------------------------------------------

@@ -2,10 +2,14 @@
 
     config.json        the full configuration (what `tinygan resume` rebuilds from)
     log.jsonl          one line of figures per epoch
-    samples/epoch_NNN.png   samples from fixed noise (generator in eval mode)
+    samples/epoch_NNN.png   the picture of each epoch (samples from fixed noise, networks in eval mode)
     curves.png         the losses over epochs
     checkpoint.npz     models, optimizers, random state, epoch: written atomically after every epoch
     .lock              held by the process training in the folder (see folder.py)
+
+What differs between kinds of model (the step, the data and its batches, the samples, the pictures, the
+evaluation) is asked of the run's family: FAMILIES[registry family name], one file each in train/ (family.py
+says what a family answers).
 
 Resuming loads checkpoint.npz and continues with the next epoch. All randomness
 comes from tinygan's seeded generator (saved in the checkpoint) and from the
@@ -21,31 +25,24 @@ import time
 
 import numpy as np
 
-from .. import backend, nn, optim, registry, viz
+from tqdm import tqdm
+
+from .. import backend, nn, optim, registry
+from ..autograd import Tensor, detect_anomaly
 from ..runtime.files import output_temporary
 from ..runtime.malloc import keep_freed_memory
-from ..autograd import Tensor, detect_anomaly, no_grad
-from ..data import ImageLoader, balanced_subset
-from ..data.damage import PairLoader
-from ..data.scenes import SceneLoader, make_scenes
 from . import checkpoint
 from .checkpoint import MAX_META_BYTES, CheckpointError, load_checkpoint, load_checkpoint_meta, save_checkpoint
-from .config import ADDED_LATER, ConfigError, check_config, is_pix2pix, is_rnn, is_segmentation, is_toy, is_vae
+from .config import ADDED_LATER, ConfigError, check_config
 from .ema import WeightAverage
+from .families import FAMILIES
 from .folder import CHECKPOINT, lock_run_folder
-from .steps import GANStep, RNNStep, SegmentationStep, VAEGANStep, VAEStep
-from .config import is_nerf
-from .steps import NeRFStep
-from .pix2pix import Pix2PixStep
 
-METRIC_KEYS = ("fid", "classifier_score", "label_accuracy", "modes_covered", "high_quality_fraction", "elbo_loss",
-               "test_nll")
-METRIC_KEYS += ("miou", "miou_digits", "pixel_accuracy")   # segmentation
 SAMPLE_COUNT = 64
 
 
 def build_models(config):
-    """The networks of a run, by the configuration's `arch`: {'G': ..., 'D': ...}, {'vae': ...} or {'rnn': ...}."""
+    """The networks of a run by name, as the configuration's `arch` builds them (registry.ARCHITECTURES)."""
     return registry.build_networks(config)
 
 
@@ -65,6 +62,7 @@ class Run:
 
     def __init__(self, config, folder):
         self.config, self.folder = config, folder
+        self.family = FAMILIES[registry.model_of(config).family]
         backend.use(config["backend"])
         backend.manual_seed(config["seed"])
         self.nets = build_models(config)
@@ -76,90 +74,18 @@ class Run:
         self.epoch = 0
         self.history = []
         self._data = None
-        self.step = self._make_step()
+        self.step = self.family.make_step(self)
 
-    # -- building ------------------------------------------------------------
-    def _make_step(self):
-        c = self.config
-        if is_nerf(c):
-            from .nerf import training_rays
-            return NeRFStep(self.nets["nerf"], self.optimizers["nerf"], training_rays(self.data), self.data.near,
-                            self.data.far, num_samples=c["num_samples"], batch_size=c["batch_size"])
-        if is_rnn(c):
-            return RNNStep(self.nets["rnn"], self.optimizers["rnn"])
-        if is_pix2pix(c):
-            return Pix2PixStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"],
-                               l1_weight=c["l1_weight"], gan_weight=c["gan_weight"])
-        if is_segmentation(c):
-            return SegmentationStep(self.nets["unet"], self.optimizers["unet"])
-        if registry.model_of(c).family == "vaegan":
-            opts = self.optimizers
-            return VAEGANStep(self.nets["E"], self.nets["G"], self.nets["D"], opts["E"], opts["G"], opts["D"],
-                              gamma=c["gamma"])
-        if is_vae(c):
-            return VAEStep(self.nets["vae"], self.optimizers["vae"], beta=c["beta"], likelihood=c["likelihood"])
-        return GANStep(self.nets["G"], self.nets["D"], self.optimizers["G"], self.optimizers["D"], loss=c["loss"],
-                       n_critic=c["n_critic"], gp_weight=c["gp_weight"], latent_dim=c["latent_dim"],
-                       num_classes=registry.dataset_of(c).num_classes if registry.model_of(c).conditional else None,
-                       ema=self.ema)
-
+    # -- data ----------------------------------------------------------------
     @property
     def data(self):
-        """The loader (image sets) or the distribution (toy sets), loaded once."""
+        """The family's training data (a loader, a toy distribution, the views of a scene), loaded once."""
         if self._data is None:
-            c = self.config
-            if is_nerf(c):  # the views of the 3-D scene
-                from ..data.scene import load_scene_views
-                self._data = load_scene_views()
-                return self._data
-            source = None if is_segmentation(c) else registry.load_dataset(c["data"])
-            if is_toy(c):
-                self._data = source
-            elif is_segmentation(c):   # fresh scenes every epoch, drawn from (seed + epoch)
-                self._data = SceneLoader(batch_size=c["batch_size"], seed=c["seed"])
-            else:
-                images, labels = source
-                check_channels(c, images, c["data"])
-                if c["limit"] is not None:                      # every class, not the first (sorted) ones
-                    keep = balanced_subset(labels, c["limit"], c["seed"])
-                    images, labels = images[keep], labels[keep]
-                if is_pix2pix(c):   # (damaged, original) pairs, damaged afresh each epoch
-                    loader = PairLoader(images, labels, task=c["task"], batch_size=c["batch_size"], seed=c["seed"])
-                else:
-                    loader = ImageLoader(images, labels, batch_size=c["batch_size"], seed=c["seed"], drop_last=True,
-                                        value_range=registry.model_of(c).value_range, flatten=is_vae(c))
-                if len(loader) == 0:
-                    raise ConfigError(f"--batch-size {c['batch_size']} is larger than the {len(images)} training "
-                                      f"images of {c['data']}" + (" (--limit)" if c["limit"] is not None else "")
-                                      + "; an epoch (which drops an incomplete last batch) would train nothing")
-                self._data = loader
+            self._data = self.family.load_data(self)
         return self._data
 
-    def _batches(self, epoch):
-        """The batches of one epoch: from the loader, or fresh samples of a toy distribution."""
-        c = self.config
-        if is_nerf(c):  # NeRFStep draws its own rays
-            for _ in range(c["steps_per_epoch"]):
-                yield None, None
-            return
-        if is_toy(c):
-            rng = np.random.default_rng([c["seed"], epoch])
-            for _ in range(c["steps_per_epoch"]):
-                points = self.data.sample(c["batch_size"], rng)
-                yield Tensor(backend.to_device(points, backend.current_device())), None
-            return
-        self.data.set_epoch(epoch)
-        for i, (x, y) in enumerate(self.data):
-            if c["steps_per_epoch"] and i >= c["steps_per_epoch"]:
-                break
-            yield x, y
-
     def batches_per_epoch(self):
-        c = self.config
-        if is_toy(c) or is_nerf(c):
-            self.data  # noqa: B018 (loads the data)
-            return c["steps_per_epoch"]
-        return min(len(self.data), c["steps_per_epoch"] or len(self.data))
+        return self.family.batches_per_epoch(self)
 
     # -- training ------------------------------------------------------------
     def train_epoch(self, progress=None):
@@ -167,7 +93,7 @@ class Run:
         for net in self.nets.values():
             net.train()
         totals, count, started = {}, 0, time.perf_counter()
-        for x, y in self._batches(self.epoch):
+        for x, y in self.family.batches(self, self.epoch):
             figures = self.step(x, y)
             for key, value in figures.items():
                 totals[key] = totals.get(key, 0.0) + value
@@ -178,9 +104,7 @@ class Run:
         self.epoch += 1
         row = {"epoch": self.epoch, "step": self.step.steps, "seconds": round(time.perf_counter() - started, 3)}
         row.update({key: value / max(count, 1) for key, value in totals.items()})
-        if is_nerf(self.config):  # the held-out views' PSNR every epoch (no randomness drawn)
-            from .nerf import test_scores
-            row.update(test_scores(self))
+        row.update(self.family.epoch_scores(self))
         self.history.append(row)
         return row
 
@@ -190,7 +114,7 @@ class Run:
         evaluate -- optional function run -> {name: number}, called every config['eval_every'] epochs;
                     its figures join the epoch's log line and are drawn in metrics.png
         """
-        keep_freed_memory()   # each step's arrays are reused, not page-faulted anew (tinygan/_malloc.py)
+        keep_freed_memory()   # each step's arrays are reused, not page-faulted anew (tinygan/runtime/malloc.py)
         epochs = epochs or self.config["epochs"]
         with lock_run_folder(self.folder):
             self.batches_per_epoch()  # loads the data: a set too small for one batch is refused before any write
@@ -201,7 +125,6 @@ class Run:
 
     def _train_until(self, epochs, quiet, save_every_epoch, evaluate):
         """The epoch loop of `train`, run while holding the folder's lock."""
-        from tqdm import tqdm
         bar = not quiet and sys.stderr.isatty()    # in a log file a bar is thousands of carriage returns
         while self.epoch < epochs:
             checking = detect_anomaly() if self.config.get("detect_anomaly") else contextlib.nullcontext()
@@ -220,15 +143,7 @@ class Run:
 
     def describe(self):
         """Every network's layers with their output shapes (N = batch) and parameter counts."""
-        c = self.config
-        labels = Tensor(backend.xp().zeros(2, dtype=np.int64))
-        extra = (labels,) if registry.model_of(c).conditional else ()
-        sample_shape = registry.dataset_of(c).sample_shape
-        inputs = {"G": ((2, c["latent_dim"]),) + extra, "D": ((2,) + sample_shape,) + extra, "E": ((2,) + sample_shape,),
-                  "vae": ((2, int(np.prod(sample_shape))),), "rnn": ((2,) + sample_shape,),
-                  "nerf": ((2, 3),), "unet": ((2,) + sample_shape,)}
-        if is_pix2pix(c):   # G maps an image to an image; D judges (input, output) pairs
-            inputs.update(G=((2,) + sample_shape,), D=((2,) + sample_shape, (2,) + sample_shape))
+        inputs = self.family.network_inputs(self)
         return "\n".join(f"{name}:\n{nn.summary(net, *inputs[name])}" for name, net in self.nets.items())
 
     # -- outputs -------------------------------------------------------------
@@ -268,30 +183,7 @@ class Run:
         A GAN trained with --ema samples from the average of its generator's weights.
         """
         self._check_label(label)
-        if is_pix2pix(self.config):
-            raise ConfigError("pix2pix restores damaged digits instead of drawing from noise: use "
-                              "tinygan.evaluation.restoration.restore (tinygan.train.pix2pix.save_restorations draws "
-                              "them), or `tinygan sample` which draws damaged | restored | original digits")
-        if is_segmentation(self.config):
-            raise ConfigError(f"{self.config['model']!r} maps scenes to label maps and draws no samples; "
-                              f"run.segment(scenes) labels scenes (tinygan sample draws scenes and their maps)")
-        z = self.fixed_noise(n) if z is None else z
-        for net in self.nets.values():
-            net.eval()
-        if is_nerf(self.config):  # novel views from a turntable of cameras (no noise)
-            from .nerf import turntable
-            return Tensor(backend.to_device(turntable(self, n).astype(backend.get_default_dtype()),
-                                            backend.current_device()))
-        with no_grad():
-            if is_vae(self.config):
-                return self.nets["vae"].decode(z).sigmoid().reshape((n,) + registry.dataset_of(self.config).sample_shape)
-            if is_rnn(self.config):
-                return self.nets["rnn"].sample(z)
-            generator = self.nets["G"] if self.ema is None else self.ema.model
-            if registry.model_of(self.config).conditional:
-                labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
-                return generator(z, Tensor(backend.to_device(labels, backend.current_device())))
-            return generator(z)
+        return self.family.sample(self, n, label, z)
 
     def _check_label(self, label):
         """ConfigError unless `label` is None, or a class of a conditional model."""
@@ -305,62 +197,8 @@ class Run:
             raise ConfigError(f"--label must be a class from 0 to {classes - 1}, got {label!r}")
 
     def save_figures(self):
-        """Samples of this epoch and the curves so far."""
-        if is_nerf(self.config):
-            from . import nerf
-            return nerf.save_figures(self)
-        samples_dir = os.path.join(self.folder, "samples")
-        os.makedirs(samples_dir, exist_ok=True)
-        path = os.path.join(samples_dir, f"epoch_{self.epoch:03d}.png")
-        if is_pix2pix(self.config):   # two of each digit under the fixed test damage, restored
-            from ..data.damage import fixed_test_damage
-            from ..evaluation.restoration import restore
-            from .pix2pix import save_restorations
-            images = self.data.images[viz.each_class_in_turn(self.data.labels, 2)]
-            damaged, mask = fixed_test_damage(images, self.config["task"])
-            save_restorations(damaged, restore(self.nets["G"], damaged), images, path, per_row=10, mask=mask,
-                              title=f"epoch {self.epoch}")
-        elif is_segmentation(self.config):
-            self.save_label_maps(path)
-        elif is_toy(self.config):
-            modes = getattr(self.data, "modes", None)
-            viz.save_points(self.sample(2500).data, path, modes=modes, title=f"epoch {self.epoch}", limit=None)
-        else:
-            value_range = registry.model_of(self.config).value_range
-            viz.save_image_grid(self.sample().data, path, value_range=value_range, title=f"epoch {self.epoch}")
-            if registry.model_of(self.config).family == "vaegan":
-                self.save_reconstructions(os.path.join(self.folder, "reconstructions.png"))
-        loss_keys = [k for k in self.history[-1] if k.startswith("loss") or k in ("reconstruction", "kl", "l1", "gan_g")]
-        viz.save_curves(self.history, os.path.join(self.folder, "curves.png"), keys=loss_keys,
-                        title=f"{self.config['model']} on {self.config['data']}")
-        evaluated = [row for row in self.history if any(k in row for k in METRIC_KEYS)]
-        if evaluated:
-            viz.save_curves(evaluated, os.path.join(self.folder, "metrics.png"),
-                            keys=[k for k in METRIC_KEYS if k in evaluated[-1]], title="evaluation over epochs")
-
-    def save_reconstructions(self, path, per_class=3):
-        """Originals beside their mean reconstructions, in rows of one pair per class: `per_class` of each class."""
-        from ..evaluate import reconstruct
-        images = self.data.images[viz.each_class_in_turn(self.data.labels, per_class)]
-        pairs = np.stack([images / 255.0, reconstruct(self, images)], axis=1).reshape((-1,) + images.shape[1:])
-        viz.save_image_grid(pairs, path, ncols=20, value_range=(0, 1),
-                            title=f"original | reconstruction, every digit in each row, epoch {self.epoch}")
-
-    def fixed_scenes(self, n=6):
-        """The same n scenes every epoch: from the embedded digits with their own generator."""
-        images, labels = self.data.digits
-        return make_scenes(images, labels, n, np.random.default_rng([self.config["seed"], 12345]))
-
-    def segment(self, scenes):
-        """Predicted label maps uint8 (N, 64, 64) of uint8 scenes (N, 64, 64), the U-Net in eval mode."""
-        from ..evaluation.segmentation import predict
-        return predict(self.nets["unet"], scenes)
-
-    def save_label_maps(self, path):
-        """Fixed scenes with their true and predicted label maps: the segmentation run's picture of an epoch."""
-        from .segmentation import save_label_maps
-        scenes, true = self.fixed_scenes()
-        save_label_maps(scenes, true, self.segment(scenes), path, title=f"epoch {self.epoch}")
+        """The pictures of this epoch and the curves so far (the family's)."""
+        self.family.save_figures(self)
 
     # -- checkpoints ---------------------------------------------------------
     def saved_networks(self):
@@ -432,21 +270,6 @@ class Run:
         """The most bytes this run's checkpoint can hold: each weight with Adam's two moments, and the JSON part."""
         weights = sum(value.nbytes for net in self.saved_networks().values() for value in net.state_dict().values())
         return 3 * weights + MAX_META_BYTES
-
-
-def image_channels(images):
-    """The channel count of uint8 images (N, H, W) (grey: 1) or (N, C, H, W)."""
-    return 1 if images.ndim == 3 else images.shape[1]
-
-
-def check_channels(config, images, source):
-    """ConfigError unless `images` (from `source`) have the channel count the run's model was built for."""
-    built, given = registry.dataset_of(config).channels, image_channels(images)
-    if built != given:
-        kinds = {1: "1-channel (grey)", 3: "3-channel (colour)"}
-        raise ConfigError(f"the {config['model']} model of this run was built for {kinds.get(built, built)} images "
-                          f"({config['data']!r}), but {source} holds {kinds.get(given, given)} images "
-                          f"{tuple(images.shape[1:])}; train a model on that data instead")
 
 
 def checkpoint_path(path):
