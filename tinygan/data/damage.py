@@ -1,4 +1,4 @@
-"""Damaged digits for restoration (pix2pix, issue 16): a square cut out (inpainting) or the detail averaged away
+"""Damaged digits for restoration (pix2pix): a square cut out (inpainting) or the detail averaged away
 (super-resolution). Each function takes uint8 digits (N, 28, 28) and returns the damaged digits, still uint8
 (N, 28, 28), with the mask of the pixels the damage touched (bool (N, 28, 28)): the region a restoration is
 scored on.
@@ -15,6 +15,8 @@ Training damages the digits afresh each epoch with default_rng(seed + epoch); th
 """
 import numpy as np
 
+from .. import backend
+from ..autograd import Tensor
 from .idx import DataError
 from .loader import scale_images
 
@@ -114,8 +116,6 @@ class PairLoader:
             yield scale_images(damaged[index][:, None]), scale_images(self.images[index][:, None])
 
     def __iter__(self):
-        from .. import backend
-        from ..autograd import Tensor
         epoch, self.epoch = self.epoch, self.epoch + 1
         device = backend.current_device()
         for damaged, original in self.host_batches(epoch):

@@ -1,4 +1,4 @@
-"""A procedural 3-D scene and its exact pictures: the ground truth a NeRF learns from (issue 18).
+"""A procedural 3-D scene and its exact pictures: the ground truth a NeRF learns from.
 
 The scene is three solids given by signed distance functions (SDFs), each with its own colour:
 
