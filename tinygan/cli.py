@@ -475,7 +475,7 @@ def _info(args):
     print(f"numpy: {__import__('numpy').__version__}")
     print(f"cupy/GPU: {'available' if backend.cupy_available() else 'not available'}")
     print(f"malloc keeps freed memory for reuse: {'yes' if keeps_freed_memory() else 'no'} "
-          f"(tinygan/_malloc.py; TINYGAN_KEEP_MEMORY=0 turns it off)")
+          f"(tinygan/runtime/malloc.py; TINYGAN_KEEP_MEMORY=0 turns it off)")
     blas = threads.blas_info()
     print(f"BLAS: {blas['library']}" + (f", {blas['kernel']} kernels, {blas['threads']} threads" if blas["kernel"] else ""))
     count, why = threads.choose_threads("auto")
@@ -497,7 +497,7 @@ def _describe_os_error(error):
 def main(argv=None):
     """Run the `tinygan` command; returns the exit status (0 done, 1 the run stopped, 2 a usage error)."""
     args = _parser().parse_args(argv)
-    keep_freed_memory()       # a training step's arrays are reused, not page-faulted anew (tinygan/_malloc.py)
+    keep_freed_memory()       # a training step's arrays are reused, not page-faulted anew (tinygan/runtime/malloc.py)
     handlers = {"train": _train, "resume": _resume, "sample": _sample, "info": _info, "eval": _eval}
     try:
         handlers[args.command](args)

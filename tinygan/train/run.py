@@ -24,7 +24,6 @@ import sys
 import time
 
 import numpy as np
-
 from tqdm import tqdm
 
 from .. import backend, nn, optim, registry
