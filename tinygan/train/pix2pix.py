@@ -5,11 +5,12 @@ step of it.
     L_cGAN(G, D) = E_{x,y}[log D(x, y)] + E_x[log(1 - D(x, G(x)))]       (x: damaged input, y: original)
     L_L1(G)      = E_{x,y}[ |y - G(x)| ]                                    (mean over pixels)
 
-D outputs a map of logits, one per patch (PatchGAN); every BCE below is the mean over the map and the batch.
-As in the paper (and its code): G minimises the non-saturating form -log D(x, G(x)) rather than
-log(1 - D(x, G(x))), lambda = 100, and D's loss is halved "to slow down the rate at which D learns
-relative to G" (section 6.2). gan_weight = 0 trains G on L1 alone: the baseline of the lesson and the
-quality table (D is then not trained at all, since nothing uses it). The losses are in train/losses.py.
+D outputs a map of logits, one per patch (PatchGAN); every BCE of the losses (pix2pix_discriminator_loss and
+pix2pix_generator_loss in train/losses.py) is the mean over the map and the batch. As in the paper (and its
+code): G minimises the non-saturating form -log D(x, G(x)) rather than log(1 - D(x, G(x))), lambda = 100, and
+D's loss is halved "to slow down the rate at which D learns relative to G" (section 6.2). gan_weight = 0 trains
+G on L1 alone: the baseline of the lesson and the quality table (D is then not trained at all, since nothing
+uses it).
 
 A run of this family (Pix2PixFamily) trains on (damaged, original) pairs of an image set, damaged afresh each
 epoch; it draws restorations of two of each digit under the fixed test damage each epoch, and is judged on
