@@ -955,7 +955,7 @@ def _unet_row(scores, seconds):
 
 
 def _tinygan_unet(args, folder, seed, epochs, test):
-    from tinygan.segmentation import evaluate_segmentation
+    from tinygan.evaluation.segmentation import evaluate_segmentation
     run = Run(make_config("unet", epochs=epochs, seed=seed, steps_per_epoch=args.steps_per_epoch),
               os.path.join(folder, f"unet-{seed}"))
     seconds = train_until(run, epochs)
@@ -968,7 +968,7 @@ def _torch_unet(args, seed, epochs, test):
     batch 32, pixelwise cross-entropy; evaluated in eval mode on the same test scenes with the same scores."""
     import torch
     from tinygan.data.scenes import SceneLoader
-    from tinygan.segmentation import confusion_matrix, segmentation_scores
+    from tinygan.evaluation.segmentation import confusion_matrix, segmentation_scores
     torch.manual_seed(seed)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     from benchmarks.torch_workloads import UNet
