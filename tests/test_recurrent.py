@@ -1,8 +1,8 @@
-"""Issue 15: recurrent cells and layers.
-
-Float64 gradient checks of the cells (and gradients of gradients), of unrolled multi-step, multi-layer,
-bidirectional layers over hypothesis-drawn sizes, and, where torch is installed, float64 forward and
-backward equality with torch.nn.RNN/LSTM/GRU and their cells, with state_dicts moved both ways.
+"""Recurrent cells and layers: the cells against NumPy written out by hand; float64 gradient checks of unrolled
+multi-step, multi-layer, bidirectional layers over hypothesis-drawn sizes and of every initial state; and, where
+torch is installed, float64 forward and backward equality with torch.nn.RNN/LSTM/GRU and their cells, with
+state_dicts moved both ways. The cells' own gradient, gradient-of-gradient, fast == reference, strided-input and
+no-mutation checks are cases of tests/test_op_contract.py's table (rnn_cell, lstm_cell, gru_cell, lstm_sequence).
 """
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tinygan
 import tinygan.functional as F
 from tinygan import Tensor, backend, nn
-from tinygan.gradcheck import gradcheck, gradgradcheck
+from tinygan.gradcheck import gradcheck
 
 FAST = settings(max_examples=6, deadline=None)
 LAYERS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
@@ -33,11 +33,6 @@ def cell_inputs(gates, N=2, I=3, H=4, seed=0):
     rng = np.random.default_rng(seed)
     shapes = [(N, I), (N, H), (gates * H, I), (gates * H, H), (gates * H,), (gates * H,)]
     return [tensor(rng.standard_normal(s) * 0.7) for s in shapes]
-
-
-def lstm_both(x, h, c, *weights):
-    """(h', c') side by side, one tensor for the gradient checkers."""
-    return F.concat(list(F.lstm_cell(x, h, c, *weights)), axis=1)
 
 
 # -- the cells, by hand ---------------------------------------------------------------------------------
@@ -73,42 +68,6 @@ def test_rnn_cell_by_hand(nonlinearity):
     expected = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
     y = F.rnn_cell(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity)
     np.testing.assert_allclose(host(y), expected, rtol=1e-12)
-
-
-# -- gradient and gradient-of-gradient checks of the cells ---------------------------------------------
-
-CELL_FUNCTIONS = {
-    "rnn_cell": (lambda *a: F.rnn_cell(*a), 1, False),
-    "rnn_cell (relu)": (lambda *a: F.rnn_cell(*a, nonlinearity="relu"), 1, False),
-    "lstm_cell": (lstm_both, 4, True),
-    "gru_cell": (lambda *a: F.gru_cell(*a), 3, False),
-}
-
-
-def _cell_case(name):
-    fn, gates, has_c = CELL_FUNCTIONS[name]
-    inputs = cell_inputs(gates)
-    if has_c:
-        inputs.insert(2, tensor(np.random.default_rng(9).standard_normal(inputs[1].shape)))
-    return fn, inputs
-
-
-@pytest.mark.parametrize("name", sorted(CELL_FUNCTIONS))
-def test_cell_gradients(name):
-    fn, inputs = _cell_case(name)
-    assert gradcheck(fn, inputs)
-
-
-@pytest.mark.parametrize("name", sorted(CELL_FUNCTIONS))
-def test_cell_gradients_of_gradients(name):
-    fn, inputs = _cell_case(name)
-    assert gradgradcheck(fn, inputs)
-
-
-@pytest.mark.parametrize("name", ["rnn_cell", "lstm_cell", "gru_cell"])
-def test_cells_without_bias(name):
-    fn, inputs = _cell_case(name)
-    assert gradcheck(lambda *a: fn(*a[:-2], None, None), inputs)
 
 
 # -- unrolled layers: backpropagation through time is the ordinary backward -------------------------------
