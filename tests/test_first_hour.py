@@ -85,6 +85,20 @@ def test_nothing_a_user_runs_or_reads_names_the_shared_folder():
     assert not found, "\n".join(found)
 
 
+def test_every_file_of_the_package_that_the_docs_name_exists():
+    """A reader who follows `tinygan/...` in the README, a lesson, the docs, a docstring or a comment finds that
+    file or folder: moving code means moving the words that point at it."""
+    root = Path(REPO)
+    files = [root / "README.md", root / "benchmarks" / "README.md", *sorted((root / "lessons").glob("*.py")),
+             *sorted((root / "lessons").glob("*.md")), *sorted((root / "docs").rglob("*.md")),
+             *sorted((root / "tinygan").rglob("*.py")), *sorted((root / "benchmarks").glob("*.py"))]
+    pattern = re.compile(r"(?<![\w/.])tinygan/[\w/.-]*[\w/]")
+    missing = [f"{path.relative_to(root)}:{number}: {name}" for path in files if path.is_file()
+               for number, line in enumerate(path.read_text().splitlines(), 1)
+               for name in pattern.findall(line) if not (root / name).exists()]
+    assert not missing, "\n".join(missing)
+
+
 # -- threads ----------------------------------------------------------------------------------------
 
 def test_auto_threads_leave_busy_cores_alone_and_use_one_for_tiny_products():

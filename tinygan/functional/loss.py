@@ -126,7 +126,7 @@ def gaussian_kl(mu, logvar, reduction="sum"):
     return _reduce("gaussian_kl", per_sample, reduction)
 
 
-# -- the VAE's terms: used by training (tinygan/train/losses.py) and by evaluation (tinygan/metrics.py) --
+# -- the VAE's terms: used by training (tinygan/train/losses.py) and by evaluation (tinygan/evaluation/metrics.py) --
 
 def reparameterize(mu, logvar, rng):
     """z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) (Kingma & Welling, 2014, section 2.4).
