@@ -1,24 +1,15 @@
-"""Generators, discriminators, encoders and decoders for GANs and VAEs on 28x28 digits and 2-D toy data."""
+"""The networks tinygan trains, one file per family: GANs (MLP, DCGAN, conditional DCGAN), VAEs, the row-by-row
+recurrent generator, the VAE-GAN, the U-Net, pix2pix's generator and PatchGAN, and the NeRF."""
 from .gan import (ConditionalDCGANDiscriminator, ConditionalDCGANGenerator, DCGANDiscriminator, DCGANGenerator,
                   MLPDiscriminator, MLPGenerator, dcgan_init_)
+from .nerf import NeRF
+from .pix2pix import PatchGAN, pix2pix_networks
+from .rnn import RowLSTM
+from .unet import UNet
 from .vae import ConvVAE, MLPVAE
+from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE
 
 __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-           "ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "dcgan_init_", "MLPVAE", "ConvVAE"]
-
-# issue 15: the row-by-row recurrent generator
-from .rnn import RowLSTM
-
-__all__ += ["RowLSTM"]
-from .vaegan import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder, VAEGANPlainVAE  # noqa: E402 (issue 17's block)
-
-__all__ += ["VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator", "VAEGANPlainVAE"]
-from .unet import UNet  # noqa: E402 (issue 16: image to image)
-
-__all__ += ["UNet"]
-from .nerf import NeRF  # noqa: E402 (issue 18: neural rendering)
-
-__all__ += ["NeRF"]
-from .pix2pix import PatchGAN, pix2pix_networks  # noqa: E402 (issue 16 part B: pix2pix)
-
-__all__ += ["PatchGAN", "pix2pix_networks"]
+           "ConditionalDCGANGenerator", "ConditionalDCGANDiscriminator", "dcgan_init_", "MLPVAE", "ConvVAE",
+           "RowLSTM", "VAEGANEncoder", "VAEGANDecoder", "VAEGANDiscriminator", "VAEGANPlainVAE", "UNet",
+           "PatchGAN", "pix2pix_networks", "NeRF"]

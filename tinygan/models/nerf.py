@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend, nn
 from .. import functional as F
 from ..autograd import Tensor, no_grad
+from ..data.scene import camera_rays
 
 
 class NeRF(nn.Module):
@@ -67,7 +68,6 @@ def render_samples(model, origins, directions, t, far):
 def render_views(model, poses, near, far, num_samples, height, width, focal, chunk=4096):
     """Images (V, H, W, 3), expected depths (V, H, W) and opacities (V, H, W) of camera poses (V, 4, 4),
     as host arrays, rendered with samples at the bin centres (no randomness), without a graph."""
-    from ..data.scene import camera_rays
     model.eval()
     dtype = backend.get_default_dtype()
     images, depths, opacities = [], [], []
