@@ -19,7 +19,6 @@ The official test set
 """
 import os
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +28,7 @@ from tinygan.autograd import Tensor
 
 _session = {"skip_all": None}
 
-OFFICIAL_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST  # noqa: E402
 if OFFICIAL_MNIST.is_dir():
     os.environ.setdefault("TINYGAN_TEST_DATA", str(OFFICIAL_MNIST))
 

@@ -4,14 +4,13 @@ import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinygan import backend
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import REPO
 
 from benchmarks import specs  # importable through pyproject's pytest pythonpath = ["."]
 OPS = [n for n in specs.ORDER if n.startswith("O")]

@@ -3,7 +3,6 @@ import gzip
 import hashlib
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +33,7 @@ from tinygan.data import (
 from tinygan.data import mnist as mnist_module
 from tinygan.data.idx import encode_idx
 
-SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST as SHARED_MNIST
 OFFICIAL_TEST_MD5 = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",

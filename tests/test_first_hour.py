@@ -18,7 +18,7 @@ from tinygan.data import balanced_subset, load_embedded_mnist
 from tinygan.teach import default_output_root
 from tinygan.train.checkpoint import save_checkpoint
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import REPO
 README = os.path.join(REPO, "README.md")
 
 

@@ -14,7 +14,6 @@ numerically; docs/formulas.md points at these tests.
 """
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from tinygan import backend
 from tinygan.autograd import Tensor
 from tinygan.train import losses
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import REPO as ROOT
 DOCS = ROOT / "docs" / "formulas.md"
 PACKAGE = ROOT / "tinygan"
 

@@ -4,13 +4,12 @@ end with a FAIL (or stop with an error); unplanted, the same runner passes."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from plants import PLANTS
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import REPO
 
 # Against a hang only: a lesson's quick mode takes seconds, but a loaded machine may take many times that, and
 # a slow run must never fail on this limit.

@@ -4,11 +4,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.py"))
+from paths import REPO
+
+LESSONS = sorted((REPO / "lessons").glob("[0-9][0-9]_*.py"))
 QUICK_LINE = r"^QUICK = False\b"          # the line a notebook user edits to QUICK = True
 
 # Against a hang only: a lesson's quick mode takes seconds, but a loaded machine may take many times that,
@@ -77,7 +78,7 @@ def test_quick_mode_is_one_line_of_the_first_code_cell(lesson, tmp_path, monkeyp
 def test_subprocess_limits_fail_only_on_a_hang():
     """Every test that starts a process with a time limit (lessons, notebooks, benchmark and quality commands)
     gives it HANG_LIMIT_S (at least 20 minutes), never a limit that a slow run on a busy machine could reach."""
-    limited = [path for path in sorted(Path(__file__).parent.glob("*.py")) if "timeout=" in path.read_text()]
+    limited = [path for path in sorted((REPO / "tests").rglob("*.py")) if "timeout=" in path.read_text()]
     assert {path.name for path in limited} >= {"test_lessons.py", "test_notebooks.py", "test_benchmarks.py"}
     for path in limited:
         name, text = path.name, path.read_text()

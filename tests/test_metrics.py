@@ -1,7 +1,6 @@
 """Metrics against known answers, the shipped classifier, and `tinygan eval` end to end."""
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from tinygan.models import MLPVAE
 from tinygan.train.config import make_config
 from tinygan.train.run import Run
 
-OFFICIAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST
 
 
 def random_covariance(rng, d, rank=None):

@@ -21,7 +21,7 @@ nbformat = pytest.importorskip("nbformat")
 # and a slow run must never fail on this limit.
 HANG_LIMIT_S = 30 * 60
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import REPO
 BIN = Path(sys.executable).parent                 # where the extra put its programs (jupytext, jupyter)
 
 

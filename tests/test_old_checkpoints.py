@@ -1,6 +1,5 @@
 """Checkpoints that an earlier tinygan wrote (tests/fixtures/checkpoints/) load, sample and resume with today's code."""
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +7,9 @@ import pytest
 from tinygan import backend
 from tinygan.train import Run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "checkpoints"
+from paths import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "checkpoints"
 MODELS = sorted(path.stem for path in FIXTURES.glob("*.npz"))
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="the checkpoints are resumed on the NumPy backend")

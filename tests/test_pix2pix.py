@@ -22,7 +22,7 @@ from resume import assert_same_weights, saved_weights, straight_and_resumed
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
 TINY = dict(epochs=2, limit=256, batch_size=32, steps_per_epoch=3)
-TEST_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST as TEST_DATA
 
 
 def _digits(n, seed=0):

@@ -27,6 +27,7 @@ import tinygan.nn.functional as F
 import tinygan.optim as optim
 from tinygan.optim.lr_scheduler import StepLR
 from tinygan.utils.data import DataLoader, TensorDataset
+from paths import REPO
 """
 
 CLASSIFIER = """
@@ -345,7 +346,7 @@ def test_the_readmes_move_to_pytorch(tmp_path):
     import tinygan
     from tinygan.train.config import make_config
     from tinygan.train.run import Run
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     block = re.search(r"### Moving to PyTorch.*?```python\n(.*?)```", readme, re.S).group(1)
     run = Run(make_config("dcgan", epochs=1, limit=128, batch_size=64), str(tmp_path / "dcgan"))
     run.train(quiet=True)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="run-folder
 
 TINY_CLI = ["--limit", "64", "--batch-size", "32", "--width", "8", "--latent-dim", "8", "--quiet"]
 TINY = dict(limit=64, batch_size=32, width=8, latent_dim=8, steps_per_epoch=1)
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import REPO
 
 HOLDER = """
 import sys, time

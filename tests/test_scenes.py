@@ -1,5 +1,4 @@
 """Issue 16: the scenes of digits, exactly as the issue defines them (tinygan/data/scenes.py)."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,7 +6,7 @@ import pytest
 from tinygan.data import DataError
 from tinygan.data.scenes import BACKGROUND, SceneLoader, make_scene, make_scenes, official_test_scenes, train_scenes
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST as MNIST
 
 
 def square(value, size=28):

@@ -16,7 +16,7 @@ from tinygan.train.config import ConfigError
 
 from resume import assert_same_weights, straight_and_resumed
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from paths import OFFICIAL_MNIST as MNIST
 TINY = dict(epochs=2, steps_per_epoch=2, batch_size=4)
 RNG = np.random.default_rng(16)
 LOGITS = RNG.normal(0.0, 2.0, (2, 4, 3, 3))

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from tinygan.train import Run, make_config
 from tinygan.train import VAEStep
 
 from resume import assert_same_weights, saved_weights, straight_and_resumed
+from paths import OFFICIAL_MNIST, REPO
 
 pytestmark = pytest.mark.skipif(backend.current() != "numpy", reason="exact-resume tests run on the NumPy backend")
 
@@ -147,13 +147,13 @@ def test_side_by_side_panels_are_saved(tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.skipif(not (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist").is_dir(),
+@pytest.mark.skipif(not OFFICIAL_MNIST.is_dir(),
                     reason="the official MNIST test set is not in ../shared/data/mnist")
 def test_the_quality_experiment_runs_as_its_documented_command(tmp_path):
     """`python benchmarks/quality.py --only vaegan ...`, run by path as benchmarks/results/quality.md records it, with
     nothing added to PYTHONPATH: its PyTorch twins import benchmarks.torch_workloads (one step, 100 samples)."""
     pytest.importorskip("torch")
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "benchmarks/quality.py", "--only", "vaegan", "--epochs", "1",
