@@ -33,7 +33,7 @@
 # | the sources' objective and why it is wrong | common mistake 14 | `docs/formulas.md` |
 #
 # `tinygan train vaegan` and `tinygan train vaegan-vae` run the two models of this lesson for the recipe's
-# 30 epochs; `python benchmarks/quality.py --only vaegan --download` compares them, and their PyTorch twins, by FID.
+# 30 epochs; `python -m benchmarks.quality --only vaegan --download` compares them, and their PyTorch twins, by FID.
 #
 # Run it with `python lessons/19_vae_gan.py` (full mode: about 3 minutes on a 2-core CPU) or add `--quick` for a
 # seconds-long smoke run whose numbers are not the lesson's promises. Figures go to `lessons/output/19_vae_gan/`.
@@ -209,7 +209,7 @@ train(vaegan_step, (-1, 1))
 # Then the learned similarity, measured: for a held-out digit $x$, which is nearer, $x$ moved by one pixel or
 # the average of $x$ moved left and right (a blur)? In pixels the blur always is (the average of step 2). In the
 # trained $D$'s feature layer? (After the recipe's 30 epochs the two models look like
-# [`benchmarks/results/vaegan_vs_vae.png`](../benchmarks/results/vaegan_vs_vae.png), from `benchmarks/quality.py`:
+# [`benchmarks/results/vaegan_vs_vae.png`](../benchmarks/results/vaegan_vs_vae.png), from `benchmarks/quality/`:
 # FID 194 for the VAE-GAN against 294 for the plain VAE on the official test set, PyTorch's twins 200 and 283;
 # the plain VAE reconstructs a little better, 0.011 against 0.013 pixel MSE: the pixel loss is what it minimises.)
 
@@ -265,7 +265,7 @@ panels = {"plain VAE: samples": vae_samples, "plain VAE: originals | reconstruct
 # (\mu_j^2 + \sigma_j^2) + \text{const}$, the cross-entropy half of the KL counted a second time
 # (`docs/formulas.md`, common mistake 14). Its gradient pulls every $\mu$ toward 0 and every $\log\sigma^2$ down,
 # on top of the KL's own pull: where the prior term rules, the encoder's optimum becomes $\mathcal{N}(0, \tfrac12 I)$
-# instead of the prior (`tests/test_common_mistakes.py`). The objective is then no bound of anything: a different
+# instead of the prior (`tests/docs/test_common_mistakes.py`). The objective is then no bound of anything: a different
 # model, with an extra shrinkage of the codes, that the papers did not train. Below, the same networks, seed and
 # batches as step 4's VAE-GAN, with the term added; watch the codes, and the samples.
 

@@ -15,7 +15,7 @@ Random tensors
 
 The official test set
     Where ../shared/data/mnist holds the official MNIST t10k files, TINYGAN_TEST_DATA names it (unless it is
-    set already), so benchmarks/quality.py started by a test finds it as a user's environment would.
+    set already), so `python -m benchmarks.quality` started by a test finds it as a user's environment would.
 """
 import os
 import zlib

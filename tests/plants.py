@@ -1,5 +1,5 @@
 """Classic mistakes, each planted by patching the function a lesson's checks go through (not by editing a
-file), for tests/test_lesson_plants.py. Run as a script: `python tests/plants.py PLANT LESSON` plants one
+file), for tests/docs/test_lesson_plants.py. Run as a script: `python tests/plants.py PLANT LESSON` plants one
 mistake, then runs the lesson in this process (quick mode comes from TINYGAN_QUICK)."""
 import runpy
 import sys

@@ -9,7 +9,7 @@ each used where it converges fast and keeps its digits (Abramowitz & Stegun, 196
                (a continued fraction, evaluated from a fixed depth upwards)
 
 and erfc(z) = 1 - erf(z) for |z| < 1, erfc(z) = 2 - erfc(-z) for z <= -1. The result is within
-1e-14 relative of the true value in float64 (tests/test_activations.py::test_erfc_matches_math_erfc).
+1e-14 relative of the true value in float64 (tests/engine/test_activations.py::test_erfc_matches_math_erfc).
 """
 import math
 

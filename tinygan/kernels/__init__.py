@@ -5,7 +5,7 @@ Two rooms for every hot op:
   array module that a learner reads beside docs/formulas.md, with the formula markers on the lines that
   compute them;
 - its fast twin here: the same arguments and the same results, computed with fewer passes over memory (CPU)
-  or fewer launches (GPU). tests/test_kernels.py proves each equal to its reference.
+  or fewer launches (GPU). tests/engine/test_op_contract.py proves each equal to its reference.
 
 `TWINS` is the one place where an op meets its twin, and `twin(op, reference)` the one call that chooses:
 the twin while the kernels are "fast" (the default), `reference` itself while they are "reference"

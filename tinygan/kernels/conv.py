@@ -14,7 +14,7 @@ the next convolution (or this one's backward) reads its (N*H*W, C) rows with a r
 of a transposing copy of every activation and gradient. A tensor that arrives in another layout
 is copied once by `layout_for_products` (the ChannelsLast op).
 
-More speed-ups, each proved equal to the reference by tests/test_kernels.py:
+More speed-ups, each proved equal to the reference by tests/engine/test_op_contract.py:
 - im2col and the transposed product run one slab of whole images at a time (_SLAB_BYTES), so a
   slab's intermediates are still in the cache when they are read again;
 - where no dL/dw will want the rows (a convolution that computes a dL/dx, or whose weight needs no

@@ -1,7 +1,7 @@
 """Fused CuPy kernels: each does in one launch what the reference code does in several array expressions.
 
 Every function here takes CuPy arrays and returns the same numbers as its reference twin (up to the
-rounding of a fused multiply-add), which tests/test_gpu.py checks against the NumPy path:
+rounding of a fused multiply-add), which tests/gpu/test_gpu.py checks against the NumPy path:
 
     squared_deviation, inverse_std, batch_norm_normalize, update_running_statistics
                            functional/normalization.py  batch_norm_train_forward

@@ -238,7 +238,7 @@ def test_each_common_mistake_has_a_demonstration(docs_text):
     assert len(mistakes) >= 8
     for mistake in mistakes:
         title = mistake.splitlines()[0]
-        assert "tests/test_common_mistakes.py::" in mistake, f"mistake '{title}' names no demonstration test"
+        assert "tests/docs/test_common_mistakes.py::" in mistake, f"mistake '{title}' names no demonstration test"
         assert mistake.count("$") >= 4, f"mistake '{title}' should show the wrong and the right formula"
 
 
@@ -247,9 +247,9 @@ def test_parametrized_cases_are_documented(documented):
     for cases, test in ((FORWARD_CASES, "test_forward_matches_numpy"), (GAN_LOSS_CASES, "test_gan_losses_match_numpy")):
         for case_id in cases:
             assert case_id in documented, f"{test} checks {case_id}, which docs/formulas.md does not list"
-            assert f"tests/test_formulas.py::{test}" in documented[case_id]["test"], case_id
+            assert f"tests/docs/test_formulas.py::{test}" in documented[case_id]["test"], case_id
         for entry_id, fields in documented.items():
-            if f"tests/test_formulas.py::{test}" in fields["test"]:
+            if f"tests/docs/test_formulas.py::{test}" in fields["test"]:
                 assert entry_id in cases, f"docs say {test} checks {entry_id}, but it has no case for it"
 
 

@@ -2,7 +2,7 @@
 multi-step, multi-layer, bidirectional layers over hypothesis-drawn sizes and of every initial state; and, where
 torch is installed, float64 forward and backward equality with torch.nn.RNN/LSTM/GRU and their cells, with
 state_dicts moved both ways. The cells' own gradient, gradient-of-gradient, fast == reference, strided-input and
-no-mutation checks are cases of tests/test_op_contract.py's table (rnn_cell, lstm_cell, gru_cell, lstm_sequence).
+no-mutation checks are cases of tests/engine/test_op_contract.py's table (rnn_cell, lstm_cell, gru_cell, lstm_sequence).
 """
 import numpy as np
 import pytest

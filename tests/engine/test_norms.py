@@ -1,6 +1,6 @@
 """LayerNorm, GroupNorm, InstanceNorm2d and normalize (functional and modules) against NumPy and PyTorch
 in float64: outputs, gradients, running statistics, parameters and state_dict keys. Gradient and
-gradient-of-gradient checks: tests/test_op_contract.py's SPECS."""
+gradient-of-gradient checks: tests/engine/test_op_contract.py's SPECS."""
 import re
 
 import numpy as np

@@ -1,5 +1,5 @@
 """softmax, log_softmax, GELU, SiLU, ELU and their modules: against math.erfc and PyTorch (float64), at
-extreme values, and in float32. Gradients and gradients of gradients: tests/test_op_contract.py's SPECS."""
+extreme values, and in float32. Gradients and gradients of gradients: tests/engine/test_op_contract.py's SPECS."""
 import math
 import warnings
 

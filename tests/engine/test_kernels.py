@@ -1,4 +1,4 @@
-"""The fast kernels' own tests: what is not one op's contract (that is tests/test_op_contract.py, which proves
+"""The fast kernels' own tests: what is not one op's contract (that is tests/engine/test_op_contract.py, which proves
 every op's fast path equal to its reference).
 
 - Adam's fused update against the textbook lines, step by step;

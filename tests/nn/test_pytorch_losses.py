@@ -1,5 +1,5 @@
 """The losses of issue 14 (functional and modules) against PyTorch in float64, their errors, and one_hot.
-Gradient checks: tests/test_op_contract.py's SPECS."""
+Gradient checks: tests/engine/test_op_contract.py's SPECS."""
 import re
 
 import numpy as np

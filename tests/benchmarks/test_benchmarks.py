@@ -196,7 +196,7 @@ def test_the_cache_probe_table_shows_each_frameworks_range():
 
 
 def test_v1_sides_agree_after_their_updates(tinygan_side, torch_side):
-    """V1's second step: its losses depend on where each objective's gradient went in the first (issue 17)."""
+    """V1's second step: its losses depend on where each objective's gradient went in the first."""
     ours, theirs = tinygan_side.build("V1", quick=True), torch_side.build("V1", quick=True)
     ours.step(), theirs.step()
     for x, y in zip(losses(tinygan_side, ours.step()), losses(torch_side, theirs.step())):
@@ -207,7 +207,7 @@ def test_v1_sides_agree_after_their_updates(tinygan_side, torch_side):
 
 
 def test_n1_sides_agree_after_their_updates(tinygan_side, torch_side):
-    """N1's later steps (issue 18): after two Adam steps both fields, and the third step's losses, still agree."""
+    """N1's later steps: after two Adam steps both fields, and the third step's losses, still agree."""
     ours, theirs = tinygan_side.build("N1", quick=True), torch_side.build("N1", quick=True)
     for _ in range(2):
         ours.step(), theirs.step()
@@ -218,7 +218,7 @@ def test_n1_sides_agree_after_their_updates(tinygan_side, torch_side):
 
 
 def test_u1_sides_agree_after_their_updates(tinygan_side, torch_side):
-    """U1's second step (issue 16): the same loss after one Adam step of the whole U-Net on both sides."""
+    """U1's second step: the same loss after one Adam step of the whole U-Net on both sides."""
     ours, theirs = tinygan_side.build("U1", quick=True), torch_side.build("U1", quick=True)
     first = losses(tinygan_side, ours.step()), losses(torch_side, theirs.step())
     np.testing.assert_allclose(*first, rtol=1e-4)
@@ -228,8 +228,8 @@ def test_u1_sides_agree_after_their_updates(tinygan_side, torch_side):
             np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-4)
 
 
-def test_the_memory_goal_row_covers_issue_4s_workloads_only():
-    """'peak of W1–O4' is the largest of W1..O4, not of the larger models later issues added (U1, V1, ...)."""
+def test_the_memory_goal_row_covers_the_core_workloads_only():
+    """'peak of W1–O4' is the largest of W1..O4 (specs.CORE_WORKLOADS), not of the larger models (U1, V1, ...)."""
     from benchmarks import report
     sizes = {"W1": 60.0, "W2": 150.0, "O4": 120.0, "W2-512": 900.0, "V1": 800.0, "U1": 880.0}
     reports = {"tinygan-numpy": {"workloads": {n: {"rss_peak_mib": v} for n, v in sizes.items()}, "memory": {}}}
@@ -318,13 +318,13 @@ class _Started(Exception):
 def test_quality_asks_for_the_official_test_set_and_names_every_way_to_give_it(tmp_path, monkeypatch, capsys):
     """No default folder beside the checkout: without --test-data, TINYGAN_TEST_DATA or --download, an experiment
     that measures on the test set stops with one message naming all three; the variable is used when set."""
-    from benchmarks import quality
+    from benchmarks.quality import run as quality
     seen = []
 
     def experiment(args, folder):
         seen.append(args.test_data)
         raise _Started
-    monkeypatch.setitem(quality.RUNNERS, "vae", experiment)
+    monkeypatch.setitem(quality.EXPERIMENTS, "vae", quality.Experiment(experiment, markdown=None))
     monkeypatch.delenv("TINYGAN_TEST_DATA", raising=False)
     with pytest.raises(SystemExit) as stop:
         quality.main(["--only", "vae", "--results", str(tmp_path)])

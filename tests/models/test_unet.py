@@ -35,7 +35,7 @@ def test_unet_names_a_size_it_cannot_halve_twice():
 
 def test_unet_matches_pytorch_layers_with_the_same_weights():
     torch = pytest.importorskip("torch")
-    from benchmarks.torch_workloads import UNet as TorchUNet
+    from benchmarks.twins.unet import UNet as TorchUNet
 
     ours, theirs = models.UNet().double(), TorchUNet().double()
     theirs.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in ours.state_dict().items()})

@@ -2,7 +2,7 @@
 the critic's weights, by backward and by central differences.
 
 Each op's own second derivative (gradgradcheck) and its create_graph gradient are checked case by case in
-tests/test_op_contract.py; these tests check that the ops compose into a penalty that trains: a conv critic with
+tests/engine/test_op_contract.py; these tests check that the ops compose into a penalty that trains: a conv critic with
 leaky_relu and linear, and one with batch norm in training mode between its convolutions.
 """
 import numpy as np

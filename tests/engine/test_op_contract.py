@@ -20,7 +20,7 @@ This is Chainer's FunctionTestCase discipline, made from one table. Beside it: t
 cannot state (a huge logit in any class, std of equal values, var without degrees of freedom), and gradient
 checks over random geometry drawn by hypothesis (convolution sizes, strides, paddings and dilations;
 recurrent sizes; cumsum's shapes; ray lengths). The kernels' own tests (layouts, the switch, the dependency
-rule) are in tests/test_kernels.py.
+rule) are in tests/engine/test_kernels.py.
 """
 import ast
 import operator
@@ -790,7 +790,7 @@ def assert_all_close(actual, expected, rtol):
 def test_every_op_has_a_spec():
     ops = set(F.__all__) - NOT_DIFFERENTIABLE
     covered = {name.split(" ")[0] for name in SPECS}
-    assert not ops - covered, f"ops of tinygan.functional with no spec in tests/test_op_contract.py: {sorted(ops - covered)}"
+    assert not ops - covered, f"ops of tinygan.functional with no spec in tests/engine/test_op_contract.py: {sorted(ops - covered)}"
 
 
 def test_no_case_is_written_twice():

@@ -272,12 +272,13 @@ def test_command_line_train_sample_resume_eval(tmp_path, capsys):
 
 
 def test_the_pytorch_twins_of_the_quality_table_compute_what_tinygan_computes():
-    """benchmarks/quality.py's PyTorch U-Net and PatchGAN, given tinygan's weights, give tinygan's outputs (float64)."""
+    """The PyTorch twins of pix2pix's U-Net and PatchGAN (benchmarks/twins/pix2pix.py), given tinygan's weights, give
+    tinygan's outputs (float64)."""
     torch = pytest.importorskip("torch")
-    from benchmarks.quality import _torch_pix2pix_networks
+    from benchmarks.twins.pix2pix import networks as twin_networks
     backend.set_default_dtype("float64")
     ours = pix2pix_networks()
-    theirs = dict(zip(("G", "D"), _torch_pix2pix_networks()))
+    theirs = dict(zip(("G", "D"), twin_networks()))
     x, y = _images(3), _images(3, seed=1)
     for name in ("G", "D"):
         state = ours[name].state_dict()

@@ -86,8 +86,8 @@ def test_its_loss_is_the_kl_plus_the_pixel_term_and_nothing_else():
 def test_its_gradients_equal_pytorchs_twin_in_float64():
     """The quality benchmark's PyTorch twin computes the same loss and the same gradients from the same weights."""
     torch = pytest.importorskip("torch")
-    from benchmarks import quality
-    from benchmarks import torch_workloads as tw
+    from benchmarks.twins.gan import dcgan_generator
+    from benchmarks.twins.vaegan import VAEGANEncoder, plain_vae_loss
     backend.set_default_dtype("float64")
     backend.manual_seed(0)
     model = VAEGANPlainVAE(latent_dim=20)
@@ -96,12 +96,12 @@ def test_its_gradients_equal_pytorchs_twin_in_float64():
     loss, _, _ = step.loss(Tensor(x), rng=np.random.default_rng(5))
     loss.backward()
 
-    E, G = tw.VAEGANEncoder(20, 32).double(), tw.dcgan_generator(20, 64).double()
+    E, G = VAEGANEncoder(20, 32).double(), dcgan_generator(20, 64).double()
     state = {key: torch.from_numpy(np.array(value)) for key, value in model.state_dict().items()}
     E.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
     G.load_state_dict({k[len("decoder.net."):]: v for k, v in state.items() if k.startswith("decoder.")})
     eps = torch.from_numpy(np.random.default_rng(5).standard_normal((8, 20)))
-    torch_loss = quality.torch_plain_vae_loss(E, G, torch.from_numpy(x).reshape(8, 1, 28, 28), eps)
+    torch_loss = plain_vae_loss(E, G, torch.from_numpy(x).reshape(8, 1, 28, 28), eps)
     torch_loss.backward()
     np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-10)
     torch_grads = dict(E.named_parameters(prefix="encoder"))
@@ -150,13 +150,13 @@ def test_side_by_side_panels_are_saved(tmp_path):
 @pytest.mark.skipif(not OFFICIAL_MNIST.is_dir(),
                     reason="the official MNIST test set is not in ../shared/data/mnist")
 def test_the_quality_experiment_runs_as_its_documented_command(tmp_path):
-    """`python benchmarks/quality.py --only vaegan ...`, run by path as benchmarks/results/quality.md records it, with
-    nothing added to PYTHONPATH: its PyTorch twins import benchmarks.torch_workloads (one step, 100 samples)."""
+    """`python -m benchmarks.quality --only vaegan ...` from the repository root, as benchmarks/results/quality.md
+    records it, with nothing added to PYTHONPATH: its PyTorch twins import benchmarks.twins (one step, 100 samples)."""
     pytest.importorskip("torch")
     repo = REPO
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "benchmarks/quality.py", "--only", "vaegan", "--epochs", "1",
+    done = subprocess.run([sys.executable, "-m", "benchmarks.quality", "--only", "vaegan", "--epochs", "1",
                            "--steps-per-epoch", "1", "--n", "100", "--results", str(tmp_path)],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=HANG_LIMIT_S)
     assert done.returncode == 0, done.stderr[-2000:]
