@@ -11,6 +11,8 @@ falls), so the scripts are tested everywhere.
 import numpy as np
 import pytest
 
+from paths import REPO
+
 TORCH_HEADER = """
 import torch
 import torch.nn as nn
@@ -27,7 +29,6 @@ import tinygan.nn.functional as F
 import tinygan.optim as optim
 from tinygan.optim.lr_scheduler import StepLR
 from tinygan.utils.data import DataLoader, TensorDataset
-from paths import REPO
 """
 
 CLASSIFIER = """
