@@ -62,7 +62,7 @@ def _memory(kind, names, reports, frameworks):
             per = {n: workloads.get(n, {}).get("pool_mib") for n in names}
         else:
             per = {n: workloads.get(n, {}).get("rss_peak_mib") for n in names}
-        small = [v for n, v in per.items() if n in specs.ISSUE4_WORKLOADS and v is not None]
+        small = [v for n, v in per.items() if n in specs.CORE_WORKLOADS and v is not None]
         entry = {"per_workload": per, "peak_W1_O4": max(small) if small else None}
         if kind == "gpu":
             entry["allocated_per_workload"] = {n: workloads.get(n, {}).get("allocated_mib") for n in names}
@@ -119,7 +119,7 @@ def markdown(data):
     if run.get("load_warning"):
         lines += [f"> **Warning:** {run['load_warning']}", ""]
 
-    lines += [f"| workload | {ours} median | {ours} min | {theirs} median | {theirs} min | ratio | goal (issue 4) |",
+    lines += [f"| workload | {ours} median | {ours} min | {theirs} median | {theirs} min | ratio | goal |",
               "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for row in data["rows"]:
         a, b = row[ours], row[theirs]
@@ -239,7 +239,7 @@ def _probe_range(probes, core):
 # -- the chart ------------------------------------------------------------------------------------
 
 def plot_ratios(data, path):
-    """A bar per workload: tinygan median / PyTorch median, with parity at 1 and the issue's goals.
+    """A bar per workload: tinygan median / PyTorch median, with parity at 1 and the goals.
 
     Without PyTorch numbers (not installed), the bars are tinygan's medians in ms instead.
     """
@@ -268,7 +268,7 @@ def plot_ratios(data, path):
         goal_x = [i for i, row in enumerate(rows) if row["goal"] is not None]
         if goal_x:
             ax.scatter(goal_x, [rows[i]["goal"] for i in goal_x], marker="_", s=600, color="#c44e52",
-                       zorder=3, label="goal (issue 4)")
+                       zorder=3, label="goal")
         ax.set_ylabel(f"{ours} / {theirs}, median step time")
         ax.set_title(f"tinygan vs PyTorch on the {DEVICE_TITLES[data['device_kind']]} (lower is better)")
         ax.legend(loc="upper left", fontsize=8)

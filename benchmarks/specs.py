@@ -1,9 +1,9 @@
-"""What each workload is, the goals of issue 4, and the numbers every framework starts from.
+"""What each workload is, its goal, and the numbers every framework starts from.
 
 Both sides of a comparison (tinygan_workloads.py and torch_workloads.py) read their shapes and
 hyper-parameters from here, and take their data, noise and initial weights from the NumPy
 generators below, so tinygan and PyTorch compute on exactly the same numbers: their first losses
-agree (tests/test_benchmarks.py checks it), and a difference in time is a difference in the engine.
+agree (tests/benchmarks/test_benchmarks.py checks it), and a difference in time is a difference in the engine.
 
 This module imports no framework (NumPy only inside the functions), so the worker can set the
 thread counts before anything loads a BLAS library.
@@ -21,7 +21,7 @@ class Unavailable(RuntimeError):
 class Workload:
     name: str     # "W1", "O1", ...
     title: str    # a few words for the table
-    spec: str     # the full specification, as in issue 4
+    spec: str     # the full specification
     full: dict    # shapes and sizes of the real benchmark
     quick: dict   # tiny shapes for --quick and the tests
 
@@ -47,6 +47,11 @@ GAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
 VAE_ADAM = dict(lr=1e-3)
 LEAKY_SLOPE = 0.2
 NOISE_POOL = 8  # noise batches drawn once and cycled, so the step times the network, not the generator
+VAEGAN_GAMMA = 0.1              # V1: gamma of the decoder's loss (the vaegan default)
+RNN_ADAM = dict(lr=1e-3)
+NERF_ADAM = dict(lr=5e-4)
+NERF_NEAR, NERF_FAR = 2.0, 6.0
+SEGMENTATION_ADAM = dict(lr=1e-3)
 
 _GAN_STEP = ("one D update (real + detached fake, BCE with logits) and one G update (non-saturating, "
              "D frozen by requires_grad=False), Adam 2e-4, betas (0.5, 0.999)")
@@ -101,7 +106,6 @@ WORKLOADS = {w.name: w for w in [
         "W2 at batch 512 (a GPU-sized run); " + _DCGAN + _GAN_STEP,
         full=dict(batch=512, latent=100, width=64),
         quick=dict(batch=8, latent=8, width=4)),
-    # issue 17
     Workload(
         "V1", "VAE-GAN step, batch 64",
         "batch 64, 28x28x1; encoder Conv(1->32, k4, s2, p1) -> LReLU 0.2 -> Conv(32->64, k4, s2, p1) -> BN2d -> "
@@ -112,11 +116,35 @@ WORKLOADS = {w.name: w for w in [
         "with respect to its own network's weights (autograd.grad), gamma 0.1; three Adams 2e-4, betas (0.5, 0.999)",
         full=dict(batch=64, latent=20, width=64, enc_width=32),
         quick=dict(batch=4, latent=4, width=4, enc_width=4)),
+    Workload(
+        "R1", "row-LSTM step, batch 64",
+        "batch 64 of binary 28x28 images; LSTM(28, 256, batch_first) over 28 steps (input at step t is row t-1, "
+        "row -1 zeros) -> Linear(256, 28) logits of row t; loss BCE with logits summed over the 784 pixels / batch; "
+        "backward through all 28 steps (BPTT); Adam 1e-3",
+        full=dict(batch=64, rows=28, columns=28, hidden=256),
+        quick=dict(batch=4, rows=28, columns=28, hidden=8)),
+    Workload(
+        "N1", "NeRF step, 1024 rays x 32 samples",
+        "1024 rays x 32 stratified samples in [2, 6] (jitter from a pool); positional encoding L = 6 (39 features) -> "
+        "4 x (Linear 128 -> ReLU) -> Linear(128, 4); density softplus, colour sigmoid; volume rendering quadrature "
+        "(exclusive cumulative sum for T); MSE against the rays' colours; backward; Adam 5e-4",
+        full=dict(rays=1024, samples=32, width=128, frequencies=6),
+        quick=dict(rays=16, samples=4, width=8, frequencies=2)),
+    Workload(
+        "U1", "U-Net segmentation step, batch 32",
+        "batch 32 of 64x64x1 scenes of digits (tinygan/data/scenes.py) with their label maps; U-Net: conv 3x3 "
+        "(padding 1) -> BN2d -> ReLU twice per block, encoder 1->16->16, maxpool 2, 16->32->32, maxpool 2, bottleneck "
+        "32->64->64, ConvT(64->32, k2, s2), concat with the second block, 64->32->32, ConvT(32->16, k2, s2), concat "
+        "with the first block, 32->16->16, conv 1x1 16->11 logits; pixelwise cross-entropy (mean over pixels); "
+        "Adam 1e-3",
+        full=dict(batch=32, widths=(16, 32, 64), classes=11),
+        quick=dict(batch=2, widths=(2, 4, 4), classes=11)),
 ]}
 
-# The order of a run: W2-512 last, so that the peak memory of W1-O4 is known before the big batch.
-ISSUE4_WORKLOADS = ("W1", "W2", "W3", "O1", "O2", "O3", "O4")   # issue 4's memory goal: their peak
-ORDER = ISSUE4_WORKLOADS + ("W2-512",) + ("V1",)   # V1: issue 17
+# The GAN and VAE steps and the four ops: the memory goal compares their peak ("peak of W1-O4").
+CORE_WORKLOADS = ("W1", "W2", "W3", "O1", "O2", "O3", "O4")
+# The order of a run: W1-O4 first, so that their peak memory is known before the big batch and the larger models.
+ORDER = CORE_WORKLOADS + ("W2-512", "V1", "R1", "N1", "U1")
 
 # Frameworks: name -> (side, device kind); the pairs compared in one results file per device kind.
 FRAMEWORKS = {
@@ -131,18 +159,12 @@ PAIRS = {"cpu": ("tinygan-numpy", "torch-cpu"), "gpu": ("tinygan-cupy", "torch-c
 # tinygan's reference code (tinygan.use_kernels("reference")) on each device kind: a column beside the pair.
 REFERENCE = {"cpu": "tinygan-numpy-reference", "gpu": "tinygan-cupy-reference"}
 
-# Issue 4's goals: the largest ratio tinygan median / PyTorch median in the same run.
+# The goals: the largest ratio tinygan median / PyTorch median in the same run.
 GOALS = {
-    "cpu": {"W1": 1.3, "W2": 1.5, "W3": 1.3, "O1": 1.5, "O2": 1.5, "O3": 3.0, "O4": 1.2},
+    "cpu": {"W1": 1.3, "W2": 1.5, "W3": 1.3, "O1": 1.5, "O2": 1.5, "O3": 3.0, "O4": 1.2,
+            "V1": 1.5, "R1": 1.5, "N1": 1.5, "U1": 1.5},
     "gpu": {"W2-512": 2.0},
 }
-
-# PyTorch's CPU medians on the project's 2-core machine when issue 4 was written (ms), for reference.
-ISSUE_TORCH_CPU_MS = {"W1": 14.5, "W2": 105, "W3": 7.5, "O1": 18, "O2": 18, "O3": 0.8, "O4": 24}
-
-# Issue 17: V1 within 1.5x of PyTorch's CPU time; gamma of V1's decoder loss (the vaegan default).
-GOALS["cpu"]["V1"] = 1.5
-VAEGAN_GAMMA = 0.1
 
 
 # -- the numbers both sides start from -----------------------------------------------------------
@@ -202,20 +224,7 @@ def op_arrays(seed, name, shapes):
     return x, w, b, gy
 
 
-# -- issue 15: recurrent networks ------------------------------------------------------------------
-
-RNN_ADAM = dict(lr=1e-3)
-
-WORKLOADS["R1"] = Workload(
-    "R1", "row-LSTM step, batch 64",
-    "batch 64 of binary 28x28 images; LSTM(28, 256, batch_first) over 28 steps (input at step t is row t-1, "
-    "row -1 zeros) -> Linear(256, 28) logits of row t; loss BCE with logits summed over the 784 pixels / batch; "
-    "backward through all 28 steps (BPTT); Adam 1e-3",
-    full=dict(batch=64, rows=28, columns=28, hidden=256),
-    quick=dict(batch=4, rows=28, columns=28, hidden=8))
-ORDER = ORDER + ("R1",)
-GOALS["cpu"]["R1"] = 1.5
-
+# -- recurrent networks (R1) -------------------------------------------------------------------------
 
 def binary_images(seed, purpose, shape):
     """float32 images of 0s and 1s (pixel = 1 where a U[0, 1) draw is >= 0.5)."""
@@ -234,21 +243,7 @@ def recurrent_weights(shapes, rng):
     return lstm + list(initial_weights((C, H), (C,), rng))
 
 
-# -- issue 18: a tiny NeRF ------------------------------------------------------------------------------
-
-NERF_ADAM = dict(lr=5e-4)
-NERF_NEAR, NERF_FAR = 2.0, 6.0
-
-WORKLOADS["N1"] = Workload(
-    "N1", "NeRF step, 1024 rays x 32 samples",
-    "1024 rays x 32 stratified samples in [2, 6] (jitter from a pool); positional encoding L = 6 (39 features) -> "
-    "4 x (Linear 128 -> ReLU) -> Linear(128, 4); density softplus, colour sigmoid; volume rendering quadrature "
-    "(exclusive cumulative sum for T); MSE against the rays' colours; backward; Adam 5e-4",
-    full=dict(rays=1024, samples=32, width=128, frequencies=6),
-    quick=dict(rays=16, samples=4, width=8, frequencies=2))
-ORDER = ORDER + ("N1",)
-GOALS["cpu"]["N1"] = 1.5
-
+# -- a tiny NeRF (N1) ------------------------------------------------------------------------------------
 
 def nerf_rays(seed, name, shapes):
     """(origins, unit directions, colours), float32 (R, 3) each: cameras at distance 4 aiming near the origin."""
@@ -279,22 +274,9 @@ def nerf_weights(seed, name, shapes):
     sizes = [encoded] + [shapes["width"]] * 4 + [4]
     rng = host_rng(seed, name, "weights")
     return [initial_weights((n_out, n_in), (n_out,), rng) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-# -- issue 16: U-Net segmentation --------------------------------------------------------------------
 
-SEGMENTATION_ADAM = dict(lr=1e-3)
 
-WORKLOADS["U1"] = Workload(
-    "U1", "U-Net segmentation step, batch 32",
-    "batch 32 of 64x64x1 scenes of digits (tinygan/data/scenes.py) with their label maps; U-Net: conv 3x3 "
-    "(padding 1) -> BN2d -> ReLU twice per block, encoder 1->16->16, maxpool 2, 16->32->32, maxpool 2, bottleneck "
-    "32->64->64, ConvT(64->32, k2, s2), concat with the second block, 64->32->32, ConvT(32->16, k2, s2), concat "
-    "with the first block, 32->16->16, conv 1x1 16->11 logits; pixelwise cross-entropy (mean over pixels); "
-    "Adam 1e-3",
-    full=dict(batch=32, widths=(16, 32, 64), classes=11),
-    quick=dict(batch=2, widths=(2, 4, 4), classes=11))
-ORDER = ORDER + ("U1",)
-GOALS["cpu"]["U1"] = 1.5
-
+# -- U-Net segmentation (U1) ----------------------------------------------------------------------------
 
 def scenes_and_labels(seed, purpose, batch):
     """`batch` scenes of the embedded digits drawn with host_rng(seed, purpose): float32 (batch, 1, 64, 64) on

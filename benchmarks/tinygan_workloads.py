@@ -8,10 +8,15 @@ frozen D.
 """
 import itertools
 
+import numpy
+
 import tinygan
 from tinygan import backend, optim
 from tinygan import functional as F
+from tinygan.autograd import grad
+from tinygan.models import NeRF, RowLSTM, UNet, VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
 from tinygan.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from tinygan.models.nerf import render_samples
 from tinygan.models.vae import MLPVAE
 
 from . import specs
@@ -41,7 +46,6 @@ def sync():
 
 
 def versions():
-    import numpy
     found = {"tinygan": tinygan.__version__, "numpy": numpy.__version__, "tinygan kernels": tinygan.current_kernels()}
     if backend.current() == "cupy":
         cupy = backend.module_for("cupy")
@@ -204,8 +208,6 @@ def o4_linear(shapes, seed, name="O4"):
 
 def v1_vaegan(shapes, seed, name="V1"):
     """V1: one VAE-GAN step, three objectives each differentiated for its own network (see specs.WORKLOADS["V1"])."""
-    from tinygan.autograd import grad
-    from tinygan.models import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
     n, latent = shapes["batch"], shapes["latent"]
     nets = {"E": VAEGANEncoder(latent, width=shapes["enc_width"]), "G": VAEGANDecoder(latent, width=shapes["width"]),
             "D": VAEGANDiscriminator(width=shapes["width"])}
@@ -241,20 +243,8 @@ def v1_vaegan(shapes, seed, name="V1"):
     return specs.Bench(step, [p for net in nets.values() for p in net.parameters()])
 
 
-WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
-             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan}
-
-
-def build(name, quick=False, seed=0):
-    """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
-    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)
-
-
-# -- issue 15 -----------------------------------------------------------------------------------
-
 def r1_row_lstm(shapes, seed, name="R1"):
     """R1: one step of the row-by-row LSTM generator, BPTT through all rows, Adam 1e-3 (see specs.WORKLOADS["R1"])."""
-    from tinygan.models import RowLSTM
     model = RowLSTM(hidden=shapes["hidden"])
     for p, value in zip(model.parameters(), specs.recurrent_weights(shapes, specs.host_rng(seed, name, "LSTM"))):
         p.data[...] = backend.to_device(value, backend.current_device())
@@ -271,15 +261,8 @@ def r1_row_lstm(shapes, seed, name="R1"):
     return specs.Bench(step, list(model.parameters()))
 
 
-WORKLOADS["R1"] = r1_row_lstm
-
-
-# -- issue 18 -----------------------------------------------------------------------------------
-
 def n1_nerf(shapes, seed, name="N1"):
     """N1: one NeRF step: 1024 rays x 32 samples through the field, the renderer, MSE, backward, Adam 5e-4."""
-    from tinygan.models import NeRF
-    from tinygan.models.nerf import render_samples
     model = NeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
     for (p_w, p_b), (w, b) in zip(_linear_pairs(model), specs.nerf_weights(seed, name, shapes)):
         p_w.data[...], p_b.data[...] = (backend.to_device(v, backend.current_device()) for v in (w, b))
@@ -306,11 +289,8 @@ def _linear_pairs(model):
     return [(layer.weight, layer.bias) for layer in layers]
 
 
-# -- issue 16 -----------------------------------------------------------------------------------
-
 def u1_unet(shapes, seed, name="U1"):
     """U1: one U-Net segmentation step: forward, pixelwise cross-entropy, backward, Adam (see specs.WORKLOADS["U1"])."""
-    from tinygan.models import UNet
     model = load_initial_weights(UNet(1, shapes["classes"], widths=shapes["widths"]), specs.host_rng(seed, name))
     scenes, label_maps = specs.scenes_and_labels(seed, name + "/scenes", shapes["batch"])
     x, y = tensor(scenes), tinygan.Tensor(backend.to_device(label_maps, backend.current_device()))
@@ -326,5 +306,11 @@ def u1_unet(shapes, seed, name="U1"):
     return specs.Bench(step, list(model.parameters()))
 
 
-WORKLOADS["N1"] = n1_nerf
-WORKLOADS["U1"] = u1_unet
+WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan, "R1": r1_row_lstm,
+             "N1": n1_nerf, "U1": u1_unet}
+
+
+def build(name, quick=False, seed=0):
+    """The Bench of workload `name` (a key of specs.WORKLOADS) at full or --quick shapes."""
+    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)

@@ -1,18 +1,24 @@
 """The workloads written with PyTorch: the reference, line for line the twin of tinygan_workloads.py.
 
-Importing this module imports torch (tinygan itself never does). The models are written here as
-nn.Sequential stacks with the same layers, in the same order, as tinygan.models builds them
-(tests/test_benchmarks.py checks the parameter shapes and the first losses against tinygan).
+Importing this module imports torch (tinygan itself never does). The networks are the PyTorch twins
+of tinygan.models in benchmarks/twins/, with the same layers in the same order
+(tests/benchmarks/test_benchmarks.py checks the parameter shapes and the first losses against tinygan).
 """
 import itertools
 
+import numpy
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from tinygan.runtime.malloc import keep_freed_memory, keeps_freed_memory
 
 from . import specs
+from .twins.gan import dcgan_discriminator, dcgan_generator, mlp_discriminator, mlp_generator
+from .twins.nerf import NeRF, render_samples
+from .twins.rnn import RowLSTM
+from .twins.unet import UNet
+from .twins.vae import MLPVAE
+from .twins.vaegan import VAEGANDiscriminator, VAEGANEncoder
 
 _state = {"device": torch.device("cpu")}
 
@@ -30,8 +36,8 @@ def setup(device, threads):
     torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float32)
     # The same malloc setting as tinygan's worker (tinygan/runtime/malloc.py): PyTorch's CPU allocator is glibc's
-    # malloc too, and with glibc's defaults a U1 step page-faults on some 35,000 fresh pages and takes 133-138
-    # ms instead of 103 (benchmarks/README.md). The comparison is of the engines, not of malloc's settings.
+    # malloc too, and with glibc's defaults a step page-faults on fresh pages every time (benchmarks/README.md,
+    # "Both frameworks get the same malloc setting"). The comparison is of the engines, not of malloc's settings.
     keep_freed_memory()
 
 
@@ -42,7 +48,6 @@ def sync():
 
 
 def versions():
-    import numpy
     found = {"torch": torch.__version__, "numpy": numpy.__version__}
     if _state["device"].type == "cuda":
         found["cuda_runtime"] = torch.version.cuda
@@ -92,64 +97,6 @@ def load_initial_weights(model, rng):
             m.weight.copy_(torch.from_numpy(w))
             m.bias.copy_(torch.from_numpy(b))
     return model.to(_state["device"])
-
-
-# -- the models: the same layers as tinygan.models ----------------------------------------------
-
-def mlp_generator(latent, hidden):
-    """tinygan.models.gan.MLPGenerator: (Linear -> BatchNorm1d -> LeakyReLU 0.2) per hidden, Linear -> tanh."""
-    layers, width = [], latent
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.BatchNorm1d(h), nn.LeakyReLU(specs.LEAKY_SLOPE)]  # (N, h)
-        width = h
-    layers += [nn.Linear(width, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28))]           # (N, 1, 28, 28)
-    return nn.Sequential(*layers)
-
-
-def mlp_discriminator(hidden):
-    """tinygan.models.gan.MLPDiscriminator: flatten, (Linear -> LeakyReLU 0.2) per hidden, Linear -> logit."""
-    layers, width = [nn.Flatten()], 784
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.LeakyReLU(specs.LEAKY_SLOPE)]                     # (N, h)
-        width = h
-    return nn.Sequential(*layers, nn.Linear(width, 1))                                      # (N, 1)
-
-
-def dcgan_generator(latent, w):
-    """tinygan.models.gan.DCGANGenerator for 28x28x1."""
-    return nn.Sequential(
-        nn.Linear(latent, 2 * w * 7 * 7), nn.BatchNorm1d(2 * w * 7 * 7), nn.ReLU(),
-        nn.Unflatten(1, (2 * w, 7, 7)),                                                 # (N, 2w, 7, 7)
-        nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU(),  # (N, w, 14, 14)
-        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1), nn.Tanh())                    # (N, 1, 28, 28)
-
-
-def dcgan_discriminator(w):
-    """tinygan.models.gan.DCGANDiscriminator (with BatchNorm) for 28x28x1."""
-    return nn.Sequential(
-        nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),           # (N, w, 14, 14)
-        nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
-        nn.LeakyReLU(specs.LEAKY_SLOPE),                                                    # (N, 2w, 7, 7)
-        nn.Flatten(), nn.Linear(2 * w * 7 * 7, 1))                                          # (N, 1)
-
-
-class MLPVAE(nn.Module):
-    """tinygan.models.vae.MLPVAE: 784 -> 400 -> (mu, logvar); 20 -> 400 -> 784 logits."""
-
-    def __init__(self, features, hidden, latent):
-        super().__init__()
-        self.fc1 = nn.Linear(features, hidden)        # (N, 400)
-        self.fc_mu = nn.Linear(hidden, latent)        # (N, 20)
-        self.fc_logvar = nn.Linear(hidden, latent)    # (N, 20)
-        self.fc3 = nn.Linear(latent, hidden)          # (N, 400)
-        self.fc4 = nn.Linear(hidden, features)        # (N, 784) logits
-
-    def encode(self, x):
-        h = F.relu(self.fc1(x))
-        return self.fc_mu(h), self.fc_logvar(h)
-
-    def decode(self, z):
-        return self.fc4(F.relu(self.fc3(z)))
 
 
 # -- the workloads ------------------------------------------------------------------------------
@@ -262,42 +209,6 @@ def o4_linear(shapes, seed, name="O4"):
     return _op_step(F.linear, seed, name, shapes)
 
 
-class VAEGANEncoder(nn.Module):
-    """tinygan.models.vaegan.VAEGANEncoder for 28x28x1."""
-
-    def __init__(self, latent, w):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),          # (N, w, 14, 14)
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
-            nn.LeakyReLU(specs.LEAKY_SLOPE), nn.Flatten())                                    # (N, 2w*49)
-        self.fc_mu = nn.Linear(2 * w * 49, latent)
-        self.fc_logvar = nn.Linear(2 * w * 49, latent)
-
-    def forward(self, x):
-        h = self.net(x)
-        return self.fc_mu(h), self.fc_logvar(h)
-
-
-class VAEGANDiscriminator(nn.Module):
-    """tinygan.models.vaegan.VAEGANDiscriminator for 28x28x1: Dis_l, then the logit."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.feature_layers = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(specs.LEAKY_SLOPE),
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
-            nn.LeakyReLU(specs.LEAKY_SLOPE))                                                  # (N, 2w, 7, 7)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * w * 49, 1))                    # (N, 1)
-
-    def logit_and_features(self, x):
-        features = self.feature_layers(x)
-        return self.head(features), features
-
-    def forward(self, x):
-        return self.head(self.feature_layers(x))
-
-
 def v1_vaegan(shapes, seed, name="V1"):
     """V1: one VAE-GAN step, three objectives each differentiated for its own network (see specs.WORKLOADS["V1"])."""
     n, latent = shapes["batch"], shapes["latent"]
@@ -337,33 +248,6 @@ def v1_vaegan(shapes, seed, name="V1"):
     return specs.Bench(step, [p for net in nets.values() for p in net.parameters()])
 
 
-WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
-             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan}
-
-
-def build(name, quick=False, seed=0):
-    """The Bench of workload `name` ("W1", ..., "W2-512") at full or --quick shapes."""
-    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)
-
-
-# -- issue 15 -----------------------------------------------------------------------------------
-
-class RowLSTM(nn.Module):
-    """tinygan.models.RowLSTM: LSTM(28, H, batch_first) over rows shifted down by one, Linear(H, 28) logits."""
-
-    def __init__(self, columns, hidden):
-        super().__init__()
-        self.lstm = nn.LSTM(columns, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, columns)
-
-    def nll(self, images):
-        N, _, rows, columns = images.shape
-        x = images.reshape(N, rows, columns)
-        inputs = torch.cat([x.new_zeros(N, 1, columns), x[:, :-1]], dim=1)   # row t-1 at step t
-        logits = self.out(self.lstm(inputs)[0])
-        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / N
-
-
 def r1_row_lstm(shapes, seed, name="R1"):
     """R1: one step of the row-by-row LSTM generator, BPTT through all rows, Adam 1e-3 (see specs.WORKLOADS["R1"])."""
     model = RowLSTM(shapes["columns"], shapes["hidden"])
@@ -384,15 +268,9 @@ def r1_row_lstm(shapes, seed, name="R1"):
     return specs.Bench(step, list(model.parameters()))
 
 
-WORKLOADS["R1"] = r1_row_lstm
-
-
-# -- issue 18 -----------------------------------------------------------------------------------
-
 def n1_nerf(shapes, seed, name="N1"):
     """N1: one NeRF step: 1024 rays x 32 samples through the field, the renderer, MSE, backward, Adam 5e-4."""
-    from .nerf_twin import TorchNeRF, render_samples
-    model = TorchNeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
+    model = NeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
     with torch.no_grad():
         for layer, (w, b) in zip(list(model.hidden) + [model.out], specs.nerf_weights(seed, name, shapes)):
             layer.weight.copy_(torch.from_numpy(w))
@@ -413,40 +291,6 @@ def n1_nerf(shapes, seed, name="N1"):
     return specs.Bench(step, list(model.parameters()))
 
 
-# -- issue 16 -----------------------------------------------------------------------------------
-
-def _conv_block(cin, cout):
-    """Two rounds of conv 3x3 (padding 1) -> BatchNorm2d -> ReLU, as tinygan.models.unet.conv_block."""
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
-                         nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU())
-
-
-class UNet(nn.Module):
-    """tinygan.models.UNet (skips on): the same layers, registered in the same order; raw logits, or an image on
-    [-1, 1] with output="tanh" (pix2pix's generator)."""
-
-    def __init__(self, in_channels=1, out_channels=11, widths=(16, 32, 64), output=None):
-        super().__init__()
-        self.output = output
-        w1, w2, w3 = widths
-        self.enc1, self.enc2, self.bottleneck = _conv_block(in_channels, w1), _conv_block(w1, w2), _conv_block(w2, w3)
-        self.pool = nn.MaxPool2d(2)
-        self.up2 = nn.ConvTranspose2d(w3, w2, 2, stride=2)
-        self.dec2 = _conv_block(2 * w2, w2)
-        self.up1 = nn.ConvTranspose2d(w2, w1, 2, stride=2)
-        self.dec1 = _conv_block(2 * w1, w1)
-        self.head = nn.Conv2d(w1, out_channels, 1)
-
-    def forward(self, x):
-        e1 = self.enc1(x)
-        e2 = self.enc2(self.pool(e1))
-        bottom = self.bottleneck(self.pool(e2))
-        d2 = self.dec2(torch.cat([e2, self.up2(bottom)], dim=1))      # [encoder skip, upsampled]
-        d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
-        out = self.head(d1)
-        return torch.tanh(out) if self.output == "tanh" else out
-
-
 def u1_unet(shapes, seed, name="U1"):
     """U1: one U-Net segmentation step: forward, pixelwise cross-entropy, backward, Adam (see specs.WORKLOADS["U1"])."""
     model = load_initial_weights(UNet(1, shapes["classes"], widths=shapes["widths"]), specs.host_rng(seed, name))
@@ -464,5 +308,11 @@ def u1_unet(shapes, seed, name="U1"):
     return specs.Bench(step, list(model.parameters()))
 
 
-WORKLOADS["N1"] = n1_nerf
-WORKLOADS["U1"] = u1_unet
+WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
+             "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan, "R1": r1_row_lstm,
+             "N1": n1_nerf, "U1": u1_unet}
+
+
+def build(name, quick=False, seed=0):
+    """The Bench of workload `name` (a key of specs.WORKLOADS) at full or --quick shapes."""
+    return WORKLOADS[name](specs.WORKLOADS[name].shapes(quick), seed, name=name)

@@ -1,8 +1,7 @@
-"""The PyTorch twin of tinygan's NeRF (issue 18), for the quality experiment and the speed workload N1.
+"""The PyTorch twin of tinygan.models.NeRF and its renderer, for the speed workload N1 and the nerf experiment.
 
 The same field (gamma(p) with L = 6, 4 x Linear(., 128) + ReLU, Linear(128, 4), softplus density, sigmoid
-colour), the same stratified samples and the same quadrature, written the usual PyTorch way. Only the
-benchmarks import torch; tinygan never does.
+colour), the same stratified samples and the same quadrature, written the usual PyTorch way.
 """
 import math
 
@@ -11,7 +10,9 @@ import torch
 from torch import nn
 
 
-class TorchNeRF(nn.Module):
+class NeRF(nn.Module):
+    """tinygan.models.NeRF: gamma(p), `depth` x (Linear, ReLU), Linear(width, 4); softplus density, sigmoid colour."""
+
     def __init__(self, num_frequencies=6, width=128, depth=4):
         super().__init__()
         self.num_frequencies = num_frequencies
