@@ -1,4 +1,5 @@
 """The model families a run can train, by the registry's family name (ModelSpec.family): one file of train/ each."""
+from .. import registry
 from .gan import GANFamily
 from .nerf import NeRFFamily
 from .pix2pix import Pix2PixFamily
@@ -16,3 +17,8 @@ FAMILIES = {
     "segmentation": SegmentationFamily(),
     "nerf": NeRFFamily(),
 }
+
+
+def family_of(config):
+    """The Family of a configuration's model."""
+    return FAMILIES[registry.model_of(config).family]

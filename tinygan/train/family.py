@@ -16,6 +16,11 @@ family name. A run asks its family:
     evaluate(run, n, test_data, k, seed)   the sections of `tinygan eval`'s report
     draw(run, n, label, seed, path)        `tinygan sample`: one picture at `path`, and what it shows in words
 
+The configuration's checks (train/config.py) ask it check_settings(config), a ConfigError for its own settings
+(or data) outside their meaning, and read what it declares, as the command line does: the configuration keys that
+are its own (`settings`: a run of any other family is refused them), the kind of dataset only it trains on
+(`own_data`), and which of the commands' options its runs take (`draws_from_code`, ...).
+
 The defaults here are those of a generator trained on a fixed set of images, which gan, vae, rnn and vaegan
 share: a class-balanced --limit, batches in a seeded order per epoch, a grid of samples from fixed noise every
 epoch, and the digit classifier's scores of the samples beside real digits'.
@@ -29,7 +34,7 @@ from .. import backend, registry, viz
 from ..autograd import Tensor, no_grad
 from ..data import ImageLoader, balanced_subset, load_mnist
 from ..evaluation.reference import load_reference
-from .config import ConfigError
+from .checks import ConfigError
 from .evaluate import IMAGE_SAMPLES, evaluate_images, evaluate_reconstruction
 
 # The figures drawn in metrics.png when a log row has them (--eval-every, or every epoch for some families).
@@ -113,6 +118,21 @@ class Family:
     flatten = False            # the loader gives (B, C*H*W) rows instead of (B, C, H, W) images
     scores_test_sets = False   # --test-data of a non-digit set (fashion, kmnist) gives test_image_scores too
     reconstructs = False       # evaluate reports the mean reconstructions' error (reconstruct)
+
+    # -- settings: what of a configuration is this family's own, and the options its runs take --------
+    title = None               # how messages name this family (with settings or own_data) to a run of another
+    settings = ()              # the configuration keys that are this family's own: no other family's run takes them
+    own_data = None            # (kind, what it holds): the kind of dataset (DatasetSpec.kind) only this family reads
+    weight_average = False     # --ema: it may sample from a moving average of G's weights
+    draws_from_code = True     # train --latent-dim: it draws from noise, or encodes to a code, of that size
+    draws_at_random = True     # sample --seed: what it draws depends on a seed
+    scored_on_draws = True     # eval --n: it is scored on n things it draws, not on fixed test images
+    scored_at_random = True    # eval --seed: its scores depend on a seed, not on fixed test data alone
+    scored_on_test_digits = True  # eval --test-data, --download: it is scored against the official test digits
+
+    def check_settings(self, config):
+        """ConfigError naming the first of the family's own settings, or its data, outside their meaning: none here.
+        (config.py has checked the settings every run has, and refused other families' settings and data.)"""
 
     def make_step(self, run):
         """The step of this family, over the run's networks and optimizers."""

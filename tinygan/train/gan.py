@@ -109,6 +109,8 @@ def is_toy(run):
 class GANFamily(Family):
     """A generator G and a discriminator D (both conditioned on the class for cgan), on images or toy points."""
 
+    weight_average = True
+
     def make_step(self, run):
         c = run.config
         conditional = registry.model_of(c).conditional

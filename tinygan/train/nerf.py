@@ -22,13 +22,18 @@ import os
 
 import numpy as np
 
-from .. import backend, viz
+from .. import backend, registry, viz
 from .. import functional as F
 from ..autograd import Tensor
 from ..data.scene import load_scene_views, turntable_poses
 from ..evaluation import metrics
 from ..models.nerf import render_rays, render_views
+from .checks import ConfigError, check_integer
 from .family import Family, check_finite
+
+
+# Its own settings' ranges: samples per ray, and frequencies of the positional encoding.
+INTEGER_RANGES = dict(num_samples=(2, 1024), num_frequencies=(0, 16))
 
 
 class NeRFStep:
@@ -66,6 +71,24 @@ class NeRFStep:
 
 class NeRFFamily(Family):
     """One network 'nerf': the radiance field of one scene."""
+
+    title = "the 'nerf' model"
+    settings = ("num_samples", "num_frequencies")
+    own_data = ("views", "views of a 3-D scene")
+    draws_from_code = False
+    draws_at_random = False    # it renders a fixed turntable
+    scored_on_draws = False    # scored on its held-out views
+    scored_at_random = False
+    scored_on_test_digits = False
+
+    def check_settings(self, config):
+        """Views of a 3-D scene to learn, and its samples per ray and frequencies in range."""
+        if registry.dataset_of(config).kind != "views":
+            raise ConfigError(f"{config['model']!r} learns a 3-D scene from its views; --data must be one of "
+                              f"{', '.join(n for n, d in registry.DATASETS.items() if d.kind == 'views')}, "
+                              f"got {config['data']!r}")
+        for key, (low, high) in INTEGER_RANGES.items():
+            check_integer(config, key, low, high)
 
     def make_step(self, run):
         """The step over every pixel of the training views (loads the views)."""

@@ -16,6 +16,7 @@ A run of this family (Pix2PixFamily) trains on (damaged, original) pairs of an i
 epoch; it draws restorations of two of each digit under the fixed test damage each epoch, and is judged on
 test digits under that damage (tinygan/evaluation/restoration.py). It draws nothing from noise.
 """
+import math
 import os
 
 import numpy as np
@@ -23,10 +24,10 @@ import numpy as np
 from .. import registry, viz
 from .. import functional as F
 from ..data import embedded_split, load_embedded_mnist, load_mnist
-from ..data.damage import PairLoader, damage, fixed_test_damage
+from ..data.damage import TASKS, PairLoader, damage, fixed_test_damage
 from ..evaluation.reference import embedded_reference
 from ..evaluation.restoration import evaluate_restoration, restore
-from .config import ConfigError
+from .checks import ConfigError, check_choice, check_real
 from .family import Family, check_finite, epoch_picture, save_curves, set_requires_grad
 from .losses import pix2pix_discriminator_loss, pix2pix_generator_loss
 
@@ -86,6 +87,21 @@ class Pix2PixStep:
 
 class Pix2PixFamily(Family):
     """A U-Net generator 'G' and a PatchGAN discriminator 'D' of (input, output) pairs."""
+
+    title = "pix2pix (restoring damaged digits)"
+    settings = ("task", "l1_weight", "gan_weight")
+    draws_from_code = False
+    scored_on_draws = False    # scored on the fixed test damage of test digits
+    scored_at_random = False
+
+    def check_settings(self, config):
+        """A known task, weights >= 0, and grey 28x28 digits to damage."""
+        check_choice("task", config.get("task"), TASKS)
+        check_real("l1_weight", config.get("l1_weight"), 0.0, math.inf, "the weight lambda of the L1 term")
+        check_real("gan_weight", config.get("gan_weight"), 0.0, math.inf, "the weight of the GAN term; 0 = L1 only")
+        if registry.dataset_of(config).sample_shape != (1, 28, 28):
+            raise ConfigError(f"pix2pix restores grey 28x28 digits; {config['data']!r} holds images of shape "
+                              f"{registry.dataset_of(config).sample_shape}")
 
     def make_step(self, run):
         c = run.config

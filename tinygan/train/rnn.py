@@ -13,6 +13,7 @@ from .. import backend, registry
 from ..autograd import Tensor, no_grad
 from ..models.rnn import binarize
 from ..nn.utils import clip_grad_norm_
+from .checks import ConfigError
 from .family import Family, check_finite
 
 
@@ -43,6 +44,12 @@ class RNNFamily(Family):
     """One network 'rnn', trained on its negative log-likelihood."""
 
     scores_test_sets = True
+
+    def check_settings(self, config):
+        """Its noise is one value per pixel: --latent-dim is 784."""
+        if config["latent_dim"] != 784:
+            raise ConfigError(f"--latent-dim is fixed at 784 for {config['model']!r}: its noise is one value per "
+                              f"pixel (the Bernoulli draw of each of the 28x28 pixels), got {config['latent_dim']}")
 
     def make_step(self, run):
         return RNNStep(run.nets["rnn"], run.optimizers["rnn"])

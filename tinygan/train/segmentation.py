@@ -22,7 +22,7 @@ from ..data.scenes import TEST_SCENES, TEST_SEED, SceneLoader, make_scenes, offi
 from ..evaluation.reference import EMBEDDED_REFERENCE, OFFICIAL_INSTEAD
 from ..evaluation.segmentation import CLASS_NAMES, evaluate_segmentation, predict
 from . import losses
-from .config import ConfigError
+from .checks import ConfigError
 from .family import Family, check_finite, epoch_picture, save_curves
 
 
@@ -46,6 +46,20 @@ class SegmentationStep:
 
 class SegmentationFamily(Family):
     """One network 'unet': one logit per class and pixel."""
+
+    title = "the segmentation model 'unet'"
+    own_data = ("scenes", "scenes of digits with a label per pixel")
+    draws_from_code = False
+    scored_at_random = False   # scored on the fixed evaluation scenes
+
+    def check_settings(self, config):
+        """The scenes and nothing else; they are drawn fresh, so --limit has no meaning."""
+        if registry.dataset_of(config).kind != "scenes":
+            raise ConfigError(f"{config['model']!r} segments scenes of digits: train it with --data scenes, "
+                              f"not {config['data']!r}")
+        if config.get("limit") is not None:
+            raise ConfigError("--limit keeps part of a fixed image set; the scenes are drawn fresh every epoch "
+                              "(5,000 each), so it does not apply to them")
 
     def make_step(self, run):
         return SegmentationStep(run.nets["unet"], run.optimizers["unet"])

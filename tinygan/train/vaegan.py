@@ -8,6 +8,7 @@ A run of this family (VAEGANFamily) trains on the batches of an image set on [-1
 samples of fixed codes each epoch and reconstructions.png (every digit beside its mean reconstruction), and is
 judged by the digit classifier on its samples and by the error of its mean reconstructions.
 """
+import math
 import os
 
 import numpy as np
@@ -16,6 +17,7 @@ from .. import backend, registry, viz
 from .. import functional as F
 from ..autograd import Tensor, grad, no_grad
 from . import losses
+from .checks import check_real
 from .family import Family, check_finite, reconstruct_in_batches
 
 
@@ -91,6 +93,12 @@ class VAEGANFamily(Family):
     """An encoder 'E', a decoder 'G' and a discriminator 'D', each with its own Adam."""
 
     reconstructs = True
+    title = "the VAE-GAN (vaegan)"
+    settings = ("gamma",)      # the weight of L_llike against the GAN terms in the decoder's loss
+
+    def check_settings(self, config):
+        if "gamma" in config:
+            check_real("gamma", config["gamma"], 0.0, math.inf, "the weight of L_llike in the decoder's loss")
 
     def make_step(self, run):
         nets, opts = run.nets, run.optimizers
