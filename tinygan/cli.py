@@ -30,6 +30,7 @@ from .runtime import threads
 from .train.checkpoint import CheckpointError
 from .train.config import COMMON, DATASETS, MODELS, TOY_GAN_DEFAULTS, ConfigError, make_config
 from .train.evaluate import IMAGE_SAMPLES, TOY_SAMPLES, evaluate_run, scores_for_log
+from .train.families import family_of
 from .train.family import TrainingDiverged
 from .train.folder import (RunFolderError, check_is_folder, holds_run, lock_run_folder, new_default_folder,
                            prepare_new_run, stopped_before_first_checkpoint)
@@ -41,32 +42,29 @@ MAX_SAMPLES = 10_000  # one grid image; more would not be seen, and the batch mu
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what sample --out can write
 
 
-def _family(config):
-    return registry.model_of(config).family
-
-
 def _data_kind(config):
     return registry.dataset_of(config).kind
 
 
 _TEST_DIGITS = ("models of digit images (a nerf and a GAN on a 2-D toy set bring their own test data)",
-                lambda config: _family(config) != "nerf" and _data_kind(config) != "toy")
+                lambda config: family_of(config).scored_on_test_digits and _data_kind(config) != "toy")
 
 # Options that only some runs take: (command, option) -> (the runs that take it, whether a run of this
-# configuration does). Every other option every run takes; make_config refuses the settings of one model
-# (--gamma, --task, ...) and --ema elsewhere than a GAN. An option that a run does not take is refused, never ignored.
+# configuration does), read from what its family declares (tinygan/train/family.py), its model and its data.
+# Every other option every run takes; make_config refuses the settings of one family (--gamma, --task, ...) and
+# --ema elsewhere than a GAN. An option that a run does not take is refused, never ignored.
 OPTIONS_OF_SOME_RUNS = {
     ("train", "--latent-dim"): ("models that draw from noise or encode to a code",
-                                lambda config: _family(config) not in ("nerf", "pix2pix", "segmentation")),
+                                lambda config: family_of(config).draws_from_code),
     ("train", "--limit"): ("fixed image sets (not the 3-D views, the scenes or the 2-D toy sets)",
                            lambda config: _data_kind(config) == "images"),
     ("sample", "--label"): ("conditional models (cgan)", lambda config: registry.model_of(config).conditional),
     ("sample", "--seed"): ("models that draw at random (a nerf renders a fixed turntable)",
-                           lambda config: _family(config) != "nerf"),
+                           lambda config: family_of(config).draws_at_random),
     ("eval", "--n"): ("models scored on what they draw (nerf and pix2pix are scored on fixed test images)",
-                      lambda config: _family(config) not in ("nerf", "pix2pix")),
+                      lambda config: family_of(config).scored_on_draws),
     ("eval", "--seed"): ("models scored on random draws (nerf, pix2pix and unet are scored on fixed test data)",
-                         lambda config: _family(config) not in ("nerf", "pix2pix", "segmentation")),
+                         lambda config: family_of(config).scored_at_random),
     ("eval", "--k"): ("VAEs (the importance samples of their IWAE bound)",
                       lambda config: registry.model_of(config).is_vae),
     ("eval", "--test-data"): _TEST_DIGITS,
