@@ -66,7 +66,7 @@ OPTIONS_OF_SOME_RUNS = {
     ("eval", "--seed"): ("models scored on random draws (nerf, pix2pix and unet are scored on fixed test data)",
                          lambda config: family_of(config).scored_at_random),
     ("eval", "--k"): ("VAEs (the importance samples of their IWAE bound)",
-                      lambda config: registry.model_of(config).is_vae),
+                      lambda config: family_of(config).importance_samples),
     ("eval", "--test-data"): _TEST_DIGITS,
     ("eval", "--download"): _TEST_DIGITS,
 }

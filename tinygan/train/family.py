@@ -129,6 +129,7 @@ class Family:
     scored_on_draws = True     # eval --n: it is scored on n things it draws, not on fixed test images
     scored_at_random = True    # eval --seed: its scores depend on a seed, not on fixed test data alone
     scored_on_test_digits = True  # eval --test-data, --download: it is scored against the official test digits
+    importance_samples = False    # eval --k: its report has a bound of k importance samples (the VAEs' IWAE)
 
     def check_settings(self, config):
         """ConfigError naming the first of the family's own settings, or its data, outside their meaning: none here.

@@ -55,6 +55,7 @@ class VAEFamily(Family):
     flatten = True             # the loader gives rows of pixels; the conv VAEs reshape them
     scores_test_sets = True
     reconstructs = True
+    importance_samples = True
 
     def make_step(self, run):
         c = run.config
