@@ -65,8 +65,8 @@ EXPERIMENTS = {
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, default=list(EXPERIMENTS))
-    parser.add_argument("--epochs", type=int, help="override the experiment's epochs (vae 30, dcgan 30, cgan 10, "
-                                                    "ring8 20 x 500 steps)")
+    parser.add_argument("--epochs", type=int, help="override the experiment's epochs (vae, dcgan, vaegan, rnn 30; "
+                                                    "cgan, pix2pix, unet 10; ring8 20 x 500 steps; nerf 20 x 100)")
     parser.add_argument("--seeds", type=int, nargs="+", help="seeds (default: 0; ring8: 0 1 2 3 4)")
     parser.add_argument("--steps-per-epoch", type=int, help="cut every epoch short (for a quick smoke test)")
     parser.add_argument("--eval-every", type=int, default=5, help="dcgan: epochs between FID measurements")
