@@ -1,4 +1,4 @@
-"""pix2pix (issue 16 part B): the damage by hand, the pair loader, the PatchGAN's map and receptive field, the losses
+"""pix2pix: the damage by hand, the pair loader, the PatchGAN's map and receptive field, the losses
 against NumPy, which network each loss trains, exact resume, the region scores, and the command line."""
 import json
 from pathlib import Path

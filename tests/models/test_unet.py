@@ -1,4 +1,4 @@
-"""The U-Net (issue 16): its shapes with and without skip connections, its bad-input error, and its forward pass
+"""The U-Net: its shapes with and without skip connections, its bad-input error, and its forward pass
 against PyTorch's same layers with the same weights."""
 import numpy as np
 import pytest

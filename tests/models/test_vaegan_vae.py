@@ -1,4 +1,4 @@
-"""vaegan-vae (issue 17): the VAE-GAN's own encoder and decoder trained as a plain VAE. Its networks are the
+"""vaegan-vae: the VAE-GAN's own encoder and decoder trained as a plain VAE. Its networks are the
 VAE-GAN's, its loss is the KL plus a Bernoulli pixel term and nothing else (no discriminator), it resumes
 exactly, and the command line trains, samples, resumes and evaluates it with the VAE-GAN's figures."""
 import json

@@ -1,4 +1,4 @@
-"""Part of issue 14: PyTorch's spatial ops, layers, containers, Module methods and nn.utils, checked
+"""PyTorch's spatial ops, layers, containers, Module methods and nn.utils, checked
 against formulas written out here and, where torch is installed, against torch in float64."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The losses of issue 14 (functional and modules) against PyTorch in float64, their errors, and one_hot.
+"""The PyTorch losses (functional and modules) against PyTorch in float64, their errors, and one_hot.
 Gradient checks: tests/engine/test_op_contract.py's SPECS."""
 import re
 

@@ -1,4 +1,4 @@
-"""PyTorch training scripts that run on tinygan with only their import lines changed (issue 14).
+"""PyTorch training scripts that run on tinygan with only their import lines changed.
 
 Each script below is written for PyTorch: an MNIST-style classifier with CrossEntropyLoss and StepLR,
 the VAE and the DCGAN of the pytorch/examples repository (DCGAN's weights_init through apply and

@@ -31,15 +31,15 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         images = (tinygan.rand(2, *data.sample_shape) > 0.5).float()
         assert nets["rnn"](images).shape == (2, 28, 28)                     # the logits of every pixel
         assert nets["rnn"].sample(tinygan.randn(2, 784)).shape == (2,) + data.sample_shape
-    elif spec.family == "nerf":                    # issue 18: points (M, 3) -> density (M,), colour (M, 3)
+    elif spec.family == "nerf":                    # points (M, 3) -> density (M,), colour (M, 3)
         sigma, rgb = nets["nerf"](tinygan.randn(5, 3))
         assert sigma.shape == (5,) and rgb.shape == (5, 3) and data.kind == "views"
-    elif spec.family == "pix2pix":                 # issue 16: image to image; D judges (input, output) pairs per patch
+    elif spec.family == "pix2pix":                 # image to image; D judges (input, output) pairs per patch
         x = tinygan.randn(2, *data.sample_shape)
         fake = nets["G"](x)
         assert fake.shape[1:] == data.sample_shape
         assert nets["D"](x, fake).shape == (2, 1, 7, 7)
-    elif spec.family == "segmentation":            # issue 16: a logit per class and pixel
+    elif spec.family == "segmentation":            # a logit per class and pixel
         assert nets["unet"](tinygan.rand(2, *data.sample_shape)).shape == (2, data.num_classes) + data.sample_shape[1:]
     elif spec.is_vae:
         mu, logvar = nets["vae"].encode(tinygan.randn(2, *data.sample_shape))
