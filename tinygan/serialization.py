@@ -19,6 +19,10 @@ _KINDS = ("tensor", "array", "dict", "list", "tuple", "value")
 MAX_DEPTH = 100  # dicts, lists and tuples inside each other; far deeper than any state a model saves
 
 
+WHOLE_OBJECT = ("Save its state_dict instead: torch.save(model.state_dict(), path), and to load it, build the "
+                "model as before and write model.load_state_dict(torch.load(path)) (the same for an optimizer)")
+
+
 class SerializationError(TypeError):
     """An object tinygan.save cannot write as plain data, or a file tinygan.load cannot read (a LoadError)."""
 
@@ -59,6 +63,9 @@ def _encode(obj, arrays, where, depth=0):
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
+    if callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None)):
+        raise SerializationError(f"save: {where} is a {type(obj).__name__}: tinygan.save never pickles a whole "
+                                 f"model or optimizer (a pickle runs code when it is loaded). {WHOLE_OBJECT}")
     raise SerializationError(f"save: {where} is a {type(obj).__name__}; tinygan.save writes only dicts, lists and "
                              f"tuples of tensors, arrays, numbers and strings (a state_dict, not a Module or "
                              f"an optimizer: save model.state_dict())")
@@ -96,7 +103,9 @@ def load(f, max_bytes=MAX_ARCHIVE_BYTES):
         structure = _parse_structure(arrays.pop(_STRUCTURE, None))
         return _decode(structure, arrays, "the object", 0)
     except ArchiveError as error:
-        raise LoadError(f"load: {_file_name(f)}: {error}") from None
+        pickled = ".pkl'" in str(error) or "pickled" in str(error)  # torch.save's zip holds data.pkl
+        hint = f". A whole model saved by torch.save(model) cannot be loaded here. {WHOLE_OBJECT}" if pickled else ""
+        raise LoadError(f"load: {_file_name(f)}: {error}{hint}") from None
 
 
 def _file_name(f):
