@@ -92,7 +92,7 @@ def test_save_and_load_a_state_dict_and_nested_data(tmp_path):
 
 
 def test_save_refuses_objects_and_load_refuses_pickles(tmp_path):
-    with pytest.raises(SerializationError, match=r"save: the object\['model'\] is a Linear; tinygan.save writes only"):
+    with pytest.raises(SerializationError, match=r"save: the object\['model'\] is a Linear: tinygan.save never pickles"):
         tinygan.save({"model": nn.Linear(2, 2)}, io.BytesIO())
     with pytest.raises(SerializationError, match="is a set"):
         tinygan.save({1, 2}, io.BytesIO())
