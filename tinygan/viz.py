@@ -4,6 +4,10 @@ matplotlib is imported inside each function, and each figure is a Figure of its 
 pyplot's: `import tinygan` stays fast, works without a display, and never changes the backend that a
 program or a notebook chose for its own figures.
 """
+import os
+import struct
+import zlib
+
 import numpy as np
 
 from . import backend
@@ -140,3 +144,42 @@ def save_label_maps(images, true_rgb, predicted_rgb, path, legend, title=None):
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(rect=(0, 0.08 if rows > 2 else 0.15, 1, 1))
     fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
+
+
+
+def _png_bytes(pixels):
+    """The bytes of an 8-bit PNG (greyscale or RGB) of uint8 `pixels` (H, W) or (H, W, 3): no filter, zlib level 9."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    height, width = pixels.shape[:2]
+    colour_type = 2 if pixels.ndim == 3 else 0
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels.reshape(height, -1)], axis=1)  # filter byte 0
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+            + chunk(b"IEND", b""))
+
+
+def save_rgb_png(pixels, fp, format=None):
+    """Write uint8 pixels (H, W, 3) or (H, W) to the path or binary file `fp`, pixel for pixel (no axes, no resizing).
+
+    format -- "png" (the default, and what a file name without a known suffix gets) writes an 8-bit RGB or grey
+              PNG; another format ("jpg", ...) goes through matplotlib's imsave.
+    """
+    pixels = np.ascontiguousarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
+        raise ValueError(f"save_rgb_png: expected uint8 pixels (H, W) or (H, W, 3), got {pixels.dtype} {pixels.shape}")
+    is_path = isinstance(fp, (str, os.PathLike))
+    if format is None:
+        suffix = os.path.splitext(os.fspath(fp))[1].lstrip(".").lower() if is_path else ""
+        format = suffix if suffix in ("jpg", "jpeg", "tif", "tiff", "webp", "bmp") else "png"
+    if format.lower() != "png":
+        from matplotlib.image import imsave
+        imsave(fp, pixels if pixels.ndim == 3 else np.repeat(pixels[:, :, None], 3, axis=2), format=format)
+        return
+    data = _png_bytes(pixels)
+    if is_path:
+        with open(fp, "wb") as file:
+            file.write(data)
+    else:
+        fp.write(data)
