@@ -8,8 +8,8 @@ from ..autograd import Tensor
 from ._util import as_tensor
 from .activation import leaky_relu, relu, sigmoid, softplus, tanh
 from .arithmetic import add, clamp, div, exp, log, logsumexp, matmul, mul, neg, pow, sqrt, sub
-from .conv import (col2im, conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size, im2col)
-from .layers import dropout, embedding, linear
+from .conv import (col2im, conv1d, conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size, im2col)
+from .layers import dropout, dropout1d, dropout2d, embedding, linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, mse_loss
 from .normalization import batch_norm
 from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
@@ -82,9 +82,9 @@ __all__ = [
     "sum", "mean", "max", "broadcast_to", "sum_to",
     "reshape", "permute", "transpose", "getitem", "concat", "pad", "flatten",
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
-    "im2col", "col2im", "conv2d", "conv_transpose2d", "conv_output_size", "conv_transpose_output_size",
+    "im2col", "col2im", "conv1d", "conv2d", "conv_transpose2d", "conv_output_size", "conv_transpose_output_size",
     "avg_pool2d", "max_pool2d", "upsample_nearest2d",
-    "batch_norm", "dropout", "embedding", "linear",
+    "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "linear",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
     "softmax", "log_softmax", "gelu", "silu", "elu",
     "cross_entropy", "nll_loss", "l1_loss", "kl_div", "one_hot",

@@ -82,11 +82,17 @@ class Softplus(Function):
         return grad * sigmoid(self.inputs[0])  # [formula: softplus-derivative]
 
 
-def relu(x):
+def relu(x, inplace=False):
+    """relu(x) = max(x, 0).
+
+    inplace is accepted for PyTorch's signature: the returned tensor holds the same values as PyTorch's,
+    but tinygan computes out of place, so x itself keeps its values (use the returned tensor).
+    """
     return ReLU.apply(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """leaky_relu(x) = x if x > 0 else negative_slope x; inplace as in relu (computed out of place)."""
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 

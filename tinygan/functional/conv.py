@@ -319,6 +319,41 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _by_groups(groups, x, weight, bias, convolve)
 
 
+def single(value, name, op):
+    """An int (a Python or NumPy integer) or a 1-tuple of one, as a Python int."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of an int, got {value!r}")
+    return int(value)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of x (N, C, L), or (C, L) without a batch, with weight (O, C/groups, K), like
+    torch.nn.functional.conv1d: conv2d of a height-1 image (N, C, 1, L) with a height-1 kernel (O, C/groups, 1, K).
+
+    Output length floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; padding is an int, a 1-tuple,
+    'valid' (no padding) or 'same' (output length = input length, stride 1).
+    """
+    if x.ndim not in (2, 3):
+        raise ValueError(f"conv1d: input must be 3-D (N, C, L) or 2-D (C, L), got shape {tuple(x.shape)}")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (out, in/groups, K), got shape {tuple(weight.shape)}")
+    if not isinstance(padding, str):
+        padding = (0, single(padding, "padding", "conv1d"))
+    elif padding not in ("valid", "same"):
+        raise ValueError(f"conv1d: padding must be an int, a 1-tuple, 'valid' or 'same', got {padding!r}")
+    stride, dilation = single(stride, "stride", "conv1d"), single(dilation, "dilation", "conv1d")
+    if padding == "same" and stride != 1:
+        raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride={stride})")
+    batched = x if x.ndim == 3 else x.reshape((1,) + tuple(x.shape))
+    N, C, L = batched.shape
+    y = conv2d(batched.reshape(N, C, 1, L), weight.reshape(weight.shape[:2] + (1, weight.shape[2])), bias,
+               stride=(1, stride), padding=padding, dilation=(1, dilation), groups=groups)
+    y = y.reshape(N, y.shape[1], y.shape[3])
+    return y if x.ndim == 3 else y.reshape(y.shape[1:])
+
+
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out/groups, KH, KW).
 

@@ -1,4 +1,6 @@
 """The operations behind the linear, dropout and embedding layers."""
+import warnings
+
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import constant
@@ -45,14 +47,62 @@ def linear(x, weight, bias=None):
     return Linear.apply(x.reshape(-1, x.shape[-1]), *inputs).reshape(lead + (weight.shape[0],))
 
 
-def dropout(x, p=0.5, training=True):
-    """Zero each value with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+def dropout(x, p=0.5, training=True, inplace=False):
+    """Zero each value with probability p and scale the rest by 1/(1-p), so the expectation is unchanged.
+
+    inplace is accepted for PyTorch's signature: the result is returned, computed out of place.
+    """
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0:
         return x
     keep = backend.rng().random(x.shape, dtype=x.dtype) >= p
     return x * constant(keep.astype(x.dtype) / x.dtype.type(1 - p))  # [formula: dropout]
+
+
+def _channel_dropout(x, p, training, op):
+    """Zero whole channels x[n, c] with probability p and scale the rest by 1/(1-p) (PyTorch's feature dropout)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op}: p must be in [0, 1], got {p}")
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input with a channel axis, got shape {tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    keep = backend.rng().random(x.shape[:2], dtype=x.dtype) >= p
+    scale = x.dtype.type(0) if p == 1 else x.dtype.type(1 - p)
+    mask = keep.astype(x.dtype).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+    mask = mask / scale if p < 1 else mask
+    return x * constant(mask)  # [formula: dropout-channels]
+
+
+def dropout1d(x, p=0.5, training=True, inplace=False):
+    """Zero each channel x[n, c, :] (a 1-D feature map) with probability p and scale the rest by 1/(1-p).
+
+    x is (N, C, L), or (C, L) without a batch. p = 1 zeroes everything, as in PyTorch.
+    inplace is accepted for PyTorch's signature: the result is returned, computed out of place.
+    """
+    if x.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
+    if x.ndim == 2:
+        return _channel_dropout(x.reshape((1,) + tuple(x.shape)), p, training, "dropout1d").reshape(x.shape)
+    return _channel_dropout(x, p, training, "dropout1d")
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Zero each channel x[n, c] (a 2-D feature map) with probability p and scale the rest by 1/(1-p).
+
+    x is (N, C, H, W). As in PyTorch, a 3-D input is read as (N, C, L) and its channels x[n, c, :] are
+    dropped (with PyTorch's warning), and other shapes are dropped channel by channel along the first
+    two axes with a warning that dropout2d expects 3-D or 4-D input. p = 1 zeroes everything.
+    inplace is accepted for PyTorch's signature: the result is returned, computed out of place.
+    """
+    if x.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: received a {x.ndim}-D input (shape {tuple(x.shape)}); dropout2d expects "
+                      "3-D or 4-D input (use dropout for other shapes)", stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input; as in PyTorch it is read as (N, C, L) and whole channels "
+                      "x[n, c, :] are dropped (dropout1d does the same without this warning)", stacklevel=2)
+    return _channel_dropout(x, p, training, "dropout2d")
 
 
 def embedding(indices, weight):

@@ -13,12 +13,12 @@ from . import functional, init, utils
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Identity, Linear
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .upsampling import Upsample
@@ -32,13 +32,13 @@ __all__ = [
     # containers
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     # layers with weights
-    "Identity", "Linear", "Conv2d", "ConvTranspose2d", "Embedding",
+    "Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "Embedding",
     # normalisation
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     # activations
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
     # pooling, dropout, reshaping and resizing
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Flatten", "Unflatten", "Upsample",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Upsample",
     # recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # losses

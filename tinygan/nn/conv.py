@@ -1,9 +1,11 @@
-"""Conv2d and ConvTranspose2d with PyTorch's arguments, weight shapes and initialisation; the convolution
-and its gradients are F.conv2d's and F.conv_transpose2d's (tinygan.functional).
+"""Conv1d, Conv2d and ConvTranspose2d with PyTorch's arguments, weight shapes and initialisation; the
+convolution and its gradients are F.conv2d's (F.conv1d is conv2d of a height-1 image) and
+F.conv_transpose2d's (tinygan.functional).
 """
 from .. import functional as F
 from . import init
 from ..functional.conv import pair as _pair
+from ..functional.conv import single as _single
 from .module import Module, _new_parameter, _positive_int
 
 
@@ -80,6 +82,49 @@ class Conv2d(_ConvNd):
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation,
                         groups=self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) of an (N, C, L) input; weight (out, in/groups, K), bias (out,).
+
+    Output length floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; padding='same' keeps the
+    length (stride 1), padding='valid' is no padding. F.conv1d computes it as conv2d on a height-1 image.
+    Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in/groups * K.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        kernel_size, stride = _single(kernel_size, "kernel_size", "Conv1d"), _single(stride, "stride", "Conv1d")
+        dilation = _single(dilation, "dilation", "Conv1d")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv1d: padding must be an int, a 1-tuple, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and stride != 1:
+                raise ValueError(f"Conv1d: padding='same' is not supported for strided convolutions (stride={stride})")
+        else:
+            padding = _single(padding, "padding", "Conv1d")
+        super().__init__("Conv1d", in_channels, out_channels, (1, kernel_size), (1, stride),
+                         padding if isinstance(padding, str) else (0, padding), (1, dilation), 0, groups, bias,
+                         padding_mode, lambda i, o, k: (o, i // groups, k[1]), device, dtype)
+        self.kernel_size, self.stride, self.dilation = (kernel_size,), (stride,), (dilation,)
+        self.padding = padding if isinstance(padding, str) else (padding,)
+        self.output_padding = (0,)
+
+    def forward(self, x):
+        return F.conv1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation,
+                        groups=self.groups)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
 
 
 class ConvTranspose2d(_ConvNd):
