@@ -61,10 +61,21 @@ class BCEWithLogits(Function):
         return grad_x, grad_y
 
 
-def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
-    """BCE on logits x with targets y, in the stable form (see BCEWithLogits); gradient sigmoid(x) - y."""
-    targets = _check_targets("binary_cross_entropy_with_logits", logits, targets)
-    loss = BCEWithLogits.apply(logits, targets)
+def binary_cross_entropy_with_logits(logits, targets, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """BCE on logits x with targets y, in the stable form (see BCEWithLogits); gradient sigmoid(x) - y.
+
+    PyTorch's arguments: weight multiplies each element's loss before the reduction; pos_weight weights the
+    positive term (see bce_with_logits_pos_weight); the deprecated size_average= and reduce= set the
+    reduction as in PyTorch (legacy_reduction), with its warning.
+    """
+    reduction = legacy_reduction("binary_cross_entropy_with_logits", size_average, reduce, reduction)
+    if pos_weight is not None:
+        loss = bce_with_logits_pos_weight(logits, targets, pos_weight)
+    else:
+        loss = BCEWithLogits.apply(logits, _check_targets("binary_cross_entropy_with_logits", logits, targets))
+    if weight is not None:
+        loss = loss * as_tensor(weight, like=logits)
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
@@ -91,21 +102,27 @@ class BinaryCrossEntropy(Function):
         return grad_p, grad_y
 
 
-def binary_cross_entropy(probs, targets, reduction="mean"):
-    """BCE on probabilities p (see BinaryCrossEntropy).
+def binary_cross_entropy(probs, targets, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """BCE on probabilities p (see BinaryCrossEntropy). weight multiplies each element's loss before the
+    reduction; the deprecated size_average= and reduce= set the reduction as in PyTorch (legacy_reduction).
 
     Prefer binary_cross_entropy_with_logits: once sigmoid rounds p to exactly 0 or 1
     (|x| > 17 in float32), log p is -inf and the information in the logit is lost;
     the clamp only hides that. The logits form computes the same loss without ever
     forming p.
     """
+    reduction = legacy_reduction("binary_cross_entropy", size_average, reduce, reduction)
     targets = _check_targets("binary_cross_entropy", probs, targets)
     loss = BinaryCrossEntropy.apply(probs, targets)
+    if weight is not None:
+        loss = loss * as_tensor(weight, like=probs)
     return _reduce("binary_cross_entropy", loss, reduction)
 
 
-def mse_loss(inputs, targets, reduction="mean"):
-    """Mean squared error: (x - y)^2, averaged (or summed) over all elements."""
+def mse_loss(inputs, targets, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error: (x - y)^2, averaged (or summed) over all elements. The deprecated size_average=
+    and reduce= set the reduction as in PyTorch (legacy_reduction), with its warning."""
+    reduction = legacy_reduction("mse_loss", size_average, reduce, reduction)
     targets = _check_targets("mse_loss", inputs, targets)
     diff = inputs - targets
     return _reduce("mse_loss", diff * diff, reduction)  # [formula: mse]
@@ -152,7 +169,11 @@ def gaussian_reconstruction(means, targets):
 # -- the losses of class labels and distributions, with PyTorch's arguments --------------------------
 
 def legacy_reduction(op, size_average, reduce, reduction):
-    """PyTorch's deprecated size_average= and reduce= turned into a reduction (they override it, as there)."""
+    """PyTorch's deprecated size_average= and reduce= turned into a reduction (they override it, as there).
+
+    Either one left as None counts as True: 'none' if reduce is False, else 'sum' if size_average is
+    False, else 'mean' (PyTorch's _Reduction.legacy_get_string).
+    """
     if size_average is None and reduce is None:
         return reduction
     warnings.warn(f"{op}: size_average and reduce are deprecated; use reduction= (as in PyTorch)", UserWarning,
