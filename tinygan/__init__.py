@@ -16,5 +16,5 @@ _moved.install()                     # an old import path names its new one: see
 # PyTorch's top level: creation functions, dtype names, devices, functions, save/load, utils.data
 from .api import *  # noqa: F401,F403 (the names are listed in api.__all__)
 from .serialization import LoadError, SerializationError, load, save
-from . import backends, cuda, utils
+from . import accelerator, backends, cuda, onnx, utils
 from . import nn, optim  # noqa: E402  (tinygan.nn and tinygan.optim after `import tinygan`, as torch.nn)

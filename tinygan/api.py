@@ -12,6 +12,13 @@ import numpy as np
 from . import backend, functional as F
 from .autograd import Tensor
 from .backend import Device as device
+from .functional.tensor_methods import legacy_types
+
+# PyTorch's legacy tensor types (FloatTensor(3, 1), x.type(LongTensor)): see tensor_methods.LegacyTensorType
+_LEGACY = legacy_types(gpu=False)
+FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
+    _LEGACY[name] for name in ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+                               "CharTensor", "ByteTensor", "BoolTensor"))
 
 float32, float64, int64, bool = np.float32, np.float64, np.int64, np.bool_
 float, double, long = float32, float64, int64
@@ -108,6 +115,54 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
         raise TypeError("randint: size= is required, e.g. randint(0, 10, (3,))")
     rng = generator or _generator(device)
     return Tensor(rng.integers(low, high, _shape((size,))).astype(dtype or np.int64))
+
+
+def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
+    """A random permutation of 0..n-1 (int64), from the seeded generator, like torch.randperm."""
+    rng = generator or _generator(device)
+    return _finish(rng.permutation(int(n)).astype(dtype or np.int64), requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Indices drawn with probabilities proportional to the weights in each row of `input`, like torch.multinomial.
+
+    input        -- non-negative weights, one distribution (1-D) or one per row (2-D); they need not sum to 1
+    num_samples  -- how many indices to draw from each distribution
+    replacement  -- with replacement: independent draws. Without: each index at most once, drawn one after the
+                    other from the weights of the indices left (by Efraimidis & Spirakis' keys u^(1/w), 2006,
+                    which give that same distribution in one pass); indices of weight 0 come after all the others
+    Returns int64 indices of shape (num_samples,) or (rows, num_samples), on input's device, from the seeded
+    generator (tinygan.manual_seed). The draws differ from PyTorch's, whose generator is another one.
+    """
+    weights = input.data if isinstance(input, Tensor) else _xp(None).asarray(input)
+    xp = backend.get_array_module(weights)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
+    rows = weights.reshape(1, -1) if weights.ndim == 1 else weights
+    categories = rows.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples})")
+    if not replacement and num_samples > categories:
+        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({categories}) "
+                         f"samples without replacement; pass replacement=True")
+    rows = rows.astype(np.float64)
+    if not builtins.bool(xp.isfinite(rows).all()) or builtins.bool((rows < 0).any()):
+        raise RuntimeError("multinomial: probability tensor contains either inf, nan or element < 0")
+    if builtins.bool((rows.sum(axis=1) <= 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = generator or backend.rng_for(rows)
+    if replacement:
+        cumulative = xp.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
+        picked = xp.stack([xp.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        picked = xp.minimum(picked, categories - 1)
+    else:
+        with np.errstate(divide="ignore"):
+            keys = xp.log(rng.random(rows.shape)) / rows   # log(u^(1/w)); -inf for weight 0
+        keys = xp.where(rows > 0, keys, -xp.inf)
+        picked = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    picked = picked.astype(np.int64)
+    return Tensor(picked.reshape(-1) if weights.ndim == 1 else picked)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -261,7 +316,9 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 __all__ = [
     "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
-    "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor",
+    "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor", "randperm", "multinomial",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+    "BoolTensor",
     "cat", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
     "abs", "pow", "sqrt", "clamp", "eq", "ne", "lt", "le", "gt", "ge", "max", "min",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",

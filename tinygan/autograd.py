@@ -270,6 +270,17 @@ def _dim_index(op_name, dim, ndim):
     return int(dim) % max(ndim, 1)
 
 
+def _shape_constructor(sizes):
+    """`Tensor(3, 1)`, PyTorch's constructor of a tensor of that shape in the default dtype, as the arguments of
+    Tensor(data, requires_grad, dtype, name). PyTorch leaves the values unspecified; here they are zeros. One
+    int alone, `Tensor(3)`, stays a tensor holding the number 3 (PyTorch's would have shape (3,)): write
+    `tinygan.zeros(3)` or `tinygan.empty(3)` for that."""
+    sizes = tuple(n for n in sizes if n is not None)
+    if not all(type(n) is int and n >= 0 for n in sizes):
+        raise TypeError(f"Tensor: expected a shape of non-negative ints, got {sizes!r}")
+    return backend.xp().zeros(sizes, dtype=backend.get_default_dtype()), False, None, None
+
+
 class Tensor:
     """An array together with its gradient and the operation that created it.
 
@@ -296,7 +307,9 @@ class Tensor:
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy's loop
     __hash__ = object.__hash__  # `==` is elementwise; hashing stays by identity, as in PyTorch
 
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+    def __init__(self, data, requires_grad=False, dtype=None, name=None, *more_sizes):
+        if type(data) is int and type(requires_grad) is int:  # Tensor(3, 1): PyTorch's shape constructor
+            data, requires_grad, dtype, name = _shape_constructor((data, requires_grad, dtype, name) + more_sizes)
         self._data = _to_array(data, dtype)
         self._view = None
         self.grad = None
@@ -364,6 +377,11 @@ class Tensor:
     @property
     def is_cuda(self):
         return backend.device_of(self._data) == "gpu"
+
+    @property
+    def is_xpu(self):
+        """False: tinygan runs on NumPy (CPU) or CuPy (NVIDIA GPUs), never on an Intel XPU."""
+        return False
 
     @property
     def is_leaf(self):
@@ -581,12 +599,15 @@ class Tensor:
         return self
 
     # -- gradients --------------------------------------------------------
-    def backward(self, gradient=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Fill `.grad` of every leaf that requires it with d(self)/d(leaf).
 
         `gradient` is the weighting dL/d(self); it may be left out only when
         `self` holds a single number (a loss). With `create_graph=True` the
         gradients are themselves recorded, so they can be differentiated again.
+        `retain_graph` is accepted for PyTorch code and changes nothing: tinygan never frees a graph
+        after backward (it lives as long as its output), so a second backward through it always works,
+        where PyTorch, without retain_graph=True, raises.
         """
         if gradient is None:
             if self._data.size != 1:
@@ -850,7 +871,8 @@ def _tensors_leading_to(order, inputs):
     return leading
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=False):
     """The gradients of `outputs` with respect to `inputs`, returned as a tuple (`.grad` is not touched).
 
     outputs      -- a Tensor or a list of Tensors
@@ -859,6 +881,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     create_graph -- record the gradient computation, so the result can be differentiated again
                     (e.g. a gradient penalty ||dD(x)/dx||)
     allow_unused -- return None, instead of raising, for an input the outputs do not depend on
+    retain_graph -- accepted for PyTorch code; changes nothing, as tinygan never frees a graph after a
+                    backward pass (a second pass through it works, where PyTorch without it raises)
+    only_inputs  -- accepted and ignored, as in PyTorch (deprecated there): only `inputs` get gradients
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
@@ -887,3 +912,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
                              "pass allow_unused=True to get None for it")
         results.append(g)
     return tuple(results)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """PyTorch's old `Variable`, kept for tutorials written before PyTorch 0.4, where it became a Tensor.
+
+    As in PyTorch today, `Variable(t)` is a tensor sharing t's values, cut from t's graph, that requires
+    gradients only if `requires_grad=True` (a leaf then). `volatile` is accepted and, as in PyTorch, has no
+    effect: write `with tinygan.no_grad():` for that.
+    """
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: expected a Tensor, got {type(data).__name__}; write tinygan.tensor(data)")
+    return Tensor(data._data, requires_grad=requires_grad)

@@ -185,6 +185,26 @@ def test_grad_of_an_intermediate_and_with_grad_outputs():
         tinygan.grad(out, h)
 
 
+def test_grad_and_backward_take_pytorchs_retain_graph_and_only_inputs():
+    torch = pytest.importorskip("torch")
+    a = np.array([0.3, -0.7, 1.1])
+    x = Tensor(arr(a), requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    y, u = (F.tanh(x) * x).sum(), (torch.tanh(t) * t).sum()
+    (g,) = tinygan.autograd.grad(y, [x], retain_graph=True, only_inputs=True)
+    (expected,) = torch.autograd.grad(u, [t], retain_graph=True, only_inputs=True)
+    np.testing.assert_allclose(backend.to_numpy(g.data), expected.numpy(), rtol=1e-12)
+    y.backward(retain_graph=True)
+    u.backward(retain_graph=True)
+    y.backward(None, True)                                   # positional, in PyTorch's order (gradient, retain_graph)
+    u.backward(None, True)
+    np.testing.assert_allclose(backend.to_numpy(x.grad.data), t.grad.numpy(), rtol=1e-12)
+    # tinygan never frees a graph after backward: a pass without retain_graph leaves it usable (PyTorch's raises)
+    (again,) = tinygan.grad(y, x, retain_graph=False)
+    (once_more,) = tinygan.grad(y, x)
+    np.testing.assert_allclose(backend.to_numpy(once_more.data), backend.to_numpy(again.data))
+
+
 def test_create_graph_false_records_no_graph():
     x = Tensor(arr([0.3, -0.7]), requires_grad=True)
     y = (F.tanh(x) * x).sum()

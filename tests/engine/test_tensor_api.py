@@ -114,6 +114,21 @@ CASES = {
                   .to(torch_module().float64), [(2, 3)]),
     "type_as": (lambda x: x.type_as(tinygan.zeros(1, dtype=np.float64)),
                 lambda x: x.type_as(torch_module().zeros(1, dtype=torch_module().float64)), [(2, 3)]),
+    "view_as": (lambda a, b: a.view_as(b) * b, lambda a, b: a.view_as(b) * b, [(2, 6), (3, 4)]),
+    "expand_as": (lambda a, b: a.expand_as(b) * b, lambda a, b: a.expand_as(b) * b, [(3, 1), (2, 3, 4)]),
+    "narrow": (lambda x: x.narrow(1, 1, 2), lambda x: x.narrow(1, 1, 2), [(3, 4)]),
+    "narrow(negative start)": (lambda x: x.narrow(-1, -3, 2), lambda x: x.narrow(-1, -3, 2), [(2, 3, 4)]),
+    "norm": (lambda x: x.norm(), lambda x: x.norm(), [(3, 4)]),
+    "norm(dim)": (lambda x: x.norm(dim=1), lambda x: x.norm(dim=1), [(3, 4)]),
+    "norm(1, dim, keepdim)": (lambda x: x.norm(1, 0, True), lambda x: x.norm(1, 0, True), [(3, 4)]),
+    "norm(3, dims)": (lambda x: x.norm(p=3, dim=(0, 2)), lambda x: x.norm(p=3, dim=(0, 2)), [(2, 3, 4)]),
+    "norm(inf, dim)": (lambda x: x.norm(float("inf"), dim=-1), lambda x: x.norm(float("inf"), dim=-1), [(3, 4)]),
+    "norm(-inf)": (lambda x: x.norm(float("-inf")), lambda x: x.norm(float("-inf")), [(3, 4)]),
+    "half": (lambda x: x.half().double() * 3, lambda x: x.half().double() * 3, [(2, 3)]),
+    "type(DoubleTensor)": (lambda x: x.type(tinygan.FloatTensor).type(tinygan.DoubleTensor),
+                           lambda x: x.type(torch_module().FloatTensor).type(torch_module().DoubleTensor), [(2, 3)]),
+    "type(dtype)": (lambda x: x.type(tinygan.float32).type("torch.DoubleTensor"),
+                    lambda x: x.type(torch_module().float32).type("torch.DoubleTensor"), [(2, 3)]),
 }
 _TORCH_NAMES = {"where": "where", "maximum": "maximum", "minimum": "minimum", "stack": "stack", "cat": "cat"}
 
@@ -349,3 +364,57 @@ def test_a_copied_tensor_has_its_own_data():
     q = copy.deepcopy(p)
     q.data.fill_(5.0)
     assert host(q).tolist() == [5.0, 5.0] and host(p).tolist() == [1.0, 2.0]
+
+
+# -- conversions, new_* and narrow as PyTorch code writes them -------------------------------------------
+
+def test_type_names_and_integer_conversions_match_pytorch():
+    torch = torch_module()
+    a = np.array([[-1.7, 0.2, 2.9], [3.5, -0.5, 7.0]])
+    ours, theirs = leaf(a), torch.tensor(a, requires_grad=True)
+    for convert in (lambda x: x.long(), lambda x: x.int(), lambda x: x.half(), lambda x: x.float(),
+                    lambda x: x.type(tinygan.LongTensor if isinstance(x, Tensor) else torch.LongTensor),
+                    lambda x: x.type(tinygan.BoolTensor if isinstance(x, Tensor) else torch.BoolTensor)):
+        mine, expected = convert(ours), convert(theirs)
+        assert mine.type() == expected.type() and str(mine.dtype) == str(expected.dtype).replace("torch.", "")
+        assert mine.requires_grad == expected.requires_grad
+        np.testing.assert_array_equal(host(mine), expected.detach().numpy())
+    assert ours.type() == theirs.type() == "torch.DoubleTensor"
+    assert ours.type(tinygan.DoubleTensor) is ours and ours.type(tinygan.float64) is ours   # no change: itself
+    assert ours.type(Tensor).dtype == np.float32 == tinygan.get_default_dtype()   # torch.Tensor: the default dtype
+    with pytest.raises(ValueError, match="type: invalid type 'torch.NoSuchTensor'"):
+        ours.type("torch.NoSuchTensor")
+
+
+def test_new_zeros_ones_full_and_empty_keep_dtype_and_device_like_pytorch():
+    torch = torch_module()
+    ours, theirs = tinygan.zeros(2, dtype=np.float64), torch.zeros(2, dtype=torch.float64)
+    for call in (lambda x: x.new_zeros(2, 3), lambda x: x.new_zeros((2, 3)), lambda x: x.new_ones([4]),
+                 lambda x: x.new_full((2, 2), 7), lambda x: x.new_empty(3, 1).zero_(),
+                 lambda x: x.new_zeros(2, dtype=tinygan.int64 if isinstance(x, Tensor) else torch.int64)):
+        mine, expected = call(ours), call(theirs)
+        assert mine.shape == tuple(expected.shape) and mine.device == ours.device
+        assert str(mine.dtype) == str(expected.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(host(mine), expected.numpy())
+    assert ours.new_ones(2, requires_grad=True).requires_grad
+    assert host(tinygan.zeros(2, dtype=np.int64).new_empty(2)).tolist() == [0, 0]   # zeros: unspecified in PyTorch
+
+
+def test_narrow_refuses_a_range_outside_the_dimension_as_pytorch_does():
+    x = tinygan.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"start \(2\) \+ length \(2\) exceeds dimension size \(3\)"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(IndexError, match=r"narrow: dimension out of range"):
+        x.narrow(2, 0, 1)
+
+
+def test_norm_of_p_zero_counts_and_an_unknown_p_is_refused():
+    torch = torch_module()
+    a = np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(host(leaf(a).norm(0, dim=1)), torch.tensor(a).norm(0, dim=1).numpy())
+    with pytest.raises(ValueError, match="norm: p='nuc' is not supported"):
+        leaf(a).norm("nuc")
+
+
+def test_is_xpu_is_false():
+    assert tinygan.zeros(1).is_xpu is False

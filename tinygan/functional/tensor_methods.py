@@ -3,10 +3,15 @@
 Each is a thin call of an op of this package, so it differentiates like the op. Reductions take PyTorch's
 `dim=`/`keepdim=` and tinygan's older `axis=`/`keepdims=` alike.
 """
-from ..autograd import Tensor
+import builtins
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Size, Tensor
 from .arithmetic import abs, masked_fill, matmul, maximum, minimum, pow
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
-from .shape import clone, expand, repeat, reshape, squeeze, transpose, unsqueeze
+from .shape import clone, expand, getitem, repeat, reshape, squeeze, transpose, unsqueeze
 
 
 def _axis(dim, axis):
@@ -98,6 +103,218 @@ def _contiguous(self):
     return self if self.data.flags.c_contiguous else clone(self)
 
 
+def _view_as(self, other):
+    """x with `other`'s shape, as x.view(other.size())."""
+    return reshape(self, tuple(other.shape))
+
+
+def _expand_as(self, other):
+    """x broadcast to `other`'s shape, as x.expand(other.size())."""
+    return expand(self, *other.shape)
+
+
+def _narrow(self, dim, start, length):
+    """The `length` entries of dimension `dim` from `start` on (a negative start counts from the end), as torch.narrow."""
+    axis = _dim_axis("narrow", dim, self.ndim)
+    size = self.shape[axis]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start ({start}) out of range for dimension {dim} of size {size}")
+    start = start % size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(self, (slice(None),) * axis + (slice(start, start + int(length)),))
+
+
+def _dim_axis(op_name, dim, ndim):
+    if not -builtins.max(ndim, 1) <= dim < builtins.max(ndim, 1):
+        raise IndexError(f"{op_name}: dimension out of range (expected to be in range of "
+                         f"[{-builtins.max(ndim, 1)}, {builtins.max(ndim, 1) - 1}], but got {dim})")
+    return dim % builtins.max(ndim, 1)
+
+
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm (sum |x|^p)^(1/p) over `dim` (all values by default), as torch.Tensor.norm.
+
+    p is a number, "fro" (the 2-norm of the values) or inf / -inf (the largest / smallest |x|). Built
+    from abs, pow and sum, so it differentiates like them: the gradient of a norm at a zero vector is
+    not finite here (PyTorch gives 0 there for p=2).
+    """
+    if dtype is not None:
+        self = self.to(dtype)
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported; give a number, 'fro', inf or -inf "
+                         f"(the nuclear norm needs an SVD, which tinygan does not have)")
+    axis = tuple(dim) if isinstance(dim, list) else dim
+    magnitude = abs(self)
+    if p == float("inf"):
+        return reduce_max(magnitude, axis=axis, keepdims=keepdim)
+    if p == -float("inf"):
+        return reduce_min(magnitude, axis=axis, keepdims=keepdim)
+    if p == 0:   # how many values are not zero: no gradient, as in PyTorch
+        return Tensor((self.data != 0).sum(axis=axis, keepdims=keepdim).astype(self.dtype))
+    if p == 1:
+        return sum(magnitude, axis=axis, keepdims=keepdim)
+    powered = self * self if p == 2 else pow(magnitude, p)
+    return pow(sum(powered, axis=axis, keepdims=keepdim), 1.0 / p)
+
+
+def _new(fill):
+    """new_zeros, new_ones or new_empty: a tensor of `size` with this tensor's dtype and device (unless given)."""
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new_full(self, _sizes(size), fill, dtype=dtype, device=device, requires_grad=requires_grad)
+    method.__doc__ = ("A tensor of `size` (varargs or one tuple) with this tensor's dtype and device unless given, "
+                      f"filled with {fill}" + (" (new_empty too: PyTorch leaves its values unspecified)." if fill == 0
+                                               else "."))
+    return method
+
+
+def _sizes(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if not builtins.all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in size):
+        raise TypeError(f"expected a shape of non-negative ints, as varargs or one tuple, got {size!r}")
+    return tuple(int(n) for n in size)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`, with this tensor's dtype and device unless given, as in PyTorch."""
+    xp = backend.get_array_module(self.data)
+    array = xp.full(_sizes((size,)), fill_value, dtype=self.dtype if dtype is None else np.dtype(dtype))
+    if device is not None:
+        array = backend.to_device(array, device)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+# -- dtypes and PyTorch's legacy tensor types -----------------------------------------------------------
+
+_LEGACY_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+                 np.dtype(np.float16): "HalfTensor", np.dtype(np.int64): "LongTensor",
+                 np.dtype(np.int32): "IntTensor", np.dtype(np.int16): "ShortTensor", np.dtype(np.int8): "CharTensor",
+                 np.dtype(np.uint8): "ByteTensor", np.dtype(np.bool_): "BoolTensor"}
+
+
+class LegacyTensorType:
+    """PyTorch's legacy tensor types, `tinygan.FloatTensor`, `LongTensor`, ..., and `tinygan.cuda.FloatTensor`, ...
+
+    Each stands for one dtype on one device. As a constructor: `FloatTensor(3, 1)` (or a `Size`) is a tensor of
+    that shape, filled with zeros (PyTorch leaves its values unspecified); `FloatTensor([1, 2])` holds a copy of
+    the data in the type's dtype; `FloatTensor()` is empty. As a target: `x.type(LongTensor)`. And
+    `isinstance(x, FloatTensor)` asks for the dtype and the device, as in PyTorch. The `cuda` types live on
+    the GPU (CuPy); where there is none they raise, as a PyTorch built without CUDA does, naming what to write.
+    """
+
+    def __init__(self, name, dtype, gpu=False):
+        self.dtype, self.gpu = np.dtype(dtype), gpu
+        self.__name__ = name
+        self.__qualname__ = name
+
+    @property
+    def device(self):
+        return "gpu" if self.gpu else "cpu"
+
+    def __repr__(self):
+        return f"<class 'tinygan.{'cuda.' if self.gpu else ''}{self.__name__}'>"
+
+    def torch_name(self):
+        """The name PyTorch gives this type, as `x.type()` returns it ('torch.FloatTensor')."""
+        return f"torch.{'cuda.' if self.gpu else ''}{self.__name__}"
+
+    def check_available(self):
+        if self.gpu and not backend.cupy_available():
+            raise TypeError(
+                f"type tinygan.cuda.{self.__name__} not available: there is no GPU here (CuPy with a GPU is needed), "
+                f"as in a PyTorch built without CUDA. Write tinygan.{self.__name__} for the CPU, or better, code that "
+                f"runs on either: device = 'cuda' if tinygan.cuda.is_available() else 'cpu', then "
+                f"tinygan.zeros(..., device=device) and x.to(device)")
+
+    def __call__(self, *args, device=None):
+        self.check_available()
+        if device is not None and backend.normalize_device(device) != self.device:
+            raise RuntimeError(f"{self!r}: device={device!r} does not match the type's device {self.device!r}")
+        if not args or isinstance(args[0], Size) or builtins.all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+            shape = (0,) if not args else tuple(args[0]) if isinstance(args[0], Size) else _sizes(args)
+            array = np.zeros(shape, dtype=self.dtype)
+        elif len(args) == 1:
+            data = args[0]
+            if isinstance(data, Tensor):
+                data = data.data
+            array = np.array(backend.to_numpy(data) if backend.device_of(data) == "gpu" else data, dtype=self.dtype)
+        else:
+            raise TypeError(f"{self!r}: expected a shape as ints, or one sequence of data, got {args!r}")
+        return Tensor(backend.to_device(array, self.device))
+
+    def __instancecheck__(self, value):
+        return isinstance(value, Tensor) and value.dtype == self.dtype and value.is_cuda == self.gpu
+
+    def __eq__(self, other):
+        return isinstance(other, LegacyTensorType) and (self.dtype, self.gpu) == (other.dtype, other.gpu)
+
+    def __hash__(self):
+        return hash((self.dtype, self.gpu))
+
+
+def legacy_types(gpu):
+    """{name: LegacyTensorType} for the CPU's types (gpu=False) or the GPU's (tinygan.cuda's)."""
+    return {name: LegacyTensorType(name, dtype, gpu) for dtype, name in _LEGACY_NAMES.items()}
+
+
+def _convert(self, dtype, device=None):
+    """This tensor with `dtype` (and on `device`): a float result stays in the graph, an integer or bool one is cut
+    from it (integers carry no gradient), as in PyTorch. The tensor itself when nothing changes."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return self.to(dtype) if device is None else self.to(device, dtype)
+    result = self if self.dtype == dtype else Tensor(self.data.astype(dtype))
+    return result if device is None else result.to(device)
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """x.type() is PyTorch's name of its type ('torch.FloatTensor', 'torch.cuda.LongTensor', ...); x.type(target)
+    is x converted to `target`: a legacy type (`tinygan.LongTensor`, `tinygan.cuda.FloatTensor`), its name as a
+    string ('torch.DoubleTensor'), a dtype (`tinygan.float64`), or `tinygan.Tensor` (the default dtype; the
+    device stays). The tensor itself when it already has that type.
+    """
+    if kwargs:
+        raise TypeError(f"type: unexpected keyword arguments {sorted(kwargs)}")
+    if dtype is None:
+        name = _LEGACY_NAMES.get(self.dtype)
+        if name is None:
+            raise TypeError(f"type: dtype {self.dtype} has no PyTorch type name")
+        return f"torch.{'cuda.' if self.is_cuda else ''}{name}"
+    if isinstance(dtype, str) and dtype.startswith(("torch.", "tinygan.")):
+        name = dtype.split(".", 1)[1]
+        gpu = name.startswith("cuda.")
+        name = name[len("cuda."):] if gpu else name
+        if name not in _LEGACY_NAMES.values():
+            raise ValueError(f"type: invalid type {dtype!r}")
+        dtype = LegacyTensorType(name, next(d for d, n in _LEGACY_NAMES.items() if n == name), gpu)
+    if isinstance(dtype, LegacyTensorType):
+        dtype.check_available()
+        return _convert(self, dtype.dtype, dtype.device)
+    if dtype is Tensor:
+        return _convert(self, backend.get_default_dtype())
+    return _convert(self, dtype)
+
+
+def _long(self):
+    """int64, cut from the graph (integers carry no gradient)."""
+    return _convert(self, np.int64)
+
+
+def _int(self):
+    """int32, cut from the graph."""
+    return _convert(self, np.int32)
+
+
+def _half(self):
+    """float16, in the graph (the gradient is cast back to this tensor's dtype)."""
+    return _convert(self, np.float16)
+
+
 def install():
     """Put the PyTorch-style methods on Tensor."""
     methods = {
@@ -108,6 +325,9 @@ def install():
         "view": _view, "flatten": _flatten, "t": _t, "contiguous": _contiguous, "clone": clone,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "repeat": repeat,
         "matmul": matmul, "pow": pow, "abs": abs, "__abs__": abs, "masked_fill": masked_fill,
+        "view_as": _view_as, "expand_as": _expand_as, "narrow": _narrow, "norm": _norm,
+        "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
+        "type": _type, "long": _long, "int": _int, "half": _half,
     }
     for name, function in methods.items():
         setattr(Tensor, name, function)
