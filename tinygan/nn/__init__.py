@@ -25,6 +25,8 @@ from .upsampling import Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
 from .summary import summary
+from . import parallel
+from .parallel import DataParallel
 
 __all__ = [
     # the base classes
@@ -45,4 +47,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
     # the submodules and summary()
     "functional", "init", "utils", "summary",
+    # one device: DataParallel calls its module (see parallel.py)
+    "parallel", "DataParallel",
 ]
