@@ -397,6 +397,14 @@ class Module:
         """Cast floating parameters and buffers to float32; returns self."""
         return self.to(dtype=np.float32)
 
+    def half(self):
+        """Cast floating parameters and buffers to float16, as PyTorch; returns self.
+
+        Every layer computes in float16 then, on NumPy as on CuPy. As in PyTorch, an optimizer's eps
+        below float16's smallest number (Adam's 1e-8) rounds to 0 in the update.
+        """
+        return self.to(dtype=np.float16)
+
     # -- saving and loading -----------------------------------------------
     def _state_tensors(self, prefix=""):
         """(key, Tensor) in state_dict order: own parameters, own persistent buffers, then each child's."""
