@@ -1,8 +1,10 @@
 """Activation modules with PyTorch's names and arguments; the formulas live in tinygan.functional.
 
-`inplace=True` is accepted where PyTorch has it (ReLU, LeakyReLU, SiLU, ELU, and Dropout in
-dropout.py), so PyTorch code runs unchanged, but tinygan always computes out of place: the input is
-never overwritten, and the result is a new tensor. Only memory differs, never the numbers.
+`inplace=True` is accepted where PyTorch has it (ReLU, LeakyReLU, SiLU, ELU, Dropout, Dropout1d and
+Dropout2d, and their functional forms F.relu, F.leaky_relu, F.silu, F.elu, F.dropout, F.dropout1d,
+F.dropout2d), so PyTorch code runs unchanged, but tinygan always computes out of place: the input is
+never overwritten, and the result is a new tensor. The returned values are PyTorch's; only code that
+ignores the returned tensor and reads the input again would see a difference.
 """
 from .. import functional as F
 from .module import Module
