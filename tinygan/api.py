@@ -160,7 +160,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
         with np.errstate(divide="ignore"):
             keys = xp.log(rng.random(rows.shape)) / rows   # log(u^(1/w)); -inf for weight 0
         keys = xp.where(rows > 0, keys, -xp.inf)
-        picked = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        picked = xp.argsort(-keys, axis=1)[:, :num_samples]
     picked = picked.astype(np.int64)
     return Tensor(picked.reshape(-1) if weights.ndim == 1 else picked)
 
