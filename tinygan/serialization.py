@@ -87,21 +87,27 @@ def save(obj, f):
         np.savez(f, **members)
 
 
-def load(f, max_bytes=MAX_ARCHIVE_BYTES):
+def load(f, map_location=None, weights_only=None, max_bytes=MAX_ARCHIVE_BYTES):
     """Read what `tinygan.save` wrote (arrays as NumPy arrays, tensors as tensors on the current device).
 
-    f         -- a path or a binary file object
-    max_bytes -- the most bytes the file's arrays may declare once uncompressed (the budget checkpoints have)
+    f            -- a path or a binary file object
+    map_location -- the device the tensors go to ("cpu", "cuda", a `tinygan.device`); default: the current one
+    weights_only -- accepted for PyTorch code and ignored: tinygan.load only ever reads plain data
+    max_bytes    -- the most bytes the file's arrays may declare once uncompressed (the budget checkpoints have)
 
     Raises LoadError (a ValueError and a SerializationError), naming the file and what is wrong, for
     every file it cannot read: missing, not an .npz archive, truncated or damaged, holding pickled
     objects, declaring more than `max_bytes` (a zip bomb), or with a structure tinygan.save does not
     write. Every size is checked before its memory is allocated.
     """
+    if map_location is not None and not isinstance(map_location, (str, backend.Device)):
+        raise TypeError(f"load: map_location must be a device such as 'cpu' or 'cuda', got "
+                        f"{type(map_location).__name__}; tinygan does not remap storages with a dict or a function")
+    device = backend.normalize_device(map_location) if map_location is not None else None
     try:
         arrays = read_npz(f, max_bytes)
         structure = _parse_structure(arrays.pop(_STRUCTURE, None))
-        return _decode(structure, arrays, "the object", 0)
+        return _decode(structure, arrays, "the object", 0, device)
     except ArchiveError as error:
         pickled = ".pkl'" in str(error) or "pickled" in str(error)  # torch.save's zip holds data.pkl
         hint = f". A whole model saved by torch.save(model) cannot be loaded here. {WHOLE_OBJECT}" if pickled else ""
@@ -133,11 +139,12 @@ def _parse_structure(array):
         raise ArchiveError(f"entry {_STRUCTURE!r} is not valid JSON ({error})") from None
 
 
-def _decode(description, arrays, where, depth):
-    """The object `description` stands for (the inverse of _encode); ArchiveError naming `where` if it is damaged."""
+def _decode(description, arrays, where, depth, device=None):
+    """The object `description` stands for (the inverse of _encode), its tensors on `device` (default: the
+    current one); ArchiveError naming `where` if it is damaged."""
     kind, value = _kind(description, where)
     if kind == "tensor":
-        return Tensor(backend.to_device(_numeric_array(arrays, value, where), backend.current_device()))
+        return Tensor(backend.to_device(_numeric_array(arrays, value, where), device or backend.current_device()))
     if kind == "array":
         return _array(arrays, value, where)
     if kind == "value":
@@ -149,10 +156,11 @@ def _decode(description, arrays, where, depth):
         raise ArchiveError(f"entry {_STRUCTURE!r} nests dicts, lists and tuples more than {MAX_DEPTH} levels deep, "
                            f"deeper than tinygan.save writes")
     if kind == "dict":
-        return {key: _decode(item, arrays, f"{where}[{key!r}]", depth + 1) for key, item in _dict_items(value, where)}
+        return {key: _decode(item, arrays, f"{where}[{key!r}]", depth + 1, device)
+                for key, item in _dict_items(value, where)}
     if not isinstance(value, list):
         raise ArchiveError(f"entry {_STRUCTURE!r}: {where} should be a {kind} of items, found {_shown(value)}")
-    items = [_decode(item, arrays, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+    items = [_decode(item, arrays, f"{where}[{i}]", depth + 1, device) for i, item in enumerate(value)]
     return items if kind == "list" else tuple(items)
 
 

@@ -3,6 +3,7 @@ import io
 import pickle
 import zipfile
 
+import numpy as np
 import pytest
 
 import tinygan as torch
@@ -49,3 +50,16 @@ def test_loading_a_pickled_whole_model_names_the_state_dict_lines(tmp_path):
     assert "torch.save(model)" in str(caught.value) and LOAD_INSTEAD in str(caught.value)
     with pytest.raises(torch.LoadError, match="never loads pickled objects.*state_dict"):
         torch.load(io.BytesIO(pickle.dumps({"weight": [1.0]})))
+
+
+def test_load_takes_map_location_and_weights_only_as_pytorch_code_passes_them(tmp_path):
+    model = nn.Linear(3, 2)
+    path = tmp_path / "model.pt"
+    torch.save({"model": model.state_dict(), "scale": torch.ones(2)}, path)
+    for kwargs in ({"map_location": "cpu"}, {"map_location": torch.device("cpu"), "weights_only": True},
+                   {"weights_only": False}):
+        state = torch.load(path, **kwargs)
+        assert state["scale"].device == "cpu"
+        assert (np.asarray(state["model"]["weight"]) == model.weight.numpy()).all()
+    with pytest.raises(TypeError, match="map_location must be a device"):
+        torch.load(path, map_location={"cuda:0": "cpu"})
