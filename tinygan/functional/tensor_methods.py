@@ -114,7 +114,8 @@ def _expand_as(self, other):
 
 
 def _narrow(self, dim, start, length):
-    """The `length` entries of dimension `dim` from `start` on (a negative start counts from the end), as torch.narrow."""
+    """The `length` entries of dimension `dim` from `start` on (a negative start counts from the end), as
+    torch.narrow; a view in the graph, as x[:, start:start + length]."""
     axis = _dim_axis("narrow", dim, self.ndim)
     size = self.shape[axis]
     start = int(start)

@@ -33,7 +33,8 @@ class DistributedDataParallel(Module):
     def __init__(self, module, *args, **kwargs):
         raise NotImplementedError(
             "DistributedDataParallel: tinygan computes in one process on one device and has no torch.distributed; "
-            "train the module itself (model = module), or nn.DataParallel(module), which tinygan runs on its one device")
+            "train the module itself (model = module), or nn.DataParallel(module), which tinygan runs on its one "
+            "device")
 
 
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
