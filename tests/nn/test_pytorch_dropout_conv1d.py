@@ -39,7 +39,8 @@ CONV1D = [
 def test_conv1d_matches_torch_forward_and_backward(kwargs, x_shape, w_shape, bias):
     torch = pytest.importorskip("torch")
     r = rng(1)
-    arrays = [r.standard_normal(x_shape), r.standard_normal(w_shape)] + ([r.standard_normal(w_shape[0])] if bias else [])
+    arrays = [r.standard_normal(x_shape), r.standard_normal(w_shape)]
+    arrays += [r.standard_normal(w_shape[0])] if bias else []
     ours = [device_tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y = F.conv1d(*ours, **kwargs)
