@@ -416,5 +416,15 @@ def test_norm_of_p_zero_counts_and_an_unknown_p_is_refused():
         leaf(a).norm("nuc")
 
 
+@pytest.mark.parametrize("p", [2, 3, 1.5])
+def test_norm_of_a_zero_vector_has_a_zero_gradient(p):
+    """(sum |x|^p)^(1/p) at x = 0: the root's slope is infinite, yet the gradient is 0 there (PyTorch's)."""
+    a = np.array([[0.0, 0.0, 0.0], [1.5, -2.0, 0.5]])
+    x = leaf(a)
+    x.norm(p, dim=1).sum().backward()
+    row = np.sign(a[1]) * np.abs(a[1]) ** (p - 1) * np.sum(np.abs(a[1]) ** p) ** (1 / p - 1)
+    np.testing.assert_allclose(host(x.grad), [[0.0, 0.0, 0.0], row], rtol=1e-12)
+
+
 def test_is_xpu_is_false():
     assert tinygan.zeros(1).is_xpu is False

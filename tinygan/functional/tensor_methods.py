@@ -138,8 +138,8 @@ def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     """The p-norm (sum |x|^p)^(1/p) over `dim` (all values by default), as torch.Tensor.norm.
 
     p is a number, "fro" (the 2-norm of the values) or inf / -inf (the largest / smallest |x|). Built
-    from abs, pow and sum, so it differentiates like them: the gradient of a norm at a zero vector is
-    not finite here (PyTorch gives 0 there for p=2).
+    from abs, pow and sum. At a zero vector the root's slope is infinite, so there the root is taken of
+    0 + 1 and multiplied by 0: the gradient is 0 for p > 1, as in PyTorch.
     """
     if dtype is not None:
         self = self.to(dtype)
@@ -158,8 +158,9 @@ def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return Tensor((self.data != 0).sum(axis=axis, keepdims=keepdim).astype(self.dtype))
     if p == 1:
         return sum(magnitude, axis=axis, keepdims=keepdim)
-    powered = self * self if p == 2 else pow(magnitude, p)
-    return pow(sum(powered, axis=axis, keepdims=keepdim), 1.0 / p)
+    powered = sum(self * self if p == 2 else pow(magnitude, p), axis=axis, keepdims=keepdim)
+    zero = powered.data == 0
+    return pow(powered + Tensor(zero.astype(powered.dtype)), 1.0 / p) * Tensor((~zero).astype(powered.dtype))
 
 
 def _new(fill):
