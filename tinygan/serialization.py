@@ -109,8 +109,7 @@ def load(f, map_location=None, weights_only=None, max_bytes=MAX_ARCHIVE_BYTES):
         structure = _parse_structure(arrays.pop(_STRUCTURE, None))
         return _decode(structure, arrays, "the object", 0, device)
     except ArchiveError as error:
-        pickled = ".pkl'" in str(error) or "pickled" in str(error)  # torch.save's zip holds data.pkl
-        hint = f". A whole model saved by torch.save(model) cannot be loaded here. {WHOLE_OBJECT}" if pickled else ""
+        hint = f". A whole model saved by torch.save(model) cannot be loaded here. {WHOLE_OBJECT}" if error.pickled else ""
         raise LoadError(f"load: {_file_name(f)}: {error}{hint}") from None
 
 

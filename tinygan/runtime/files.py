@@ -21,7 +21,14 @@ _NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.for
 
 
 class ArchiveError(ValueError):
-    """An .npz archive that is damaged, hostile or over its budget; the message says what, the caller names the file."""
+    """An .npz archive that is damaged, hostile or over its budget; the message says what, the caller names the file.
+
+    `pickled` is True where the file may be a pickle (as torch.save writes): a caller can say what to write instead.
+    """
+
+    def __init__(self, message, pickled=False):
+        super().__init__(message)
+        self.pickled = pickled
 
 
 def ordinary_file_mode():
@@ -66,7 +73,8 @@ def _open_zip(file):
         raise ArchiveError(f"cannot be opened ({error.strerror or error})") from None
     except zipfile.BadZipFile:
         raise ArchiveError("not an .npz archive (a zip of .npy arrays), or a damaged one whose end is missing; "
-                           "tinygan never loads pickled objects, such as the files torch.save writes") from None
+                           "tinygan never loads pickled objects, such as the files torch.save writes",
+                           pickled=True) from None
 
 
 def _entries(archive, names):
@@ -74,7 +82,8 @@ def _entries(archive, names):
     infos = archive.infolist()
     for info in infos:
         if not info.filename.endswith(".npy"):
-            raise ArchiveError(f"unexpected entry {info.filename!r}: an .npz archive holds only .npy arrays")
+            raise ArchiveError(f"unexpected entry {info.filename!r}: an .npz archive holds only .npy arrays",
+                               pickled=info.filename.endswith(".pkl"))                # torch.save's data.pkl
     if names is None:
         return infos
     wanted = {name + ".npy" for name in names}
@@ -100,7 +109,7 @@ def _read_entry(archive, info):
         shape, fortran_order, dtype = _NPY_VERSIONS[version](stream)
         if dtype.hasobject:
             raise ArchiveError(f"entry {name!r} holds Python objects: not an archive of plain arrays, "
-                               "and tinygan never loads pickled objects")
+                               "and tinygan never loads pickled objects", pickled=True)
         size = _array_bytes(shape, dtype, name)
         stored = info.file_size - stream.tell()
         if size != stored:
