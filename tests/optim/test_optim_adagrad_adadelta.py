@@ -5,12 +5,7 @@ import pytest
 
 from tinygan import Tensor, backend, optim
 
-
-def make_problem(seed=0, steps=6, shapes=((4, 3), (5,))):
-    rng = np.random.default_rng(seed)
-    weights = [rng.standard_normal(shape) for shape in shapes]
-    grads = [[rng.standard_normal(shape) for shape in shapes] for _ in range(steps)]
-    return weights, grads
+from test_optim_pytorch import make_problem, run_torch
 
 
 def to_params(weights, dtype=np.float64):
@@ -77,14 +72,9 @@ def test_matches_torch_optim(case):
     name, hyper = case
     weights, grads = make_problem(seed=1)
     got, _, _ = run(lambda params: getattr(optim, name)(params, **hyper), weights, grads)
-    theirs = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
-    optimizer = getattr(torch.optim, name)(theirs, **hyper)
-    for step_grads in grads:
-        for p, g in zip(theirs, step_grads):
-            p.grad = torch.from_numpy(g.copy())
-        optimizer.step()
-    for ours, p in zip(got, theirs):
-        np.testing.assert_allclose(ours, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+    theirs = run_torch(lambda params: getattr(torch.optim, name)(params, **hyper), weights, grads)
+    for ours, expected in zip(got, theirs):
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_defaults_are_pytorchs():

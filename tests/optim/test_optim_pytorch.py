@@ -27,6 +27,18 @@ def run(make_optimizer, weights, grads):
     return [backend.to_numpy(p.data) for p in params]
 
 
+def run_torch(make_optimizer, weights, grads):
+    """`run`'s steps with torch.optim on float64 torch tensors: the final weights as NumPy arrays."""
+    import torch  # optional: only the tests that compare with PyTorch call this, after importorskip
+    params = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
+    optimizer = make_optimizer(params)
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = torch.from_numpy(g.copy())
+        optimizer.step()
+    return [p.detach().numpy() for p in params]
+
+
 def adam_by_hand(w, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
     """Adam, AMSGrad and AdamW written out from the papers' algorithm boxes."""
     beta1, beta2 = betas
@@ -97,14 +109,9 @@ def test_matches_torch_optim(case):
     name, hyper = case
     weights, grads = make_problem(seed=1)
     got = run(lambda params: getattr(optim, name)(params, **hyper), weights, grads)
-    theirs = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
-    optimizer = getattr(torch.optim, name)(theirs, **hyper)
-    for step_grads in grads:
-        for p, g in zip(theirs, step_grads):
-            p.grad = torch.from_numpy(g.copy())
-        optimizer.step()
-    for ours, p in zip(got, theirs):
-        np.testing.assert_allclose(ours, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+    theirs = run_torch(lambda params: getattr(torch.optim, name)(params, **hyper), weights, grads)
+    for ours, expected in zip(got, theirs):
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_param_groups_with_their_own_hyperparameters_match_torch():
@@ -114,14 +121,9 @@ def test_param_groups_with_their_own_hyperparameters_match_torch():
     def groups(params):
         return [{"params": [params[0]], "lr": 0.05, "amsgrad": True}, {"params": [params[1]], "weight_decay": 0.0}]
     got = run(lambda params: optim.AdamW(groups(params), lr=0.01), weights, grads)
-    theirs = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
-    optimizer = torch.optim.AdamW(groups(theirs), lr=0.01)
-    for step_grads in grads:
-        for p, g in zip(theirs, step_grads):
-            p.grad = torch.from_numpy(g.copy())
-        optimizer.step()
-    for ours, p in zip(got, theirs):
-        np.testing.assert_allclose(ours, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+    theirs = run_torch(lambda params: torch.optim.AdamW(groups(params), lr=0.01), weights, grads)
+    for ours, expected in zip(got, theirs):
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_amsgrad_state_resumes_bit_identically():
