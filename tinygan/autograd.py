@@ -320,6 +320,16 @@ class Tensor:
             raise TypeError(f"Tensor: only floating-point tensors can require gradients, got dtype {self._data.dtype}")
 
     @property
+    def array(self):
+        """The values as the backend's array: a NumPy array on the CPU, a CuPy array on the GPU."""
+        return self._data
+
+    @array.setter
+    def array(self, value):
+        self._data = _to_array(value)
+        self._view = None
+
+    @property
     def data(self):
         """The values as an array (a DataArray view on the CPU): see the class docstring."""
         view = self._view
