@@ -1,11 +1,12 @@
-"""Datasets: the embedded MNIST subset, MNIST-family IDX files, CIFAR-10, coloured digits, scenes of digits,
-the views of a 3-D scene, toy 2-D sets; the held-out split of the embedded digits; ImageLoader; torchvision's
-`MNIST` (`mnist_dataset.py`) and `transforms`.
+"""Datasets: the embedded MNIST subset, MNIST-family IDX files, CIFAR-10, coloured digits, captioned colour digits
+(`captions.py`), scenes of digits, the views of a 3-D scene, toy 2-D sets; the held-out split of the embedded
+digits; ImageLoader; torchvision's `MNIST` (`mnist_dataset.py`) and `transforms`.
 
 Files are parsed on the host with NumPy; `ImageLoader` moves each batch to the current backend's device as a
 Tensor. Datasets by name: tinygan.registry.DATASETS and tinygan.registry.load_dataset.
 """
 from . import transforms
+from .captions import CaptionedDigits, CaptionLoader
 from .mnist_dataset import MNIST
 from .idx import DataError, file_md5, read_idx, verify_md5, write_idx
 from .loader import ImageLoader, scale_images
@@ -15,6 +16,7 @@ from .toy import GaussianMixture, SwissRoll, ToyDistribution, TwoMoons, grid25, 
 
 __all__ = [
     "HELD_OUT_PER_CLASS",
+    "CaptionLoader", "CaptionedDigits",
     "DataError", "GaussianMixture", "ImageData", "ImageLoader", "MNIST", "SwissRoll", "ToyDistribution", "TwoMoons",
     "balanced_subset", "default_cache_dir", "download_file", "embedded_split", "file_md5", "grid25",
     "load_embedded_mnist", "load_mnist", "read_idx", "ring8", "scale_images", "swiss_roll", "transforms",
