@@ -111,7 +111,7 @@ class VQVAE(nn.Module):
         N, D, h, w = self._check_latent("VQVAE.quantize", z_e)
         flat = z_e.permute(0, 2, 3, 1).reshape(-1, D)                       # (M, D), M = N h w
         indices = nearest_code(flat.array, self.codebook.array)             # (M,)
-        codes = embedding(indices, self.codebook)                            # (M, D)
+        codes = embedding(Tensor(indices), self.codebook)                    # (M, D)
         if self.training:
             self._track(flat.array, indices)
         codes = codes.reshape(N, h, w, D).permute(0, 3, 1, 2)               # (N, D, h, w)
@@ -156,7 +156,8 @@ class VQVAE(nn.Module):
 
     def decode_indices(self, indices):
         """int tokens (N, h w) (h = w) or (N, h, w) -> images (N, C, 4h, 4w): the decoder of their codes."""
-        array = indices.array if isinstance(indices, Tensor) else backend.xp().asarray(indices)
+        xp = backend.get_array_module(self.codebook.array)
+        array = indices.array if isinstance(indices, Tensor) else xp.asarray(indices)
         shape = tuple(array.shape)
         side = int(round(shape[-1] ** 0.5)) if len(shape) == 2 else None
         if len(shape) == 2 and side * side == shape[1]:
@@ -165,7 +166,7 @@ class VQVAE(nn.Module):
             raise ValueError(f"VQVAE.decode_indices: expected code indices (N, h*w) with h = w, or (N, h, w), "
                              f"e.g. (N, 49) or (N, 7, 7), got shape {shape}")
         N, h, w = array.shape
-        codes = embedding(array.reshape(-1), self.codebook)                       # (N h w, D)
+        codes = embedding(Tensor(array.reshape(-1)), self.codebook)               # (N h w, D)
         return self.decode(codes.reshape(N, h, w, self.code_dim).permute(0, 3, 1, 2))
 
     # -- the codebook's bookkeeping ------------------------------------------------------------------------
@@ -191,27 +192,28 @@ class VQVAE(nn.Module):
         if len(z) < self.num_codes:
             raise ValueError(f"VQVAE.init_codebook: needs at least {self.num_codes} encoder outputs to choose "
                              f"{self.num_codes} codes from, got {len(z)} (a batch of N images gives N h w)")
-        chosen = z[backend.xp().asarray(rng.choice(len(z), self.num_codes, replace=False))]
+        chosen = z[backend.get_array_module(z).asarray(rng.choice(len(z), self.num_codes, replace=False))]
         self._set_codes(np.arange(self.num_codes), chosen)
 
     def restart_dead_codes(self, rng):
         """At the end of an epoch: move every code that no position chose during the epoch to an encoder output of
         the epoch's last batch, chosen with the NumPy Generator rng; start the next epoch's counts. Returns how
-        many codes restarted."""
+        many codes restarted. Call it before the epoch's checkpoint is saved: that batch's outputs are not saved."""
         dead = np.flatnonzero(backend.to_numpy(self.epoch_counts.array) == 0)
         if len(dead):
             if self.last_z_e is None:
                 raise RuntimeError("VQVAE.restart_dead_codes: no training batch has passed since the model was "
                                    "made or loaded, so there are no encoder outputs to restart codes at")
             z = self.last_z_e.array
-            chosen = z[backend.xp().asarray(rng.choice(len(z), len(dead), replace=len(dead) > len(z)))]
+            pick = rng.choice(len(z), len(dead), replace=len(dead) > len(z))
+            chosen = z[backend.get_array_module(z).asarray(pick)]
             self._set_codes(dead, chosen)
         self.epoch_counts.array[...] = 0
         return len(dead)
 
     def _set_codes(self, which, values):
         """Put codes `which` (host indices) at `values` (K', D); their moving averages restart there (N_k = 1)."""
-        which = backend.xp().asarray(which)
+        which = backend.get_array_module(self.codebook.array).asarray(which)
         with no_grad():
             self.codebook.array[which] = values
             if self.codebook_update == "ema":
