@@ -195,6 +195,18 @@ def lstm_sequence_flat(*inputs):
     return F.concat([output.reshape(-1), h.reshape(-1), c.reshape(-1)])
 
 
+def multi_head_attention_flat(query, w_in, b_in, w_out, b_out):
+    """Self-attention of query (L, N, E) in 2 heads with the causal attn_mask and the first key of the second
+    sequence padded (so its first query has no key left), its output and attention weights as one vector."""
+    L, N, E = query.shape
+    padding = np.zeros((N, L), dtype=bool)
+    padding[1, 0] = True
+    output, weights = F.multi_head_attention_forward(
+        query, query, query, E, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+        key_padding_mask=constant(padding), attn_mask=constant(~np.tril(np.ones((L, L), dtype=bool))))
+    return F.concat([output.reshape(-1), weights.reshape(-1)])
+
+
 def where_by(shape, seed=5):
     """where(condition, x, y) with a fixed random condition of the given (broadcast) shape."""
     condition = constant(np.random.default_rng(seed).integers(0, 2, size=shape).astype(bool))
@@ -708,6 +720,23 @@ SPECS = {
         [F.unsqueeze(v, 1) for v in F.volume_render(sigma, Tensor(on_device(np.full((3, 5, 3), 0.5))),
                                                     Tensor(on_device(RENDER_T)), 3.5)[1:]], axis=1),
         [positive(3, 5)]),
+
+    # -- attention: softmax(Q K^T / sqrt(E) + M) V, and multi-head self-attention ------------------------------
+    "scaled_dot_product_attention": (F.scaled_dot_product_attention,
+                                     [normal(2, 3, 4), normal(2, 5, 4), normal(2, 5, 2)]),
+    "scaled_dot_product_attention (is_causal, scale 0.7)": (
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.7),
+        [normal(2, 2, 4, 3), normal(2, 2, 4, 3), normal(2, 2, 4, 2)]),
+    "scaled_dot_product_attention (bool mask, a query with no key)": (
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=constant([[True, False, True],
+                                                                                   [False, False, False]])),
+        [normal(2, 2, 3), normal(2, 3, 3), normal(2, 3, 2)]),
+    "scaled_dot_product_attention (a learnt float mask)": (
+        lambda q, k, v, bias: F.scaled_dot_product_attention(q, k, v, attn_mask=bias),
+        [normal(2, 3, 2), normal(2, 4, 2), normal(2, 4, 3), normal(3, 4)]),
+    "multi_head_attention_forward": (multi_head_attention_flat, [normal(3, 2, 4), normal(12, 4, scale=0.5),
+                                                                 normal(12, scale=0.1), normal(4, 4, scale=0.5),
+                                                                 normal(4, scale=0.1)]),
 
     # -- boundary values: zero variance, a batch of one, one step, one class, huge inputs, default arguments --
     "batch_norm (zero variance)": (batch_norm_training, [constant_over(4, 3, 2, 2, axes=(0, 2, 3)), positive(3),

@@ -115,3 +115,8 @@ from .rendering import cumsum, positional_encoding, render_weights, segment_leng
 from .trigonometric import cos, sin
 
 __all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]
+
+# -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

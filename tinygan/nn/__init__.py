@@ -24,6 +24,7 @@ from .flatten import Flatten, Unflatten
 from .upsampling import Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .transformer import MultiheadAttention, Transformer, TransformerEncoder, TransformerEncoderLayer
 from .summary import summary
 from . import parallel
 from .parallel import DataParallel
@@ -43,6 +44,8 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Upsample",
     # recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    # attention and the transformer encoder (Transformer holds the causal mask only)
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "Transformer",
     # losses
     "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
     # the submodules and summary()
