@@ -80,11 +80,11 @@ def tensor(array, requires_grad=False):
 
 
 def to_numpy(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def grad_of(t):
-    return None if t.grad is None else backend.to_numpy(t.grad.data if isinstance(t.grad, tinygan.Tensor)
+    return None if t.grad is None else backend.to_numpy(t.grad.array if isinstance(t.grad, tinygan.Tensor)
                                                         else t.grad)
 
 
@@ -93,8 +93,8 @@ def load_initial_weights(model, rng):
     for m in model.modules():
         if type(m).__name__ in specs.INIT_LAYERS:
             w, b = specs.initial_weights(m.weight.shape, m.bias.shape, rng)
-            m.weight.data[...] = backend.to_device(w, backend.current_device())
-            m.bias.data[...] = backend.to_device(b, backend.current_device())
+            m.weight.array[...] = backend.to_device(w, backend.current_device())
+            m.bias.array[...] = backend.to_device(b, backend.current_device())
     return model
 
 
@@ -247,7 +247,7 @@ def r1_row_lstm(shapes, seed, name="R1"):
     """R1: one step of the row-by-row LSTM generator, BPTT through all rows, Adam 1e-3 (see specs.WORKLOADS["R1"])."""
     model = RowLSTM(hidden=shapes["hidden"])
     for p, value in zip(model.parameters(), specs.recurrent_weights(shapes, specs.host_rng(seed, name, "LSTM"))):
-        p.data[...] = backend.to_device(value, backend.current_device())
+        p.array[...] = backend.to_device(value, backend.current_device())
     x = tensor(specs.binary_images(seed, name + "/x", (shapes["batch"], 1, shapes["rows"], shapes["columns"])))
     opt = optim.Adam(model.parameters(), **specs.RNN_ADAM)
 
@@ -265,7 +265,7 @@ def n1_nerf(shapes, seed, name="N1"):
     """N1: one NeRF step: 1024 rays x 32 samples through the field, the renderer, MSE, backward, Adam 5e-4."""
     model = NeRF(num_frequencies=shapes["frequencies"], width=shapes["width"])
     for (p_w, p_b), (w, b) in zip(_linear_pairs(model), specs.nerf_weights(seed, name, shapes)):
-        p_w.data[...], p_b.data[...] = (backend.to_device(v, backend.current_device()) for v in (w, b))
+        p_w.array[...], p_b.array[...] = (backend.to_device(v, backend.current_device()) for v in (w, b))
     origins, directions, colours = (backend.to_device(a, backend.current_device())
                                     for a in specs.nerf_rays(seed, name, shapes))
     target = tensor(colours)

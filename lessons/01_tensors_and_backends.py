@@ -47,15 +47,16 @@ lesson = Lesson("01_tensors_and_backends", quick=QUICK)
 # %% [markdown]
 # ## 1. A tensor is an array of the current backend
 #
-# `tinygan.tensor(data)` wraps `data` in a `Tensor` (`tinygan/autograd.py`). Its `.data` is a plain
+# `tinygan.tensor(data)` wraps `data` in a `Tensor` (`tinygan/autograd.py`). Its `.array` is a plain
 # NumPy array on the CPU backend (a CuPy array on the GPU backend): everything you know about
-# arrays still holds. Python floats become the default dtype, float32; integers stay integers.
+# arrays still holds. (`.data` is PyTorch's: the same values as a tensor cut from the graph.)
+# Python floats become the default dtype, float32; integers stay integers.
 
 # %%
 x = tinygan.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 labels = tinygan.tensor([3, 1, 4])
 print("x =", x)
-print("x.shape", x.shape, " x.dtype", x.dtype, " x.device", x.device, " type(x.data)", type(x.data).__name__)
+print("x.shape", x.shape, " x.dtype", x.dtype, " x.device", x.device, " type(x.array)", type(x.array).__name__)
 print("labels.dtype", labels.dtype, "(integers stay integers)")
 print("default floating dtype:", np.dtype(tinygan.get_default_dtype()).name)
 print("x.sum() =", x.sum().item(), "  (x @ x.T).shape =", (x @ x.T).shape)
@@ -130,7 +131,7 @@ host = tinygan.tensor(np.arange(12, dtype=np.float32).reshape(3, 4)).to("cpu")  
 expected = (host @ host.T).relu().sum(axis=1).numpy()
 if gpu:
     device_tensor = host.to("gpu")
-    print("on the GPU:", device_tensor.device, type(device_tensor.data).__module__)
+    print("on the GPU:", device_tensor.device, type(device_tensor.array).__module__)
     result = (device_tensor @ device_tensor.T).relu().sum(axis=1)
     back = result.to("cpu")
     print("GPU result, back on the CPU:", back.numpy(), " CPU result:", expected)

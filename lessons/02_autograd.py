@@ -122,7 +122,7 @@ print("engine order: ", " -> ".join(t.name for t in library_order))
 # `backward` (the very methods `backward()` uses) and **add** what arrives at each tensor.
 
 # %%
-grads = {id(L): Tensor(backend.get_array_module(L.data).ones_like(L.data))}  # dL/dL = 1
+grads = {id(L): Tensor(backend.get_array_module(L.array).ones_like(L.array))}  # dL/dL = 1
 with tinygan.no_grad():
     for t in reversed(order):
         if t.creator is None:

@@ -120,9 +120,9 @@ y_layer = layer(x_batch)
 y_layer.backward(Tensor(G))
 grads_layer = [layer.weight.grad.numpy(), layer.bias.grad.numpy()]
 
-W_leaf = Tensor(layer.weight.data.copy(), requires_grad=True)
-b_leaf = Tensor(layer.bias.data.copy(), requires_grad=True)
-x_leaf = Tensor(x_batch.data.copy(), requires_grad=True)
+W_leaf = Tensor(layer.weight.array.copy(), requires_grad=True)
+b_leaf = Tensor(layer.bias.array.copy(), requires_grad=True)
+x_leaf = Tensor(x_batch.array.copy(), requires_grad=True)
 y_ops = x_leaf @ W_leaf.T + b_leaf            # b_leaf (10,) broadcast over the 8 rows
 y_ops.backward(Tensor(G))
 G_np = backend.to_numpy(G)
@@ -156,8 +156,8 @@ print("gradcheck of F.linear w.r.t. x, W and b (float64, random weighting):", li
 def cross_entropy(logits, targets):
     """Mean over the batch of logsumexp(z) - z[y]; targets is an int64 Tensor of class labels."""
     n = logits.shape[0]
-    rows = backend.get_array_module(logits.data).arange(n)
-    picked = logits[rows, targets.data]                                     # z_y, shape (N,)
+    rows = backend.get_array_module(logits.array).arange(n)
+    picked = logits[rows, targets.array]                                     # z_y, shape (N,)
     return (F.logsumexp(logits, axis=1) - picked).mean()
 
 
@@ -167,7 +167,7 @@ cross_entropy(z, targets).backward()
 z_np = z.numpy()
 softmax = np.exp(z_np - z_np.max(axis=1, keepdims=True))
 softmax /= softmax.sum(axis=1, keepdims=True)
-one_hot = np.eye(10)[backend.to_numpy(targets.data)]
+one_hot = np.eye(10)[backend.to_numpy(targets.array)]
 ce_grad_error = np.abs(z.grad.numpy() - (softmax - one_hot) / 6).max()
 print(f"max |dL/dz - (softmax - onehot)/N| = {ce_grad_error:.1e}")
 

@@ -71,9 +71,9 @@ images, labels = load_embedded_mnist()
 loader = ImageLoader(images, batch_size=64, drop_last=True, seed=0, value_range=(-1, 1))
 first_batch = next(iter(loader))
 print(f"{len(images)} digits, {len(loader)} batches of 64 per epoch; a batch: shape {first_batch.shape}, "
-      f"values from {first_batch.data.min():.0f} to {first_batch.data.max():.0f}")
+      f"values from {first_batch.array.min():.0f} to {first_batch.array.max():.0f}")
 fig, ax = plt.subplots(figsize=(4, 4))
-ax.imshow(viz.image_grid(first_batch.data[:36], ncols=6), cmap="gray")
+ax.imshow(viz.image_grid(first_batch.array[:36], ncols=6), cmap="gray")
 ax.set_title("real digits", fontsize=9), ax.axis("off")
 lesson.savefig(fig, "real_digits.png")
 plt.close(fig)
@@ -173,8 +173,8 @@ for epoch in range(1, EPOCHS + 1):
         opt_g.step()
         D.requires_grad_(True)
         steps.append({"loss_d": d_loss.item(), "loss_g": g_loss.item(),
-                      "D(x)": float(real_logits.sigmoid().data.mean()),
-                      "D(G(z))": float(fake_logits.sigmoid().data.mean())})
+                      "D(x)": float(real_logits.sigmoid().array.mean()),
+                      "D(G(z))": float(fake_logits.sigmoid().array.mean())})
     if epoch in snapshot_epochs:
         snapshots[epoch] = sample(fixed_z)
     if epoch in snapshot_epochs or epoch % 10 == 0:
@@ -213,7 +213,7 @@ plt.close(fig)
 
 fig, axes = plt.subplots(1, len(snapshots), figsize=(3.2 * len(snapshots), 3.4))
 for ax, (epoch, batch) in zip(np.atleast_1d(axes), snapshots.items()):
-    ax.imshow(viz.image_grid(batch.data[:36], ncols=6), cmap="gray")
+    ax.imshow(viz.image_grid(batch.array[:36], ncols=6), cmap="gray")
     ax.set_title(f"after epoch {epoch}", fontsize=9), ax.axis("off")
 fig.tight_layout()
 lesson.savefig(fig, "samples_by_epoch.png")

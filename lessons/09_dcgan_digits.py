@@ -99,12 +99,12 @@ print(nn.summary(D, (1, 1, 28, 28)))
 
 # %%
 first_conv = D.net[0]
-before = float(first_conv.weight.data.std())
+before = float(first_conv.weight.array.std())
 dcgan_init_(G)
 dcgan_init_(D)
-conv_stds = {name: float(p.data.std()) for name, p in list(G.named_parameters()) + list(D.named_parameters())
+conv_stds = {name: float(p.array.std()) for name, p in list(G.named_parameters()) + list(D.named_parameters())
              if p.ndim >= 2}
-print(f"std of D's first conv weights: {before:.4f} by default, {float(first_conv.weight.data.std()):.4f} after dcgan_init_")
+print(f"std of D's first conv weights: {before:.4f} by default, {float(first_conv.weight.array.std()):.4f} after dcgan_init_")
 for name, std in conv_stds.items():
     print(f"  {name:16s} std {std:.4f}")
 init_ok = all(abs(std - 0.02) < 0.002 for std in conv_stds.values())
@@ -191,7 +191,7 @@ for epoch in range(1, EPOCHS + 1):
 
 fig, axes = plt.subplots(1, len(snapshots), figsize=(3.2 * len(snapshots), 3.4))
 for ax, (epoch, images_epoch) in zip(np.atleast_1d(axes), snapshots.items()):
-    ax.imshow(viz.image_grid(images_epoch.data[:36], ncols=6), cmap="gray")
+    ax.imshow(viz.image_grid(images_epoch.array[:36], ncols=6), cmap="gray")
     ax.set_title(f"after epoch {epoch}", fontsize=9)
     ax.axis("off")
 fig.tight_layout()
@@ -234,16 +234,16 @@ with no_grad():
     eval_alone = G(z16)
     eval_in_big_batch = G(F.concat([z16, z_other], axis=0))[:16]
     eval_pairs = F.concat([G(z16[i:i + 2]) for i in range(0, 16, 2)], axis=0)
-eval_difference = float(np.abs(eval_alone.data - eval_in_big_batch.data).max())
+eval_difference = float(np.abs(eval_alone.array - eval_in_big_batch.array).max())
 
 G.train()
-running_mean_before = G.net[1].running_mean.data.copy()
+running_mean_before = G.net[1].running_mean.array.copy()
 with no_grad():
     train_alone = G(z16)
     train_in_big_batch = G(F.concat([z16, z_other], axis=0))[:16]
     train_pairs = F.concat([G(z16[i:i + 2]) for i in range(0, 16, 2)], axis=0)
-train_difference = float(np.abs(train_alone.data - train_in_big_batch.data).max())
-running_mean_moved = float(np.abs(G.net[1].running_mean.data - running_mean_before).max())
+train_difference = float(np.abs(train_alone.array - train_in_big_batch.array).max())
+running_mean_moved = float(np.abs(G.net[1].running_mean.array - running_mean_before).max())
 try:
     with no_grad():
         G(z16[:1])
@@ -261,7 +261,7 @@ print(f"train mode, a batch of one image: {single_error}")
 fig, axes = plt.subplots(1, 3, figsize=(12, 2.2))
 for ax, batch, title in zip(axes, (eval_alone, train_alone, train_pairs),
                             ("eval mode (any batch)", "train mode, batch of 16", "train mode, batches of 2")):
-    ax.imshow(viz.image_grid(batch.data, ncols=8), cmap="gray")
+    ax.imshow(viz.image_grid(batch.array, ncols=8), cmap="gray")
     ax.set_title(title, fontsize=9)
     ax.axis("off")
 fig.tight_layout()

@@ -117,14 +117,14 @@ for epoch in range(1, EPOCHS + 1):
 # %%
 columns = 10
 z_styles = tinygan.randn(columns, LATENT)
-z_grid = Tensor(np.tile(z_styles.data, (10, 1)))                       # (100, 100): the 10 styles, for each digit
+z_grid = Tensor(np.tile(z_styles.array, (10, 1)))                       # (100, 100): the 10 styles, for each digit
 grid_labels = Tensor(np.repeat(np.arange(10), columns))                # (100,): 0 x10, 1 x10, ...
 G.eval()
 with no_grad():
     grid_images = G(z_grid, grid_labels)
 G.train()
 fig, ax = plt.subplots(figsize=(6, 6))
-ax.imshow(viz.image_grid(grid_images.data, ncols=columns), cmap="gray")
+ax.imshow(viz.image_grid(grid_images.array, ncols=columns), cmap="gray")
 ax.set_yticks(np.arange(10) * 29 + 15, [f"y = {d}" for d in range(10)])
 ax.set_xticks([]), ax.set_title("rows: requested digit; columns: the same z", fontsize=9)
 lesson.savefig(fig, "digits_by_row.png")

@@ -100,7 +100,7 @@ for name, (loss_fn, derivative) in generator_losses.items():
     s = Tensor(scores, dtype=np.float64, requires_grad=True)
     loss = loss_fn(s)                                   # the mean over the fakes
     loss.backward()
-    per_fake_gradient = s.grad.data * len(scores)       # d(mean)/ds_i = (1/N) dL/ds_i
+    per_fake_gradient = s.grad.array * len(scores)       # d(mean)/ds_i = (1/N) dL/ds_i
     worst_gradient_error = max(worst_gradient_error, np.abs(per_fake_gradient - derivative(scores)).max())
     per_fake_loss = [loss_fn(Tensor(np.array([v]))).item() for v in scores]
     axes[0].plot(scores, per_fake_loss, label=name)
@@ -183,10 +183,10 @@ fake = tinygan.tensor(np.random.default_rng(2).standard_normal((8, 3)), dtype=np
 penalty = losses.gradient_penalty(critic, real, fake, np.random.default_rng(3))
 critic.zero_grad()
 penalty.backward()
-w = critic.weight.data.astype(np.float64)
+w = critic.weight.array.astype(np.float64)
 norm = np.linalg.norm(w)
 expected_penalty, expected_grad = (norm - 1) ** 2, 2 * (norm - 1) * w / norm
-penalty_grad_error = np.abs(critic.weight.grad.data - expected_grad).max()
+penalty_grad_error = np.abs(critic.weight.grad.array - expected_grad).max()
 print(f"||w|| = {norm:.4f}: GP {penalty.item():.6f} (closed form {expected_penalty:.6f}); "
       f"max |dGP/dw - closed form| = {penalty_grad_error:.1e}")
 lesson.check("gradient penalty of a linear critic: value and weight gradient match the closed form",
@@ -249,7 +249,7 @@ def sample_grid(G, z, title, filename):
         samples = G(z)
     G.train()
     fig, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(viz.image_grid(samples.data, ncols=8), cmap="gray")
+    ax.imshow(viz.image_grid(samples.array, ncols=8), cmap="gray")
     ax.set_title(title, fontsize=9), ax.axis("off")
     lesson.savefig(fig, filename)
     plt.close(fig)

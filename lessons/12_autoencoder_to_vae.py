@@ -62,7 +62,7 @@ HELD_OUT_BAR = 120.0     # full mode: nats per held-out image; measured 116.4 af
 
 def show(ax, images, title, ncols=10):
     """Draw (N, 784) or (N, 1, 28, 28) images in [0, 1] as one grid on a matplotlib axis."""
-    array = backend.to_numpy(images.data if isinstance(images, Tensor) else images)
+    array = backend.to_numpy(images.array if isinstance(images, Tensor) else images)
     ax.imshow(viz.image_grid(array.reshape(-1, 28, 28), ncols=ncols, value_range=(0, 1)), cmap="gray")
     ax.set_title(title, fontsize=9)
     ax.axis("off")
@@ -82,8 +82,8 @@ train_images, train_labels = train_images[:TRAIN_LIMIT], train_labels[:TRAIN_LIM
 loader = ImageLoader(train_images, batch_size=BATCH, value_range=(0, 1), flatten=True, seed=0)
 x_test = tinygan.tensor(scale_images(test_images, (0, 1)).reshape(len(test_images), -1))   # (1000, 784)
 print(f"training digits {train_images.shape}, held-out digits {test_images.shape}, {len(loader)} batches per epoch")
-print(f"pixel values of a batch: min {x_test.data.min():.1f}, max {x_test.data.max():.1f}, "
-      f"mean {x_test.data.mean():.3f} (most of a digit is background)")
+print(f"pixel values of a batch: min {x_test.array.min():.1f}, max {x_test.array.max():.1f}, "
+      f"mean {x_test.array.mean():.3f} (most of a digit is background)")
 
 # %% [markdown]
 # ## Step 2: a plain autoencoder
@@ -118,15 +118,15 @@ with no_grad():
     ae_test_loss = losses.bernoulli_reconstruction(decoder(codes), x_test).mean().item()
     ae_reconstructions = decoder(codes).sigmoid()
     ae_samples = decoder(tinygan.randn(20, 20)).sigmoid()        # codes drawn from N(0, I)
-code_mean, code_std = codes.data.mean(axis=0), codes.data.std(axis=0)
+code_mean, code_std = codes.array.mean(axis=0), codes.array.std(axis=0)
 print(f"held-out reconstruction loss of the autoencoder: {ae_test_loss:.2f} nats per image")
 print(f"its codes of held-out digits: per-dimension means from {code_mean.min():.2f} to {code_mean.max():.2f}, "
       f"standard deviations from {code_std.min():.2f} to {code_std.max():.2f}")
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 2.6))
-show(axes[0], x_test.data[::100][:10], "held-out digits")
-show(axes[1], ae_reconstructions.data[::100][:10], "autoencoder reconstructions")
-show(axes[2], ae_samples.data[:10], "autoencoder: decoded z ~ N(0, I)")
+show(axes[0], x_test.array[::100][:10], "held-out digits")
+show(axes[1], ae_reconstructions.array[::100][:10], "autoencoder reconstructions")
+show(axes[2], ae_samples.array[:10], "autoencoder: decoded z ~ N(0, I)")
 lesson.savefig(fig, "autoencoder.png")
 plt.close(fig)
 
@@ -162,7 +162,7 @@ grid = np.linspace(-10, 10, 20001)                                  # z values; 
 dz = grid[1] - grid[0]
 x_tiny = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=np.float64)
 with no_grad():
-    logits = backend.to_numpy(tiny.decode(tinygan.tensor(grid[:, None], dtype=np.float64)).data)
+    logits = backend.to_numpy(tiny.decode(tinygan.tensor(grid[:, None], dtype=np.float64)).array)
 log_px_given_z = -np.logaddexp(0, -logits) @ x_tiny - np.logaddexp(0, logits) @ (1 - x_tiny)   # Bernoulli
 log_prior = -0.5 * grid ** 2 - 0.5 * np.log(2 * np.pi)
 log_joint = log_px_given_z + log_prior
@@ -193,18 +193,18 @@ rng = np.random.default_rng(0)
 z = losses.reparameterize(mu, logvar, rng)
 z.sum().backward()
 eps = np.random.default_rng(0).standard_normal((n, 1), dtype=np.float32)   # the same noise, drawn again
-print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.8: sample mean {z.data.mean():.4f}, "
-      f"sample std {z.data.std():.4f}")
+print(f"z = mu + exp(logvar/2) eps with mu = 1.5, sigma = 0.8: sample mean {z.array.mean():.4f}, "
+      f"sample std {z.array.std():.4f}")
 print(f"the bug z = mu + exp(logvar) eps would have std {np.exp(np.log(0.64)):.2f} instead of 0.8")
 # sigma = 0.8, not 0.5: at 0.5 the variance 0.25 equals sigma / 2, so the bug's gradient sigma^2 eps would
 # equal the right one, sigma eps / 2, and the gradient check below could not tell them apart.
-grad_mu_error = np.abs(mu.grad.data - 1).max()
-grad_logvar_error = np.abs(logvar.grad.data - 0.5 * 0.8 * eps).max()
+grad_mu_error = np.abs(mu.grad.array - 1).max()
+grad_logvar_error = np.abs(logvar.grad.array - 0.5 * 0.8 * eps).max()
 print(f"dz/dmu: max |autograd - 1| = {grad_mu_error:.1e}; "
       f"dz/dlogvar: max |autograd - sigma eps / 2| = {grad_logvar_error:.1e}")
 lesson.check("reparameterised samples have mean mu and standard deviation exp(logvar / 2)",
-             abs(z.data.mean() - 1.5) < 0.01 and abs(z.data.std() - 0.8) < 0.01,
-             f"mean {z.data.mean():.4f}, std {z.data.std():.4f}")
+             abs(z.array.mean() - 1.5) < 0.01 and abs(z.array.std() - 0.8) < 0.01,
+             f"mean {z.array.mean():.4f}, std {z.array.std():.4f}")
 lesson.check("gradients flow through the sample: dz/dmu = 1 and dz/dlogvar = sigma eps / 2",
              grad_mu_error < 1e-6 and grad_logvar_error < 1e-6,
              f"errors {grad_mu_error:.1e}, {grad_logvar_error:.1e}")
@@ -221,7 +221,7 @@ lesson.check("gradients flow through the sample: dz/dmu = 1 and dz/dlogvar = sig
 # %%
 check_mu = np.array([[0.0, 0.0, 0.0], [1.0, -0.5, 2.0]], dtype=np.float64)
 check_logvar = np.array([[0.0, 0.0, 0.0], [-1.0, 0.7, -2.5]], dtype=np.float64)
-closed_form = tinygan.functional.gaussian_kl(Tensor(check_mu), Tensor(check_logvar), reduction="none").data
+closed_form = tinygan.functional.gaussian_kl(Tensor(check_mu), Tensor(check_logvar), reduction="none").array
 mc_rng = np.random.default_rng(1)
 monte_carlo = []
 for m, lv in zip(check_mu, check_logvar):
@@ -322,13 +322,13 @@ with no_grad():
     samples = vae.decode(tinygan.randn(40, 20)).sigmoid()
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.2), gridspec_kw={"width_ratios": [1, 1, 1]})
-show(axes[0], x_test.data[::50][:20], "held-out digits")
-show(axes[1], reconstructions.data[::50][:20], "VAE reconstructions (decode mu)")
-show(axes[2], samples.data[:20], "VAE samples: decode z ~ N(0, I)")
+show(axes[0], x_test.array[::50][:20], "held-out digits")
+show(axes[1], reconstructions.array[::50][:20], "VAE reconstructions (decode mu)")
+show(axes[2], samples.array[:20], "VAE samples: decode z ~ N(0, I)")
 lesson.savefig(fig, "vae_reconstructions_and_samples.png")
 plt.close(fig)
-print(f"mean pixel value: held-out digits {x_test.data.mean():.3f}, VAE samples {samples.data.mean():.3f}, "
-      f"autoencoder 'samples' {ae_samples.data.mean():.3f}")
+print(f"mean pixel value: held-out digits {x_test.array.mean():.3f}, VAE samples {samples.array.mean():.3f}, "
+      f"autoencoder 'samples' {ae_samples.array.mean():.3f}")
 
 # %% [markdown]
 # ## Step 6: a 2-D latent space you can look at
@@ -349,7 +349,7 @@ with no_grad():
     side = np.linspace(-2.5, 2.5, 15, dtype=np.float32)
     grid_z = np.array([[a, b] for b in side[::-1] for a in side], dtype=np.float32)   # rows top to bottom
     decoded = vae2.decode(tinygan.tensor(grid_z)).sigmoid()
-mu2 = backend.to_numpy(mu2.data)
+mu2 = backend.to_numpy(mu2.array)
 distances = ((mu2[:, None, :] - mu2[None, :, :]) ** 2).sum(axis=-1)
 np.fill_diagonal(distances, np.inf)                                   # leave each digit out of its own vote
 neighbours = test_labels[np.argsort(distances, axis=1)[:, :5]]        # (1000, 5) labels of the 5 nearest codes
@@ -362,7 +362,7 @@ scatter = axes[0].scatter(mu2[:, 0], mu2[:, 1], c=test_labels, cmap="tab10", s=8
 axes[0].legend(*scatter.legend_elements(), title="digit", fontsize=7, loc="upper right")
 axes[0].set_xlim(-3.5, 3.5), axes[0].set_ylim(-3.5, 3.5), axes[0].set_aspect("equal")
 axes[0].set_title("held-out digits: mu of q(z|x)")
-axes[1].imshow(viz.image_grid(backend.to_numpy(decoded.data).reshape(-1, 28, 28), ncols=15, value_range=(0, 1)),
+axes[1].imshow(viz.image_grid(backend.to_numpy(decoded.array).reshape(-1, 28, 28), ncols=15, value_range=(0, 1)),
                cmap="gray", extent=(-half, half, -half, half))
 axes[1].set_title("decoded grid over z in [-2.5, 2.5]^2")
 fig.tight_layout()
@@ -383,7 +383,7 @@ lesson.check("every VAE loss stayed finite", finite)
 # A floor as well as a ceiling: the reconstruction term, BCE summed over pixels, is at least the entropy
 # of the pixel intensities themselves, and the KL is at least 0; a broken loss can fall below that (a
 # KL without its -1/2 once drove it to -3e24) and would pass a ceiling alone.
-pixels = np.clip(backend.to_numpy(x_test.data).astype(np.float64), 1e-12, 1 - 1e-12)
+pixels = np.clip(backend.to_numpy(x_test.array).astype(np.float64), 1e-12, 1 - 1e-12)
 entropy_floor = float(-(pixels * np.log(pixels) + (1 - pixels) * np.log(1 - pixels)).sum(axis=1).mean())
 lesson.check("the VAE learned: held-out loss far below the untrained model's, and above the data's own entropy",
              entropy_floor < final["held_out"] < 0.6 * untrained_loss,

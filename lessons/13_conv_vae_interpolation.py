@@ -147,7 +147,7 @@ plt.close(fig)
 # %%
 conv_vae.eval()
 with no_grad():
-    codes = backend.to_numpy(conv_vae.encode(x_test)[0].data)          # (1000, 16): mu of every held-out digit
+    codes = backend.to_numpy(conv_vae.encode(x_test)[0].array)          # (1000, 16): mu of every held-out digit
 typical = {}
 for d in range(10):
     members = np.flatnonzero(test_labels == d)
@@ -159,12 +159,12 @@ with no_grad():
     for a, b in PAIRS:
         pair = x_test[np.array([typical[a], typical[b]])]              # (2, 784)
         mu, _ = conv_vae.encode(pair)                                    # (2, 16)
-        mu = backend.to_numpy(mu.data)
+        mu = backend.to_numpy(mu.array)
         z_path = (1 - t) * mu[0] + t * mu[1]                             # (10, 16): a straight line
         frames = conv_vae.decode(tinygan.tensor(z_path)).sigmoid()               # (10, 784) pixel probabilities
-        rows.append(backend.to_numpy(frames.data))
+        rows.append(backend.to_numpy(frames.array))
         endpoints.append((a, b))
-    first_pair = backend.to_numpy(x_test.data[[typical[PAIRS[0][0]], typical[PAIRS[0][1]]]])
+    first_pair = backend.to_numpy(x_test.array[[typical[PAIRS[0][0]], typical[PAIRS[0][1]]]])
     pixel_blend = (1 - t) * first_pair[0] + t * first_pair[1]           # (10, 784)
 
 fig, ax = plt.subplots(figsize=(8, 5.2))
@@ -210,7 +210,7 @@ lesson.check("held-out losses stayed finite", finite)
 # is what blending pixels gives, the last row of the figure).
 with no_grad():
     mu_pair = conv_vae.encode(x_test[np.array([typical[PAIRS[0][0]], typical[PAIRS[0][1]]])])[0]
-    decoded_ends = backend.to_numpy(conv_vae.decode(mu_pair).sigmoid().data)
+    decoded_ends = backend.to_numpy(conv_vae.decode(mu_pair).sigmoid().array)
 end_error = float(np.abs(rows[0][[0, -1]] - decoded_ends).max())
 middle = rows[0][STOPS // 2]
 blend_of_ends = (1 - t[STOPS // 2, 0]) * rows[0][0] + t[STOPS // 2, 0] * rows[0][-1]

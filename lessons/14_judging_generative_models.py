@@ -98,7 +98,7 @@ for epoch in range(1, VAE_EPOCHS + 1):
         print(f"VAE epoch {epoch:3d}: loss {np.mean([f['loss'] for f in figures]):.2f} nats per image")
 vae.eval()
 with tinygan.no_grad():
-    vae_samples = backend.to_numpy(vae.decode(tinygan.randn(N, 20)).sigmoid().data).reshape(N, 28, 28)
+    vae_samples = backend.to_numpy(vae.decode(tinygan.randn(N, 20)).sigmoid().array).reshape(N, 28, 28)
 
 # %% [markdown]
 # ## Step 3: image sets with known flaws, through the classifier's eyes

@@ -81,27 +81,27 @@ I, H, N = 3, 4, 2
 x, h, c = rng.standard_normal((N, I)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
 
 rnn_cell = nn.RNNCell(I, H).double()
-W_ih, W_hh = rnn_cell.weight_ih.data, rnn_cell.weight_hh.data
-by_hand = np.tanh(x @ W_ih.T + rnn_cell.bias_ih.data + h @ W_hh.T + rnn_cell.bias_hh.data)
-layer = rnn_cell(Tensor(x), Tensor(h)).data
+W_ih, W_hh = rnn_cell.weight_ih.array, rnn_cell.weight_hh.array
+by_hand = np.tanh(x @ W_ih.T + rnn_cell.bias_ih.array + h @ W_hh.T + rnn_cell.bias_hh.array)
+layer = rnn_cell(Tensor(x), Tensor(h)).array
 rnn_error = np.abs(by_hand - layer).max()
 print(f"RNN step: |by hand - nn.RNNCell| = {rnn_error:.1e}")
 
 lstm_cell = nn.LSTMCell(I, H).double()
-a = (x @ lstm_cell.weight_ih.data.T + lstm_cell.bias_ih.data + h @ lstm_cell.weight_hh.data.T
-     + lstm_cell.bias_hh.data)                                             # (N, 4H): i, f, g, o
+a = (x @ lstm_cell.weight_ih.array.T + lstm_cell.bias_ih.array + h @ lstm_cell.weight_hh.array.T
+     + lstm_cell.bias_hh.array)                                             # (N, 4H): i, f, g, o
 i_gate, f_gate, g_gate, o_gate = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
 c_hand = f_gate * c + i_gate * g_gate
 h_hand = o_gate * np.tanh(c_hand)
 h_layer, c_layer = lstm_cell(Tensor(x), (Tensor(h), Tensor(c)))
-lstm_error = max(np.abs(h_hand - h_layer.data).max(), np.abs(c_hand - c_layer.data).max())
+lstm_error = max(np.abs(h_hand - h_layer.array).max(), np.abs(c_hand - c_layer.array).max())
 print(f"LSTM step: |by hand - nn.LSTMCell| = {lstm_error:.1e}")
 
 # Two classic slips, computed the wrong way on purpose: how far they land from the layer.
 wrong_order = sigmoid(a[:, :H]) * c + sigmoid(a[:, H:2 * H]) * np.tanh(a[:, 2 * H:3 * H])   # i and f swapped
 no_forget = i_gate * g_gate                                                                 # c_t without f * c
-print(f"with i and f swapped the cell is off by {np.abs(wrong_order - c_layer.data).max():.2f}; "
-      f"without the forget term by {np.abs(no_forget - c_layer.data).max():.2f}")
+print(f"with i and f swapped the cell is off by {np.abs(wrong_order - c_layer.array).max():.2f}; "
+      f"without the forget term by {np.abs(no_forget - c_layer.array).max():.2f}")
 
 # %% [markdown]
 # ## Step 2: backpropagation through time is the ordinary backward
@@ -121,12 +121,12 @@ output, h_T = rnn(xs, h0)
 u = rng.standard_normal(H)
 (h_T.reshape(H) * Tensor(u)).sum().backward()
 
-W = rnn.weight_hh_l0.data
-states = output.data[:, 0]                                   # h_1..h_T, (T, H)
+W = rnn.weight_hh_l0.array
+states = output.array[:, 0]                                   # h_1..h_T, (T, H)
 vector = u
 for t in range(T - 1, -1, -1):                               # u^T dh_T/dh_0, one step back at a time
     vector = (vector * (1 - states[t] ** 2)) @ W
-bptt_error = np.abs(vector - h0.grad.data.reshape(H)).max()
+bptt_error = np.abs(vector - h0.grad.array.reshape(H)).max()
 print(f"u^T dh_T/dh_0: product of {T} step Jacobians by hand vs autograd, max difference {bptt_error:.1e}")
 
 # %% [markdown]
@@ -155,7 +155,7 @@ def gradient_norms(cell, kind, T, H, N=16):
         hs.append(state)
     weighting = Tensor(data.standard_normal((N, H)))
     grads = grad((hs[-1] * weighting).sum(), hs)
-    return np.array([np.linalg.norm(g.data) for g in grads])[::-1]
+    return np.array([np.linalg.norm(g.array) for g in grads])[::-1]
 
 
 VANISH_T, VANISH_H = (30, 32) if lesson.quick else (60, 64)
@@ -163,8 +163,8 @@ tinygan.manual_seed(0)
 curves = {"tanh RNN": gradient_norms(nn.RNNCell(VANISH_H, VANISH_H).double(), "rnn", VANISH_T, VANISH_H),
           "LSTM": gradient_norms(nn.LSTMCell(VANISH_H, VANISH_H).double(), "lstm", VANISH_T, VANISH_H)}
 biased = nn.LSTMCell(VANISH_H, VANISH_H).double()
-biased.bias_ih.data[VANISH_H:2 * VANISH_H] = 1.0              # the forget gate's rows: f = sigmoid(1 + ...)
-biased.bias_hh.data[VANISH_H:2 * VANISH_H] = 0.0
+biased.bias_ih.array[VANISH_H:2 * VANISH_H] = 1.0              # the forget gate's rows: f = sigmoid(1 + ...)
+biased.bias_hh.array[VANISH_H:2 * VANISH_H] = 0.0
 curves["LSTM, forget bias 1"] = gradient_norms(biased, "lstm", VANISH_T, VANISH_H)
 
 fig, ax = plt.subplots(figsize=(6, 4))
@@ -189,9 +189,9 @@ for name, norms in curves.items():
 clip_model = nn.RNN(I, H)
 out, _ = clip_model(Tensor(rng.standard_normal((T, 2, I)).astype(np.float32)))
 (out * 100.0).sum().backward()
-before = [p.grad.data.copy() for p in clip_model.parameters()]
+before = [p.grad.array.copy() for p in clip_model.parameters()]
 total = nn.utils.clip_grad_norm_(clip_model.parameters(), max_norm=1.0)
-after = [p.grad.data for p in clip_model.parameters()]
+after = [p.grad.array for p in clip_model.parameters()]
 norm_after = float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in after)))
 scale = after[0].ravel() @ before[0].ravel() / (before[0].ravel() @ before[0].ravel())
 print(f"gradient norm before {float(total):.1f}, after {norm_after:.4f}; every gradient scaled by {scale:.4f}")
@@ -213,9 +213,9 @@ generator = RowLSTM(hidden=HIDDEN)
 noise = Tensor(np.random.default_rng(2).standard_normal((8, 784)).astype(np.float32))
 drawn = generator.sample(noise)
 with no_grad():
-    p_forced = F.sigmoid(generator(drawn)).data.reshape(8, 784)
-uniforms = normal_cdf(noise.data)              # the sampler's noise is N(0, 1) per pixel; Phi makes it U(0, 1)
-consistent = np.array_equal(drawn.data.reshape(8, 784), (uniforms < p_forced).astype(np.float32))
+    p_forced = F.sigmoid(generator(drawn)).array.reshape(8, 784)
+uniforms = normal_cdf(noise.array)              # the sampler's noise is N(0, 1) per pixel; Phi makes it U(0, 1)
+consistent = np.array_equal(drawn.array.reshape(8, 784), (uniforms < p_forced).astype(np.float32))
 print(f"sampled pixels = (uniform < teacher-forced probability) everywhere: {consistent}")
 
 # %% [markdown]
@@ -256,7 +256,7 @@ print(f"held-out NLL: {nll_before:.1f} before training, {nll_after:.1f} after ({
 
 samples = generator.sample(Tensor(np.random.default_rng(3).standard_normal((64, 784)).astype(np.float32)))
 fig, ax = plt.subplots(figsize=(5, 5))
-ax.imshow(viz.image_grid(samples.data.reshape(-1, 28, 28), ncols=8, value_range=(0, 1)), cmap="gray")
+ax.imshow(viz.image_grid(samples.array.reshape(-1, 28, 28), ncols=8, value_range=(0, 1)), cmap="gray")
 ax.set_title(f"drawn row by row after {EPOCHS} epoch(s)")
 ax.axis("off")
 lesson.savefig(fig, "samples.png")
@@ -270,7 +270,7 @@ lesson.check("an RNN step by hand equals nn.RNNCell", rnn_error < 1e-12, f"{rnn_
 lesson.check("an LSTM step by hand (gates i, f, g, o; c = f*c + i*g) equals nn.LSTMCell", lstm_error < 1e-12,
              f"{lstm_error:.1e}")
 lesson.check("the formula with i and f swapped, or without f*c, does not", min(
-    np.abs(wrong_order - c_layer.data).max(), np.abs(no_forget - c_layer.data).max()) > 1e-3)
+    np.abs(wrong_order - c_layer.array).max(), np.abs(no_forget - c_layer.array).max()) > 1e-3)
 lesson.check("BPTT: the product of step Jacobians equals autograd's gradient of h_0", bptt_error < 1e-12,
              f"{bptt_error:.1e}")
 rnn_norms, lstm_norms = curves["tanh RNN"], curves["LSTM"]

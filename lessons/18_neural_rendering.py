@@ -142,8 +142,8 @@ def render_slab(N, slab=SLAB, transmittance="exclusive"):
     sigma = np.where((t >= slab[0]) & (t < slab[1]), SIGMA0, 0.0)[None]
     rgb = np.broadcast_to(COLOUR, (1, N, 3)).copy()
     if transmittance == "exclusive":                                   # tinygan's renderer
-        return F.volume_render(Tensor(sigma), Tensor(rgb), Tensor(t[None]), 6.0)[0].data[0]
-    optical_depth = sigma * F.segment_lengths(Tensor(t[None]), 6.0).data
+        return F.volume_render(Tensor(sigma), Tensor(rgb), Tensor(t[None]), 6.0)[0].array[0]
+    optical_depth = sigma * F.segment_lengths(Tensor(t[None]), 6.0).array
     alpha = 1 - np.exp(-optical_depth)
     T = np.exp(-np.cumsum(optical_depth, axis=1))                     # the mistake: j <= i
     return (T * alpha)[0] @ rgb[0]
@@ -196,7 +196,7 @@ def fit_image(frequencies):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    image = F.sigmoid(mlp(inputs)).data.reshape(FIT_SIZE, FIT_SIZE, 3)
+    image = F.sigmoid(mlp(inputs)).array.reshape(FIT_SIZE, FIT_SIZE, 3)
     return image, metrics.psnr(image, target)
 
 

@@ -117,9 +117,9 @@ print("plain VAE (KL + Bernoulli pixels):")
 train(vae_step, (0, 1))
 vae.eval()
 with no_grad():
-    vae_samples = vae.decode(z_fixed).sigmoid().data.reshape(-1, 1, 28, 28)
+    vae_samples = vae.decode(z_fixed).sigmoid().array.reshape(-1, 1, 28, 28)
     vae_many = vae.decode(Tensor(np.random.default_rng(2).standard_normal((N_EVAL, LATENT)).astype(np.float32)))
-vae_many = vae_many.sigmoid().data.reshape(-1, 1, 28, 28)
+vae_many = vae_many.sigmoid().array.reshape(-1, 1, 28, 28)
 real_grey = grey_fraction(test_images / 255.0)
 vae_grey = grey_fraction(vae_many)
 print(f"grey pixels (0.25..0.75): real held-out digits {real_grey:.1%}, VAE samples {vae_grey:.1%}")
@@ -157,9 +157,9 @@ average_wins = loss((x_left + x_right) / 2) < min(loss(x_left), loss(x_right))
 tinygan.manual_seed(0)
 probe_D = dcgan_init_(VAEGANDiscriminator())
 x_probe = Tensor((test_images[:8].reshape(8, 1, 28, 28) / 127.5 - 1).astype(np.float32))
-x_shift = Tensor(np.roll(x_probe.data, 1, axis=3))
+x_shift = Tensor(np.roll(x_probe.array, 1, axis=3))
 with no_grad():
-    f_real, f_shift = probe_D.features(x_probe).data, probe_D.features(x_shift).data
+    f_real, f_shift = probe_D.features(x_probe).array, probe_D.features(x_shift).array
     llike = losses.vaegan_llike(probe_D.features(x_probe), probe_D.features(x_shift)).item()
 llike_by_hand = 0.5 * ((f_real.astype(np.float64) - f_shift) ** 2).sum() / 8
 print(f"Dis_l is {f_real.shape[1:]}; L_llike {llike:.4f}, by hand {llike_by_hand:.4f}")
@@ -193,7 +193,7 @@ for term in ("prior", "llike", "gan_d", "gan_g"):
     for name in "EGD":
         params = list(vaegan_step.nets[name].parameters())
         grads = grad(terms[term], params, allow_unused=True)
-        norms.append(float(np.sqrt(sum((g.data.astype(np.float64) ** 2).sum() for g in grads if g is not None))))
+        norms.append(float(np.sqrt(sum((g.array.astype(np.float64) ** 2).sum() for g in grads if g is not None))))
     reach[term] = dict(zip("EGD", norms))
     print(f"{term:>8} " + " ".join(f"{v:10.3g}" for v in norms))
 print("the step uses: E <- prior + llike;  G <- gamma llike + gan_g;  D <- gan_d")
@@ -217,9 +217,9 @@ train(vaegan_step, (-1, 1))
 for net in (E, G, D):
     net.eval()
 with no_grad():
-    vaegan_samples = ((G(z_fixed) + 1) / 2).data
+    vaegan_samples = ((G(z_fixed) + 1) / 2).array
     many = G(Tensor(np.random.default_rng(2).standard_normal((N_EVAL, LATENT)).astype(np.float32)))
-    vaegan_many = ((many + 1) / 2).data
+    vaegan_many = ((many + 1) / 2).array
 fid_vae, fid_vaegan = fid(vae_many), fid(vaegan_many)
 vaegan_grey = grey_fraction(vaegan_many)
 print(f"FID to held-out digits ({N_EVAL} samples): plain VAE {fid_vae:.1f}, VAE-GAN {fid_vaegan:.1f}")
@@ -227,8 +227,8 @@ print(f"grey pixels: real {real_grey:.1%}, plain VAE {vae_grey:.1%}, VAE-GAN {va
 
 originals = test_images[np.arange(16) * 61].reshape(16, 1, 28, 28) / 255.0    # the held-out set is sorted by class
 with no_grad():
-    vae_recon = vae.decode(vae.encode(Tensor(originals.astype(np.float32)))[0]).sigmoid().data.reshape(16, 1, 28, 28)
-    vaegan_recon = ((G(E(Tensor((originals * 2 - 1).astype(np.float32)))[0]) + 1) / 2).data
+    vae_recon = vae.decode(vae.encode(Tensor(originals.astype(np.float32)))[0]).sigmoid().array.reshape(16, 1, 28, 28)
+    vaegan_recon = ((G(E(Tensor((originals * 2 - 1).astype(np.float32)))[0]) + 1) / 2).array
 
 x_many = (test_images[::5].reshape(200, 1, 28, 28) / 127.5 - 1).astype(np.float32)   # 20 of each digit
 shifted = np.roll(x_many, 1, axis=3)
@@ -238,7 +238,7 @@ blurred = (np.roll(x_many, 1, axis=3) + np.roll(x_many, -1, axis=3)) / 2
 def distances(a, b):
     """(pixel distance, Dis_l distance) between two batches on [-1, 1], summed over the batch."""
     with no_grad():
-        fa, fb = D.features(Tensor(a)).data, D.features(Tensor(b)).data
+        fa, fb = D.features(Tensor(a)).array, D.features(Tensor(b)).array
     return float(((a - b) ** 2).sum()), float(((fa - fb) ** 2).sum())
 
 
@@ -295,7 +295,7 @@ def code_statistics(encoder):
     encoder.eval()
     with no_grad():
         mu, logvar = encoder(Tensor((test_images.reshape(-1, 1, 28, 28) / 127.5 - 1).astype(np.float32)))
-    mu, var = mu.data.astype(np.float64), np.exp(logvar.data.astype(np.float64))
+    mu, var = mu.array.astype(np.float64), np.exp(logvar.array.astype(np.float64))
     return float(var.mean()), float((mu ** 2 + var).mean())
 
 
@@ -304,10 +304,10 @@ wrong_var, wrong_moment = code_statistics(E2)
 for net in (G2, D2):
     net.eval()
 with no_grad():
-    wrong_samples = ((G2(z_fixed) + 1) / 2).data
+    wrong_samples = ((G2(z_fixed) + 1) / 2).array
     wrong_many = ((G2(Tensor(np.random.default_rng(2).standard_normal((N_EVAL, LATENT)).astype(np.float32))) + 1)
-                  / 2).data
-    wrong_recon = ((G2(E2(Tensor((originals * 2 - 1).astype(np.float32)))[0]) + 1) / 2).data
+                  / 2).array
+    wrong_recon = ((G2(E2(Tensor((originals * 2 - 1).astype(np.float32)))[0]) + 1) / 2).array
 fid_wrong = fid(wrong_many)
 print(f"{'':24s} {'posterior var':>13s} {'E[mu^2+var]':>12s} {'FID':>8s}")
 print(f"{'VAE-GAN (Larsen et al.)':24s} {right_var:13.3f} {right_moment:12.3f} {fid_vaegan:8.1f}")

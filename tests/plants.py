@@ -91,7 +91,7 @@ def _batchnorm_eval_with_batch_statistics():
 
     def wrong(x, running_mean, running_var, weight, bias, training=True, momentum=0.1, eps=1e-5):
         def copy(stat):                              # keep the real running statistics untouched
-            return None if stat is None else (stat.data if hasattr(stat, "grad") else stat).copy()
+            return None if stat is None else (stat.array if hasattr(stat, "grad") else stat).copy()
         return right(x, copy(running_mean), copy(running_var), weight, bias, True, momentum, eps)
     F.batch_norm = normalization.batch_norm = wrong
 

@@ -134,7 +134,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     Returns int64 indices of shape (num_samples,) or (rows, num_samples), on input's device, from the seeded
     generator (tinygan.manual_seed). The draws differ from PyTorch's, whose generator is another one.
     """
-    weights = input.data if isinstance(input, Tensor) else _xp(None).asarray(input)
+    weights = input.array if isinstance(input, Tensor) else _xp(None).asarray(input)
     xp = backend.get_array_module(weights)
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
@@ -310,7 +310,7 @@ def min(x, dim=None, keepdim=False):
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether |a - b| <= atol + rtol |b| everywhere (tensors or arrays), like torch.allclose."""
-    a, b = (backend.to_numpy(v.data if isinstance(v, Tensor) else v) for v in (a, b))
+    a, b = (backend.to_numpy(v.array if isinstance(v, Tensor) else v) for v in (a, b))
     return builtins.bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

@@ -122,8 +122,6 @@ def _to_array(data, dtype=None):
         return data
     if isinstance(data, Tensor):
         data = data._data
-    elif isinstance(data, DataArray):  # a tensor's .data given back: store the plain array it views
-        data = data.view(np.ndarray)
     if isinstance(data, np.generic):  # a NumPy scalar (e.g. a full reduction) keeps its dtype
         data = np.asarray(data)
     if isinstance(data, np.ndarray) or backend.device_of(data) == "gpu":
@@ -134,17 +132,11 @@ def _to_array(data, dtype=None):
     return array
 
 
-# -- in place, at the array level ---------------------------------------------------------------
-# Shared by the in-place methods of Tensor (which first apply PyTorch's autograd rules) and of
-# DataArray (what `.data` returns on the CPU, which, like PyTorch's `.data`, skips those rules).
+# -- in place, at the array level: the in-place methods of Tensor, after PyTorch's autograd rules --
 
 def _plain(value):
-    """A Tensor, DataArray or number as something an array accepts (a plain array or the number)."""
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, DataArray):
-        return value.view(np.ndarray)
-    return value
+    """A Tensor or number as something an array accepts (a plain array or the number)."""
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _fill(array, value):
@@ -181,74 +173,6 @@ def _clamp(array, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp_: at least one of min and max must be given")
     backend.get_array_module(array).clip(array, min, max, out=array)
-
-
-def array_of(tensor):
-    """The plain array a Tensor holds. The engine's hot paths read this; users read `.data`, a view
-    whose PyTorch-style in-place methods cost a Python call on every NumPy operation."""
-    return tensor._data
-
-
-class DataArray(np.ndarray):
-    """What `tensor.data` returns on the CPU: a view of the tensor's NumPy array with PyTorch's in-place methods.
-
-    It *is* the array: it shares the tensor's memory and works wherever a NumPy array does, so
-    `w.data.normal_(0, 0.02)`, `m.bias.data.fill_(0)` and `p.data -= lr * p.grad.data` change `w`, `m.bias`
-    and `p` in place, as in older PyTorch tutorials, without autograd's checks (that is what `.data` is for).
-    Arithmetic on it gives plain arrays; slices and reshapes stay views of the tensor's memory.
-    """
-
-    def __array_wrap__(self, array, context=None, return_scalar=False):
-        if array is self:  # an in-place update (`p.data -= g`) stays the tensor's memory
-            return self
-        array = array.view(np.ndarray)  # results of arithmetic are new arrays, not the tensor's memory
-        return array[()] if return_scalar else array
-
-    def copy(self, order="C"):
-        return np.ndarray.copy(self.view(np.ndarray), order)
-
-    def astype(self, dtype, *args, **kwargs):
-        return self.view(np.ndarray).astype(dtype, *args, **kwargs)
-
-    def __repr__(self):
-        return repr(self.view(np.ndarray))
-
-    def fill_(self, value):
-        _fill(self, value)
-        return self
-
-    def zero_(self):
-        _fill(self, 0)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0):
-        _normal(self, mean, std)
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        _uniform(self, a, b)
-        return self
-
-    def add_(self, other, alpha=1):
-        _add(self, other, alpha)
-        return self
-
-    def mul_(self, other):
-        _mul(self, other)
-        return self
-
-    def copy_(self, source):
-        _copy(self, source)
-        return self
-
-    def clamp_(self, min=None, max=None):
-        _clamp(self, min, max)
-        return self
-
-
-def _data_view(array):
-    """The array `.data` hands out: a DataArray view on the CPU; the CuPy array itself on the GPU."""
-    return array.view(DataArray) if isinstance(array, np.ndarray) else array
 
 
 class Size(tuple):
@@ -289,21 +213,18 @@ class Tensor:
     requires_grad -- whether gradients flow to this tensor
     creator       -- the Function that produced it (None for leaves)
 
-    What `.data` is. It is the array of values, as it always was in tinygan and used as one by the whole
-    engine (`xp.exp(t.data)`, `t.data[i] = v`, `t.data.shape`). On the CPU it comes as a `DataArray`, a
-    NumPy view of the same memory that also has PyTorch's in-place methods (`fill_`, `zero_`, `normal_`,
-    `uniform_`, `add_`, `mul_`, `copy_`, `clamp_`), so `w.data.normal_(0, 0.02)` from an older PyTorch
-    tutorial changes `w` without autograd's checks, as there. It is not a Tensor: `w.data.size` is
-    NumPy's element count, and it has no `.grad`. On the GPU `.data` is the plain CuPy array; write
-    `with tinygan.no_grad(): w.normal_(0, 0.02)` there (it works on both devices and is the modern form).
-    Assigning `t.data = array` replaces the values, as in PyTorch.
+    `.array` is the array of values, a NumPy array on the CPU and a CuPy array on the GPU; the engine computes
+    with it (`xp.exp(t.array)`, `t.array.shape`). `.data` is what it is in PyTorch: a Tensor that shares that
+    array, has no history and does not require grad, so every tensor method works on it and in-place changes
+    reach the original: `m.weight.data.normal_(0.0, 0.02)` and `p.data.clamp_(-c, c)` change `m.weight` and
+    `p` without autograd's checks. Assigning `t.data = other` (a tensor or an array) replaces the values.
 
     The in-place methods of a Tensor follow PyTorch's rule: refused on a leaf that requires grad,
     unless inside `no_grad()`. tinygan also refuses them on a tensor computed by a recorded graph (PyTorch
     tracks those with version counters; tinygan has none), so an in-place change never corrupts a gradient.
     """
 
-    __slots__ = ("_data", "_view", "grad", "requires_grad", "creator", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "creator", "name", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy's loop
     __hash__ = object.__hash__  # `==` is elementwise; hashing stays by identity, as in PyTorch
 
@@ -311,7 +232,6 @@ class Tensor:
         if type(data) is int and type(requires_grad) is int:  # Tensor(3, 1): PyTorch's shape constructor
             data, requires_grad, dtype, name = _shape_constructor((data, requires_grad, dtype, name) + more_sizes)
         self._data = _to_array(data, dtype)
-        self._view = None
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.creator = None
@@ -327,30 +247,15 @@ class Tensor:
     @array.setter
     def array(self, value):
         self._data = _to_array(value)
-        self._view = None
 
     @property
     def data(self):
-        """The values as an array (a DataArray view on the CPU): see the class docstring."""
-        view = self._view
-        if view is None:
-            view = self._view = _data_view(self._data)
-        return view
+        """PyTorch's `.data`: a tensor sharing this one's values, with no history and no gradient."""
+        return Tensor(self._data)
 
     @data.setter
     def data(self, value):
-        if value is self._view and value is not None:
-            return
         self._data = _to_array(value)
-        self._view = None
-
-    def __getstate__(self):  # copies share no cached view with the original
-        return {name: getattr(self, name) for name in ("_data", "grad", "requires_grad", "creator", "name")}
-
-    def __setstate__(self, state):
-        for name, value in state.items():
-            setattr(self, name, value)
-        self._view = None
 
     # -- what it is -------------------------------------------------------
     @property

@@ -43,7 +43,7 @@ def _as_float64_inputs(inputs):
 
 
 def _random_weighting(output, rng):
-    xp = backend.get_array_module(output.data)
+    xp = backend.get_array_module(output.array)
     return Tensor(xp.asarray(rng.standard_normal(output.shape)).astype(output.dtype))
 
 
@@ -51,7 +51,7 @@ def _output_values(fn, inputs):
     """A copy of fn(*inputs)'s values (the graph is recorded: fn may itself differentiate)."""
     # A copy, because the output may be a view of an input (fn = identity, a reshape), and the
     # caller perturbs the inputs in place next.
-    return fn(*inputs).data.copy()
+    return fn(*inputs).array.copy()
 
 
 def _numerical_gradient(fn, inputs, index, weighting, eps):
@@ -59,7 +59,7 @@ def _numerical_gradient(fn, inputs, index, weighting, eps):
     x = inputs[index]
     # Perturb x's own array in place, element by element: reshape(-1) would copy a non-contiguous
     # array (a transpose, say), and perturbing that copy would leave x, and f(x), unchanged.
-    data = x.data
+    data = x.array
     result = np.zeros(x.shape)
     for i in np.ndindex(*x.shape):
         original = data[i].item()
@@ -68,7 +68,7 @@ def _numerical_gradient(fn, inputs, index, weighting, eps):
         data[i] = original - eps
         minus = _output_values(fn, inputs)
         data[i] = original
-        result[i] = float(((plus - minus) * weighting.data).sum()) / (2 * eps)  # [formula: central-difference]
+        result[i] = float(((plus - minus) * weighting.array).sum()) / (2 * eps)  # [formula: central-difference]
     return result
 
 
@@ -104,7 +104,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     else:  # the output is constant in the inputs (e.g. the derivative of a linear map): zero gradients
         analytic = [None] * len(checked)
     for i, g in zip(checked, analytic):
-        analytic_i = np.zeros(inputs[i].shape) if g is None else backend.to_numpy(g.data)
+        analytic_i = np.zeros(inputs[i].shape) if g is None else backend.to_numpy(g.array)
         numeric_i = backend.to_numpy(_numerical_gradient(fn, inputs, i, weighting, eps))
         _compare(f"gradcheck: input {i} (shape {inputs[i].shape})", analytic_i, numeric_i, atol, rtol)
     return True

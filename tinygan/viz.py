@@ -37,7 +37,7 @@ def image_grid(images, ncols=8, value_range=(-1, 1)):
     """(N, 1, H, W) or (N, H, W) grey images -> one (rows*H, ncols*W) array in [0, 1] with 1-pixel gaps;
     (N, 3, H, W) colour images -> one (rows*H, ncols*W, 3) RGB array."""
     # A Tensor gives its array; a bare CuPy array's own `.data` is a raw memory pointer, not the values.
-    images = backend.to_numpy(images.data if isinstance(images, Tensor) else images).astype(np.float32)
+    images = backend.to_numpy(images.array if isinstance(images, Tensor) else images).astype(np.float32)
     colour = images.ndim == 4 and images.shape[1] == 3
     if colour:
         images = images.transpose(0, 2, 3, 1)                           # (N, H, W, 3)

@@ -92,7 +92,7 @@ def _scores(sample, reconstruct, reference, test_images, n, seed, value_range):
 def _tinygan_scores(run, reference, test_images, n, seed):
     def sample(count, rng):
         z = rng.standard_normal((count, run.config["latent_dim"])).astype("float32")
-        return backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).data)
+        return backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).array)
 
     return _scores(sample, lambda images: reconstruct(run, images), reference, test_images, n, seed,
                    registry.model_of(run.config).value_range)
@@ -107,7 +107,7 @@ def save_figure(runs, test_images, path, seed=0, count=32):
     originals = test_images[:count // 2].reshape(-1, 1, 28, 28)
     panels, titles = [], []
     for label, run in runs.items():
-        samples = backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).data)
+        samples = backend.to_numpy(run.sample(count, z=Tensor(backend.to_device(z, backend.current_device()))).array)
         low, high = registry.model_of(run.config).value_range
         panels.append((samples - low) / (high - low))                                      # on [0, 1]
         pairs = np.stack([originals / 255.0, reconstruct(run, originals)], axis=1)         # (count/2, 2, 1, 28, 28)
@@ -128,7 +128,7 @@ def _torch_batches(batch_size, seed, epochs, steps_per_epoch, value_range=(-1, 1
         for step, (x, _) in enumerate(loader):
             if steps_per_epoch and step >= steps_per_epoch:
                 break
-            yield torch.from_numpy(backend.to_numpy(x.data))
+            yield torch.from_numpy(backend.to_numpy(x.array))
 
 
 def _torch_vaegan(epochs, seed, gamma, steps_per_epoch=None):

@@ -11,7 +11,7 @@ from tinygan.utils.data import DataLoader, Dataset, TensorDataset
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 # -- creation ------------------------------------------------------------------------------------

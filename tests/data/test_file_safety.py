@@ -188,7 +188,7 @@ def test_broken_saved_files_raise_load_error(tmp_path, data):
         assert str(error).startswith(f"load: {path}"), str(error)
     else:  # a flipped byte that no check sees (zip padding, a digit of a number) leaves a readable file
         assert isinstance(loaded, dict)
-        arrays = [backend.to_numpy(v.data if isinstance(v, Tensor) else v) for v in loaded.get("model", {}).values()]
+        arrays = [backend.to_numpy(v.array if isinstance(v, Tensor) else v) for v in loaded.get("model", {}).values()]
         assert sum(a.nbytes for a in arrays if isinstance(a, np.ndarray)) <= len(valid)
 
 
@@ -249,8 +249,8 @@ def test_load_state_dict_refuses_non_numeric_arrays_naming_key_dtypes_and_shapes
 def test_load_state_dict_takes_bool_and_integer_arrays():
     layer = nn.Linear(2, 1)
     layer.load_state_dict({"weight": np.array([[True, False]]), "bias": np.array([3], dtype=np.int16)})
-    np.testing.assert_array_equal(backend.to_numpy(layer.weight.data), [[1.0, 0.0]])
-    np.testing.assert_array_equal(backend.to_numpy(layer.bias.data), [3.0])
+    np.testing.assert_array_equal(backend.to_numpy(layer.weight.array), [[1.0, 0.0]])
+    np.testing.assert_array_equal(backend.to_numpy(layer.bias.array), [3.0])
 
 
 # -- the CIFAR-10 archive --------------------------------------------------------------------------------

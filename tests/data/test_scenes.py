@@ -113,12 +113,12 @@ def test_loader_gives_every_scene_in_batches_and_resumes_by_epoch():
     x, y = batches[0]
     assert x.dtype == np.float32 and y.dtype == np.int64 and tuple(y.shape) == (32, 64, 64)
     scenes, label_maps = loader.scenes(0)
-    np.testing.assert_array_equal(x.data, scenes[:32, None] / np.float32(255))
-    np.testing.assert_array_equal(y.data, label_maps[:32])
+    np.testing.assert_array_equal(x.array, scenes[:32, None] / np.float32(255))
+    np.testing.assert_array_equal(y.array, label_maps[:32])
     second = [b for b in loader]                                    # epoch 1: other scenes
     loader.set_epoch(1)
-    np.testing.assert_array_equal(next(iter(loader))[0].data, second[0][0].data)
-    assert not np.array_equal(second[0][0].data, x.data)
+    np.testing.assert_array_equal(next(iter(loader))[0].array, second[0][0].array)
+    assert not np.array_equal(second[0][0].array, x.array)
 
 
 def test_bad_digits_are_refused_with_what_was_given():

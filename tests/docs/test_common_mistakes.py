@@ -24,7 +24,7 @@ def tensor(values, dtype=np.float64, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def log_sigmoid(x):
@@ -104,8 +104,8 @@ def _train_logistic_discriminator(direction, steps=200, lr=0.5):
         value = losses.gan_value(real * w + b, fake * w + b)
         value.backward()
         with no_grad():
-            w.data += direction * lr * w.grad.data
-            b.data += direction * lr * b.grad.data
+            w.array += direction * lr * w.grad.array
+            b.array += direction * lr * b.grad.array
     return float(host(F.sigmoid(real * w + b)).mean())
 
 
@@ -380,8 +380,8 @@ def test_vaegan_extra_log_p_z_term_pulls_the_posterior_off_the_prior():
                 loss = loss + neg_log_p
             logvar.grad = None
             loss.backward()
-            logvar = Tensor(logvar.data - 0.2 * logvar.grad.data, requires_grad=True)
-        return np.exp(logvar.data)
+            logvar = Tensor(logvar.array - 0.2 * logvar.grad.array, requires_grad=True)
+        return np.exp(logvar.array)
 
     np.testing.assert_allclose(final_variance(extra_term=False), 1.0, atol=1e-3)   # right: q = the prior
     np.testing.assert_allclose(final_variance(extra_term=True), 0.5, atol=0.03)    # wrong: N(0, 1/2)

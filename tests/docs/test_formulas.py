@@ -271,7 +271,7 @@ def tensor(values, dtype=np.float64, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def np_sigmoid(x):

@@ -16,7 +16,7 @@ def tensor(values, dtype=np.float64, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def test_erfc_matches_math_erfc():

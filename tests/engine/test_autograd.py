@@ -84,14 +84,14 @@ def test_leaf_gradients_are_separate_writable_arrays():
     m = Tensor(arr([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), requires_grad=True)
     (a + b + m.reshape(2, 3).sum(axis=0)).sum().backward()  # one gradient tensor reaches all three
     for t in (a, b, m):
-        assert t.grad.data.flags.writeable if backend.current() == "numpy" else True
-    a.grad.data[...] = 0  # sum's gradient is a broadcast (read-only) view unless the leaf gets its own copy
+        assert t.grad.array.flags.writeable if backend.current() == "numpy" else True
+    a.grad.array[...] = 0  # sum's gradient is a broadcast (read-only) view unless the leaf gets its own copy
     np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0, 1.0])
     np.testing.assert_allclose(m.grad.numpy(), np.ones((2, 3)))
     g = Tensor(arr([1.0, 1.0]))
     c = Tensor(arr([5.0, 6.0]), requires_grad=True)
     c.backward(g)
-    c.grad.data[...] = 7.0
+    c.grad.array[...] = 7.0
     np.testing.assert_allclose(g.numpy(), [1.0, 1.0])  # the caller's gradient is left alone
 
 
@@ -193,16 +193,16 @@ def test_grad_and_backward_take_pytorchs_retain_graph_and_only_inputs():
     y, u = (F.tanh(x) * x).sum(), (torch.tanh(t) * t).sum()
     (g,) = tinygan.autograd.grad(y, [x], retain_graph=True, only_inputs=True)
     (expected,) = torch.autograd.grad(u, [t], retain_graph=True, only_inputs=True)
-    np.testing.assert_allclose(backend.to_numpy(g.data), expected.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(g.array), expected.numpy(), rtol=1e-12)
     y.backward(retain_graph=True)
     u.backward(retain_graph=True)
     y.backward(None, True)                                   # positional, in PyTorch's order (gradient, retain_graph)
     u.backward(None, True)
-    np.testing.assert_allclose(backend.to_numpy(x.grad.data), t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(x.grad.array), t.grad.numpy(), rtol=1e-12)
     # tinygan never frees a graph after backward: a pass without retain_graph leaves it usable (PyTorch's raises)
     (again,) = tinygan.grad(y, x, retain_graph=False)
     (once_more,) = tinygan.grad(y, x)
-    np.testing.assert_allclose(backend.to_numpy(once_more.data), backend.to_numpy(again.data))
+    np.testing.assert_allclose(backend.to_numpy(once_more.array), backend.to_numpy(again.array))
 
 
 def test_create_graph_false_records_no_graph():
@@ -357,7 +357,7 @@ def test_gradcheck_needs_float64_and_a_checked_input(rand):
 def test_gradcheck_of_a_non_contiguous_input(rand):
     """An input whose array is a transposed view is perturbed in place like any other."""
     from tinygan.gradcheck import gradcheck, gradgradcheck
-    data = rand.randn(4, 3, requires_grad=False).data.T
+    data = rand.randn(4, 3, requires_grad=False).array.T
     x = Tensor(data, requires_grad=True)
     assert gradcheck(lambda x: x * x * x, [x])
     assert gradgradcheck(lambda x: x * x * x, [x])

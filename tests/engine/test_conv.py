@@ -458,7 +458,7 @@ def test_backend_is_the_current_one(rand):
     """The conv ops return arrays of the backend their input lives on."""
     x = rand.randn(1, 1, 3, 3, requires_grad=False)
     w = rand.randn(1, 1, 2, 2, requires_grad=False)
-    assert backend.get_array_module(F.conv2d(x, w).data) is backend.xp()
+    assert backend.get_array_module(F.conv2d(x, w).array) is backend.xp()
 
 
 def test_convolution_outputs_are_channels_last_in_memory(make_rand, fast_kernels):
@@ -469,7 +469,7 @@ def test_convolution_outputs_are_channels_last_in_memory(make_rand, fast_kernels
     y = F.conv2d(x, rand.randn(4, 3, 3, 3, requires_grad=False), padding=1)
     z = F.conv_transpose2d(y, rand.randn(4, 2, 4, 4, requires_grad=False), stride=2, padding=1)
     for out in (y, z):
-        assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
+        assert out.array.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
@@ -490,7 +490,7 @@ def test_channels_last_copies_once_and_passes_the_gradient_through(rand):
     x = rand.randn(2, 3, 4, 5)
     y = conv.layout_for_products(x)
     assert y is not x and np.array_equal(host(y), host(x))
-    assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    assert y.array.transpose(0, 2, 3, 1).flags.c_contiguous
     assert conv.layout_for_products(y) is y                           # already channels-last: no second copy
     assert gradcheck(lambda t: conv.ChannelsLast.apply(t) * 2.0, [x])
 

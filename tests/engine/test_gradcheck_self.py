@@ -71,7 +71,7 @@ class _ASquaredBDetachedInGradientForB(_ASquaredB):
     """Right first derivatives, but 2ab's b is taken from .data: d(dy/db)/db is lost, nothing else."""
 
     def b_in_gradient_for_b(self, b):
-        return Tensor(b.data)
+        return Tensor(b.array)
 
 
 class _Scale(Function):
@@ -97,7 +97,7 @@ class _ScaleOffInElementZero(_Scale):
     """x's gradient 1e-3 too large in element (0, 0) only."""
 
     def gradient_for_x(self, correct):
-        offset = backend.get_array_module(correct.data).zeros(correct.shape)
+        offset = backend.get_array_module(correct.array).zeros(correct.shape)
         offset[0, 0] = 1e-3
         return correct + Tensor(offset)
 
@@ -110,7 +110,7 @@ class _CubeWithSecondDerivativeOnePercentHigh(Function):
 
     def backward(self, grad):
         x = self.inputs[0]
-        frozen_square = Tensor(x.data * x.data)
+        frozen_square = Tensor(x.array * x.array)
         return 3 * grad * (1.01 * x * x - 0.01 * frozen_square)
 
 
@@ -147,7 +147,7 @@ class _RecordGradOutput(Function):
         return x.copy()
 
     def backward(self, grad):
-        _received_gradients.append(backend.to_numpy(grad.data).copy())
+        _received_gradients.append(backend.to_numpy(grad.array).copy())
         return grad
 
 
@@ -209,7 +209,7 @@ def test_a_backward_off_by_1e_3_in_one_element_is_rejected(rand):
     """Element (0, 0)'s gradient u s is small (s = 0.1), so 1e-3 is far above atol + rtol |u s| there."""
     x = rand.randn(4, 5)
     s = rand.uniform(4, 5, low=0.5, high=2.0, requires_grad=False)
-    s.data[0, 0] = 0.1
+    s.array[0, 0] = 0.1
     with pytest.raises(GradcheckError, match=r"input 0 \(shape \(4, 5\)\): .* at index \(0, 0\)"):
         gradcheck(lambda x: _ScaleOffInElementZero.apply(x, s), [x])
 

@@ -54,7 +54,7 @@ def test_gradient_penalty_of_a_conv_critic(rand):
 
 
 def _central_difference(f, tensor, h=1e-6):
-    data = tensor.data
+    data = tensor.array
     numeric = np.zeros(tensor.shape)
     for index in np.ndindex(*tensor.shape):
         original = data[index].item()

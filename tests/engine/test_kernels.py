@@ -33,7 +33,7 @@ def test_adam_fast_step_equals_the_reference(weight_decay):
             for g in grads:
                 p.grad = Tensor(on_device(g))
                 optimizer.step()
-            results[mode] = backend.to_numpy(p.data)
+            results[mode] = backend.to_numpy(p.array)
     assert np.abs(results["reference"] - start).max() > 0.01
     np.testing.assert_allclose(results["fast"], results["reference"], rtol=1e-12, atol=1e-14)
 
@@ -87,14 +87,14 @@ def test_max_pool_over_tiles_splits_ties_like_the_reference(x_layout):
             t = Tensor(on_device(_stored(x, x_layout)), requires_grad=True)
             y = F.max_pool2d(t, 2)
             y.backward(Tensor(on_device(g)))
-            results[mode] = [backend.to_numpy(y.data), backend.to_numpy(t.grad.data)]
+            results[mode] = [backend.to_numpy(y.array), backend.to_numpy(t.grad.array)]
     for fast, reference in zip(results["fast"], results["reference"]):
         np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-14)
     assert results["fast"][1][0, 0, :2, :2] == pytest.approx(np.full((2, 2), g[0, 0, 0, 0] / 4))
     if x_layout == "channels-last":
         with kernels.using("fast"):
             y = F.max_pool2d(Tensor(on_device(_stored(x, x_layout))), 2)
-        assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+        assert y.array.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 def test_the_switch():

@@ -18,7 +18,7 @@ def tensor(values, requires_grad=False, dtype=np.float64):
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def raises(error, *fragments):
@@ -102,7 +102,7 @@ def test_layer_matches_pytorch(name):
 def _twin_items(ours, theirs, torch):
     rng = np.random.default_rng(2)
     for p in ours.parameters():
-        p.data[...] = backend.xp().asarray(rng.uniform(0.5, 1.5, p.shape))
+        p.array[...] = backend.xp().asarray(rng.uniform(0.5, 1.5, p.shape))
     theirs.load_state_dict({k: torch.tensor(host(v)) for k, v in ours.state_dict().items()})
     return list(theirs.named_parameters())
 

@@ -821,7 +821,7 @@ def outputs_and_gradients(fn, inputs):
     """(output, every input's gradient) as host arrays, for a fixed output weighting."""
     output = fn(*inputs)
     output.backward(output_weighting(output))
-    return [backend.to_numpy(output.data)] + [backend.to_numpy(t.grad.data) for t in inputs]
+    return [backend.to_numpy(output.array)] + [backend.to_numpy(t.grad.array) for t in inputs]
 
 
 def assert_all_close(actual, expected, rtol):
@@ -875,7 +875,7 @@ def test_create_graph_gives_the_same_gradient(name):
     weighting = output_weighting(fn(*inputs))
     plain = tinygan.grad(fn(*inputs), inputs, grad_outputs=weighting)
     recorded = tinygan.grad(fn(*inputs), inputs, grad_outputs=weighting, create_graph=True)
-    assert_all_close([backend.to_numpy(r.data) for r in recorded], [backend.to_numpy(p.data) for p in plain],
+    assert_all_close([backend.to_numpy(r.array) for r in recorded], [backend.to_numpy(p.array) for p in plain],
                      rtol=1e-10)
 
 
@@ -895,7 +895,7 @@ def test_non_contiguous_inputs(name, mode):
     fn = case(name, "strided")
     with kernels.using(mode):
         strided = make_inputs(name, contiguous=False)
-        assert not all(t.data.flags.c_contiguous for t in strided if t.ndim > 0)
+        assert not all(t.array.flags.c_contiguous for t in strided if t.ndim > 0)
         assert_all_close(outputs_and_gradients(fn, strided), outputs_and_gradients(fn, make_inputs(name)), rtol=1e-12)
 
 
@@ -905,10 +905,10 @@ def test_inputs_are_not_modified(name, mode):
     fn = case(name, "no mutation")
     with kernels.using(mode):
         inputs = make_inputs(name)
-        before = [backend.to_numpy(t.data).copy() for t in inputs]
+        before = [backend.to_numpy(t.array).copy() for t in inputs]
         outputs_and_gradients(fn, inputs)
     for i, (t, b) in enumerate(zip(inputs, before)):
-        np.testing.assert_array_equal(backend.to_numpy(t.data), b, err_msg=f"input {i} was modified")
+        np.testing.assert_array_equal(backend.to_numpy(t.array), b, err_msg=f"input {i} was modified")
 
 
 # -- edge values one case cannot state --------------------------------------------------------------------------
@@ -928,8 +928,8 @@ def test_cross_entropy_of_a_huge_logit_in_any_class(largest, mode):
         expected_grad = np.zeros((1, 3))
         expected_grad[0, largest] += 1.0
         expected_grad[0, 0] -= 1.0
-        assert float(backend.to_numpy(loss.data)) == pytest.approx(1000.0 - logits[0, 0], rel=1e-6)
-        np.testing.assert_allclose(backend.to_numpy(x.grad.data), expected_grad, atol=1e-6)
+        assert float(backend.to_numpy(loss.array)) == pytest.approx(1000.0 - logits[0, 0], rel=1e-6)
+        np.testing.assert_allclose(backend.to_numpy(x.grad.array), expected_grad, atol=1e-6)
 
 
 def test_std_of_equal_values_has_a_zero_gradient():
@@ -938,8 +938,8 @@ def test_std_of_equal_values_has_a_zero_gradient():
     F.std(x, axis=1).sum().backward()
     values = np.array([1.0, 2.0, 4.0])
     expected_row = (values - values.mean()) / (2 * values.std(ddof=1))      # ds/dx_i = (x_i - mean) / ((n-1) s)
-    np.testing.assert_allclose(backend.to_numpy(F.std(x, axis=1).data), [0.0, values.std(ddof=1)], rtol=1e-12)
-    np.testing.assert_allclose(backend.to_numpy(x.grad.data), [[0.0, 0.0, 0.0], expected_row], rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(F.std(x, axis=1).array), [0.0, values.std(ddof=1)], rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(x.grad.array), [[0.0, 0.0, 0.0], expected_row], rtol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")   # NumPy's own, for the 0 * inf it computes
@@ -948,15 +948,15 @@ def test_var_without_degrees_of_freedom_is_nan_with_a_warning():
     x = Tensor(on_device(np.array([[3.0], [4.0]])), requires_grad=True)
     with pytest.warns(UserWarning, match=r"var: correction=1 over 1 value leaves no degrees of freedom"):
         result = F.var(x, axis=1)
-    assert np.isnan(backend.to_numpy(result.data)).all()
+    assert np.isnan(backend.to_numpy(result.array)).all()
 
 
 def test_batch_norm_in_training_moves_the_running_statistics_and_not_the_gradient(rand):
     """Running statistics given in training are updated in place, and the output (so its gradient, which the
     table checks without them) is the same as without them."""
     x, weight, bias = rand.randn(4, 3), rand.randn(3), rand.randn(3)
-    running_mean = rand.randn(3, requires_grad=False).data.copy()
-    running_var = rand.uniform(3, low=0.5, high=2.0, requires_grad=False).data.copy()
+    running_mean = rand.randn(3, requires_grad=False).array.copy()
+    running_var = rand.uniform(3, low=0.5, high=2.0, requires_grad=False).array.copy()
     before = running_mean.copy()
     y1 = F.batch_norm(x, running_mean, running_var, weight, bias, training=True)
     assert not np.allclose(backend.to_numpy(running_mean), backend.to_numpy(before))

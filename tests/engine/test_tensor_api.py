@@ -14,16 +14,11 @@ from tinygan import Tensor, backend, nn
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def leaf(array):
     return Tensor(backend.to_device(np.array(array, dtype=np.float64), backend.current_device()), requires_grad=True)
-
-
-def cpu_only():
-    if backend.current_device() != "cpu":
-        pytest.skip("`.data` carries the in-place methods only on the CPU (a NumPy view); see Tensor's docstring")
 
 
 # -- protocol ------------------------------------------------------------------------------------
@@ -322,7 +317,6 @@ def test_random_fills_are_seeded_and_have_the_asked_distribution():
 
 
 def test_data_in_place_methods_work_as_in_older_pytorch_tutorials():
-    cpu_only()
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
 
     def weights_init(m):  # the DCGAN tutorial's initialiser, unchanged
@@ -341,26 +335,50 @@ def test_data_in_place_methods_work_as_in_older_pytorch_tutorials():
     assert model[0].weight.requires_grad and model[0].weight.is_leaf
 
 
-def test_data_is_the_array_and_writes_reach_the_tensor():
-    cpu_only()
+def test_data_is_a_detached_tensor_sharing_the_values():
     p = leaf([1.0, 2.0, 3.0])
-    array = p.data
-    assert isinstance(array, np.ndarray) and array is p.data and array.shape == (3,)
-    p.data -= 0.5                                      # the optimizers' update: in place, same array
-    assert p.data is array and host(p).tolist() == [0.5, 1.5, 2.5]
-    p.data[0:2].fill_(9.0)                             # a slice of .data is still the tensor's memory
+    d = p.data
+    assert isinstance(d, Tensor) and d.array is p.array          # the same memory, not a copy
+    assert not d.requires_grad and d.is_leaf and d.creator is None and d.grad is None
+    assert d.size(0) == 3 and d.view(3, 1).shape == (3, 1)      # every tensor method works on it
+    p.data.clamp_(1.5, 2.5)                                     # the WGAN weight clipping, unchanged
+    assert host(p).tolist() == [1.5, 2.0, 2.5] and p.requires_grad
+    p.data.mul_(2.0)                                            # in place reaches the parameter
+    assert host(p).tolist() == [3.0, 4.0, 5.0]
     p.data.add_(tinygan.tensor([1.0, 1.0, 1.0], dtype=np.float64), alpha=2)
-    assert host(p).tolist() == [11.0, 11.0, 4.5]
-    assert type(p.data * 2) is np.ndarray and type(p.data.copy()) is np.ndarray  # results are plain arrays
-    assert type(p.data.sum()) is np.float64 and repr(p.data).startswith("array(")
-    p.data = np.zeros(2)                               # assigning replaces the values, as in PyTorch
-    assert p.shape == (2,) and type(p._data) is np.ndarray
+    assert host(p).tolist() == [5.0, 6.0, 7.0]
+    loss = (p * p).sum()
+    assert loss.data.item() == 110.0 and not loss.data.requires_grad
+    assert (p.data * 2).creator is None                          # no history is recorded through .data
+
+
+def test_assigning_data_replaces_the_values():
+    p = leaf([1.0, 2.0, 3.0])
+    p.data = tinygan.tensor([4.0, 5.0], dtype=np.float64)       # a tensor, as in PyTorch
+    assert p.shape == (2,) and host(p).tolist() == [4.0, 5.0] and p.requires_grad
+    p.data = backend.to_device(np.zeros(2), backend.current_device())   # or an array
+    assert host(p).tolist() == [0.0, 0.0]
+
+
+def test_array_is_the_backends_array_and_in_place_updates_keep_it():
+    p = leaf([1.0, 2.0, 3.0])
+    array = p.array
+    assert array is p.array and array.shape == (3,) and backend.get_array_module(array) is backend.xp()
+    p.array -= 0.5                                      # the optimizers' update: in place, same array
+    assert p.array is array and host(p).tolist() == [0.5, 1.5, 2.5]
+
+
+def test_an_in_place_change_through_data_on_a_computed_tensor_is_allowed_and_the_tensor_itself_refused():
+    w = leaf([1.0, 2.0])
+    y = w * 3
+    with pytest.raises(RuntimeError, match="mul_: in-place operations on a tensor computed by a recorded graph"):
+        y.mul_(2.0)
+    y.data.mul_(2.0)                                    # PyTorch's escape hatch: no checks, as there
+    assert host(y).tolist() == [6.0, 12.0]
 
 
 def test_a_copied_tensor_has_its_own_data():
-    cpu_only()
     p = leaf([1.0, 2.0])
-    p.data  # cache the view, then copy
     q = copy.deepcopy(p)
     q.data.fill_(5.0)
     assert host(q).tolist() == [5.0, 5.0] and host(p).tolist() == [1.0, 2.0]

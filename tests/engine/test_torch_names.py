@@ -15,7 +15,7 @@ def torch_module():
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def no_gpu():
@@ -98,7 +98,7 @@ def test_variable_is_a_tensor_sharing_the_values_cut_from_the_graph_as_in_pytorc
     t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     v, w = Variable(y), torch.autograd.Variable(t * 2)
     assert isinstance(v, Tensor) and v.requires_grad == w.requires_grad is False and v.is_leaf and w.is_leaf
-    assert v.data is not None and np.shares_memory(v.data, y.data)
+    assert v.array is not None and np.shares_memory(v.array, y.array)
     z = Variable(tinygan.zeros(2, dtype=np.float64), requires_grad=True)
     (z * tinygan.tensor([3.0, 4.0], dtype=np.float64)).sum().backward()
     assert z.requires_grad and z.is_leaf and host(z.grad).tolist() == [3.0, 4.0]

@@ -152,7 +152,7 @@ def tiny_vae():
     model = MLPVAE(in_features=8, hidden=16, latent_dim=1)
     for layer in (model.fc3, model.fc4):                     # a decoder that depends strongly on z
         for p in layer.parameters():
-            p.data *= 4
+            p.array *= 4
     x = (np.random.default_rng(1).random((300, 8)) > 0.5).astype(np.float64)
     return model, x
 

@@ -118,10 +118,10 @@ def test_to_round_trip():
     cpu = Tensor(data, requires_grad=True)
     gpu = cpu.to("gpu")
     assert gpu.device == "gpu" and gpu.requires_grad and gpu.is_leaf and gpu.dtype == np.float32
-    assert backend.get_array_module(gpu.data) is not np
+    assert backend.get_array_module(gpu.array) is not np
     assert gpu.to("gpu") is gpu and cpu.to("cpu") is cpu  # no copy when already there
     back = gpu.to("cpu")
-    assert back.device == "cpu" and isinstance(back.data, np.ndarray)
+    assert back.device == "cpu" and isinstance(back.array, np.ndarray)
     np.testing.assert_array_equal(back.numpy(), data)
     np.testing.assert_array_equal(gpu.numpy(), data)
     assert gpu.to("cuda").device == "gpu" and gpu.to("numpy").device == "cpu"

@@ -87,9 +87,9 @@ def test_cumsum_matches_numpy_and_torch():
     x = np.random.default_rng(0).standard_normal((3, 5, 4))
     for dim in (0, 1, -1):
         inclusive = np.cumsum(x, axis=dim)
-        np.testing.assert_allclose(F.cumsum(Tensor(x), dim).data, torch.cumsum(torch.tensor(x), dim).numpy())
-        np.testing.assert_allclose(F.cumsum(Tensor(x), dim, exclusive=True).data, inclusive - x, atol=1e-12)
-        np.testing.assert_allclose(F.cumsum(Tensor(x), dim, reverse=True).data,
+        np.testing.assert_allclose(F.cumsum(Tensor(x), dim).array, torch.cumsum(torch.tensor(x), dim).numpy())
+        np.testing.assert_allclose(F.cumsum(Tensor(x), dim, exclusive=True).array, inclusive - x, atol=1e-12)
+        np.testing.assert_allclose(F.cumsum(Tensor(x), dim, reverse=True).array,
                                    np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim), atol=1e-12)
     with pytest.raises(ValueError, match="cumsum: dim 3 is out of range.*shape \\(3, 5, 4\\)"):
         F.cumsum(Tensor(x), 3)
@@ -113,9 +113,9 @@ def test_quadrature_matches_the_closed_form_of_a_constant_density_slab():
         t = np.linspace(near, far, N, endpoint=False)[None]                      # segments [t_i, t_i + 4/N)
         sigma = _slab(sigma0, a, b, t)
         colour, d, A = F.volume_render(Tensor(sigma), Tensor(np.broadcast_to(c, (1, N, 3)).copy()), Tensor(t), far)
-        np.testing.assert_allclose(colour.data[0], c * opacity, rtol=1e-12)
-        np.testing.assert_allclose(A.data[0], opacity, rtol=1e-12)
-        assert abs(d.data[0] - depth) < depth_tolerance
+        np.testing.assert_allclose(colour.array[0], c * opacity, rtol=1e-12)
+        np.testing.assert_allclose(A.array[0], opacity, rtol=1e-12)
+        assert abs(d.array[0] - depth) < depth_tolerance
 
 
 def test_transmittance_is_exclusive():
@@ -124,10 +124,10 @@ def test_transmittance_is_exclusive():
     sigma = np.array([[50.0, 0.0]])
     rgb = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
     colour, depth, _ = F.volume_render(Tensor(sigma), Tensor(rgb), Tensor(t), 4.0)
-    np.testing.assert_allclose(colour.data[0], [1 - math.exp(-50.0), 0, 0], rtol=1e-12)
-    assert abs(depth.data[0] - 2.0) < 1e-12
+    np.testing.assert_allclose(colour.array[0], [1 - math.exp(-50.0), 0, 0], rtol=1e-12)
+    assert abs(depth.array[0] - 2.0) < 1e-12
     weights, transmittance = F.render_weights(Tensor(sigma), Tensor(t), 4.0)
-    np.testing.assert_allclose(transmittance.data[0], [1.0, math.exp(-50.0)])
+    np.testing.assert_allclose(transmittance.array[0], [1.0, math.exp(-50.0)])
 
 
 def test_volume_render_matches_a_pytorch_transcription():
@@ -141,9 +141,9 @@ def test_volume_render_matches_a_pytorch_transcription():
     alpha = 1 - torch.exp(-ss * delta)
     T = torch.exp(-torch.cumsum(ss * delta, 1) + ss * delta)
     w = T * alpha
-    np.testing.assert_allclose(colour.data, (w[..., None] * cs).sum(1).numpy(), rtol=1e-12)
-    np.testing.assert_allclose(depth.data, (w * ts).sum(1).numpy(), rtol=1e-12)
-    np.testing.assert_allclose(opacity.data, w.sum(1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(colour.array, (w[..., None] * cs).sum(1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(depth.array, (w * ts).sum(1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(opacity.array, w.sum(1).numpy(), rtol=1e-12)
 
 
 def test_render_errors_name_the_shapes():
@@ -155,7 +155,7 @@ def test_render_errors_name_the_shapes():
 
 def test_positional_encoding_by_hand():
     p = np.array([[0.1, -0.3, 0.25]])
-    encoded = F.positional_encoding(Tensor(p), 2).data
+    encoded = F.positional_encoding(Tensor(p), 2).array
     by_hand = np.concatenate([p, np.sin(np.pi * p), np.cos(np.pi * p), np.sin(2 * np.pi * p), np.cos(2 * np.pi * p)],
                              axis=1)
     np.testing.assert_allclose(encoded, by_hand, rtol=1e-12)
@@ -190,11 +190,11 @@ def test_field_outputs_and_rendered_rays():
     model = NeRF(width=16)
     sigma, rgb = model(Tensor(np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)))
     assert sigma.shape == (10,) and rgb.shape == (10, 3)
-    assert (sigma.data >= 0).all() and ((rgb.data > 0) & (rgb.data < 1)).all()
+    assert (sigma.array >= 0).all() and ((rgb.array > 0) & (rgb.array < 1)).all()
     views = scene.load_scene_views()
     origins, directions, _ = (a[:5].astype(np.float32) for a in views.rays([0]))
     colour, depth, opacity = render_rays(model, origins, directions, 2.0, 6.0, 8)
-    assert colour.shape == (5, 3) and depth.shape == (5,) and ((opacity.data > 0) & (opacity.data <= 1)).all()
+    assert colour.shape == (5, 3) and depth.shape == (5,) and ((opacity.array > 0) & (opacity.array <= 1)).all()
 
 
 def test_renders_train_only_the_nerf_on_views():

@@ -94,8 +94,8 @@ def test_pair_loader_gives_the_epochs_damage_in_the_epochs_order():
     damaged, _ = epoch_damage(images, "inpaint", seed=2, epoch=1)
     order = np.random.default_rng([2, 1]).permutation(100)
     x, y = batches[1]
-    np.testing.assert_array_equal(x.data[:, 0], damaged[order[32:64]] / np.float32(127.5) - 1)
-    np.testing.assert_array_equal(y.data[:, 0], images[order[32:64]] / np.float32(127.5) - 1)
+    np.testing.assert_array_equal(x.array[:, 0], damaged[order[32:64]] / np.float32(127.5) - 1)
+    np.testing.assert_array_equal(y.array[:, 0], images[order[32:64]] / np.float32(127.5) - 1)
     assert x.shape == y.shape == (32, 1, 28, 28)
 
 
@@ -112,7 +112,7 @@ def test_patchgan_gives_a_7x7_map_each_logit_seeing_an_18x18_patch():
     x.requires_grad = y.requires_grad = True
     logits = D(x, y)
     gx, gy = grad(logits[0, 0, 3, 3], [x, y])
-    touched = (np.abs(gx.data[0, 0]) + np.abs(gy.data[0, 0])) > 0
+    touched = (np.abs(gx.array[0, 0]) + np.abs(gy.array[0, 0])) > 0
     rows, cols = np.nonzero(touched)
     assert rows.max() - rows.min() + 1 == 18 and cols.max() - cols.min() + 1 == 18
     with pytest.raises(ValueError, match="PatchGAN: expected an input and an output of the same shape"):
@@ -150,7 +150,7 @@ def _state(net):
 
 def _grads(loss, net):
     params = list(net.parameters())
-    return [np.zeros(p.shape) if g is None else np.array(g.data, np.float64)
+    return [np.zeros(p.shape) if g is None else np.array(g.array, np.float64)
             for p, g in zip(params, grad(loss, params, allow_unused=True))]
 
 
@@ -167,7 +167,7 @@ def test_each_loss_reaches_only_the_network_it_trains():
     d_loss = pix2pix_discriminator_loss(ref.D(x, y), ref.D(x, restored))
     assert any(np.abs(g).max() > 0 for g in _grads(d_loss, ref.G))    # would reach G without the detach
     for p, g in zip(step.D.parameters(), _grads(d_loss, ref.D)):
-        np.testing.assert_allclose(np.asarray(p.grad.data, np.float64), g, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(p.grad.array, np.float64), g, rtol=1e-9, atol=1e-12)
     # ... and G's loss through D's updated weights, which would reach D without the freeze.
     ref = _step()
     ref.G.load_state_dict(G0), ref.D.load_state_dict(_state(step.D))
@@ -175,7 +175,7 @@ def test_each_loss_reaches_only_the_network_it_trains():
     g_loss, _, _ = pix2pix_generator_loss(ref.D(x, restored), restored, y, 100.0, 1.0)
     assert any(np.abs(g).max() > 0 for g in _grads(g_loss, ref.D))
     for p, g in zip(step.G.parameters(), _grads(g_loss, ref.G)):
-        np.testing.assert_allclose(np.asarray(p.grad.data, np.float64), g, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(p.grad.array, np.float64), g, rtol=1e-9, atol=1e-12)
 
 
 def test_gan_weight_zero_trains_g_on_l1_alone_and_leaves_d_untouched():
@@ -192,14 +192,14 @@ def test_gan_weight_zero_trains_g_on_l1_alone_and_leaves_d_untouched():
     restored = ref.G(x)
     l1_grads = _grads(100.0 * ((restored - y).abs()).mean(), ref.G)
     for p, g in zip(step.G.parameters(), l1_grads):
-        np.testing.assert_allclose(np.asarray(p.grad.data, np.float64), g, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(p.grad.array, np.float64), g, rtol=1e-9, atol=1e-12)
 
 
 def test_the_shipped_networks_are_the_issues():
     nets = pix2pix_networks()
     assert isinstance(nets["G"], UNet) and nets["G"].output == "tanh" and nets["G"].skips
     out = nets["G"](_images(2))
-    assert out.shape == (2, 1, 28, 28) and np.abs(out.data).max() <= 1
+    assert out.shape == (2, 1, 28, 28) and np.abs(out.array).max() <= 1
     assert nets["D"](_images(2), out).shape == (2, 1, 7, 7)
 
 
@@ -288,10 +288,10 @@ def test_the_pytorch_twins_of_the_quality_table_compute_what_tinygan_computes():
     ours["G"].eval(), ours["D"].eval(), theirs["G"].eval(), theirs["D"].eval()
     restored = ours["G"](x)
     with torch.no_grad():
-        twin_restored = theirs["G"](torch.from_numpy(x.data))
-        twin_logits = theirs["D"](torch.from_numpy(x.data), torch.from_numpy(y.data))
-    np.testing.assert_allclose(restored.data, twin_restored.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours["D"](x, y).data, twin_logits.numpy(), rtol=1e-10, atol=1e-12)
+        twin_restored = theirs["G"](torch.from_numpy(x.array))
+        twin_logits = theirs["D"](torch.from_numpy(x.array), torch.from_numpy(y.array))
+    np.testing.assert_allclose(restored.array, twin_restored.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours["D"](x, y).array, twin_logits.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_eval_every_logs_the_restored_digits_scores(tmp_path):

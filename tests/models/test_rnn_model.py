@@ -24,7 +24,7 @@ def random_binary_images(N, seed=0):
 
 def test_binarize_thresholds_at_one_half():
     x = Tensor(np.array([0.0, 0.49, 0.5, 0.51, 1.0], dtype=np.float32))
-    np.testing.assert_array_equal(binarize(x).data, [0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(binarize(x).array, [0, 0, 1, 1, 1])
 
 
 def test_nll_is_bce_of_each_row_given_the_rows_above():
@@ -32,13 +32,13 @@ def test_nll_is_bce_of_each_row_given_the_rows_above():
     tinygan.manual_seed(0)
     model = RowLSTM(hidden=8)
     x = random_binary_images(2)
-    logits = model(x).data
-    changed = x.data.copy()
+    logits = model(x).array
+    changed = x.array.copy()
     changed[:, 0, 10] = 1 - changed[:, 0, 10]                 # change row 10
-    logits_changed = model(Tensor(changed)).data
+    logits_changed = model(Tensor(changed)).array
     np.testing.assert_array_equal(logits[:, :11], logits_changed[:, :11])   # rows 0..10 do not see row 10
     assert not np.allclose(logits[:, 11:], logits_changed[:, 11:])          # rows below do
-    y = x.data.reshape(2, 28, 28)
+    y = x.array.reshape(2, 28, 28)
     by_hand = np.sum(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))) / 2
     np.testing.assert_allclose(model.nll(x).item(), by_hand, rtol=1e-5)
 
@@ -57,9 +57,9 @@ def test_sampling_feeds_back_the_drawn_rows():
     noise = Tensor(np.random.default_rng(0).standard_normal((5, 784)))
     images = model.sample(noise)
     assert images.shape == (5, 1, 28, 28)
-    p = 1 / (1 + np.exp(-model(images).data))
-    expected = (normal_cdf(noise.data).reshape(5, 28, 28) < p).astype(np.float64)
-    np.testing.assert_array_equal(images.data.reshape(5, 28, 28), expected)
+    p = 1 / (1 + np.exp(-model(images).array))
+    expected = (normal_cdf(noise.array).reshape(5, 28, 28) < p).astype(np.float64)
+    np.testing.assert_array_equal(images.array.reshape(5, 28, 28), expected)
     with pytest.raises(ValueError, match="latent_dim 784"):
         model.sample(Tensor(np.zeros((2, 100))))
 

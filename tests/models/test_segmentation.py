@@ -50,7 +50,7 @@ def test_pixelwise_cross_entropy_matches_pytorch_in_float64():
     theirs = torch.nn.functional.cross_entropy(tx, torch.tensor(LABELS))
     theirs.backward()
     np.testing.assert_allclose(loss.item(), theirs.item(), rtol=1e-13)
-    np.testing.assert_allclose(backend.to_numpy(x.grad.data), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(x.grad.array), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 # -- the scores ----------------------------------------------------------------------------------------

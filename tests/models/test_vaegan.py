@@ -30,7 +30,7 @@ def test_networks_have_the_issue_shapes():
     assert mu.shape == logvar.shape == (4, 20)
     fake = VAEGANDecoder(latent_dim=20)(mu)
     assert fake.shape == (4, 1, 28, 28)
-    assert np.abs(fake.data).max() <= 1.0                      # tanh: images on [-1, 1]
+    assert np.abs(fake.array).max() <= 1.0                      # tanh: images on [-1, 1]
     logit, features = VAEGANDiscriminator().logit_and_features(fake)
     np.testing.assert_array_equal(VAEGANDiscriminator()(fake).shape, (4, 1))
     assert logit.shape == (4, 1) and features.shape == (4, 128, 7, 7)   # Dis_l is the 128x7x7 layer
@@ -77,7 +77,7 @@ def _per_term_gradients(step, x):
         for name, net in step.nets.items():
             params = list(net.parameters())
             grads = grad(terms[term], params, allow_unused=True)
-            out[term][name] = [np.zeros(p.shape) if g is None else np.array(g.data, dtype=np.float64)
+            out[term][name] = [np.zeros(p.shape) if g is None else np.array(g.array, dtype=np.float64)
                                for p, g in zip(params, grads)]
     return out
 
@@ -101,7 +101,7 @@ def test_each_loss_reaches_only_the_networks_the_paper_lets_it_train():
         for i, p in enumerate(net.parameters()):
             expected = sum((step.gamma if w == "gamma" else w) * per_term[term][name][i]
                            for term, w in ALLOWED[name].items())
-            np.testing.assert_allclose(np.asarray(p.grad.data, dtype=np.float64), expected, rtol=1e-9, atol=1e-12,
+            np.testing.assert_allclose(np.asarray(p.grad.array, dtype=np.float64), expected, rtol=1e-9, atol=1e-12,
                                        err_msg=f"{name} parameter {i}")
 
 
@@ -112,7 +112,7 @@ def test_gamma_scales_only_the_decoders_share_of_l_llike():
         step = _step(gamma=gamma)
         backend.manual_seed(7)
         step(x)
-        grads[gamma] = {name: [np.array(p.grad.data) for p in net.parameters()] for name, net in step.nets.items()}
+        grads[gamma] = {name: [np.array(p.grad.array) for p in net.parameters()] for name, net in step.nets.items()}
     for name in ("E", "D"):
         for a, b in zip(grads[0.0][name], grads[1.0][name]):
             np.testing.assert_array_equal(a, b)

@@ -48,7 +48,7 @@ def test_its_logits_give_the_decoders_tanh_image_on_0_1():
     z = Tensor(np.random.default_rng(1).standard_normal((5, 6)).astype(backend.get_default_dtype()))
     logits = model.decode(z)
     assert logits.shape == (5, 784)
-    np.testing.assert_allclose(logits.sigmoid().data, ((model.decoder(z) + 1) * 0.5).data.reshape(5, 784),
+    np.testing.assert_allclose(logits.sigmoid().array, ((model.decoder(z) + 1) * 0.5).array.reshape(5, 784),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -58,14 +58,14 @@ def test_the_encoder_sees_the_images_on_minus_1_1_as_in_the_vaegan():
     x = _images(3)
     mu, _ = model.encode(Tensor(x))
     expected, _ = model.encoder(Tensor(x.reshape(3, 1, 28, 28) * 2 - 1))
-    np.testing.assert_allclose(mu.data, expected.data, rtol=1e-6)
+    np.testing.assert_allclose(mu.array, expected.array, rtol=1e-6)
 
 
 def _numpy_loss(model, x, eps):
     """KL + Bernoulli pixels, transcribed in NumPy from the model's encoder outputs and decoder logits."""
-    mu, logvar = (np.asarray(t.data, dtype=np.float64) for t in model.encode(Tensor(x)))
+    mu, logvar = (np.asarray(t.array, dtype=np.float64) for t in model.encode(Tensor(x)))
     z = mu + np.exp(logvar / 2) * eps
-    logits = np.asarray(model.decode(Tensor(z.astype(x.dtype))).data, dtype=np.float64)
+    logits = np.asarray(model.decode(Tensor(z.astype(x.dtype))).array, dtype=np.float64)
     bce = np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))
     kl = -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar))
     return (bce.sum() + kl) / len(x)
@@ -107,7 +107,7 @@ def test_its_gradients_equal_pytorchs_twin_in_float64():
     torch_grads = dict(E.named_parameters(prefix="encoder"))
     torch_grads.update({f"decoder.net.{k}": p for k, p in G.named_parameters()})
     for name, p in model.named_parameters():
-        np.testing.assert_allclose(np.asarray(p.grad.data), torch_grads[name].grad.numpy(), rtol=1e-7, atol=1e-10,
+        np.testing.assert_allclose(np.asarray(p.grad.array), torch_grads[name].grad.numpy(), rtol=1e-7, atol=1e-10,
                                    err_msg=name)
 
 

@@ -16,7 +16,7 @@ def _tensor(*shape, dtype=np.float32):
 
 
 def _values(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t).astype(np.float64)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t).astype(np.float64)
 
 
 # -- fan in / fan out and gains ---------------------------------------------------------------------
@@ -75,11 +75,11 @@ def test_calculate_gain_matches_torch():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fills_in_place_keeping_dtype_and_returns_the_tensor(fill, dtype):
     t = _tensor(6, 5, dtype=dtype)
-    array = t.data
+    array = t.array
     assert fill(t) is t
-    assert t.data is array and t.data.dtype == dtype
+    assert t.array is array and t.array.dtype == dtype
     bare = backend.xp().zeros((6, 5), dtype=dtype)
-    assert fill(bare) is bare and bare.dtype == dtype  # bare arrays (m.weight.data) work too
+    assert fill(bare) is bare and bare.dtype == dtype  # bare arrays (m.weight.array) work too
 
 
 def test_integer_arrays_are_refused():

@@ -15,7 +15,7 @@ def build(nn):
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def test_half_casts_floating_parameters_and_buffers_and_trains_in_float16():

@@ -16,7 +16,7 @@ from tinygan.gradcheck import gradcheck
 
 def host(x):
     """A NumPy array of a Tensor's or array's values."""
-    return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+    return backend.to_numpy(x.array if isinstance(x, Tensor) else x)
 
 
 def randn(*shape, seed=0, dtype=np.float64, requires_grad=True):
@@ -173,8 +173,8 @@ def test_requires_grad_and_apply():
 
     def weights_init(m):  # the DCGAN tutorial's pattern, on bare arrays
         if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight.data, 0.0, 0.02)
-            nn.init.zeros_(m.bias.data)
+            nn.init.normal_(m.weight.array, 0.0, 0.02)
+            nn.init.zeros_(m.bias.array)
     model.apply(weights_init)
     assert np.all(host(model[0].bias) == 0) and np.abs(host(model[2].weight)).max() < 0.2
 
@@ -269,7 +269,7 @@ def test_deepcopy_gives_an_independent_module():
     twin = copy.deepcopy(model)                      # e.g. an exponential moving average of a generator
     assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight is not model[0].weight
     np.testing.assert_array_equal(host(twin[0].weight), host(model[0].weight))
-    twin[0].weight.data += 1
+    twin[0].weight.array += 1
     assert not np.array_equal(host(twin[0].weight), host(model[0].weight))
     assert repr(twin) == repr(model)
 
@@ -284,7 +284,7 @@ def test_state_dict_round_trip_gives_identical_outputs():
     model.eval()
     expected = host(model(x))
     state = model.state_dict()
-    assert all(v is not p.data for v, (_, p) in zip(state.values(), model._state_tensors()))  # copies
+    assert all(v is not p.array for v, (_, p) in zip(state.values(), model._state_tensors()))  # copies
     fresh = Block()
     assert fresh.load_state_dict(state) == ([], [])
     fresh.eval()
@@ -415,10 +415,10 @@ def test_conv_transpose2d_gradients(n, c, o, h, w, k, stride, padding, data, bia
 def _randomise_batchnorm(bn, seed):
     rng = np.random.default_rng(seed)
     C = bn.num_features
-    bn.weight.data[...] = backend.xp().asarray(rng.uniform(0.5, 1.5, C))
-    bn.bias.data[...] = backend.xp().asarray(rng.standard_normal(C))
-    bn.running_mean.data[...] = backend.xp().asarray(rng.standard_normal(C))
-    bn.running_var.data[...] = backend.xp().asarray(rng.uniform(0.5, 2.0, C))
+    bn.weight.array[...] = backend.xp().asarray(rng.uniform(0.5, 1.5, C))
+    bn.bias.array[...] = backend.xp().asarray(rng.standard_normal(C))
+    bn.running_mean.array[...] = backend.xp().asarray(rng.standard_normal(C))
+    bn.running_var.array[...] = backend.xp().asarray(rng.uniform(0.5, 2.0, C))
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -594,7 +594,7 @@ def test_batchnorm2d_running_stats_match_torch():
     ours, theirs = nn.BatchNorm2d(3, momentum=0.2), torch.nn.BatchNorm2d(3, momentum=0.2)
     ours.load_state_dict(theirs.state_dict())
     rng = np.random.default_rng(0)
-    ours.weight.data[...] = backend.xp().asarray(rng.uniform(0.5, 2, 3))
+    ours.weight.array[...] = backend.xp().asarray(rng.uniform(0.5, 2, 3))
     theirs.load_state_dict(to_torch_state(ours.state_dict()))
     for step in range(4):
         batch = (rng.standard_normal((4, 3, 5, 5)) * (1 + step) + step).astype(np.float32)

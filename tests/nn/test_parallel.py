@@ -20,12 +20,12 @@ def test_data_parallel_is_the_module_behind_pytorchs_module_prefix():
         v.numpy() if isinstance(v, tinygan.Tensor) else v))) for k, v in model.state_dict().items()})
     x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
     ours, expected = model(tinygan.tensor(x, dtype=np.float64)), theirs(torch.tensor(x))
-    np.testing.assert_allclose(backend.to_numpy(ours.data), expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ours.array), expected.detach().numpy(), rtol=1e-12)
     ours.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(backend.to_numpy(inner.weight.grad.data), theirs.module.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(inner.weight.grad.array), theirs.module.weight.grad.numpy(), rtol=1e-12)
     assert list(model.parameters()) == list(inner.parameters())
-    assert backend.to_numpy(data_parallel(inner, tinygan.tensor(x, dtype=np.float64)).data).shape == (2, 2)
+    assert backend.to_numpy(data_parallel(inner, tinygan.tensor(x, dtype=np.float64)).array).shape == (2, 2)
 
 
 def test_data_parallel_refuses_several_devices_and_ddp_is_refused_with_the_replacement():

@@ -15,7 +15,7 @@ def device_tensor(array, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
 
 
 def rng(seed=0):

@@ -13,7 +13,7 @@ def device_tensor(array, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def rng(seed=0):
@@ -279,7 +279,7 @@ def test_clip_grad_norm_by_hand(max_norm, norm_type):
     flat = np.concatenate(grads)
     total = np.abs(flat).max() if np.isinf(norm_type) else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
     returned = nn.utils.clip_grad_norm_(params, max_norm, norm_type)
-    np.testing.assert_allclose(float(returned.data), total, rtol=1e-12)
+    np.testing.assert_allclose(float(returned.array), total, rtol=1e-12)
     scale = min(1.0, max_norm / (total + 1e-6))
     for p, g in zip(params, grads):
         np.testing.assert_allclose(host(p.grad).ravel(), g * scale, rtol=1e-12)

@@ -19,7 +19,7 @@ def device_tensor(array, requires_grad=False):
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def problem(name, seed=0):

@@ -48,10 +48,10 @@ def compare(ours, theirs, *arrays, rtol=1e-12):
     u = np.random.default_rng(1).standard_normal(tuple(yb.shape))
     ya.backward(tensor(u))
     yb.backward(torch.tensor(u))
-    np.testing.assert_allclose(backend.to_numpy(ya.data), yb.detach().numpy(), rtol=rtol, atol=1e-14)
+    np.testing.assert_allclose(backend.to_numpy(ya.array), yb.detach().numpy(), rtol=rtol, atol=1e-14)
     for i, (ta, tb) in enumerate(zip(a, b)):
         if tb.requires_grad:
-            np.testing.assert_allclose(backend.to_numpy(ta.grad.data), tb.grad.numpy(), rtol=rtol, atol=1e-14,
+            np.testing.assert_allclose(backend.to_numpy(ta.grad.array), tb.grad.numpy(), rtol=rtol, atol=1e-14,
                                        err_msg=f"gradient of input {i}")
 
 
@@ -154,7 +154,7 @@ def test_float32_stays_float32():
 def test_one_hot():
     got = F.one_hot(tensor(np.array([[2, 0], [1, 2]])))
     assert got.dtype == np.int64 and tuple(got.shape) == (2, 2, 3)
-    np.testing.assert_array_equal(backend.to_numpy(got.data)[0], [[0, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(backend.to_numpy(got.array)[0], [[0, 0, 1], [1, 0, 0]])
     assert tuple(F.one_hot(tensor(np.array([1])), num_classes=5).shape) == (1, 5)
     with raises(ValueError, "one_hot: class values must lie in [0, 3)", "from 0 to 3"):
         F.one_hot(tensor(np.array([0, 3])), 3)

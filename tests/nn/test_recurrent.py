@@ -25,7 +25,7 @@ def tensor(array, requires_grad=True):
 
 
 def host(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t.array)
 
 
 def cell_inputs(gates, N=2, I=3, H=4, seed=0):

@@ -8,7 +8,7 @@ from tinygan.autograd import Tensor
 
 
 def host(x):
-    return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+    return backend.to_numpy(x.array if isinstance(x, Tensor) else x)
 
 
 def make_problem(seed=0, shapes=((3, 4), (4,)), steps=5):
@@ -145,14 +145,14 @@ def test_float32_stays_float32_and_updates_are_in_place(case):
     cls, reference, hyper = case
     weights, grads = make_problem(steps=3)
     params = params_from(weights, np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     opt = cls(params, **hyper)
     for step_grads in grads:
         for p, g in zip(params, step_grads):
             p.grad = Tensor(backend.xp().asarray(g.astype(np.float32)))
         opt.step()
     for p, array in zip(params, arrays):
-        assert p.data is array and p.dtype == np.float32 and p.grad is not None
+        assert p.array is array and p.dtype == np.float32 and p.grad is not None
         assert p.is_leaf and p.creator is None
     for state in opt.state.values():
         for value in state.values():

@@ -20,7 +20,7 @@ def run(make_optimizer, weights, grads, dtype=np.float64, params=None, optimizer
         for p, g in zip(params, step_grads):
             p.grad = Tensor(backend.to_device(g.astype(dtype), backend.current_device()))
         optimizer.step()
-    return [backend.to_numpy(p.data) for p in params], params, optimizer
+    return [backend.to_numpy(p.array) for p in params], params, optimizer
 
 
 def adagrad_by_hand(w, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
@@ -90,9 +90,9 @@ def test_float32_stays_float32_and_updates_in_place(case):
     name, hyper = case
     weights, grads = make_problem(steps=2)
     params = to_params(weights, np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     run(lambda ps: getattr(optim, name)(ps, **hyper), weights, grads, dtype=np.float32, params=params)
-    assert all(p.data is a and p.data.dtype == np.float32 for p, a in zip(params, arrays))
+    assert all(p.array is a and p.array.dtype == np.float32 for p, a in zip(params, arrays))
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)

@@ -24,7 +24,7 @@ def run(make_optimizer, weights, grads):
         for p, g in zip(params, step_grads):
             p.grad = Tensor(backend.to_device(g.copy(), backend.current_device()))
         optimizer.step()
-    return [backend.to_numpy(p.data) for p in params]
+    return [backend.to_numpy(p.array) for p in params]
 
 
 def run_torch(make_optimizer, weights, grads):
@@ -143,7 +143,7 @@ def test_amsgrad_state_resumes_bit_identically():
             p.grad = Tensor(backend.to_device(g.copy(), backend.current_device()))
         resumed.step()
     for p, expected in zip(params, straight):
-        np.testing.assert_array_equal(backend.to_numpy(p.data), expected)
+        np.testing.assert_array_equal(backend.to_numpy(p.array), expected)
 
 
 def test_zero_grad_set_to_none_false_keeps_zeroed_gradients():
@@ -152,7 +152,7 @@ def test_zero_grad_set_to_none_false_keeps_zeroed_gradients():
     params[0].grad = Tensor(backend.to_device(np.array([1.0, 2.0, 3.0]), backend.current_device()))
     held = params[0].grad
     optimizer.zero_grad(set_to_none=False)
-    assert params[0].grad is held and np.all(backend.to_numpy(held.data) == 0)
+    assert params[0].grad is held and np.all(backend.to_numpy(held.array) == 0)
     optimizer.zero_grad()
     assert params[0].grad is None
 

@@ -24,7 +24,7 @@ def test_an_earlier_checkpoint_loads_samples_and_resumes(model, tmp_path):
     shutil.copy(FIXTURES / f"{model}.npz", tmp_path / "checkpoint.npz")
     run = Run.from_checkpoint(str(tmp_path / "checkpoint.npz"))
     assert run.config["model"] == model and run.epoch == 1
-    samples = backend.to_numpy(run.sample(4).data)
+    samples = backend.to_numpy(run.sample(4).array)
     assert len(samples) == 4 and np.isfinite(samples).all()
     run.train(epochs=2, quiet=True)
     assert run.epoch == 2 and [row["epoch"] for row in run.history] == [1, 2]

@@ -43,7 +43,7 @@ def test_anomaly_inside_a_tinygan_model_points_at_the_model_code():
     (tinygan/models/...), not run out to the console script."""
     from tinygan.models import MLPVAE
     vae = MLPVAE(in_features=4, hidden=3, latent_dim=2)
-    vae.fc1.weight.data[0, 0] = np.nan
+    vae.fc1.weight.array[0, 0] = np.nan
     with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError) as error:
         vae.encode(tinygan.randn(2, 4))
     assert os.path.join("tinygan", "models", "vae.py") + ":" in str(error.value)
@@ -71,7 +71,7 @@ def test_anomaly_detection_is_off_by_default():
     x = tinygan.tensor([1.0, -1.0], requires_grad=True)
     with np.errstate(all="ignore"):
         y = x.log()
-    assert np.isnan(y.data).any()
+    assert np.isnan(y.array).any()
     assert not hasattr(y.creator, "created_at")  # nothing was recorded: no cost when off
 
 
@@ -115,8 +115,8 @@ def test_extreme_logits_give_exact_finite_values_and_gradients(dtype):
         x = Tensor(logits.copy(), requires_grad=True)
         y = fn(x)
         y.sum().backward()
-        assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data)), name
-        np.testing.assert_allclose(y.data, exact.astype(dtype), **tolerance, err_msg=name)
+        assert np.all(np.isfinite(y.array)) and np.all(np.isfinite(x.grad.array)), name
+        np.testing.assert_allclose(y.array, exact.astype(dtype), **tolerance, err_msg=name)
 
     for target in (0.0, 1.0):
         x = Tensor(logits.copy(), requires_grad=True)
@@ -124,25 +124,25 @@ def test_extreme_logits_give_exact_finite_values_and_gradients(dtype):
         loss.sum().backward()
         x64 = logits.astype(np.float64)
         exact = np.maximum(x64, 0) - x64 * target + np.log1p(np.exp(-np.abs(x64)))  # no cancellation in float64
-        assert np.all(np.isfinite(loss.data)) and np.all(np.isfinite(x.grad.data))
-        np.testing.assert_allclose(loss.data, exact.astype(dtype), **tolerance)
+        assert np.all(np.isfinite(loss.array)) and np.all(np.isfinite(x.grad.array))
+        np.testing.assert_allclose(loss.array, exact.astype(dtype), **tolerance)
         with np.errstate(over="ignore"):  # sigmoid(x) - y without cancellation: -sigmoid(-x) when y = 1
             exact_grad = -1 / (1 + np.exp(x64)) if target == 1.0 else 1 / (1 + np.exp(-x64))
-        np.testing.assert_allclose(x.grad.data, exact_grad.astype(dtype), **tolerance)
+        np.testing.assert_allclose(x.grad.array, exact_grad.astype(dtype), **tolerance)
 
     x = Tensor(np.stack([logits, logits[::-1]]), requires_grad=True)
     lse = F.logsumexp(x, axis=1)
     lse.sum().backward()
-    np.testing.assert_allclose(lse.data, [1e4, 1e4], rtol=1e-7)
-    assert np.all(np.isfinite(x.grad.data))
+    np.testing.assert_allclose(lse.array, [1e4, 1e4], rtol=1e-7)
+    assert np.all(np.isfinite(x.grad.array))
 
     mu = Tensor(np.array([[1e2, -1e2]], dtype=dtype), requires_grad=True)
     logvar = Tensor(np.array([[-50.0, 50.0]], dtype=dtype), requires_grad=True)
     kl = F.gaussian_kl(mu, logvar)
     kl.backward()
     exact_kl = -0.5 * sum(1 + lv - m * m - np.exp(lv) for m, lv in [(1e2, -50.0), (-1e2, 50.0)])
-    np.testing.assert_allclose(kl.data, exact_kl, rtol=1e-6)
-    assert np.all(np.isfinite(mu.grad.data)) and np.all(np.isfinite(logvar.grad.data))
+    np.testing.assert_allclose(kl.array, exact_kl, rtol=1e-6)
+    assert np.all(np.isfinite(mu.grad.array)) and np.all(np.isfinite(logvar.grad.array))
 
 
 def test_float32_sigmoid_gradient_keeps_its_positive_tail():
@@ -151,8 +151,8 @@ def test_float32_sigmoid_gradient_keeps_its_positive_tail():
     x = Tensor(logits.astype(np.float32), requires_grad=True)
     F.sigmoid(x).sum().backward()
     exact = np.exp(-np.abs(logits)) / (1 + np.exp(-np.abs(logits))) ** 2  # float64, symmetric in x
-    np.testing.assert_allclose(x.grad.data, exact.astype(np.float32), rtol=1e-6, atol=0)
-    np.testing.assert_array_equal(x.grad.data, x.grad.data[::-1])  # sigmoid(x) sigmoid(-x) is even in x
+    np.testing.assert_allclose(x.grad.array, exact.astype(np.float32), rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(x.grad.array, x.grad.array[::-1])  # sigmoid(x) sigmoid(-x) is even in x
 
 
 # -- memory -------------------------------------------------------------------------------------------

@@ -128,17 +128,17 @@ def test_weight_average_follows_its_formula():
     from tinygan import nn
     net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
     average = WeightAverage(net, decay=0.9)
-    before = [p.data.copy() for p in average.model.parameters()]
+    before = [p.array.copy() for p in average.model.parameters()]
     for p in net.parameters():
-        p.data += 1.0
+        p.array += 1.0
     net.train()
     net(Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)))  # moves BN's statistics
     average.update(net)
     for old, new, current in zip(before, average.model.parameters(), net.parameters()):
-        np.testing.assert_allclose(new.data, 0.9 * old + 0.1 * current.data, rtol=1e-6)
+        np.testing.assert_allclose(new.array, 0.9 * old + 0.1 * current.array, rtol=1e-6)
         assert not new.requires_grad
     for copied, current in zip(average.model.buffers(), net.buffers()):
-        np.testing.assert_array_equal(copied.data, current.data)
+        np.testing.assert_array_equal(copied.array, current.array)
     with pytest.raises(ValueError, match="decay"):
         WeightAverage(net, decay=1.0)
 
@@ -151,24 +151,24 @@ def test_weight_average_after_three_steps_is_the_exact_decayed_sum():
     from tinygan import nn
     net = nn.Linear(3, 2)
     for p in net.parameters():
-        p.data[...] = 0.0
+        p.array[...] = 0.0
     average = WeightAverage(net, decay=0.75)
     for value in (1.0, 2.0, 4.0):
         for p in net.parameters():
-            p.data[...] = value
+            p.array[...] = value
         average.update(net)
     for p in average.model.parameters():
-        np.testing.assert_array_equal(p.data, np.full(p.shape, 1.515625, dtype=np.float32))
+        np.testing.assert_array_equal(p.array, np.full(p.shape, 1.515625, dtype=np.float32))
 
 
 def test_run_with_ema_samples_from_the_average(tmp_path):
     run = Run(make_config("dcgan", **TINY, ema=0.5), str(tmp_path / "ema"))
     run.train(epochs=1, quiet=True)
     z = run.fixed_noise(4)
-    trained = run.nets["G"](z).data
-    averaged = run.ema.model(z).data
+    trained = run.nets["G"](z).array
+    averaged = run.ema.model(z).array
     assert not np.allclose(trained, averaged)
-    np.testing.assert_array_equal(run.sample(4, z=z).data, averaged)
+    np.testing.assert_array_equal(run.sample(4, z=z).array, averaged)
 
 
 def test_packed_discriminator_judges_m_samples_per_logit():
@@ -178,7 +178,7 @@ def test_packed_discriminator_judges_m_samples_per_logit():
     single.load_state_dict(packed.state_dict())
     x = np.random.default_rng(0).standard_normal((6, 2)).astype(np.float32)
     side_by_side = np.stack([np.concatenate([x[0], x[1]]), np.concatenate([x[2], x[3]]), np.concatenate([x[4], x[5]])])
-    np.testing.assert_allclose(packed(Tensor(x)).data, single(Tensor(side_by_side)).data, rtol=1e-6)
+    np.testing.assert_allclose(packed(Tensor(x)).array, single(Tensor(side_by_side)).array, rtol=1e-6)
     with pytest.raises(ValueError, match="5 samples does not split into packs of 2"):
         packed(Tensor(x[:5]))
 

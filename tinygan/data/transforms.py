@@ -9,7 +9,7 @@ give uint8 arrays. A transform's output is data, not part of a graph (it records
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor, array_of
+from ..autograd import Tensor
 
 
 class Compose:
@@ -62,7 +62,7 @@ class Normalize:
     def __call__(self, tensor):
         if not isinstance(tensor, Tensor):
             raise TypeError(f"Normalize: expected a Tensor, got {type(tensor).__name__} (put ToTensor() before it)")
-        x = array_of(tensor)
+        x = tensor.array
         if x.ndim < 3:
             raise ValueError(f"Normalize: expected a tensor image (..., C, H, W), got shape {tuple(x.shape)}")
         if x.dtype.kind != "f":

@@ -50,7 +50,7 @@ def cross_entropy(logits, labels):
 
     F.logsumexp subtracts the row maximum before exp (and adds it back), so exp never overflows.
     """
-    xp = backend.get_array_module(logits.data)
+    xp = backend.get_array_module(logits.array)
     one_hot = Tensor((xp.asarray(labels)[:, None] == xp.arange(logits.shape[1])[None, :]).astype(logits.dtype))
     picked = (logits * one_hot).sum(axis=1)                                    # (N,): logits[y]
     return (F.logsumexp(logits, axis=1) - picked).mean()  # [formula: classifier-cross-entropy]
@@ -62,7 +62,7 @@ def to_unit_images(images, value_range=None):
     uint8 pixels are divided by 255; floats are mapped from `value_range` ((-1, 1) for a tanh
     generator, (0, 1) for a VAE's sigmoid) and clipped to [0, 1].
     """
-    array = backend.to_numpy(images.data if isinstance(images, Tensor) else images)
+    array = backend.to_numpy(images.array if isinstance(images, Tensor) else images)
     if array.dtype == np.uint8:
         array = array.astype(np.float32) / np.float32(255)
     else:
@@ -112,11 +112,11 @@ def classify(images, classifier=None, value_range=None, batch_size=500):
         for start in range(0, len(x), batch_size):
             batch = Tensor(backend.to_device(x[start:start + batch_size], backend.current_device()))
             h = net.features(batch)
-            logits = backend.to_numpy(net.fc2(h).data).astype(np.float64)
+            logits = backend.to_numpy(net.fc2(h).array).astype(np.float64)
             logits -= logits.max(axis=1, keepdims=True)
             p = np.exp(logits)
             probs.append(p / p.sum(axis=1, keepdims=True))
-            features.append(backend.to_numpy(h.data).astype(np.float64))
+            features.append(backend.to_numpy(h.array).astype(np.float64))
     if not probs:
         return np.zeros((0, NUM_CLASSES)), np.zeros((0, FEATURES))
     return np.concatenate(probs), np.concatenate(features)

@@ -29,7 +29,7 @@ LOG_2PI = math.log(2 * math.pi)
 def as_float64(values):
     """A float64 NumPy array on the host from a NumPy/CuPy array, a Tensor, or a list."""
     if isinstance(values, Tensor):
-        values = values.data
+        values = values.array
     return np.asarray(backend.to_numpy(values) if hasattr(values, "shape") else values, dtype=np.float64)
 
 

@@ -28,7 +28,7 @@ def restore(generator, damaged, batch_size=500):
         for start in range(0, len(damaged), batch_size):
             chunk = damaged[start:start + batch_size, None].astype(np.float32) / np.float32(127.5) - np.float32(1)
             y = generator(Tensor(backend.to_device(chunk, backend.current_device())))
-            out.append((backend.to_numpy(y.data)[:, 0] + 1) * 0.5)
+            out.append((backend.to_numpy(y.array)[:, 0] + 1) * 0.5)
     return np.concatenate(out).astype(np.float32)
 
 

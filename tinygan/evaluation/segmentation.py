@@ -58,7 +58,7 @@ def predict(model, scenes, batch_size=100):
         for start in range(0, len(scenes), batch_size):
             chunk = scenes[start:start + batch_size]
             x, _ = scene_batch(chunk, np.zeros(chunk.shape, np.uint8))
-            logits = model(x).data
+            logits = model(x).array
             maps.append(backend.to_numpy(logits.argmax(axis=1)).astype(np.uint8))
     return np.concatenate(maps)
 

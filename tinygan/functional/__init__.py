@@ -70,8 +70,8 @@ def _install_operators():
     # Comparisons give plain (non-differentiable) boolean tensors, for masks and accuracy.
     for name in ("__lt__", "__le__", "__gt__", "__ge__"):
         def compare(self, other, _name=name):
-            other = other.data if isinstance(other, Tensor) else other
-            return Tensor(getattr(self.data, _name)(other))
+            other = other.array if isinstance(other, Tensor) else other
+            return Tensor(getattr(self.array, _name)(other))
         setattr(Tensor, name, compare)
 
 

@@ -16,7 +16,7 @@ def as_tensor(value, like=None):
     if isinstance(value, Tensor):
         return value
     if like is not None and like.dtype.kind == "f":
-        xp = backend.get_array_module(like.data)
+        xp = backend.get_array_module(like.array)
         return Tensor(xp.asarray(value, dtype=like.dtype))
     return Tensor(value)
 

@@ -308,7 +308,7 @@ def minimum(a, b):
 
 def _condition_array(op_name, condition):
     """A boolean condition (Tensor or array) as a boolean array."""
-    array = condition.data if isinstance(condition, Tensor) else condition
+    array = condition.array if isinstance(condition, Tensor) else condition
     if getattr(array, "dtype", None) is None or array.dtype.kind != "b":
         raise TypeError(f"{op_name}: the condition must be a boolean tensor (e.g. x > 0), got "
                         f"{getattr(array, 'dtype', type(array).__name__)}")

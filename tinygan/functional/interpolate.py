@@ -112,11 +112,11 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     if mode == "nearest":
         rows = _nearest_indices(H, OH, scale_h)[:, None]
         cols = _nearest_indices(W, OW, scale_w)[None, :]
-        xp = xp_of(x.data)
+        xp = xp_of(x.array)
         return getitem(x, (slice(None), slice(None), xp.asarray(rows), xp.asarray(cols)))
     align_corners = bool(align_corners)
-    A_H = _linear_matrix(H, OH, scale_h, align_corners, x.data)
-    A_W = _linear_matrix(W, OW, scale_w, align_corners, x.data)
+    A_H = _linear_matrix(H, OH, scale_h, align_corners, x.array)
+    A_W = _linear_matrix(W, OW, scale_w, align_corners, x.array)
     return _apply_separably(x, A_H, A_W)
 
 
@@ -142,4 +142,4 @@ def adaptive_avg_pool2d(x, output_size):
     OH, OW = H if OH is None else OH, W if OW is None else OW
     if not all(isinstance(n, numbers.Integral) and n > 0 for n in (OH, OW)):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive ints (or None), got {output_size!r}")
-    return _apply_separably(x, _adaptive_matrix(H, int(OH), x.data), _adaptive_matrix(W, int(OW), x.data))
+    return _apply_separably(x, _adaptive_matrix(H, int(OH), x.array), _adaptive_matrix(W, int(OW), x.array))

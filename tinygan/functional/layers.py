@@ -107,7 +107,7 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
 
 def embedding(indices, weight):
     """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: a lookup table."""
-    index_array = indices.data if isinstance(indices, Tensor) else backend.xp().asarray(indices)
+    index_array = indices.array if isinstance(indices, Tensor) else backend.xp().asarray(indices)
     if index_array.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (class labels), got dtype {index_array.dtype}")
     if index_array.size and (int(index_array.min()) < 0 or int(index_array.max()) >= weight.shape[0]):

@@ -188,7 +188,7 @@ def one_hot(tensor, num_classes=-1):
 
     num_classes=-1 takes one more than the largest label, as PyTorch does.
     """
-    labels = tensor.data if isinstance(tensor, Tensor) else backend.xp().asarray(tensor)
+    labels = tensor.array if isinstance(tensor, Tensor) else backend.xp().asarray(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: is only applicable to index tensors (integers), got dtype {labels.dtype}")
     if num_classes == -1:
@@ -211,7 +211,7 @@ def _class_axis_shape(input, size):
 def _checked_labels(op, input, target, ignore_index):
     """(labels, counted): the class labels as an integer array (N, d1, ...), checked against input's shape and
     number of classes, and the mask of those that count (not ignore_index)."""
-    labels = target.data if isinstance(target, Tensor) else xp_of(input.data).asarray(target)
+    labels = target.array if isinstance(target, Tensor) else xp_of(input.array).asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers (int64, as in PyTorch), got dtype {labels.dtype}")
     expected = tuple(input.shape[:1] + input.shape[2:]) if input.ndim >= 2 else ()
@@ -326,7 +326,7 @@ def _softmax_cross_entropy_backward_in_ops(x, labels, counted, ignore_index, gra
     create_graph, so that it can be differentiated again.
     """
     onehot, _ = _target_distribution("cross_entropy", x, labels, ignore_index, 0.0)
-    counted = constant(xp_of(x.data).expand_dims(counted, 1).astype(x.dtype))
+    counted = constant(xp_of(x.array).expand_dims(counted, 1).astype(x.dtype))
     return (softmax(x, dim=1) * counted - onehot) * (grad / float(divisor))
 
 
@@ -347,7 +347,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
     target = _check_targets("l1_loss", input, target)
     diff = input - target
-    loss = diff * constant(xp_of(diff.data).sign(diff.data))  # [formula: l1]
+    loss = diff * constant(xp_of(diff.array).sign(diff.array))  # [formula: l1]
     if weight is None:
         return _reduce("l1_loss", loss, reduction)
     weight = as_tensor(weight, like=input)
@@ -381,7 +381,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         pointwise = exp(target) * (target - input)
     else:
-        zero = constant((target.data == 0).astype(target.dtype))  # log(p + [p = 0]) is log p, or 0 where p = 0
+        zero = constant((target.array == 0).astype(target.dtype))  # log(p + [p = 0]) is log p, or 0 where p = 0
         pointwise = target * (log(target + zero) - input)  # [formula: kl-div]
     if reduction == "batchmean":
         return pointwise.sum() / (input.shape[0] if input.ndim else 1)

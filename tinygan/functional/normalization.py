@@ -21,7 +21,7 @@ This file is the reference; the fast twins of its two array functions, which run
 over memory.
 """
 from .. import kernels
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
+from ..autograd import Function, Tensor, is_grad_enabled
 from ._util import xp_of
 
 
@@ -86,7 +86,7 @@ class BatchNormTrain(Function):
         if is_grad_enabled():
             return self._differentiable_backward(grad)
         backward = kernels.twin("batch_norm_train_backward", batch_norm_train_backward)
-        grad_x, grad_gamma, grad_beta = backward(array_of(grad), self.x_hat, self.inv_std, array_of(self.inputs[1]),
+        grad_x, grad_gamma, grad_beta = backward(grad.array, self.x_hat, self.inv_std, self.inputs[1].array,
                                                  self.needs_input_grad[0])
         return (Tensor(grad_x) if grad_x is not None else None,
                 Tensor(grad_gamma) if self.needs_input_grad[1] else None,
@@ -132,8 +132,8 @@ def batch_norm(x, running_mean, running_var, weight, bias, training=True, moment
     for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if value is not None and tuple(value.shape) != (C,):
             raise ValueError(f"batch_norm: {name} must have shape ({C},) for input {x.shape}, got {tuple(value.shape)}")
-    running_mean = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-    running_var = running_var.data if isinstance(running_var, Tensor) else running_var
+    running_mean = running_mean.array if isinstance(running_mean, Tensor) else running_mean
+    running_var = running_var.array if isinstance(running_var, Tensor) else running_var
     if training:
         return BatchNormTrain.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
                                     momentum=momentum, eps=eps)

@@ -96,7 +96,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                              f"shape {tuple(input.shape)}")
         x_hat = standardize(input, spatial, eps)  # [formula: instance-norm]
         if running_mean is not None and running_var is not None:
-            _update_running_stats(input.data, spatial, running_mean, running_var, momentum)
+            _update_running_stats(input.array, spatial, running_mean, running_var, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
@@ -106,7 +106,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _update_running_stats(x, spatial, running_mean, running_var, momentum):
@@ -125,12 +125,12 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         raise TypeError("normalize: out= is not supported (tinygan computes out of place); use the result")
     if p <= 0:
         raise ValueError(f"normalize: p must be positive, got {p}")
-    magnitude = input * Tensor(xp_of(input.data).sign(input.data))             # |x|, with gradient sign(x)
+    magnitude = input * Tensor(xp_of(input.array).sign(input.array))             # |x|, with gradient sign(x)
     if p == float("inf"):
         norm = clamp(magnitude.max(axis=dim, keepdims=True), min=eps)
     else:
         # max(||x||_p, eps) as max(sum |x|^p, eps^p)^(1/p): the root's derivative is infinite at 0, so the sum
         # is clamped before the root, and a zero vector gets a finite gradient (x / eps's), as in PyTorch
-        floor = max(eps ** p, float(xp_of(input.data).finfo(input.dtype).tiny))   # eps^p may underflow
+        floor = max(eps ** p, float(xp_of(input.array).finfo(input.dtype).tiny))   # eps^p may underflow
         norm = clamp((magnitude ** p).sum(axis=dim, keepdims=True), min=floor) ** (1.0 / p)
     return input / norm  # [formula: normalize]

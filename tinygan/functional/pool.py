@@ -47,7 +47,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     if divisor_override is not None:
         return reduce_sum(windows, axis=2) / divisor_override
     if not count_include_pad and padding:
-        ones = Tensor(xp_of(x.data).ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype))
+        ones = Tensor(xp_of(x.array).ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype))
         return reduce_sum(windows, axis=2) / reduce_sum(_windows("avg_pool2d", ones, kernel_size, stride, padding), axis=2)
     return mean(windows, axis=2)
 

@@ -160,7 +160,7 @@ def std(x, axis=None, correction=1, keepdims=False):
     infinite slope: there the root is taken of 0 + 1 and multiplied by 0.
     """
     variance = var(x, axis=axis, correction=correction, keepdims=keepdims)
-    equal = variance.data == 0
+    equal = variance.array == 0
     return (variance + constant(equal.astype(variance.dtype))) ** 0.5 * constant((~equal).astype(variance.dtype))
 
 
@@ -200,12 +200,12 @@ def _dim_of(op_name, dim, ndim):
 def max_with_indices(x, dim, keepdim=False):
     """(values, indices) of the largest element along `dim`, like torch.max(x, dim)."""
     dim = _dim_of("max", dim, x.ndim)
-    values, indices = _pick_along(x, x.data.argmax(axis=dim), dim, keepdim)
+    values, indices = _pick_along(x, x.array.argmax(axis=dim), dim, keepdim)
     return MaxResult(values, Tensor(indices))
 
 
 def min_with_indices(x, dim, keepdim=False):
     """(values, indices) of the smallest element along `dim`, like torch.min(x, dim)."""
     dim = _dim_of("min", dim, x.ndim)
-    values, indices = _pick_along(x, x.data.argmin(axis=dim), dim, keepdim)
+    values, indices = _pick_along(x, x.array.argmin(axis=dim), dim, keepdim)
     return MinResult(values, Tensor(indices))

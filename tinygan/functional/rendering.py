@@ -85,7 +85,7 @@ def _check_render_inputs(sigma, rgb, t, far):
     if sigma.ndim != 2 or rgb.shape != sigma.shape + (3,) or tuple(t.shape) != tuple(sigma.shape):
         raise ValueError(f"volume_render: expected sigma (R, N), rgb (R, N, 3) and t (R, N); got sigma "
                          f"{tuple(sigma.shape)}, rgb {tuple(rgb.shape)}, t {tuple(t.shape)}")
-    last = float(t.data[:, -1].max()) if t.shape[1] else -math.inf
+    last = float(t.array[:, -1].max()) if t.shape[1] else -math.inf
     if far < last:
         raise ValueError(f"volume_render: far = {far} lies before the last sample (t = {last}); the ray must end "
                          f"after its samples")

@@ -47,8 +47,8 @@ def _is_basic_index(index):
 def _unwrap_index(index):
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, tuple):
-        return tuple(p.data if isinstance(p, Tensor) else p for p in index)
-    return index.data if isinstance(index, Tensor) else index
+        return tuple(p.array if isinstance(p, Tensor) else p for p in index)
+    return index.array if isinstance(index, Tensor) else index
 
 
 class GetItem(Function):

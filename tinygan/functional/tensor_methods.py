@@ -64,7 +64,7 @@ def _extremum(reduce, with_indices, elementwise):
 def _arg(name):
     """argmax or argmin: the flat index over all values, or the indices along dim (no gradient)."""
     def method(self, dim=None, keepdim=False):
-        data = self.data
+        data = self.array
         if dim is None:
             return Tensor(getattr(data.ravel(), name)())
         indices = getattr(data, name)(axis=dim)
@@ -100,7 +100,7 @@ def _t(self):
 
 def _contiguous(self):
     """Itself if its memory is C-contiguous, else a contiguous copy (still in the graph)."""
-    return self if self.data.flags.c_contiguous else clone(self)
+    return self if self.array.flags.c_contiguous else clone(self)
 
 
 def _view_as(self, other):
@@ -155,11 +155,11 @@ def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     if p == -float("inf"):
         return reduce_min(magnitude, axis=axis, keepdims=keepdim)
     if p == 0:   # how many values are not zero: no gradient, as in PyTorch
-        return Tensor((self.data != 0).sum(axis=axis, keepdims=keepdim).astype(self.dtype))
+        return Tensor((self.array != 0).sum(axis=axis, keepdims=keepdim).astype(self.dtype))
     if p == 1:
         return sum(magnitude, axis=axis, keepdims=keepdim)
     powered = sum(self * self if p == 2 else pow(magnitude, p), axis=axis, keepdims=keepdim)
-    zero = powered.data == 0
+    zero = powered.array == 0
     return pow(powered + Tensor(zero.astype(powered.dtype)), 1.0 / p) * Tensor((~zero).astype(powered.dtype))
 
 
@@ -183,7 +183,7 @@ def _sizes(size):
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`, with this tensor's dtype and device unless given, as in PyTorch."""
-    xp = backend.get_array_module(self.data)
+    xp = backend.get_array_module(self.array)
     array = xp.full(_sizes((size,)), fill_value, dtype=self.dtype if dtype is None else np.dtype(dtype))
     if device is not None:
         array = backend.to_device(array, device)
@@ -243,7 +243,7 @@ class LegacyTensorType:
         elif len(args) == 1:
             data = args[0]
             if isinstance(data, Tensor):
-                data = data.data
+                data = data.array
             array = np.array(backend.to_numpy(data) if backend.device_of(data) == "gpu" else data, dtype=self.dtype)
         else:
             raise TypeError(f"{self!r}: expected a shape as ints, or one sequence of data, got {args!r}")
@@ -270,7 +270,7 @@ def _convert(self, dtype, device=None):
     dtype = np.dtype(dtype)
     if dtype.kind in "fc":
         return self.to(dtype) if device is None else self.to(device, dtype)
-    result = self if self.dtype == dtype else Tensor(self.data.astype(dtype))
+    result = self if self.dtype == dtype else Tensor(self.array.astype(dtype))
     return result if device is None else result.to(device)
 
 

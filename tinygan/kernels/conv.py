@@ -30,7 +30,7 @@ import copy
 
 import numpy
 
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
+from ..autograd import Function, Tensor, is_grad_enabled
 from .layout import ChannelPattern, is_channels_last, xp_of
 
 
@@ -272,7 +272,7 @@ class ChannelsLast(Function):
 
 def layout_for_products(t):
     """t itself when its data is already channels-last in memory, else ChannelsLast of it."""
-    return t if is_channels_last(t.data) else ChannelsLast.apply(t)
+    return t if is_channels_last(t.array) else ChannelsLast.apply(t)
 
 
 def conv2d_forward(x, weight, bias, geometry, columns=None, keep_columns=True):
@@ -473,7 +473,7 @@ class ConvTranspose2d(Function):
         grad_x = grad_w = grad_b = None
         columns = None
         if any(self.needs_input_grad[:2]):              # dL/dy's rows, shared by both products
-            columns = conv_columns(array_of(grad), geometry)
+            columns = conv_columns(grad.array, geometry)
         if self.needs_input_grad[0]:
             grad_x = Conv2d.apply(grad, weight, geometry=geometry, columns=columns)
         if self.needs_input_grad[1]:

@@ -13,7 +13,7 @@ forward is the gradient after one subtraction at each label. Here the classes ar
 one row per position, read from the images' own memory when they are channels-last. Other arguments (class
 weights, label smoothing, probabilities as targets, reduction='none') go to the reference (`plain_labels`).
 """
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
+from ..autograd import Function, Tensor, is_grad_enabled
 from .layout import xp_of
 
 
@@ -61,7 +61,7 @@ class SoftmaxCrossEntropy(Function):
             return (self.backward_in_ops(x, self.label_map, self.counted_map, self.ignore_index, grad,
                                          self.divisor),)
         rows = softmax_cross_entropy_grad(self.probabilities, self.labels, self.counted,
-                                          array_of(grad) / self.divisor)
+                                          grad.array / self.divisor)
         return (Tensor(_classes_last_to_input(rows, x.shape)),)
 
 

@@ -48,9 +48,9 @@ class MaxPoolTiles(Function):
     def backward(self, grad):
         kh, kw = self.kernel
         x = self.inputs[0]
-        share = max_pool_tiles_share(x.data, self.output.data, kh, kw)
+        share = max_pool_tiles_share(x.array, self.output.array, kh, kw)
         if not is_grad_enabled():
-            return Tensor(max_pool_tiles_backward(grad.data, share, kh, kw))
+            return Tensor(max_pool_tiles_backward(grad.array, share, kh, kw))
         N, C, OH, OW = grad.shape                              # create_graph: the same product, in tinygan ops
         repeated = grad.reshape((N, C, OH, 1, OW, 1)).broadcast_to((N, C, OH, kh, OW, kw))
         return repeated.reshape(x.shape) * Tensor(share)

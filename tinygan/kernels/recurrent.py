@@ -30,7 +30,7 @@ product over all steps (benchmarks/README.md has the measurements).
 the cell; `LSTMSequence` is the Function that calls these loops. Under create_graph its backward is the same closed
 form written in tinygan's ops, which the caller gives (backward_in_ops), so it can be differentiated again.
 """
-from ..autograd import Function, Tensor, array_of, is_grad_enabled
+from ..autograd import Function, Tensor, is_grad_enabled
 from .layout import xp_of
 
 
@@ -64,8 +64,8 @@ class LSTMSequence(Function):
             grads = self.backward_in_ops(grad, *self.inputs)
         else:
             needs = self.needs_input_grad + (False,) * (6 - len(self.inputs))        # without a bias: no d bias
-            arrays = lstm_sequence_backward(array_of(grad), array_of(self.output), *self.saved,
-                                            *(array_of(t) for t in self.inputs), needs=needs)
+            arrays = lstm_sequence_backward(grad.array, self.output.array, *self.saved,
+                                            *(t.array for t in self.inputs), needs=needs)
             grads = [None if a is None else Tensor(a) for a in arrays]
         return tuple(g if needed else None for g, needed in zip(grads, self.needs_input_grad))
 

@@ -127,8 +127,8 @@ class DCGANDiscriminator(nn.Module):
 
 def _one_hot(labels, num_classes, like):
     """(N,) integer labels -> (N, num_classes) one-hot floats on like's device and dtype."""
-    xp = backend.get_array_module(like.data)
-    index = xp.asarray(backend.to_device(labels.data if isinstance(labels, Tensor) else labels, like.device))
+    xp = backend.get_array_module(like.array)
+    index = xp.asarray(backend.to_device(labels.array if isinstance(labels, Tensor) else labels, like.device))
     return Tensor((index[:, None] == xp.arange(num_classes)[None, :]).astype(like.dtype))
 
 

@@ -77,7 +77,7 @@ def render_views(model, poses, near, far, num_samples, height, width, focal, chu
                                    for a in camera_rays(pose, height, width, focal))
             parts = [render_rays(model, origins[s:s + chunk], directions[s:s + chunk], near, far, num_samples)
                      for s in range(0, len(origins), chunk)]
-            colour, depth, opacity = (np.concatenate([backend.to_numpy(p[k].data) for p in parts]) for k in range(3))
+            colour, depth, opacity = (np.concatenate([backend.to_numpy(p[k].array) for p in parts]) for k in range(3))
             images.append(colour.reshape(height, width, 3))
             depths.append(depth.reshape(height, width))
             opacities.append(opacity.reshape(height, width))

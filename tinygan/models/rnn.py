@@ -23,7 +23,7 @@ ROWS, COLUMNS = 28, 28
 
 def binarize(images):
     """Pixel = 1 where its intensity (in [0, 1]) is >= 0.5, else 0: the binarised digits of the NLL literature."""
-    return Tensor((images.data >= 0.5).astype(images.dtype))
+    return Tensor((images.array >= 0.5).astype(images.dtype))
 
 
 def normal_cdf(z):
@@ -43,7 +43,7 @@ class RowLSTM(nn.Module):
         """Logits (N, 28, 28) of every row, each from the true rows above it (teacher forcing)."""
         N = images.shape[0]
         rows = images.reshape(N, ROWS, COLUMNS)                               # (N, 28, 28)
-        start = Tensor(backend.get_array_module(rows.data).zeros((N, 1, COLUMNS), dtype=rows.dtype))
+        start = Tensor(backend.get_array_module(rows.array).zeros((N, 1, COLUMNS), dtype=rows.dtype))
         inputs = F.concat([start, rows[:, :-1]], axis=1)                      # row t-1 at step t
         h, _ = self.lstm(inputs)                                              # (N, 28, hidden)
         return self.out(h)                                                    # (N, 28, 28)
@@ -64,13 +64,13 @@ class RowLSTM(nn.Module):
         if noise.ndim != 2 or noise.shape[1] != ROWS * COLUMNS:
             raise ValueError(f"RowLSTM.sample: noise must have shape (N, {ROWS * COLUMNS}), one value per pixel; "
                              f"got {tuple(noise.shape)} (the rnn model needs latent_dim {ROWS * COLUMNS})")
-        uniforms = normal_cdf(noise.data).reshape(N, ROWS, COLUMNS)
-        row = Tensor(backend.get_array_module(noise.data).zeros((N, 1, COLUMNS), dtype=noise.dtype))
+        uniforms = normal_cdf(noise.array).reshape(N, ROWS, COLUMNS)
+        row = Tensor(backend.get_array_module(noise.array).zeros((N, 1, COLUMNS), dtype=noise.dtype))
         state, rows = None, []
         with no_grad():
             for t in range(ROWS):
                 h, state = self.lstm(row, state)                              # one step: (N, 1, hidden)
-                p = F.sigmoid(self.out(h)).data                               # (N, 1, 28)
+                p = F.sigmoid(self.out(h)).array                               # (N, 1, 28)
                 row = Tensor((uniforms[:, t:t + 1] < p).astype(noise.dtype))  # the drawn row, fed back in
                 rows.append(row)
         return F.concat(rows, axis=1).reshape(N, 1, ROWS, COLUMNS)

@@ -50,7 +50,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked.array[...] = 0
 
     def _check_input(self, x):
         name = f"{type(self).__name__}({self.num_features})"
@@ -65,14 +65,14 @@ class _BatchNorm(Module):
         self._check_input(x)
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:
-                momentum = 1.0 / int(self.num_batches_tracked.data)
+                momentum = 1.0 / int(self.num_batches_tracked.array)
         use_batch_stats = self.training or not self.track_running_stats
         if self.affine:
             weight, bias = self.weight, self.bias
         else:
-            xp = backend.get_array_module(x.data)
+            xp = backend.get_array_module(x.array)
             weight = Tensor(xp.ones(self.num_features, dtype=x.dtype))
             bias = Tensor(xp.zeros(self.num_features, dtype=x.dtype))
         shape = tuple(x.shape)

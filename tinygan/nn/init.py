@@ -1,8 +1,8 @@
 """Weight initialisers, with the formulas and defaults of torch.nn.init.
 
 Every function fills its argument *in place* and returns it. The argument is a
-`Tensor` (its `.data` is filled) or a bare NumPy/CuPy array (filled itself), so
-the DCGAN tutorial's habit works unchanged:
+`Tensor` (its array is filled) or a bare NumPy/CuPy array (filled itself), so
+the DCGAN tutorial's habit works unchanged (`m.weight.data` shares the weight's array):
 
     def weights_init(m):
         if isinstance(m, nn.Conv2d):
@@ -42,9 +42,9 @@ __all__ = [
 
 
 def _array_of(tensor, op):
-    """The array to fill: `tensor.data` for a Tensor, the array itself otherwise."""
+    """The array to fill: `tensor.array` for a Tensor, the array itself otherwise."""
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor.array
     if hasattr(tensor, "shape") and hasattr(tensor, "dtype") and hasattr(tensor, "__setitem__"):
         return tensor
     raise TypeError(f"init.{op}: expected a Tensor or an array, got {type(tensor).__name__}")

@@ -34,14 +34,14 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         super().__init__(data)
-        if self.data.dtype.kind != "f":
-            self.data = self.data.astype(backend.get_default_dtype())
+        if self.array.dtype.kind != "f":
+            self.array = self.array.astype(backend.get_default_dtype())
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self):
-        return f"Parameter containing:\n{self.data!r}"
+        return f"Parameter containing:\n{self.array!r}"
 
 
 def _new_parameter(*shape):
@@ -84,7 +84,7 @@ def _is_array(value):
 def _as_host_or_device_array(value, key):
     """An array (NumPy or CuPy) from whatever a state dict may hold: Tensor, array, number, torch tensor."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if _is_array(value):
         return value
     try:
@@ -339,7 +339,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad.data = backend.get_array_module(param.data).zeros_like(param.grad.data)
+                param.grad.array = backend.get_array_module(param.array).zeros_like(param.grad.array)
 
     # -- devices and dtypes -----------------------------------------------
     def _convert(self, fn, floats_only):
@@ -347,11 +347,11 @@ class Module:
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for tensor in table.values():
-                    if tensor is None or (floats_only and tensor.data.dtype.kind != "f"):
+                    if tensor is None or (floats_only and tensor.array.dtype.kind != "f"):
                         continue
-                    tensor.data = fn(tensor.data)
+                    tensor.array = fn(tensor.array)
                     if tensor.grad is not None:
-                        tensor.grad.data = fn(tensor.grad.data)
+                        tensor.grad.array = fn(tensor.grad.array)
         return self
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
@@ -425,7 +425,7 @@ class Module:
         "1.running_mean", "fc.bias", ...). The arrays stay on the module's device;
         use `tinygan.backend.to_numpy` to bring them to the host.
         """
-        return OrderedDict((key, tensor.data.copy()) for key, tensor in self._state_tensors())
+        return OrderedDict((key, tensor.array.copy()) for key, tensor in self._state_tensors())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the arrays of `state_dict` into this module's parameters and buffers, in place.
@@ -451,8 +451,8 @@ class Module:
             array = _as_host_or_device_array(state_dict[key], key)
             if tuple(array.shape) != tuple(target.shape):
                 mis_shaped.append(f"{key!r}: the module's is {tuple(target.shape)}, the state's is {tuple(array.shape)}")
-            if not _loadable(array.dtype, target.data.dtype):
-                mis_typed.append(f"{key!r}: the module's is {target.data.dtype} {tuple(target.shape)}, "
+            if not _loadable(array.dtype, target.array.dtype):
+                mis_typed.append(f"{key!r}: the module's is {target.array.dtype} {tuple(target.shape)}, "
                                  f"the state's is {array.dtype} {tuple(array.shape)}")
             arrays[key] = array
         problems = []
@@ -470,10 +470,10 @@ class Module:
                                f"(nothing was loaded):\n  " + "\n  ".join(problems))
         ready = {}
         for key, array in arrays.items():  # all moved and cast before the first is written: a failure changes nothing
-            target = targets[key].data
+            target = targets[key].array
             ready[key] = backend.to_device(array, backend.device_of(target)).astype(target.dtype, copy=False)
         for key, array in ready.items():
-            targets[key].data[...] = array
+            targets[key].array[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------

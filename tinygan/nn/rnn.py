@@ -24,7 +24,7 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 def _zeros(like, shape):
     """A zero state (no gradient) of `like`'s dtype and device."""
-    return Tensor(backend.get_array_module(like.data).zeros(shape, dtype=like.dtype))
+    return Tensor(backend.get_array_module(like.array).zeros(shape, dtype=like.dtype))
 
 
 def _init_uniform(module, hidden_size):

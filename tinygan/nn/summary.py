@@ -28,7 +28,7 @@ def _example_input(module, spec):
         return Tensor(spec)
     params = [p for p in module.parameters() if p.dtype.kind == "f"]
     dtype = params[0].dtype if params else backend.get_default_dtype()
-    xp = backend.get_array_module(params[0].data) if params else backend.xp()
+    xp = backend.get_array_module(params[0].array) if params else backend.xp()
     return Tensor(xp.zeros(tuple(spec), dtype=dtype))
 
 

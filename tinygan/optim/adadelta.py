@@ -30,12 +30,12 @@ class Adadelta(Optimizer):
             raise ValueError(f"Adadelta: rho must be in [0, 1], got {group['rho']}")
 
     def _update(self, p, g, state, group):
-        xp = _xp(p.data)
+        xp = _xp(p.array)
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
-            state["acc_delta"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p.array)
+            state["acc_delta"] = xp.zeros_like(p.array)
         state["step"] += 1
         g = _with_weight_decay(p, g, float(group["weight_decay"]))
         v, u = state["square_avg"], state["acc_delta"]
@@ -44,4 +44,4 @@ class Adadelta(Optimizer):
         delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
         u *= rho
         u += (1 - rho) * (delta * delta)
-        p.data -= lr * delta
+        p.array -= lr * delta

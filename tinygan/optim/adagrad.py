@@ -29,14 +29,14 @@ class Adagrad(Optimizer):
                 raise ValueError(f"Adagrad: {key} must be >= 0, got {group[key]}")
 
     def _update(self, p, g, state, group):
-        xp = _xp(p.data)
+        xp = _xp(p.array)
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, float(group["initial_accumulator_value"]))
+            state["sum"] = xp.full_like(p.array, float(group["initial_accumulator_value"]))
         state["step"] += 1
         g = _with_weight_decay(p, g, float(group["weight_decay"]))
         clr = lr / (1 + (state["step"] - 1) * lr_decay)                              # [formula: adagrad]
         s = state["sum"]
         s += g * g
-        p.data -= clr * (g / (xp.sqrt(s) + eps))
+        p.array -= clr * (g / (xp.sqrt(s) + eps))

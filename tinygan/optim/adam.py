@@ -1,6 +1,5 @@
 """Adam, AMSGrad and AdamW with PyTorch's update rules; the fast path calls tinygan/kernels/optim.py."""
 from .. import kernels
-from ..autograd import array_of
 from .optimizer import Optimizer, _with_weight_decay, _xp
 
 __all__ = ["Adam", "AdamW"]
@@ -46,20 +45,20 @@ class Adam(Optimizer):
 
     def _adam_step(self, p, g, state, group):
         """One Adam (or AMSGrad) step of p with gradient g (weight decay already applied)."""
-        xp = _xp(p.data)
+        xp = _xp(p.array)
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
         adam_update = kernels.twin("adam_update", None)   # the fast kernel, or None: the textbook lines below
         if adam_update is not None and not group["amsgrad"]:
-            adam_update(array_of(p), g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
+            adam_update(p.array, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2, lr, eps, t)
             return
         m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g            # [formula: adam-moments]
         v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
@@ -67,7 +66,7 @@ class Adam(Optimizer):
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)      # [formula: amsgrad]
         m_hat = m / (1 - beta1 ** t)                                                   # [formula: adam-bias-correction]
         v_hat = v / (1 - beta2 ** t)
-        p.data -= lr * m_hat / (xp.sqrt(v_hat) + eps)                                  # [formula: adam-update]
+        p.array -= lr * m_hat / (xp.sqrt(v_hat) + eps)                                  # [formula: adam-update]
 
 
 class AdamW(Adam):
@@ -86,5 +85,5 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
     def _update(self, p, g, state, group):
-        p.data *= 1 - float(group["lr"]) * float(group["weight_decay"])                # [formula: adamw-decoupled-decay]
+        p.array *= 1 - float(group["lr"]) * float(group["weight_decay"])                # [formula: adamw-decoupled-decay]
         self._adam_step(p, g, state, group)

@@ -1,6 +1,6 @@
 """The base class of every optimizer, `Optimizer`, and the helpers the algorithms share.
 
-Every update works in place on each parameter's array (`p.data`), with array
+Every update works in place on each parameter's array (`p.array`), with array
 operations only: no graph is recorded and the parameter keeps its array and its
 dtype. Scalars such as 1 - beta1^t are Python floats on purpose: a NumPy
 float64 scalar would turn a float32 parameter into float64. Parameters whose
@@ -19,7 +19,7 @@ into a fresh optimizer over the same parameters continues bit-identically.
 import copy
 
 from .. import backend
-from ..autograd import Tensor, array_of, enable_grad
+from ..autograd import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -92,7 +92,7 @@ class Optimizer:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data = _xp(p.grad.data).zeros_like(p.grad.data)
+                p.grad.array = _xp(p.grad.array).zeros_like(p.grad.array)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, once.
@@ -109,10 +109,10 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = array_of(p.grad) if isinstance(p.grad, Tensor) else p.grad
-                if g.shape != p.data.shape:
+                g = p.grad.array if isinstance(p.grad, Tensor) else p.grad
+                if g.shape != p.array.shape:
                     raise ValueError(f"{type(self).__name__}.step: a gradient of shape {g.shape} for a parameter "
-                                     f"of shape {p.data.shape}")
+                                     f"of shape {p.array.shape}")
                 self._update(p, g, self.state.setdefault(id(p), {}), group)
         return loss
 
@@ -189,8 +189,8 @@ class Optimizer:
                 if key == "step":
                     value = int(value)  # also from a 0-d array read back from a file
                 elif hasattr(value, "shape") and hasattr(value, "dtype"):
-                    value = backend.to_device(value, backend.device_of(p.data))
-                    value = value.astype(p.data.dtype, copy=True)
+                    value = backend.to_device(value, backend.device_of(p.array))
+                    value = value.astype(p.array.dtype, copy=True)
                 else:
                     value = copy.deepcopy(value)
                 restored[key] = value
@@ -199,4 +199,4 @@ class Optimizer:
 
 def _with_weight_decay(p, g, weight_decay):
     """g + weight_decay * p (L2 penalty), as a new array: p.grad itself is never changed."""
-    return g + weight_decay * p.data if weight_decay != 0 else g
+    return g + weight_decay * p.array if weight_decay != 0 else g

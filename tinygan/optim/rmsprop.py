@@ -28,15 +28,15 @@ class RMSprop(Optimizer):
                 raise ValueError(f"RMSprop: {key} must be >= 0, got {group[key]}")
 
     def _update(self, p, g, state, group):
-        xp = _xp(p.data)
+        xp = _xp(p.array)
         lr, alpha, eps, mu = (float(group[k]) for k in ("lr", "alpha", "eps", "momentum"))
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p.array)
             if mu > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros_like(p.array)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros_like(p.array)
         state["step"] += 1
         g = _with_weight_decay(p, g, float(group["weight_decay"]))
         v = state["square_avg"]
@@ -54,6 +54,6 @@ class RMSprop(Optimizer):
             b = state["momentum_buffer"]
             b *= mu
             b += g / denom
-            p.data -= lr * b
+            p.array -= lr * b
         else:
-            p.data -= lr * (g / denom)
+            p.array -= lr * (g / denom)

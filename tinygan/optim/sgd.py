@@ -44,4 +44,4 @@ class SGD(Optimizer):
                 b *= mu                                              # [formula: sgd-momentum]
                 b += (1 - float(group["dampening"])) * g
             g = g + mu * b if group["nesterov"] else b
-        p.data -= lr * g                                             # [formula: sgd-update]
+        p.array -= lr * g                                             # [formula: sgd-update]

@@ -31,7 +31,7 @@ class WeightAverage:
         """Move the average one step towards `model`'s current weights (in place, no graph)."""
         with no_grad():
             for average, current in zip(self.model.parameters(), model.parameters()):
-                average.data *= self.decay
-                average.data += (1.0 - self.decay) * current.data  # [formula: ema-update]
+                average.array *= self.decay
+                average.array += (1.0 - self.decay) * current.array  # [formula: ema-update]
             for average, current in zip(self.model.buffers(), model.buffers()):
-                average.data[...] = current.data
+                average.array[...] = current.array

@@ -30,7 +30,7 @@ def _sample_batches(run, count, rng, label=None, batch_size=500):
         size = min(batch_size, count - start)
         z = rng.standard_normal((size, run.config["latent_dim"])).astype(backend.get_default_dtype())
         z = Tensor(backend.to_device(z, backend.current_device()))
-        yield backend.to_numpy(run.sample(size, label=label, z=z).data)
+        yield backend.to_numpy(run.sample(size, label=label, z=z).array)
 
 
 def generate(run, n, seed=0):

@@ -108,7 +108,7 @@ def reconstruct_in_batches(run, images, mean_of, batch_size=500):
     with no_grad():
         for start in range(0, len(pixels), batch_size):
             chunk = pixels[start:start + batch_size]
-            out.append(backend.to_numpy(mean_of(chunk).data).reshape(chunk.shape))
+            out.append(backend.to_numpy(mean_of(chunk).array).reshape(chunk.shape))
     return np.concatenate(out)
 
 
@@ -191,7 +191,7 @@ class Family:
     def save_picture(self, run, path):
         """A grid of samples from the fixed noise."""
         value_range = registry.model_of(run.config).value_range
-        viz.save_image_grid(run.sample().data, path, value_range=value_range, title=f"epoch {run.epoch}")
+        viz.save_image_grid(run.sample().array, path, value_range=value_range, title=f"epoch {run.epoch}")
 
     def network_inputs(self, run):
         """{network name: its input shapes (a Tensor for labels)}, a batch of 2."""
@@ -201,7 +201,7 @@ class Family:
         """`tinygan sample`: n samples from noise z ~ N(0, I) of default_rng(seed), as an image grid at `path`."""
         z = np.random.default_rng(seed).standard_normal((n, run.config["latent_dim"])).astype(np.float32)
         images = run.sample(n, label=label, z=Tensor(backend.to_device(z, backend.current_device())))
-        viz.save_image_grid(images.data, path, value_range=registry.model_of(run.config).value_range)
+        viz.save_image_grid(images.array, path, value_range=registry.model_of(run.config).value_range)
         digit = "" if label is None else f" of the digit {label}"
         return f"{n} samples{digit} (noise seed {seed})"
 

@@ -160,7 +160,7 @@ class GANFamily(Family):
         if not is_toy(run):
             return super().save_picture(run, path)
         modes = getattr(run.data, "modes", None)
-        viz.save_points(run.sample(2500).data, path, modes=modes, title=f"epoch {run.epoch}", limit=None)
+        viz.save_points(run.sample(2500).array, path, modes=modes, title=f"epoch {run.epoch}", limit=None)
 
     def network_inputs(self, run):
         c = run.config
@@ -175,7 +175,7 @@ class GANFamily(Family):
             return super().draw(run, n, label, seed, path)
         z = np.random.default_rng(seed).standard_normal((n, run.config["latent_dim"])).astype(np.float32)
         points = run.sample(n, label=label, z=Tensor(backend.to_device(z, backend.current_device())))
-        viz.save_points(points.data, path, modes=getattr(run.data, "modes", None))
+        viz.save_points(points.array, path, modes=getattr(run.data, "modes", None))
         return f"{n} points (noise seed {seed})"
 
     # -- evaluation -----------------------------------------------------------------------------------

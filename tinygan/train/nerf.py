@@ -128,7 +128,7 @@ class NeRFFamily(Family):
 
     def draw(self, run, n, label, seed, path):
         """`tinygan sample`: n views from the turntable of cameras around the scene."""
-        viz.save_image_grid(run.sample(n).data, path, value_range=(0, 1))
+        viz.save_image_grid(run.sample(n).array, path, value_range=(0, 1))
         return f"{n} views of the scene from new cameras around it"
 
     def evaluate(self, run, n=None, test_data=None, k=50, seed=0):

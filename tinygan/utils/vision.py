@@ -11,7 +11,7 @@ min(255, max(0, floor(255 v + 0.5))), as torchvision's does.
 import math
 
 from .. import backend, viz
-from ..autograd import Tensor, array_of
+from ..autograd import Tensor
 
 
 def _as_array(tensor, where):
@@ -20,7 +20,7 @@ def _as_array(tensor, where):
         arrays = [_as_array(t, where) for t in tensor]
         return backend.get_array_module(arrays[0]).stack(arrays)
     if isinstance(tensor, Tensor):
-        return array_of(tensor)
+        return tensor.array
     if hasattr(tensor, "shape") and hasattr(tensor, "dtype"):
         return tensor
     raise TypeError(f"{where}: expected a tensor or a list of tensors, got {type(tensor).__name__}")
@@ -78,7 +78,7 @@ def save_image(tensor, fp, format=None, **kwargs):
     Takes make_grid's arguments (`nrow`, `padding`, `normalize`, `value_range`, `scale_each`, `pad_value`).
     Values are taken to lie on [0, 1]: pass normalize=True (and value_range=(-1, 1) for tanh outputs) otherwise.
     """
-    grid = backend.to_numpy(array_of(make_grid(tensor, **kwargs)))
+    grid = backend.to_numpy(make_grid(tensor, **kwargs).array)
     pixels = (grid * 255 + 0.5).clip(0, 255).astype("uint8").transpose(1, 2, 0)   # (H', W', C)
     if pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]

@@ -24,7 +24,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     q = float(norm_type)
     if not params:
         return Tensor(backend.xp().asarray(0.0, dtype=backend.get_default_dtype()))
-    grads = [p.grad.data for p in params]
+    grads = [p.grad.array for p in params]
     xp = backend.get_array_module(grads[0])
     if math.isinf(q):
         total = xp.max(xp.stack([xp.abs(g).max() for g in grads]))
@@ -35,7 +35,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"{float(total)}, so they cannot be clipped; set error_if_nonfinite=False to go on")
     scale = min(1.0, float(max_norm) / (float(total) + 1e-6))           # [formula: clip-grad-norm]
     for p in params:
-        p.grad.data = p.grad.data * scale     # the same .grad Tensor, as PyTorch's in-place mul_
+        p.grad.array = p.grad.array * scale     # the same .grad Tensor, as PyTorch's in-place mul_
     return Tensor(total)
 
 
@@ -43,4 +43,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value]."""
     clip_value = float(clip_value)
     for p in _with_gradients(parameters, "clip_grad_value_"):
-        p.grad.data = backend.get_array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value)
+        p.grad.array = backend.get_array_module(p.grad.array).clip(p.grad.array, -clip_value, clip_value)

@@ -17,11 +17,11 @@ def vector_to_parameters(vec, parameters):
         raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got "
                         f"{type(vec).__name__}{' of shape ' + str(tuple(vec.shape)) if isinstance(vec, Tensor) else ''}")
     parameters = list(parameters)
-    sizes = [p.data.size for p in parameters]
+    sizes = [p.array.size for p in parameters]
     if sum(sizes) != vec.shape[0]:
         raise ValueError(f"vector_to_parameters: the vector has {vec.shape[0]} elements, the parameters "
                          f"{sum(sizes)} (shapes {[tuple(p.shape) for p in parameters]})")
     start = 0
     for p, n in zip(parameters, sizes):
-        p.data[...] = vec.data[start:start + n].reshape(p.shape)
+        p.array[...] = vec.array[start:start + n].reshape(p.shape)
         start += n

@@ -49,8 +49,8 @@ class SpectralNorm:
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         W = self.matrix(weight)
         if do_power_iteration:
-            self.power_iteration(W.data, u.data, v.data)
-        u_row, v_column = Tensor(u.data.reshape(1, -1).copy()), Tensor(v.data.reshape(-1, 1).copy())
+            self.power_iteration(W.array, u.array, v.array)
+        u_row, v_column = Tensor(u.array.reshape(1, -1).copy()), Tensor(v.array.reshape(-1, 1).copy())
         sigma = F.reshape(u_row @ W @ v_column, ())                  # [formula: spectral-norm-sigma]
         return weight / sigma
 
@@ -73,13 +73,13 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     dim = (1 if isinstance(module, ConvTranspose2d) else 0) if dim is None else dim
     hook = SpectralNorm(name, n_power_iterations, dim, eps)
     h, w = hook.matrix(weight).shape
-    xp = backend.get_array_module(weight.data)
+    xp = backend.get_array_module(weight.array)
     rng = backend.rng()
-    u = _normalize(backend.to_device(rng.standard_normal(h), backend.device_of(weight.data)), eps)
-    v = _normalize(backend.to_device(rng.standard_normal(w), backend.device_of(weight.data)), eps)
+    u = _normalize(backend.to_device(rng.standard_normal(h), backend.device_of(weight.array)), eps)
+    v = _normalize(backend.to_device(rng.standard_normal(w), backend.device_of(weight.array)), eps)
     delattr(module, name)
     module.register_parameter(name + "_orig", weight)
-    setattr(module, name, Tensor(weight.data))
+    setattr(module, name, Tensor(weight.array))
     module.register_buffer(name + "_u", xp.asarray(u, dtype=weight.dtype))
     module.register_buffer(name + "_v", xp.asarray(v, dtype=weight.dtype))
     module.register_forward_pre_hook(hook)
@@ -97,5 +97,5 @@ def remove_spectral_norm(module, name="weight"):
         raise ValueError(f"remove_spectral_norm: {type(module).__name__}.{name} is not spectrally normalised")
     for suffix in ("", "_orig", "_u", "_v"):
         delattr(module, name + suffix)
-    module.register_parameter(name, Parameter(weight.data.copy()))
+    module.register_parameter(name, Parameter(weight.array.copy()))
     return module
