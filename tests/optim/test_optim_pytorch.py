@@ -160,3 +160,14 @@ def test_zero_grad_set_to_none_false_keeps_zeroed_gradients():
 def test_adamw_refuses_bad_hyperparameters_by_name():
     with pytest.raises(ValueError, match=r"AdamW: weight_decay must be >= 0, got -0.1"):
         optim.AdamW(to_params([np.ones(2)]), weight_decay=-0.1)
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 1e-3}),
+                                          ("AdamW", {"lr": 3e-4, "betas": (0.9, 0.95)}), ("Adadelta", {})])
+def test_an_optimizer_prints_as_pytorchs_does(name, kwargs):
+    torch = pytest.importorskip("torch")
+    ours = getattr(optim, name)([Tensor(np.zeros(2), requires_grad=True)], **kwargs)
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
+    mine, expected = repr(ours).splitlines(), repr(theirs).splitlines()
+    assert mine[:2] == expected[:2] and mine[-1] == ")" and "    lr: " + str(ours.param_groups[0]["lr"]) in mine
+    assert set(mine) <= set(expected)  # each hyper-parameter tinygan has reads as PyTorch's line

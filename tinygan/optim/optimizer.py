@@ -52,6 +52,14 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __repr__(self):
+        """PyTorch's listing: each group's hyper-parameters, by name."""
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines + [")"])
+
     def add_param_group(self, group):
         """Add a dict with "params" and (optionally) its own hyper-parameters, the rest from `defaults`."""
         name = type(self).__name__
