@@ -5,6 +5,7 @@ plot_ratios() render that dict, so the three files always show the same numbers.
 """
 import json
 import math
+import re
 
 from . import specs
 
@@ -100,6 +101,14 @@ def _goal(row):
     return f"≤ {row['goal']:g}×{verdict}"
 
 
+def shown_command(command, options=("--out",)):
+    """The command as a reader reruns it: without the options in `options` and their values, which say only where
+    its files went (the text between two commands, as in "`a`, then `b`", is kept)."""
+    for option in options:
+        command = re.sub(rf"\s{re.escape(option)}(=|\s+)[^\s`]+", "", command)
+    return command
+
+
 def markdown(data):
     """The results as a markdown page: the table, peak memory, the cache probe, machine, versions, threads, notes."""
     kind, run = data["device_kind"], data["run"]
@@ -107,7 +116,7 @@ def markdown(data):
     lines = [f"# tinygan vs PyTorch on the {DEVICE_TITLES[kind]}", ""]
     commit = run.get("git", {}).get("commit") or "unknown"
     dirty = " (with uncommitted changes)" if run.get("git", {}).get("dirty") else ""
-    lines += [f"`{run['command']}` on {run['date']}, tinygan at commit {commit}{dirty}.",
+    lines += [f"`{shown_command(run['command'])}`, tinygan at commit {commit}{dirty}.",
               f"float32, seed {run['seed']}, {run['warmup']} warm-up step{'s' * (run['warmup'] != 1)} then "
               f"{run['steps']} timed step{'s' * (run['steps'] != 1)} per "
               f"workload{' (QUICK MODE: tiny shapes, not a measurement)' if run['quick'] else ''}; "
@@ -173,8 +182,9 @@ def markdown(data):
     machine = run["machine"]
     lines += ["## Machine, versions, threads", "",
               f"- platform: {machine['platform']}",
-              f"- CPU: {machine['cpu']}, {machine['cores']} logical cores, "
-              f"{machine.get('vector_instructions', 'unknown')} (the BLAS kernel each framework ran is below)"]
+              f"- CPU: {machine['cpu']}, {machine['cores']} logical cores"
+              + (f", {machine['vector_instructions']} (the BLAS kernel each framework ran is below)"
+                 if machine.get("vector_instructions") else "")]
     versions = {}
     for framework in (ours, theirs):
         versions.update(data["frameworks"][framework].get("versions", {}))

@@ -9,6 +9,11 @@ import numpy as np
 
 from tinygan import backend
 
+from ..report import shown_command
+
+# Options that say only where an experiment's files went; the page shows its command without them.
+RESULT_OPTIONS = ("--runs", "--results")
+
 
 def machine(load_at_start):
     """The machine an experiment ran on: platform, versions, CPUs, backend, load, BLAS thread settings."""
@@ -36,7 +41,7 @@ def write_markdown(results, experiments, path):
     """quality.md from quality.json's `results`: a section per experiment of `experiments` ({name: Experiment}),
     in its order, with the experiment's own table and its checks."""
     lines = ["# Quality benchmarks", "",
-             "Written by `python -m benchmarks.quality` from `quality.json`; each section says when it was run. "
+             "Written by `python -m benchmarks.quality` from `quality.json`; each section says how and on what it ran. "
              "Experiments missing here were not run.", ""]
     for name, experiment in experiments.items():
         if name not in results:
@@ -44,7 +49,7 @@ def write_markdown(results, experiments, path):
             continue
         entry = results[name]
         lines += [f"## {name}", "", f"{entry['recipe']}", "",
-                  f"run {entry['date']}, wall time {entry['wall_seconds']} s, command `{entry['command']}`; "
+                  f"wall time {entry['wall_seconds']} s, command `{shown_command(entry['command'], RESULT_OPTIONS)}`; "
                   f"{entry['machine']['cpus']} CPUs, load average at start {entry['machine']['load_average_at_start']} "
                   f"(a shared machine: times are upper bounds)", ""]
         lines += experiment.markdown(entry)

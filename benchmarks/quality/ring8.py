@@ -44,7 +44,7 @@ def experiment(args, folder):
                       "the generator's weight average, decay 0.999); "
                       "2,500 samples; HQ = within 3 std of the nearest mode", "runs": rows,
             "mean_high_quality_fraction": round(float(np.mean(hq)), 4),
-            "seeds_run": len(rows), "seeds_asked_by_issue": SEEDS_ASKED, "checks": checks}
+            "seeds_run": len(rows), "seeds_asked": SEEDS_ASKED, "checks": checks}
 
 
 def markdown(entry):
