@@ -5,7 +5,8 @@
     reference       the real digits generated ones are compared with, and the classifier's scores of images
     segmentation    predicted label maps of scenes of digits and their scores (pixel accuracy, IoU)
     restoration     a pix2pix generator's restorations of damaged digits and their scores
+    captions        whether generated colour digits show their captions (background, digit, foreground), shape FID
 """
-from . import classifier, metrics, reference, restoration, segmentation
+from . import captions, classifier, metrics, reference, restoration, segmentation
 
-__all__ = ["classifier", "metrics", "reference", "restoration", "segmentation"]
+__all__ = ["captions", "classifier", "metrics", "reference", "restoration", "segmentation"]
