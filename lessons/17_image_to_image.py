@@ -229,7 +229,7 @@ for name, error in outside.items():
 # L1 and PSNR over the square, and *greyness* inside the square, the mean of $p(1 - p)$ over its pixels
 # $p \in [0, 1]$: a blurred stroke is grey, a sharp one is black or white.
 #
-# A full run on 2026-11-30 measured: accuracy 0.552 on the damaged digits, 0.734 restored without skips,
+# A full run measured: accuracy 0.552 on the damaged digits, 0.734 restored without skips,
 # 0.770 with L1 alone, 0.794 with L1 + GAN (originals 0.990); greyness in the square 0.060 for L1 alone,
 # 0.053 for L1 + GAN, 0.034 for the originals.
 
