@@ -59,6 +59,8 @@ OPTIONS_OF_SOME_RUNS = {
     ("train", "--limit"): ("fixed image sets (not the 3-D views, the scenes or the 2-D toy sets)",
                            lambda config: _data_kind(config) == "images"),
     ("sample", "--label"): ("conditional models (cgan)", lambda config: registry.model_of(config).conditional),
+    ("sample", "--caption"): ("models that draw from captions (dalle)",
+                              lambda config: getattr(family_of(config), "draws_from_captions", False)),
     ("sample", "--seed"): ("models that draw at random (a nerf renders a fixed turntable)",
                            lambda config: family_of(config).draws_at_random),
     ("eval", "--n"): ("models scored on what they draw (nerf and pix2pix are scored on fixed test images)",
@@ -157,6 +159,13 @@ def _parser():
     train.add_argument("--gan-weight", type=float,
                        help=f"pix2pix: weight of the GAN term in G's loss; 0 trains G on L1 alone, the baseline "
                             f"({_defaults('gan_weight')})")
+    # dalle
+    train.add_argument("--vq-epochs", type=int, metavar="N",
+                       help=f"dalle: epochs 1..N train the VQ-VAE, the rest of --epochs the transformer prior "
+                            f"({_defaults('vq_epochs')})")
+    train.add_argument("--prior-lr", type=float,
+                       help=f"dalle: AdamW's peak learning rate for the prior; --lr is the VQ-VAE's Adam's "
+                            f"({_defaults('prior_lr')})")
     train.add_argument("--limit", type=int, metavar="N",
                        help="train on N images only: a class-balanced subset (N/10 of each digit), drawn with the "
                             "seed; image sets only (default: all)")
@@ -184,6 +193,9 @@ def _parser():
                              "around the scene (nerf) (default: 64)")
     sample.add_argument("--label", type=int,
                         help="the digit to draw, 0-9 (conditional models: cgan; default: each digit in turn)")
+    sample.add_argument("--caption",
+                        help="dalle: what to draw, '<foreground> <digit word> on <background>', e.g. 'red seven on "
+                             "white' (default: the 18 captions of one digit)")
     sample.add_argument("--seed", type=int,
                         help="seed of the noise, of the digits pix2pix damages, of the scenes unet labels (default: 0)")
     sample.add_argument("--out", default="samples.png",
@@ -208,6 +220,7 @@ def _train(args):
                          beta1=args.beta1, latent_dim=args.latent_dim, width=args.width, seed=args.seed,
                          limit=args.limit, ema=args.ema, pack=args.pack, gamma=args.gamma, num_samples=args.num_samples,
                          task=args.task, l1_weight=args.l1_weight, gan_weight=args.gan_weight,
+                         vq_epochs=args.vq_epochs, prior_lr=args.prior_lr,
                          steps_per_epoch=args.steps_per_epoch, backend=args.backend,
                          detect_anomaly=args.detect_anomaly or None, eval_every=args.eval_every)
     _refuse_options_not_taken(args, config)
@@ -304,7 +317,8 @@ def _sample(args):
     run = Run.from_checkpoint(args.run)
     _refuse_options_not_taken(args, run.config)
     seed = 0 if args.seed is None else args.seed
-    drawn = run.family.draw(run, args.n, args.label, seed, args.out)
+    caption = {} if args.caption is None else {"caption": args.caption}
+    drawn = run.family.draw(run, args.n, args.label, seed, args.out, **caption)
     print(f"wrote {drawn} to {args.out}, from the checkpoint of epoch {run.epoch} ({checkpoint_path(args.run)})")
 
 
@@ -373,6 +387,8 @@ def run_eval(args, run=None):
     print(format_report(result))
     if "segmentation" in result:
         print(format_segmentation(result))
+    if "captions" in result:
+        print(format_captions(result))
     if args.json:
         with open(args.json, "w") as file:
             json.dump(result, file, indent=2)
@@ -464,6 +480,24 @@ def format_segmentation(result):
     lines += [f"  {name:<10}  " + ("absent" if value is None else f"{value:.4f}")
               for name, value in zip(CLASS_NAMES, part["iou"])]
     lines.append(f"picture of scenes, true and predicted label maps: {result['picture']}")
+    return "\n".join(lines)
+
+
+def format_captions(result):
+    """dalle's report: the caption judge's scores of the drawings of seen and of held-out captions, and the VQ-VAE's
+    reconstruction error and code use on the test digits."""
+    part, lines = result["captions"], []
+    if "note" in part:
+        lines.append(f"captions: {part['note']}")
+    for name, title in (("seen", "captions trained on"), ("held_out", "held-out captions (never trained on)")):
+        if name in part:
+            scores = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                               for key, value in part[name].items() if isinstance(value, (int, float)))
+            lines.append(f"{title}: {scores}")
+    codebook = result.get("codebook")
+    if codebook:
+        lines.append(f"VQ-VAE on the test digits: reconstruction MSE {codebook['mse']:.4f}, perplexity "
+                     f"{codebook['perplexity']:.1f}, unused codes {codebook['unused_codes']}")
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from . import models
 from .data import toy
 from .data.cifar import load_cifar10
+from .data.captions import captioned_test, captioned_train
 from .data.colour import load_colour_mnist5k
 from .data.idx import DataError
 from .data.mnist import load_mnist, load_mnist5k
@@ -62,6 +63,11 @@ def _toy(name, make):
     return DatasetSpec(name, "toy", (2,), load=lambda split="train", folder=None, download=False: make())
 
 
+def _captions(split="train", folder=None, download=False):
+    """CaptionedDigits: the embedded digits as captioned in training epoch 0, or the captioned test digits."""
+    return captioned_train() if split == "train" else captioned_test(folder=folder, download=download)
+
+
 DATASETS = {spec.name: spec for spec in [
     _image_set("mnist5k", digits=True, load=load_mnist5k),      # the 5,000 digits embedded in the package
     _image_set("mnist", digits=True, load=_mnist_family("mnist")),
@@ -86,6 +92,13 @@ DATASETS = {spec.name: spec for spec in [
                 made="a sphere, a box and a torus (signed distance functions), Lambertian shading, black background, "
                      "sphere-traced from 40 seeded cameras on a hemisphere of radius 4 (tinygan/data/scene.py)",
                 load=lambda split="train", folder=None, download=False: load_scene_views()),
+    # captioned colour digits, for dalle: one digit in one of 6 colours on one of 3 backgrounds, and its caption
+    DatasetSpec("captions", "captions", (3, 28, 28), num_classes=10,
+                made="the embedded 5,000 digits, each coloured afresh every epoch with one of its digit's 16 training "
+                     "(foreground, background) pairs (20 of the 180 captions held out), default_rng(seed + epoch); "
+                     "test: the official 10k test digits over all 18 pairs, default_rng(1234) "
+                     "(tinygan/data/captions.py)",
+                load=_captions),
     # scenes of digits with a class per pixel, for the segmentation model
     DatasetSpec("scenes", "scenes", (1, 64, 64), num_classes=11,
                 made="64x64 scenes of 3 digits each, drawn with replacement and pasted by max at top-left corners "
@@ -109,7 +122,7 @@ def load_dataset(name, split="train", folder=None, download=False):
 @dataclass(frozen=True)
 class ModelSpec:
     """A model by name: its family (how it trains: the key of tinygan/train's table of families, one of gan, vae,
-    rnn, vaegan, nerf, pix2pix, segmentation) and its configuration defaults (architecture, loss, ...)."""
+    rnn, vaegan, nerf, pix2pix, segmentation, dalle) and its configuration defaults (architecture, loss, ...)."""
     name: str
     family: str
     defaults: dict = field(default_factory=dict)
@@ -122,8 +135,8 @@ class ModelSpec:
     @property
     def value_range(self):
         """The range of its images: a VAE's (or a recurrent generator's) Bernoulli pixels, a NeRF's colours and the
-        segmentation scenes in [0, 1]; a GAN's tanh output (pix2pix's too) in [-1, 1]."""
-        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf", "segmentation") else (-1, 1)
+        segmentation scenes and DALL-E's drawings in [0, 1]; a GAN's tanh output (pix2pix's too) in [-1, 1]."""
+        return (0, 1) if self.is_vae or self.family in ("rnn", "nerf", "segmentation", "dalle") else (-1, 1)
 
 
 _VAE_TRAINING = dict(batch_size=128, lr=1e-3, beta1=0.9, beta=1.0, likelihood="bernoulli")
@@ -160,6 +173,12 @@ MODELS = {spec.name: spec for spec in [
     # the U-Net segmenting scenes of digits: pixelwise cross-entropy, Adam 1e-3 (PyTorch's betas), batch 32
     ModelSpec("unet", "segmentation", dict(arch="unet", data="scenes", epochs=10, batch_size=32, lr=1e-3, beta1=0.9,
                                            beta2=0.999)),
+    # a tiny DALL-E (Ramesh et al., 2021) drawing captioned colour digits: epochs 1..vq_epochs train the VQ-VAE
+    # (Adam lr, batch 64), the rest the transformer prior over [BOS, 4 words, 49 codes] (AdamW prior_lr, betas
+    # 0.9/0.95, weight decay 0.01 on matrices, 100 warm-up steps then cosine to 0, clipping at 1); width is the
+    # prior's (tinygan/train/dalle.py)
+    ModelSpec("dalle", "dalle", dict(arch="dalle", data="captions", epochs=45, vq_epochs=15, batch_size=64, lr=1e-3,
+                                     beta1=0.9, beta2=0.999, width=128, prior_lr=3e-4)),
 ]}
 
 
@@ -233,8 +252,15 @@ def _unet(config, sample_shape):
     return {"unet": models.UNet(in_channels=sample_shape[0], out_channels=DATASETS[config["data"]].num_classes)}
 
 
+def _dalle(config, sample_shape):
+    """The VQ-VAE (128 codes of 32 numbers on a 7x7 grid, EMA codebook) and the transformer prior of `width`."""
+    vqvae = models.VQVAE(channels=sample_shape[0])
+    return {"vqvae": vqvae, "prior": models.DallePrior(num_codes=vqvae.num_codes, width=config["width"],
+                                                       feedforward=4 * config["width"])}
+
+
 # arch -> builder(config, sample_shape) -> the networks by name: {"G": ..., "D": ...}, {"vae": ...},
-# {"E": ..., "G": ..., "D": ...}, {"rnn": ...}, {"nerf": ...} or {"unet": ...}
+# {"E": ..., "G": ..., "D": ...}, {"rnn": ...}, {"nerf": ...}, {"unet": ...} or {"vqvae": ..., "prior": ...}
 ARCHITECTURES = {
     "mlp": _mlp,
     "mlp-toy": _mlp_toy,
@@ -249,6 +275,7 @@ ARCHITECTURES = {
     "nerf": _nerf,
     "pix2pix": lambda config, sample_shape: models.pix2pix_networks(sample_shape[0], config["width"]),
     "unet": _unet,
+    "dalle": _dalle,
 }
 
 

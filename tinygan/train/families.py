@@ -1,5 +1,6 @@
 """The model families a run can train, by the registry's family name (ModelSpec.family): one file of train/ each."""
 from .. import registry
+from .dalle import DalleFamily
 from .gan import GANFamily
 from .nerf import NeRFFamily
 from .pix2pix import Pix2PixFamily
@@ -16,6 +17,7 @@ FAMILIES = {
     "pix2pix": Pix2PixFamily(),
     "segmentation": SegmentationFamily(),
     "nerf": NeRFFamily(),
+    "dalle": DalleFamily(),
 }
 
 
