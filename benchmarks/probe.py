@@ -6,7 +6,7 @@ buffer reads back in 0.07-0.10 ms on either core: it is still in the cache. In s
 within minutes, the same read takes 0.12-0.17 ms on the core that wrote it and 0.20-0.26 ms on the other: the
 cache no longer holds it. tinygan's passes that read what they have just written (im2col's slabs, BatchNorm's
 and ReLU's passes, the products' outputs) slow down then, and U1 takes 220-235 ms instead of 185-200, while the
-products alone and PyTorch's step barely move (benchmarks/README.md, "The machine's slow periods").
+products alone and PyTorch's step barely move (docs/performance.md, "The machine's slow periods").
 
 The worker probes before and after each workload's timed steps; the CPU table shows what the probes read.
 """

@@ -12,7 +12,7 @@ BLAS.
 Where torch is installed (and unless --no-reference), the same process then times PyTorch on the same
 layers: each convolution layer the tinygan step ran, forward and backward as whole PyTorch ops (the
 convolutions alone), and PyTorch's whole step of the workload. So one run shows how the step divides
-into convolutions and everything else in both frameworks (benchmarks/README.md, "U1").
+into convolutions and everything else in both frameworks (docs/performance.md, "U1").
 """
 import argparse
 import importlib.util

@@ -36,8 +36,8 @@ def setup(device, threads):
     torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float32)
     # The same malloc setting as tinygan's worker (tinygan/runtime/malloc.py): PyTorch's CPU allocator is glibc's
-    # malloc too, and with glibc's defaults a step page-faults on fresh pages every time (benchmarks/README.md,
-    # "Both frameworks get the same malloc setting"). The comparison is of the engines, not of malloc's settings.
+    # malloc too, and with glibc's defaults a step page-faults on fresh pages every time (docs/performance.md,
+    # "Settings that change the speed"). The comparison is of the engines, not of malloc's settings.
     keep_freed_memory()
 
 

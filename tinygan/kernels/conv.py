@@ -37,7 +37,7 @@ from .layout import ChannelPattern, is_channels_last, xp_of
 # im2col and the transposed convolution's product go one slab of whole images at a time, each
 # slab's rows about this size: a slab's intermediates are then still in the cache when they are
 # read again (the padded input four times, the product's rows once), not read back from memory,
-# and each GEMM is still large enough to run at full speed (benchmarks/README.md has the gain).
+# and each GEMM is still large enough to run at full speed (docs/performance.md has the gain).
 _SLAB_BYTES = 4 << 20
 
 
@@ -187,7 +187,7 @@ def _conv_weight_matrix(weight):
 
 
 # A product with few columns runs far below the BLAS's speed: rows (M, 144) times a (144, 16) weight at about
-# 150 GFLOP/s here, where (M, 288) times (288, 64) runs at about 300 (benchmarks/README.md). A convolution with
+# 150 GFLOP/s here, where (M, 288) times (288, 64) runs at about 300 (docs/performance.md). A convolution with
 # few output channels therefore takes the windows of p outputs side by side in one row, for p*O up to this.
 _WIDE_PRODUCT = 64
 

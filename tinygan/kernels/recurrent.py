@@ -24,7 +24,7 @@ its rows are already one contiguous block per gate (in (N, 4H) a gate is N runs 
 pass costs three to four times more). So the input projections are made transposed, (L, 4H, N), and the caller
 gets back the (N, H) rows of h_1 .. h_L and c_L, transposed once at the end. The backward keeps the same layout
 and writes dL/da_t^T straight into a (4H, L, N) array, whose (4H, L*N) view makes each weight's gradient one
-product over all steps (benchmarks/README.md has the measurements).
+product over all steps (docs/performance.md has the measurements).
 
 `lstm_sequence` below is the twin of lstm_sequence in tinygan/functional/recurrent.py, whose reference unrolls
 the cell; `LSTMSequence` is the Function that calls these loops. Under create_graph its backward is the same closed

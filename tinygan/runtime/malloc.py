@@ -5,7 +5,7 @@ trimming the heap), so the next step's arrays of the same size are new pages tha
 page-fault on their first write. A training step allocates and frees the same
 arrays every time (im2col rows of 13 MB in a DCGAN, the activations and their
 gradients), and on a virtual machine those faults cost about 1 ms per 10 MB, paid
-again every step: more than a quarter of a DCGAN step here (benchmarks/README.md).
+again every step: more than a quarter of a DCGAN step here (docs/performance.md).
 
 Two malloc settings keep the blocks for reuse, as PyTorch's CUDA caching
 allocator does (its CPU allocator is glibc's malloc, with the same faults:

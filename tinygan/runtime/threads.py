@@ -2,7 +2,7 @@
 
 OpenBLAS starts one thread per core, and its threads spin while they wait for work. On a 2-core
 machine where another program is busy, two BLAS threads then fight that program for the cores,
-and a DCGAN step took 0.8 s instead of 0.2 s with one thread (benchmarks/README.md). So training
+and a DCGAN step took 0.8 s instead of 0.2 s with one thread (docs/performance.md). So training
 chooses (`--threads auto`, the default):
 
     cores - busy cores        where /proc/stat, over 0.3 s, says how many cores others keep busy
