@@ -8,6 +8,7 @@ every op's fast path equal to its reference).
 - the one-way dependency: kernels import only the backend and autograd, functional/ reaches them only through
   kernels.TWINS, and every entry of that table names a function that exists.
 """
+import math
 import numpy as np
 import pytest
 
@@ -36,6 +37,24 @@ def test_adam_fast_step_equals_the_reference(weight_decay):
             results[mode] = backend.to_numpy(p.array)
     assert np.abs(results["reference"] - start).max() > 0.01
     np.testing.assert_allclose(results["fast"], results["reference"], rtol=1e-12, atol=1e-14)
+
+
+def test_erfc_twin_equals_the_reference_on_every_range():
+    """The rational approximations against the series and continued fraction: float64 to a few units in the last
+    place of math.erfc, float32 within one float32 step of values near 1; edges, infinities and NaN alike."""
+    from tinygan.functional._special import erfc as reference
+    edges = [0.0, -0.0, 0.25, 0.84375, 1.25, 1 / 0.35, 6.0, 27.9, 28.0, 40.0, np.inf, np.nan]
+    x = np.concatenate([np.linspace(-30, 30, 60001), np.random.default_rng(0).standard_normal(5000) * 3,
+                        edges, [-e for e in edges]])
+    fast = backend.to_numpy(kernels.special.erfc(on_device(x)))
+    expected = np.array([math.erfc(v) for v in x])
+    tiny = expected < 1e-300
+    np.testing.assert_allclose(fast[~tiny], expected[~tiny], rtol=2e-15, atol=0)
+    assert (fast[tiny & (x > 0)] < 1e-300).all() and np.array_equal(np.isnan(fast), np.isnan(x))
+    x32 = x.astype(np.float32)
+    fast32, reference32 = (backend.to_numpy(f(on_device(x32))) for f in (kernels.special.erfc, reference))
+    assert fast32.dtype == reference32.dtype == np.float32
+    np.testing.assert_allclose(fast32, reference32, rtol=1e-5, atol=2.5e-7)
 
 
 def _stored(a, layout):

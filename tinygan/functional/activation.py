@@ -7,6 +7,7 @@ sigmoid's 1 - sigma(x) is computed as sigma(-x), which keeps its digits.
 """
 import math
 
+from .. import kernels
 from ..autograd import Function
 from ._special import erfc
 from ._util import constant, xp_of
@@ -117,7 +118,7 @@ class NormalCDF(Function):
     """
 
     def forward(self, x):
-        return erfc(-x / math.sqrt(2)) / 2  # [formula: normal-cdf]
+        return kernels.twin("erfc", erfc)(-x / math.sqrt(2)) / 2  # [formula: normal-cdf]
 
     def backward(self, grad):
         x = self.inputs[0]

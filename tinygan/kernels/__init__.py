@@ -25,6 +25,7 @@ Those memory layouts are the kernels' own business, stated in each module's docs
     loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     optim        Adam's update in place, without temporaries
+    special      erfc (GELU's normal CDF) by the C library's rational approximations instead of long series
     cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way. A twin
@@ -35,7 +36,7 @@ import contextlib
 import functools
 import os
 
-from . import batch_norm, conv, loss, optim, pool, recurrent, reduce
+from . import batch_norm, conv, loss, optim, pool, recurrent, reduce, special
 
 MODES = ("fast", "reference")
 _state = {"mode": None}
@@ -55,6 +56,7 @@ TWINS = {
     "cross_entropy": (loss, "cross_entropy", "plain_labels"),
     "lstm_sequence": (recurrent, "lstm_sequence", None),
     "adam_update": (optim, "adam_update", None),                               # the lines of Adam._adam_step
+    "erfc": (special, "erfc", None),                                           # functional._special.erfc
 }
 
 
