@@ -60,6 +60,7 @@ SAMPLES_PER_CAPTION = 20          # `tinygan eval`: drawings of each of the 180 
 EVAL_SEED = 0
 # The captions of the stage-2 pictures: each digit's first held-out caption, and one it trains on
 PICTURE_TRIPLES = tuple(t for k in range(10) for t in ((k % 6, k, k % 3), ((k + 1) % 6, k, (k + 2) % 3)))
+PICTURE_SAMPLES = 4               # drawings of each of them
 
 
 def warmup_cosine(step, total, warmup=WARMUP_STEPS):
@@ -210,8 +211,8 @@ class DalleFamily(Family):
                 save_reconstructions(run, os.path.join(run.folder, "reconstructions.png"),
                                      f"the VQ-VAE after stage 1 (epoch {run.epoch})")
         else:
-            save_caption_panels(self.dalle(run), PICTURE_TRIPLES, 4, np.random.default_rng([run.config["seed"], 777]),
-                                epoch_picture(run), ncols=4)
+            rng = np.random.default_rng([run.config["seed"], 777])
+            save_caption_panels(self.dalle(run), PICTURE_TRIPLES, PICTURE_SAMPLES, rng, epoch_picture(run), ncols=4)
         save_dalle_curves(run)
 
     def network_inputs(self, run):
@@ -237,8 +238,10 @@ class DalleFamily(Family):
 
     # -- evaluation ---------------------------------------------------------------------------------
     def evaluate(self, run, n=None, test_data=None, k=50, seed=0):
-        """The caption judge's scores of drawings of every caption (seen and held-out reported apart), and the
-        VQ-VAE's reconstruction error and code use on captioned test digits."""
+        """The caption judge's scores (tinygan/evaluation/captions.py: the rate of drawings read right on each
+        part of their caption and on all three, and the FID of their shapes against the test digits) of drawings of
+        every caption, seen and held-out captions apart, beside the judge's rates on the captioned test digits;
+        and the VQ-VAE's reconstruction error and code use on those test digits."""
         per_caption = SAMPLES_PER_CAPTION if n is None else max(1, n // len(ALL_TRIPLES))
         result = {"n": per_caption * len(ALL_TRIPLES),
                   "note": f"{per_caption} drawings of each of the {len(ALL_TRIPLES)} captions (top-k {TOP_K}, "
@@ -246,16 +249,19 @@ class DalleFamily(Family):
         test, result["reference"] = captioned_test_digits(test_data)
         result["codebook"] = evaluate_codebook(run.nets["vqvae"], test)
         result["reconstruction"] = {"model": {"mse": result["codebook"]["mse"]}}
-        try:
-            from ..evaluation.captions import caption_accuracy
-        except ImportError:
-            result["captions"] = {"note": "the caption judge tinygan/evaluation/captions.py is not installed"}
-            return result
+        from ..evaluation.captions import caption_accuracy, shape_fid
         triples = np.repeat(np.array(ALL_TRIPLES), per_caption, axis=0)
         images = draw_in_batches(self.dalle(run), triples, np.random.default_rng([EVAL_SEED, seed]))
         held = np.array([is_held_out(*t) for t in triples])
-        result["captions"] = {"seen": caption_accuracy(images[~held], triples[~held]),
-                              "held_out": caption_accuracy(images[held], triples[held])}
+        captions = {}
+        for name, chosen in (("seen", ~held), ("held_out", held)):
+            scores = {f"{part}_accuracy": float(rate)
+                      for part, rate in caption_accuracy(images[chosen], triples[chosen]).rates.items()}
+            scores["shape_fid"] = float(shape_fid(images[chosen], test.digits))
+            captions[name] = dict(scores, n=int(chosen.sum()))
+        real = caption_accuracy(test.images(), test.triples).rates
+        captions["real"] = {f"{part}_accuracy": float(rate) for part, rate in real.items()}
+        result["captions"] = captions
         return result
 
 
