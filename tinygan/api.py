@@ -108,7 +108,10 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
-    """Integers uniform in [low, high) (or [0, low) when high is left out), int64 like PyTorch."""
+    """Integers uniform in [low, high) (or [0, low) when high is left out, as in randint(10, (3,))), int64 like
+    PyTorch."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Size, Tensor
-from .arithmetic import abs, masked_fill, matmul, maximum, minimum, pow
+from .arithmetic import abs, add, div, masked_fill, matmul, maximum, minimum, mul, neg, pow, sub
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
 from .shape import clone, expand, getitem, repeat, reshape, squeeze, transpose, unsqueeze
 
@@ -73,6 +73,23 @@ def _arg(name):
         return Tensor(indices)
     method.__name__ = name
     return method
+
+
+def _add(self, other, *, alpha=1):
+    """self + alpha * other, as torch.Tensor.add."""
+    return add(self, other if alpha == 1 else other * alpha)
+
+
+def _sub(self, other, *, alpha=1):
+    """self - alpha * other, as torch.Tensor.sub."""
+    return sub(self, other if alpha == 1 else other * alpha)
+
+
+def _div(self, other, *, rounding_mode=None):
+    """self / other, as torch.Tensor.div (true division; rounding_mode is not there)."""
+    if rounding_mode is not None:
+        raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported in tinygan")
+    return div(self, other)
 
 
 def _view(self, *shape):
@@ -326,6 +343,7 @@ def install():
         "argmax": _arg("argmax"), "argmin": _arg("argmin"),
         "view": _view, "flatten": _flatten, "t": _t, "contiguous": _contiguous, "clone": clone,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "repeat": repeat,
+        "add": _add, "sub": _sub, "mul": mul, "div": _div, "neg": neg,
         "matmul": matmul, "pow": pow, "abs": abs, "__abs__": abs, "masked_fill": masked_fill,
         "view_as": _view_as, "expand_as": _expand_as, "narrow": _narrow, "norm": _norm,
         "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
