@@ -5,6 +5,7 @@
     python -m benchmarks.quality --only dcgan --epochs 30 --eval-every 5   # FID over epochs (long on a CPU)
     python -m benchmarks.quality --only cgan                 # conditional DCGAN label accuracy at 10 epochs
     python -m benchmarks.quality --only unet --seeds 0 1     # U-Net mIoU at 10 epochs beside PyTorch
+    python -m benchmarks.quality --only dalle                # tiny DALL-E caption accuracy, seeds 0 1, beside PyTorch
     python -m benchmarks.quality                             # every experiment (hours on a CPU)
 
 Run it from the repository root. On a small shared CPU, OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 can be
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from tinygan.data import default_cache_dir, load_mnist
 
-from . import cgan, dcgan, nerf, pix2pix, ring8, rnn, unet, vae, vaegan
+from . import cgan, dalle, dcgan, nerf, pix2pix, ring8, rnn, unet, vae, vaegan
 from .common import log
 from .report import machine, write_json, write_markdown
 
@@ -59,6 +60,7 @@ EXPERIMENTS = {
     "pix2pix": Experiment(pix2pix.experiment, pix2pix.markdown),
     "pix2pix-superres": Experiment(pix2pix.superres, pix2pix.markdown),
     "unet": Experiment(unet.experiment, unet.markdown),
+    "dalle": Experiment(dalle.experiment, dalle.markdown, seeds=(0, 1)),
 }
 
 
@@ -66,7 +68,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, default=list(EXPERIMENTS))
     parser.add_argument("--epochs", type=int, help="override the experiment's epochs (vae, dcgan, vaegan, rnn 30; "
-                                                    "cgan, pix2pix, unet 10; ring8 20 x 500 steps; nerf 20 x 100)")
+                                                    "cgan, pix2pix, unet 10; ring8 20 x 500 steps; nerf 20 x 100; "
+                                                    "dalle: each of its two stages, 15 and 30)")
     parser.add_argument("--seeds", type=int, nargs="+", help="seeds (default: 0; ring8: 0 1 2 3 4)")
     parser.add_argument("--steps-per-epoch", type=int, help="cut every epoch short (for a quick smoke test)")
     parser.add_argument("--eval-every", type=int, default=5, help="dcgan: epochs between FID measurements")

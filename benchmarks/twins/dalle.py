@@ -8,7 +8,7 @@ The recipe, as tinygan's:
     stage 1  VQVAE(): 3 -> 64 -> 128 -> 32 (k4 s2 p1, k4 s2 p1, k1), decoder 32 -> 128 (k3 p1) -> ConvT 64 -> ConvT 3,
              sigmoid; 128 codes of 32, set from 128 encoder outputs of the first batch; MSE + 0.25 commitment; EMA
              codebook (decay 0.99, Laplace 1e-5); dead codes restart at outputs of the epoch's last batch; Adam 1e-3,
-             batch 64, 15 epochs of fresh colourings
+             batch 64 (an incomplete last batch dropped), 15 epochs of fresh colourings
     stage 2  DallePrior(): token and position embeddings of 128 (N(0, 0.02^2)), 4 pre-norm encoder layers (4 heads,
              FF 512, GELU, dropout 0.1) under the causal mask, final LayerNorm, head onto 128 codes; CE on the 49
              image positions; AdamW 3e-4, betas (0.9, 0.95), weight decay 0.01 on matrices only, 100 warm-up
@@ -196,19 +196,21 @@ class DallePrior(nn.Module):
 
 
 def warmup_cosine(warmup, total):
-    """The prior's learning-rate factor at optimizer step s (LambdaLR): s / warmup for the first `warmup` steps,
-    then 0.5 (1 + cos(pi (s - warmup) / (total - warmup))), down to 0 at step `total`."""
+    """The prior's learning-rate factor at the 0-based step index s (LambdaLR): (s + 1) / warmup for the first
+    `warmup` steps, then 0.5 (1 + cos(pi (s - warmup) / (total - warmup))), down to 0 at step `total`
+    (tinygan.train.dalle.warmup_cosine)."""
     def factor(step):
         if step < warmup:
-            return step / warmup
+            return (step + 1) / warmup
         return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
     return factor
 
 
 # -- the data: tinygan's colourings, as PyTorch tensors -----------------------------------------------------
 
-def caption_batches(seed, epoch, batch_size=64, steps_per_epoch=None, drop_last=False):
-    """Epoch `epoch`'s batches of CaptionLoader(batch_size, seed): (images float32 (B, 3, 28, 28), word tokens
+def caption_batches(seed, epoch, batch_size=64, steps_per_epoch=None, drop_last=True):
+    """Epoch `epoch`'s batches of CaptionLoader(batch_size, seed, drop_last), as tinygan's dalle family draws them:
+    (images float32 (B, 3, 28, 28), word tokens
     int64 (B, 4)) as PyTorch tensors, in the loader's order."""
     loader = CaptionLoader(batch_size=batch_size, seed=seed, drop_last=drop_last)
     captioned, order = loader.captioned(epoch)
@@ -219,9 +221,10 @@ def caption_batches(seed, epoch, batch_size=64, steps_per_epoch=None, drop_last=
         yield torch.from_numpy(captioned.images(which)), torch.from_numpy(captioned.tokens(which))
 
 
-def codebook_rng(seed):
-    """The NumPy Generator that places the codebook and restarts dead codes (tinygan's recipe uses the same)."""
-    return np.random.default_rng([seed, 1])
+def codebook_rng(seed, epoch=None):
+    """The NumPy Generators of tinygan's dalle family: default_rng([seed, 0]) places the first codes,
+    default_rng([seed, 1, epoch]) restarts epoch `epoch`'s dead codes."""
+    return np.random.default_rng([seed, 0] if epoch is None else [seed, 1, epoch])
 
 
 # -- the recipe ---------------------------------------------------------------------------------------------
@@ -232,21 +235,20 @@ def train_vqvae(seed, epochs=VQ["epochs"], steps_per_epoch=None, codebook="ema",
     torch.manual_seed(seed)
     model = VQVAE(codebook=codebook)
     opt = torch.optim.Adam(model.parameters(), lr=VQ["lr"])
-    rng = codebook_rng(seed)
     history = []
     for epoch in range(epochs):
         losses = []
         for step, (x, _) in enumerate(caption_batches(seed, epoch, VQ["batch_size"], steps_per_epoch)):
             if epoch == 0 and step == 0 and init_from_data:
                 with torch.no_grad():
-                    model.init_codebook(model.encoder(x), rng)
+                    model.init_codebook(model.encoder(x), codebook_rng(seed))
             loss = model.loss(x, model(x))
             opt.zero_grad()
             loss.backward()
             opt.step()
             losses.append(loss.item())
         use = code_use(model.epoch_counts)
-        restarted = model.restart_dead_codes(rng) if restarts else 0
+        restarted = model.restart_dead_codes(codebook_rng(seed, epoch)) if restarts else 0
         model.epoch_counts.zero_()
         history.append({"loss": float(np.mean(losses)), **use, "restarted": restarted})
     return model.eval(), history
