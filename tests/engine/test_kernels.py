@@ -41,7 +41,8 @@ def test_adam_fast_step_equals_the_reference(weight_decay):
 
 def test_erfc_twin_equals_the_reference_on_every_range():
     """The rational approximations against the series and continued fraction: float64 to a few units in the last
-    place of math.erfc, float32 within one float32 step of values near 1; edges, infinities and NaN alike."""
+    place of math.erfc; float32 within 5e-7 absolute (two float32 steps of values near 2: erfc = 1 - erf there
+    keeps absolute digits only); edges, infinities and NaN alike."""
     from tinygan.functional._special import erfc as reference
     edges = [0.0, -0.0, 0.25, 0.84375, 1.25, 1 / 0.35, 6.0, 27.9, 28.0, 40.0, np.inf, np.nan]
     x = np.concatenate([np.linspace(-30, 30, 60001), np.random.default_rng(0).standard_normal(5000) * 3,
@@ -54,7 +55,7 @@ def test_erfc_twin_equals_the_reference_on_every_range():
     x32 = x.astype(np.float32)
     fast32, reference32 = (backend.to_numpy(f(on_device(x32))) for f in (kernels.special.erfc, reference))
     assert fast32.dtype == reference32.dtype == np.float32
-    np.testing.assert_allclose(fast32, reference32, rtol=1e-5, atol=2.5e-7)
+    np.testing.assert_allclose(fast32, reference32, rtol=0, atol=5e-7)
 
 
 def _stored(a, layout):
