@@ -39,6 +39,10 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
         fake = nets["G"](x)
         assert fake.shape[1:] == data.sample_shape
         assert nets["D"](x, fake).shape == (2, 1, 7, 7)
+    elif spec.family == "dalle":                   # images -> 7x7 codes; the prior's logits over the next code
+        codes = nets["vqvae"].encode_to_indices(tinygan.rand(2, *data.sample_shape))
+        assert codes.shape == (2, 49)
+        assert nets["prior"](tinygan.tensor(np.zeros((2, 53), dtype=np.int64))).shape == (2, 53, 128)
     elif spec.family == "segmentation":            # a logit per class and pixel
         assert nets["unet"](tinygan.rand(2, *data.sample_shape)).shape == (2, data.num_classes) + data.sample_shape[1:]
     elif spec.is_vae:
@@ -54,4 +58,4 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
-    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf", "segmentation") else (-1, 1))
+    assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf", "segmentation", "dalle") else (-1, 1))
