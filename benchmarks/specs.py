@@ -139,12 +139,30 @@ WORKLOADS = {w.name: w for w in [
         "Adam 1e-3",
         full=dict(batch=32, widths=(16, 32, 64), classes=11),
         quick=dict(batch=2, widths=(2, 4, 4), classes=11)),
+    Workload(
+        "T1", "DALL-E prior step, batch 64 x 54 tokens",
+        "batch 64 of [BOS, 4 word tokens, 49 image codes] (random words and codes); the prior reads the first 53: "
+        "token (21 + 128 entries) and position embeddings of 128, 4 pre-norm TransformerEncoderLayers (4 heads, "
+        "FF 512, GELU, dropout 0.1, batch_first) under the causal mask, LayerNorm, Linear(128, 128) head; "
+        "cross-entropy of the 49 image positions; backward; gradient norm clipped at 1.0; AdamW 3e-4, betas "
+        "(0.9, 0.95), weight decay 0.01 on the matrices only (the quick shapes run without dropout, so both "
+        "sides compute the same numbers)",
+        full=dict(batch=64, width=128, layers=4, heads=4, feedforward=512, codes=128, dropout=0.1),
+        quick=dict(batch=3, width=8, layers=2, heads=2, feedforward=16, codes=8, dropout=0.0)),
+    Workload(
+        "Q1", "VQ-VAE step, batch 64",
+        "batch 64 of 28x28x3 images on [0, 1]; encoder Conv(3->64, k4, s2, p1) -> ReLU -> Conv(64->128, k4, s2, "
+        "p1) -> ReLU -> Conv(128->32, k1) = z_e (N, 32, 7, 7); nearest of 128 codes, EMA codebook update (decay "
+        "0.99, Laplace 1e-5), straight-through; decoder Conv(32->128, k3, p1) -> ReLU -> ConvT(128->64, k4, s2, p1) "
+        "-> ReLU -> ConvT(64->3, k4, s2, p1) -> sigmoid; MSE + 0.25 commitment; backward; Adam 1e-3",
+        full=dict(batch=64, codes=128, code_dim=32, hidden=128, width=64),
+        quick=dict(batch=2, codes=8, code_dim=4, hidden=8, width=4)),
 ]}
 
 # The GAN and VAE steps and the four ops: the memory goal compares their peak ("peak of W1-O4").
 CORE_WORKLOADS = ("W1", "W2", "W3", "O1", "O2", "O3", "O4")
 # The order of a run: W1-O4 first, so that their peak memory is known before the big batch and the larger models.
-ORDER = CORE_WORKLOADS + ("W2-512", "V1", "R1", "N1", "U1")
+ORDER = CORE_WORKLOADS + ("W2-512", "V1", "R1", "N1", "U1", "T1", "Q1")
 
 # Frameworks: name -> (side, device kind); the pairs compared in one results file per device kind.
 FRAMEWORKS = {
@@ -162,7 +180,7 @@ REFERENCE = {"cpu": "tinygan-numpy-reference", "gpu": "tinygan-cupy-reference"}
 # The goals: the largest ratio tinygan median / PyTorch median in the same run.
 GOALS = {
     "cpu": {"W1": 1.3, "W2": 1.5, "W3": 1.3, "O1": 1.5, "O2": 1.5, "O3": 3.0, "O4": 1.2,
-            "V1": 1.5, "R1": 1.5, "N1": 1.5, "U1": 1.5},
+            "V1": 1.5, "R1": 1.5, "N1": 1.5, "U1": 1.5, "T1": 1.3, "Q1": 1.5},
     "gpu": {"W2-512": 2.0},
 }
 
@@ -287,3 +305,43 @@ def scenes_and_labels(seed, purpose, batch):
     images, labels = load_embedded_mnist()
     scenes, label_maps = make_scenes(images, labels, batch, host_rng(seed, purpose))
     return (scenes[:, None] / np.float32(255)).astype("float32"), label_maps.astype("int64")
+
+
+# -- the tiny DALL-E (T1, Q1) ---------------------------------------------------------------------------
+
+DALLE_ADAMW = dict(lr=3e-4, betas=(0.9, 0.95))
+DALLE_WEIGHT_DECAY, DALLE_CLIP = 0.01, 1.0
+VQVAE_ADAM = dict(lr=1e-3)
+DALLE_TEXT_TOKENS, DALLE_TEXT_LENGTH, DALLE_IMAGE_TOKENS = 21, 5, 49
+
+
+def named_weights(named_shapes, rng):
+    """Initial values of a network's parameters by name, the same on both sides: (name, shape) pairs in order ->
+    float32 arrays. Embeddings ~ N(0, 0.02^2); LayerNorm weights 1; other vectors (biases) U[-0.1, 0.1];
+    matrices U[-1/sqrt(fan_in), 1/sqrt(fan_in)] (PyTorch's default for a Linear layer)."""
+    import numpy as np
+    values = []
+    for name, shape in named_shapes:
+        if "embedding" in name:
+            value = rng.normal(0.0, 0.02, shape)
+        elif "norm" in name and name.endswith("weight"):
+            value = np.ones(shape)
+        elif len(shape) == 1:
+            value = rng.uniform(-0.1, 0.1, shape)
+        else:
+            bound = 1.0 / math.sqrt(int(np.prod(shape[1:])))
+            value = rng.uniform(-bound, bound, shape)
+        values.append(value.astype("float32"))
+    return values
+
+
+def dalle_batch(seed, name, shapes):
+    """(word tokens int64 (B, 4) in 0..19, image codes int64 (B, 49) in 0..codes-1) drawn with host_rng."""
+    rng = host_rng(seed, name, "tokens")
+    return (rng.integers(0, DALLE_TEXT_TOKENS - 1, (shapes["batch"], 4)).astype("int64"),
+            rng.integers(0, shapes["codes"], (shapes["batch"], DALLE_IMAGE_TOKENS)).astype("int64"))
+
+
+def vqvae_codebook(seed, name, shapes):
+    """The VQ-VAE's starting codes (K, D), float32 U[-1, 1): codes spread over the encoder's outputs."""
+    return uniform(seed, name + "/codebook", (shapes["codes"], shapes["code_dim"]), -1.0, 1.0)

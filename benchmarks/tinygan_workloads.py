@@ -306,9 +306,58 @@ def u1_unet(shapes, seed, name="U1"):
     return specs.Bench(step, list(model.parameters()))
 
 
+def t1_dalle_prior(shapes, seed, name="T1"):
+    """T1: one step of the DALL-E prior: forward over 53 tokens, the image positions' cross-entropy, backward,
+    clipping, AdamW (see specs.WORKLOADS["T1"])."""
+    from tinygan.models.dalle import DallePrior
+    model = DallePrior(num_codes=shapes["codes"], width=shapes["width"], num_layers=shapes["layers"],
+                       num_heads=shapes["heads"], feedforward=shapes["feedforward"], dropout=shapes["dropout"])
+    named = list(model.named_parameters())
+    for (_, p), value in zip(named, specs.named_weights([(n, tuple(p.shape)) for n, p in named],
+                                                        specs.host_rng(seed, name))):
+        p.array[...] = backend.to_device(value, backend.current_device())
+    words, codes = (tinygan.Tensor(backend.to_device(a, backend.current_device()))
+                    for a in specs.dalle_batch(seed, name, shapes))
+    opt = optim.AdamW(model.weight_decay_groups(specs.DALLE_WEIGHT_DECAY), **specs.DALLE_ADAMW)
+    model.train()
+
+    def step():
+        loss = model.loss(words, codes)
+        opt.zero_grad()
+        loss.backward()
+        tinygan.nn.utils.clip_grad_norm_(model.parameters(), specs.DALLE_CLIP)
+        opt.step()
+        return loss
+
+    return specs.Bench(step, [p for _, p in named])
+
+
+def q1_vqvae(shapes, seed, name="Q1"):
+    """Q1: one VQ-VAE step with the EMA codebook: forward (the codebook's update included), MSE + commitment,
+    backward, Adam (see specs.WORKLOADS["Q1"])."""
+    from tinygan.models import VQVAE
+    model = load_initial_weights(VQVAE(num_codes=shapes["codes"], code_dim=shapes["code_dim"],
+                                       hidden=shapes["hidden"], width=shapes["width"]), specs.host_rng(seed, name))
+    codes = backend.to_device(specs.vqvae_codebook(seed, name, shapes), backend.current_device())
+    model.codebook.array[...] = codes
+    model.code_sum.array[...] = codes
+    x = tensor(specs.uniform(seed, name + "/images", (shapes["batch"], 3, 28, 28), 0.0, 1.0))
+    opt = optim.Adam(model.parameters(), **specs.VQVAE_ADAM)
+
+    def step():
+        loss, _ = model.loss(x, model(x))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return specs.Bench(step, list(model.parameters()))
+
+
 WORKLOADS = {"W1": w1_mlp_gan, "W2": w2_dcgan, "W3": w3_mlp_vae, "O1": o1_conv2d, "O2": o2_conv_transpose2d,
              "O3": o3_batch_norm, "O4": o4_linear, "W2-512": w2_dcgan, "V1": v1_vaegan, "R1": r1_row_lstm,
-             "N1": n1_nerf, "U1": u1_unet}
+             "N1": n1_nerf, "U1": u1_unet,
+             "T1": t1_dalle_prior, "Q1": q1_vqvae}
 
 
 def build(name, quick=False, seed=0):

@@ -160,13 +160,13 @@ class DallePrior(nn.Module):
 
     def forward(self, tokens):
         L = tokens.shape[1]
-        x = self.token_embedding(tokens) + self.position_embedding(torch.arange(L))
-        mask = nn.Transformer.generate_square_subsequent_mask(L, dtype=x.dtype)
+        x = self.token_embedding(tokens) + self.position_embedding(torch.arange(L, device=tokens.device))
+        mask = nn.Transformer.generate_square_subsequent_mask(L, device=tokens.device, dtype=x.dtype)
         return self.head(self.norm(self.transformer(x, mask=mask, is_causal=True)))
 
     @staticmethod
     def sequence(text_tokens, codes=None):
-        parts = [torch.full((len(text_tokens), 1), BOS, dtype=torch.int64), text_tokens]
+        parts = [torch.full((len(text_tokens), 1), BOS, dtype=torch.int64, device=text_tokens.device), text_tokens]
         if codes is not None:
             parts.append(codes + TEXT_TOKENS)
         return torch.cat(parts, dim=1)

@@ -217,6 +217,50 @@ def test_n1_sides_agree_after_their_updates(tinygan_side, torch_side):
         np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["T1", "Q1"])
+def test_dalle_sides_agree_after_their_updates(tinygan_side, torch_side, name):
+    """T1's and Q1's third step: after two AdamW (clipped) or Adam steps, with Q1's codebook moved twice by its
+    moving averages, both sides still compute the same loss and weights."""
+    ours, theirs = tinygan_side.build(name, quick=True), torch_side.build(name, quick=True)
+    for _ in range(2):
+        ours.step(), theirs.step()
+    np.testing.assert_allclose(losses(tinygan_side, ours.step()), losses(torch_side, theirs.step()), rtol=1e-3,
+                               atol=1e-6)
+    for p, q in zip(ours.parameters, theirs.parameters):
+        np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-5)
+
+
+def test_dalle_twins_hold_tinygans_parameters_and_compute_the_same(tinygan_side, torch_side):
+    """The twins of VQVAE and DallePrior have tinygan's state_dict names and shapes; given tinygan's weights,
+    the prior's logits, the VQ-VAE's codes and its reconstructions are the same."""
+    import torch
+    from benchmarks.twins import dalle as twin
+    from tinygan.models import VQVAE
+    from tinygan.models.dalle import DallePrior
+    ours_vq, theirs_vq = VQVAE(num_codes=8, code_dim=4, hidden=8, width=4), twin.VQVAE(num_codes=8, code_dim=4,
+                                                                                      hidden=8, width=4)
+    ours_prior, theirs_prior = (DallePrior(num_codes=8, width=8, num_layers=2, num_heads=2, feedforward=16),
+                                twin.DallePrior(num_codes=8, width=8, num_layers=2, num_heads=2, feedforward=16))
+    for ours, theirs in ((ours_vq, theirs_vq), (ours_prior, theirs_prior)):
+        mine = {k: backend.to_numpy(v) for k, v in ours.state_dict().items() if v is not None}
+        their_state = theirs.state_dict()
+        assert {k: v.shape for k, v in mine.items()} == {k: tuple(v.shape) for k, v in their_state.items()}
+        theirs.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in mine.items()})
+    ours_prior.eval(), theirs_prior.eval()
+    rng = np.random.default_rng(0)
+    tokens = np.concatenate([np.full((3, 1), 20), rng.integers(0, 20, (3, 4)), 21 + rng.integers(0, 8, (3, 10))], 1)
+    with torch.no_grad():
+        expected = theirs_prior(torch.from_numpy(tokens)).numpy()
+    np.testing.assert_allclose(tinygan_side.to_numpy(ours_prior(tokens)), expected, rtol=1e-4, atol=1e-5)
+    images = rng.uniform(size=(2, 3, 28, 28)).astype(np.float32)
+    theirs_vq.eval(), ours_vq.eval()
+    recon, codes = twin.reconstruct(theirs_vq, images)
+    ours_codes = tinygan_side.to_numpy(ours_vq.encode_to_indices(tinygan_side.tensor(images)))
+    np.testing.assert_array_equal(ours_codes, codes)
+    np.testing.assert_allclose(tinygan_side.to_numpy(ours_vq.decode_indices(ours_codes)), recon, rtol=1e-4,
+                               atol=1e-6)
+
+
 def test_u1_sides_agree_after_their_updates(tinygan_side, torch_side):
     """U1's second step: the same loss after one Adam step of the whole U-Net on both sides."""
     ours, theirs = tinygan_side.build("U1", quick=True), torch_side.build("U1", quick=True)
