@@ -489,7 +489,8 @@ def format_captions(result):
     part, lines = result["captions"], []
     if "note" in part:
         lines.append(f"captions: {part['note']}")
-    for name, title in (("seen", "captions trained on"), ("held_out", "held-out captions (never trained on)")):
+    for name, title in (("seen", "captions trained on"), ("held_out", "held-out captions (never trained on)"),
+                        ("real", "the captioned test digits themselves (the judge's ceiling)")):
         if name in part:
             scores = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
                                for key, value in part[name].items() if isinstance(value, (int, float)))
