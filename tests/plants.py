@@ -135,6 +135,33 @@ def _lstm_gates_in_the_wrong_order():
 
 
 # name -> (the lesson whose checks must catch it, how to plant it)
+def _attention_mask_that_is_not_causal():
+    from tinygan.functional import attention
+    from tinygan.nn import transformer
+
+    def open_bias(L, S, dtype, xp):                  # every query sees every key, the future included
+        return attention.constant(xp.zeros((L, S), dtype=dtype))
+    attention.causal_bias = transformer.causal_bias = open_bias
+
+
+def _quantiser_without_straight_through():
+    from tinygan.functional import quantize
+    from tinygan.models import vqvae
+
+    def codes_alone(z_e, e):                         # z_q = e: the codes' value, and no path back to the encoder
+        return e
+    quantize.straight_through = vqvae.straight_through = codes_alone
+
+
+def _vqvae_without_commitment():
+    from tinygan.functional import quantize
+    from tinygan.models import vqvae
+
+    def nothing(z_e, e):                             # the commitment term left out of the loss
+        return (z_e * 0).sum()
+    quantize.commitment_loss = vqvae.commitment_loss = nothing
+
+
 PLANTS = {
     "KL without -1/2": ("12_autoencoder_to_vae", _kl_without_minus_half),
     "z = mu + e^logvar eps": ("12_autoencoder_to_vae", _sample_with_the_variance),
@@ -148,6 +175,9 @@ PLANTS = {
     "sign flip in the non-saturating G loss": ("08_mlp_gan_digits", _nonsaturating_sign_flip),
     "dropout not scaled by 1/(1-p)": ("03_mlp_classifier", _dropout_without_scaling),
     "LSTM gates in the wrong order (f, i, g, o)": ("16_recurrent_networks", _lstm_gates_in_the_wrong_order),
+    "attention mask that is not causal": ("20_words_to_pictures", _attention_mask_that_is_not_causal),
+    "quantiser without the straight-through estimator": ("20_words_to_pictures", _quantiser_without_straight_through),
+    "VQ-VAE loss without the commitment term": ("20_words_to_pictures", _vqvae_without_commitment),
 }
 
 
