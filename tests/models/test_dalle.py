@@ -103,6 +103,21 @@ def test_generate_gives_valid_codes_and_top_k_one_is_greedy(prior):
     assert prior.training
 
 
+def test_generation_with_the_key_value_cache_samples_what_full_passes_sample(prior):
+    """The cache's logits at every step equal a full pass over the sequence so far (float64), so the same
+    generator draws the same codes as the plain loop: reread everything, take the last position's logits."""
+    prior = prior.double()
+    text = _text(3)
+    cached = prior.generate(text, top_k=4, generator=np.random.default_rng(7)).numpy()
+    rng, tokens = np.random.default_rng(7), DallePrior.sequence(text)
+    with no_grad():
+        for j in range(IMAGE_TOKENS):
+            logits = prior(tokens)[:, -1].numpy()
+            code = sample_top_k(logits, 4, 1.0, rng)
+            assert np.array_equal(code, cached[:, j]), j
+            tokens = np.concatenate([tokens, (code + TEXT_TOKENS)[:, None]], axis=1)
+
+
 def test_weight_decay_only_on_the_weight_matrices(prior):
     decay, no_decay = prior.weight_decay_groups(0.01)
     assert decay["weight_decay"] == 0.01 and no_decay["weight_decay"] == 0.0

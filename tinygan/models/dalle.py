@@ -31,9 +31,9 @@ causal mask; a final LayerNorm; a Linear head onto the K image codes. The two em
 (GPT-2's and minGPT's initialisation, instead of nn.Embedding's N(0, 1)); every other layer keeps PyTorch's
 initialisation.
 
-Drawing samples the 49 image tokens one at a time: at each step the prior reads the whole sequence so far again
-(no cache), keeps the top_k logits of the next token, divides them by the temperature and samples from their
-softmax with a NumPy Generator on the host.
+Drawing samples the 49 image tokens one at a time: at each step the prior reads the new token alone, with every
+layer's keys and values of the earlier positions kept (a key-value cache), keeps the top_k logits of the next
+token, divides them by the temperature and samples from their softmax with a NumPy Generator on the host.
 """
 import numpy as np
 
@@ -159,23 +159,42 @@ class DallePrior(nn.Module):
     def generate(self, text_tokens, top_k=16, temperature=1.0, generator=None):
         """Image codes int64 (N, 49) (a Tensor on the prior's device) for word tokens (N, 4), sampled one at a time
         under the causal mask with sample_top_k. generator: a NumPy Generator (default: default_rng(0)). Runs in
-        eval mode (no dropout) without gradients, and leaves the prior's mode as it was."""
+        eval mode (no dropout) without gradients, and leaves the prior's mode as it was.
+
+        Each step feeds the new token alone and keeps every layer's keys and values of the earlier positions
+        (a key-value cache): under the causal mask those never change, so the logits are the ones a full pass over
+        the sequence gives (tests/models/test_dalle.py checks that), at a 49th of the cost."""
         rng = np.random.default_rng(0) if generator is None else generator
         was_training = self.training
         self.eval()
         try:
             xp = backend.get_array_module(self.token_embedding.weight.array)
-            tokens = xp.asarray(self.sequence(backend.to_numpy(
-                text_tokens.array if isinstance(text_tokens, Tensor) else np.asarray(text_tokens))))   # (N, 5)
+            text = text_tokens.array if isinstance(text_tokens, Tensor) else np.asarray(text_tokens)
+            tokens = xp.asarray(self.sequence(backend.to_numpy(text)))                       # (N, 5)
             codes = np.zeros((len(tokens), IMAGE_TOKENS), dtype=np.int64)
+            cache = [None] * len(self.transformer.layers)
             with no_grad():
+                logits = self._forward_cached(tokens, 0, cache)                            # (N, K)
                 for j in range(IMAGE_TOKENS):
-                    logits = self(tokens)[:, -1]                              # (N, K): the next token's
                     codes[:, j] = sample_top_k(backend.to_numpy(logits.array), top_k, temperature, rng)
-                    tokens = xp.concatenate([tokens, xp.asarray(codes[:, j:j + 1] + TEXT_TOKENS)], axis=1)
+                    if j + 1 < IMAGE_TOKENS:
+                        new = xp.asarray(codes[:, j:j + 1] + TEXT_TOKENS)
+                        logits = self._forward_cached(new, TEXT_LENGTH + j, cache)
         finally:
             self.train(was_training)
         return Tensor(xp.asarray(codes))
+
+    def _forward_cached(self, tokens, start, cache):
+        """The logits (N, K) of the next token after `tokens` (N, t), which sit at positions start..start + t - 1
+        of a sequence whose earlier positions each layer's cache holds (keys and values (N, H, start, D))."""
+        xp = backend.get_array_module(self.token_embedding.weight.array)
+        positions = Tensor(xp.arange(start, start + tokens.shape[1]))
+        x = self.token_embedding(Tensor(tokens)) + self.position_embedding(positions)
+        for i, layer in enumerate(self.transformer.layers):
+            attended, cache[i] = _cached_self_attention(layer.self_attn, layer.norm1(x), cache[i])
+            x = x + attended
+            x = x + layer._ff_block(layer.norm2(x))
+        return self.head(self.norm(x[:, -1]))
 
     def weight_decay_groups(self, weight_decay=0.01):
         """AdamW's parameter groups, minGPT's rule: decay on the weight matrices of the Linear layers and the
@@ -186,6 +205,22 @@ class DallePrior(nn.Module):
             is_matrix = p.ndim == 2 and "embedding" not in name
             (decay if is_matrix else no_decay).append(p)
         return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _cached_self_attention(attention, x, cache):
+    """A batch-first MultiheadAttention's self-attention of x (N, t, E) over the cached positions and x's own, causal
+    among x's; returns the output and the cache grown by x's keys and values."""
+    N, t, E = x.shape
+    H = attention.num_heads
+    qkv = F.linear(x, attention.in_proj_weight, attention.in_proj_bias)                        # (N, t, 3E)
+    q, k, v = (qkv[..., i * E:(i + 1) * E].reshape(N, t, H, E // H).permute(0, 2, 1, 3) for i in range(3))
+    if cache is not None:                                                                        # (N, H, t, D)
+        k, v = F.concat([cache[0], k], axis=2), F.concat([cache[1], v], axis=2)
+    # The new queries see every cached key and, among their own, the ones up to themselves: causal at the bottom
+    # right, which for one new token is no mask at all.
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1 and cache is None)
+    out = out.permute(0, 2, 1, 3).reshape(N, t, E)
+    return attention.out_proj(out), (k, v)
 
 
 class Dalle(nn.Module):
