@@ -221,6 +221,16 @@ def cat(tensors, dim=0):
     return F.concat(list(tensors), axis=dim)
 
 
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of `tensor` along dim, like torch.split (see Tensor.split)."""
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(tensor, chunks, dim=0):
+    """At most `chunks` pieces of `tensor` along dim, like torch.chunk (see Tensor.chunk)."""
+    return tensor.chunk(chunks, dim)
+
+
 def stack(tensors, dim=0):
     return F.stack(tensors, dim=dim)
 
@@ -322,7 +332,7 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor", "randperm", "multinomial",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
     "BoolTensor",
-    "cat", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
+    "cat", "split", "chunk", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
     "abs", "pow", "sqrt", "clamp", "eq", "ne", "lt", "le", "gt", "ge", "max", "min",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
 ]

@@ -446,3 +446,30 @@ def test_norm_of_a_zero_vector_has_a_zero_gradient(p):
 
 def test_is_xpu_is_false():
     assert tinygan.zeros(1).is_xpu is False
+
+
+@pytest.mark.parametrize("how, args", [("chunk", (2, 1)), ("chunk", (3, 1)), ("chunk", (4, 0)), ("chunk", (7, 1)),
+                                       ("split", (2, 1)), ("split", (4, 0)), ("split", ([1, 3, 1], 1)),
+                                       ("split", (5, -1))])
+def test_chunk_and_split_give_pytorchs_pieces_and_gradients(how, args):
+    torch = torch_module()
+    a = np.random.default_rng(0).standard_normal((3, 5))
+    x, tx = leaf(a), torch.tensor(a, requires_grad=True)
+    ours, theirs = getattr(x, how)(*args), getattr(tx, how)(*args)
+    assert [tuple(p.shape) for p in ours] == [tuple(p.shape) for p in theirs]
+    weights = [np.random.default_rng(i).standard_normal(tuple(p.shape)) for i, p in enumerate(theirs)]
+    sum((p * tinygan.tensor(w)).sum() for p, w in zip(ours, weights)).backward()
+    sum((p * torch.tensor(w)).sum() for p, w in zip(theirs, weights)).backward()
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12)
+    assert [host(p).tolist() for p in getattr(tinygan, how)(x, *args)] == [host(p).tolist() for p in ours]
+
+
+def test_chunk_and_split_refuse_what_pytorch_refuses():
+    x = tinygan.zeros(4, 6)
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 2\] must be non-negative and add up to dimension 1's "
+                                         r"size 6"):
+        x.split([1, 2], dim=1)
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive int, got 0"):
+        x.chunk(0)
+    with pytest.raises(IndexError, match="split: dimension out of range"):
+        x.split(2, dim=2)

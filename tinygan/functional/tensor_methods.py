@@ -92,6 +92,40 @@ def _div(self, other, *, rounding_mode=None):
     return div(self, other)
 
 
+def _pieces(self, axis, sizes):
+    """self cut along `axis` into consecutive pieces of the given sizes, each a slice in the graph."""
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(self, (slice(None),) * axis + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def split(self, split_size_or_sections, dim=0):
+    """torch.split: pieces of split_size_or_sections along dim (the last one smaller if it does not divide), or of
+    the listed sizes, which must add up to the dimension."""
+    axis = _dim_axis("split", dim, self.ndim)
+    size = self.shape[axis]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(n) for n in split_size_or_sections]
+        if sum(sizes) != size or min(sizes, default=0) < 0:
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to dimension {dim}'s size {size}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split_size must be a positive int, got {split_size_or_sections}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
+    return _pieces(self, axis, sizes)
+
+
+def chunk(self, chunks, dim=0):
+    """torch.chunk: at most `chunks` pieces along dim, each of ceil(size / chunks) (the last may be smaller)."""
+    if int(chunks) <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks}")
+    axis = _dim_axis("chunk", dim, self.ndim)
+    return split(self, max(1, -(-self.shape[axis] // int(chunks))), dim)
+
+
 def _view(self, *shape):
     """x with another shape (-1 infers one dimension). Unlike PyTorch's view it never fails on layout: it copies if needed."""
     return reshape(self, *shape)
@@ -343,7 +377,7 @@ def install():
         "argmax": _arg("argmax"), "argmin": _arg("argmin"),
         "view": _view, "flatten": _flatten, "t": _t, "contiguous": _contiguous, "clone": clone,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "repeat": repeat,
-        "add": _add, "sub": _sub, "mul": mul, "div": _div, "neg": neg,
+        "add": _add, "sub": _sub, "mul": mul, "div": _div, "neg": neg, "split": split, "chunk": chunk,
         "matmul": matmul, "pow": pow, "abs": abs, "__abs__": abs, "masked_fill": masked_fill,
         "view_as": _view_as, "expand_as": _expand_as, "narrow": _narrow, "norm": _norm,
         "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
