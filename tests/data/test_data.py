@@ -375,7 +375,7 @@ def test_gaussian_mixture_accepts_own_modes():
 
 def test_load_dataset():
     assert tuple(DATASETS) == ("mnist5k", "mnist", "fashion", "kmnist", "ring8", "grid25", "moons", "swissroll",
-                               "colour-mnist5k", "cifar10", "scene3d", "scenes")
+                               "colour-mnist5k", "cifar10", "scene3d", "captions", "scenes")
     images, labels = load_dataset("mnist5k")
     assert images.shape == (5000, 28, 28)
     with pytest.raises(DataError, match="unknown dataset 'cifar100'; choose one of: mnist5k, mnist, .*swissroll"):

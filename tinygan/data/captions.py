@@ -42,6 +42,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from .idx import DataError
+from .loader import SeededEpochs
 from .mnist import load_embedded_mnist, load_mnist
 
 FOREGROUNDS = {
@@ -222,12 +223,12 @@ def captioned_test(folder=None, download=False):
     return CaptionedDigits(digits, np.stack([pair // 3, labels.astype(np.int64), pair % 3], axis=1))
 
 
-class CaptionLoader:
+class CaptionLoader(SeededEpochs):
     """Training batches of captioned digits, (images float32 (B, 3, 28, 28) on [0, 1], word tokens int64 (B, 4)).
 
     Epoch e colours and orders the digits with default_rng(seed + e) (see train_draw), so a run resumed with
-    `set_epoch(e)` sees exactly the batches the uninterrupted run would have. The interface of ImageLoader:
-    len (batches per epoch), iteration, set_epoch, state_dict.
+    `set_epoch(e)` sees exactly the batches the uninterrupted run would have. The interface of ImageLoader
+    (SeededEpochs: len, set_epoch, state_dict), and iteration.
 
     digits, labels -- uint8 digits (N, 28, 28) and their classes; default: the embedded 5,000
     """
@@ -243,20 +244,8 @@ class CaptionLoader:
         self.batch_size, self.seed, self.drop_last = int(batch_size), int(seed), bool(drop_last)
         self.epoch = 0  # the epoch the next pass will use
 
-    def __len__(self):
-        count = len(self.digits) / self.batch_size
-        return math.floor(count) if self.drop_last else math.ceil(count)
-
-    def set_epoch(self, epoch):
-        """Make the next pass use the colours and order of `epoch`."""
-        self.epoch = int(epoch)
-
-    def state_dict(self):
-        return {"epoch": self.epoch, "seed": self.seed}
-
-    def load_state_dict(self, state):
-        self.seed = int(state["seed"])
-        self.set_epoch(state["epoch"])
+    def _items(self):
+        return len(self.digits)
 
     def captioned(self, epoch):
         """(CaptionedDigits of epoch `epoch`, in the digits' own order; the order its batches visit them)."""

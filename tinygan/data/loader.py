@@ -30,7 +30,35 @@ def scale_images(images, value_range=(-1, 1)):
     return images / np.float32(255)
 
 
-class ImageLoader:
+class SeededEpochs:
+    """What the seeded loaders share: batches per epoch, and the epoch counter a checkpoint keeps for exact resume.
+
+    A subclass sets batch_size, seed, drop_last and epoch (the epoch the next pass will use), and says how many
+    items an epoch visits (`_items`).
+    """
+
+    def _items(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        """Number of batches in one epoch."""
+        count = self._items() / self.batch_size
+        return math.floor(count) if self.drop_last else math.ceil(count)
+
+    def set_epoch(self, epoch):
+        """Make the next pass use the order of `epoch` (for resuming a run)."""
+        self.epoch = int(epoch)
+
+    def state_dict(self):
+        """What a checkpoint needs to resume with the same batches."""
+        return {"epoch": self.epoch, "seed": self.seed}
+
+    def load_state_dict(self, state):
+        self.seed = int(state["seed"])
+        self.set_epoch(state["epoch"])
+
+
+class ImageLoader(SeededEpochs):
     """Iterate over uint8 images (and optional labels) in shuffled float32 batches.
 
     images      -- uint8 array (N, H, W) or (N, C, H, W)
@@ -71,22 +99,8 @@ class ImageLoader:
         self.flatten = bool(flatten)
         self.epoch = 0  # the epoch the next pass will use
 
-    def __len__(self):
-        """Number of batches in one epoch."""
-        count = len(self.images) / self.batch_size
-        return math.floor(count) if self.drop_last else math.ceil(count)
-
-    def set_epoch(self, epoch):
-        """Make the next pass use the order of `epoch` (for resuming a run)."""
-        self.epoch = int(epoch)
-
-    def state_dict(self):
-        """What a checkpoint needs to resume with the same batches."""
-        return {"epoch": self.epoch, "seed": self.seed}
-
-    def load_state_dict(self, state):
-        self.seed = int(state["seed"])
-        self.set_epoch(state["epoch"])
+    def _items(self):
+        return len(self.images)
 
     def order(self, epoch):
         """The indices of the images, in the order epoch `epoch` visits them."""
