@@ -38,7 +38,7 @@
 # `tinygan train dalle` trains both stages with the full recipe; `tinygan sample RUN --caption "red seven on white"`
 # draws, and `tinygan eval RUN` scores caption accuracy on seen and never-seen captions.
 #
-# Run it with `python lessons/20_words_to_pictures.py` (full mode: a few minutes on a 2-core CPU) or add `--quick`
+# Run it with `python lessons/20_words_to_pictures.py` (full mode: about 7 minutes on a 2-core CPU) or add `--quick`
 # for a seconds-long smoke run whose numbers are not the lesson's promises. Figures go to
 # `lessons/output/20_words_to_pictures/`.
 
@@ -196,25 +196,29 @@ print("the commitment term's gradient is 2 (z_e - e) / n:", commitment_pulls)
 # %% [markdown]
 # ## 4. The codebook: moving averages against a gradient that collapses
 #
-# Train the VQ-VAE on captioned colour digits with both codebook rules: the moving averages (started from encoder
-# outputs, as the recipe does), and the paper's codebook loss with a small random start. Perplexity,
+# Train the VQ-VAE on captioned colour digits with both codebook rules: the recipe's moving averages (codes started
+# from encoder outputs of the first batch, and at each epoch's end every code no position chose restarted at an
+# encoder output), and the paper's codebook loss from a small random start with no restarts. Perplexity,
 # exp(-sum p_k log p_k) over the codes' frequencies, counts how many codes are in real use: 128 if all are used
-# equally, 1 if one code does everything.
+# equally, 1 if one code does everything. Codes that nobody chooses never move under the gradient rule (their
+# gradient is zero), so once the encoder's outputs have left them behind they stay dead.
 
 # %%
-STEPS = 4 if lesson.quick else 160
+EPOCH_STEPS = 4 if lesson.quick else None         # quick mode: a few steps of each epoch
+VQ_EPOCHS = 1 if lesson.quick else 3
 BATCH = 64
 
 
-def train_vqvae(model, steps, warm_start):
-    """Adam 1e-3 on fresh colourings; returns the model and the perplexity of the codes of its last 10 batches."""
+def train_vqvae(model, epochs, recipe):
+    """Adam 1e-3 on each epoch's fresh colourings; `recipe`: start the codes from the first batch and restart dead
+    codes at each epoch's end. Returns the model, the code use of its last 10 batches, and the last loss."""
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = captions.CaptionLoader(BATCH, seed=1)
-    counts, step, epoch = np.zeros(model.num_codes), 0, 0
-    while step < steps:
+    for epoch in range(epochs):
         loader.set_epoch(epoch)
-        for x, _ in loader:
-            if step == 0 and warm_start:
+        counts = np.zeros(model.num_codes)
+        for step, (x, _) in enumerate(loader):
+            if epoch == 0 and step == 0 and recipe:
                 with no_grad():
                     model.init_codebook(model.encode(x), np.random.default_rng(0))
             out = model(x)
@@ -222,21 +226,21 @@ def train_vqvae(model, steps, warm_start):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if step >= steps - 10:
-                counts += quantize.code_counts(out.indices.numpy().reshape(-1), model.num_codes)
-            step += 1
-            if step == steps:
+            counts += quantize.code_counts(out.indices.numpy().reshape(-1), model.num_codes)
+            if step + 1 == EPOCH_STEPS:
                 break
-        epoch += 1
-    return model, model.code_use(counts), float(loss.item())
+        use = model.code_use(counts)                          # this epoch's use, before any restart
+        if recipe:
+            model.restart_dead_codes(np.random.default_rng(epoch + 1))
+    return model, use, float(loss.item())
 
 
 tinygan.manual_seed(0)
-vq_ema, use_ema, loss_ema = train_vqvae(VQVAE(codebook="ema"), STEPS, warm_start=True)
+vq_ema, use_ema, loss_ema = train_vqvae(VQVAE(codebook="ema"), VQ_EPOCHS, recipe=True)
 tinygan.manual_seed(0)
-vq_grad, use_grad, loss_grad = train_vqvae(VQVAE(codebook="loss"), STEPS, warm_start=False)
-print(f"moving averages: perplexity {use_ema['perplexity']:.1f}, unused codes {use_ema['unused_codes']}, "
-      f"loss {loss_ema:.4f}")
+vq_grad, use_grad, loss_grad = train_vqvae(VQVAE(codebook="loss"), VQ_EPOCHS, recipe=False)
+print(f"moving averages and restarts: perplexity {use_ema['perplexity']:.1f}, unused codes {use_ema['unused_codes']} "
+      f"in the last epoch, loss {loss_ema:.4f}")
 print(f"codebook loss, small random start: perplexity {use_grad['perplexity']:.1f}, "
       f"unused codes {use_grad['unused_codes']}, loss {loss_grad:.4f}")
 
@@ -298,6 +302,7 @@ from tinygan.models.dalle import Dalle, DallePrior, caption_tokens  # noqa: E402
 PRIOR_STEPS = 3 if lesson.quick else 400
 tinygan.manual_seed(0)
 prior = DallePrior()
+# The recipe's AdamW, at a higher constant rate than its 3e-4 with warm-up and cosine: this run is 5 epochs, not 30.
 prior_opt = optim.AdamW(prior.weight_decay_groups(0.01), lr=1e-3, betas=(0.9, 0.95))
 vq_ema.eval()
 prior_loader = captions.CaptionLoader(BATCH, seed=3)
