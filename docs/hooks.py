@@ -16,7 +16,7 @@ build time, or is generated from them.
   with its code, line numbers and the marked lines highlighted; the formula map's "file:" links land on the
   marked line (`#__codelineno-0-N`), and its "test:" names link to the test's `def` line.
 - Links between the included files are rewritten from repository paths to the site's pages.
-- MathJax comes from the jupyter-server-mathjax package and is copied into the site (no CDN).
+- MathJax 3 comes from the sphinx-mathjax-offline package and is copied into the site (no CDN).
 """
 from __future__ import annotations
 
@@ -164,9 +164,9 @@ def _source_page(repo_path: str) -> str:
     """A page with a source file's code, line numbers, and its formula markers and named tests highlighted."""
     path = ROOT / repo_path
     text = path.read_text(encoding="utf-8")
-    lines = _state["highlight"].get(repo_path, set()) | set(_marker_lines(path).values())
+    formulas = _marker_lines(path) if repo_path.startswith("tinygan/") else {}  # tests hold markers as data
+    lines = _state["highlight"].get(repo_path, set()) | set(formulas.values())
     fence = "`" * max(4, max((len(m) for m in re.findall(r"`{3,}", text)), default=0) + 1)
-    formulas = _marker_lines(path)
     head = [f"---\nsearch:\n  exclude: true\n---\n\n# `{repo_path}`\n"]
     if formulas:
         head.append("Formulas computed here (the highlighted lines): " + ", ".join(
@@ -209,6 +209,18 @@ def _gallery() -> str:
         rel = image.relative_to(ROOT).as_posix()
         parts.append(f"![{rel}]({rel})\n")
     return "\n".join(parts)
+
+
+def _folder_index(repo_dir: str) -> str:
+    """A page for a folder without a README: its pages and pictures."""
+    parts = [f"# `{repo_dir}/`\n"]
+    for path in sorted((ROOT / repo_dir).rglob("*")):
+        rel = path.relative_to(ROOT / repo_dir).as_posix()
+        if path.suffix == ".md":
+            parts.append(f"- [`{rel}`]({_rel(_site_path(f'{repo_dir}/{rel}'), _site_path(repo_dir) + '/index.md')})")
+        elif path.suffix == ".png":
+            parts.append(f"- `{rel}`\n\n    ![{rel}]({rel})\n")
+    return "\n".join(parts) + "\n"
 
 
 def _rel(target: str, from_page: str) -> str:
@@ -258,6 +270,7 @@ def on_files(files: Files, config) -> Files:
     _add(files, config, "reference/index.md", content="# API reference\n\nGenerated from the docstrings.\n\n" +
          "\n".join(f"- [`{module}`]({site}.md)" for site, module, _ in API) + "\n")
     _add(files, config, "gallery.md", content=_gallery())
+    _add(files, config, "benchmarks/results/index.md", content=_folder_index("benchmarks/results"))
     # source pages: every file with formula markers, every test the formula map names, every linked file
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tinygan").rglob("*.py")
                if MARKER.search(p.read_text(encoding="utf-8"))}
@@ -277,17 +290,23 @@ def on_files(files: Files, config) -> Files:
                     _add(files, config, _site_path(target), abs_src_path=str(ROOT / target))
     for repo_path in sorted(sources):
         _add(files, config, _site_path(repo_path), content=_source_page(repo_path))
-    # MathJax, from the jupyter-server-mathjax package
-    import jupyter_server_mathjax
-    static = Path(jupyter_server_mathjax.__file__).parent / "static"
-    for path in sorted(static.rglob("*")):
-        rel = path.relative_to(static).as_posix()
-        if path.is_file() and not rel.startswith("localization/"):
-            _add(files, config, "assets/mathjax/" + rel, abs_src_path=str(path))
+    # MathJax 3, from the sphinx-mathjax-offline package: the one script and its fonts
+    static = mathjax_dir()
+    for path in [static / "tex-chtml-full.js", *sorted((static / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))]:
+        _add(files, config, "assets/mathjax/" + path.relative_to(static).as_posix(), abs_src_path=str(path))
     # nav entries with a "*" are expanded over the pages
     config["nav"] = _expand_nav(config["nav"], [f.src_uri for f in files if f.is_documentation_page()
                                                 or f.src_uri.endswith(".ipynb")])
     return files
+
+
+def mathjax_dir() -> Path:
+    """MathJax 3 as the sphinx-mathjax-offline package installs it (a data folder, not a module)."""
+    from importlib.metadata import distribution
+    path = Path(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static/mathjax"))
+    if not (path / "tex-chtml-full.js").is_file():
+        raise RuntimeError(f"no MathJax in {path}: pip install -e '.[docs]'")
+    return path
 
 
 def _def_line(repo_path: str, name: str) -> int | None:
@@ -343,6 +362,8 @@ def _site_target(origin: str, url: str, files: Files) -> str | None:
             return _site_path(repo_path.rstrip("/") + "/README.md") + fragment
         if repo_path == "docs/images/lessons":
             return "gallery.md"
+        if files.get_file_from_path(_site_path(repo_path) + "/index.md"):
+            return _site_path(repo_path) + "/index.md"
         return None
     site = _site_path(repo_path)
     return site + fragment if files.get_file_from_path(site) else None
@@ -408,6 +429,7 @@ def on_page_content(html_text: str, page, config, files: Files) -> str:
     html_text = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html_text, flags=re.S)
     html_text = re.sub(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded", async \(\) => \{'
                        r'.*?</script>', lambda m: "" if "mermaid" in m.group(0) else m.group(0), html_text, flags=re.S)
+    _fix_notebook_toc(page, html_text)
     origin = _state["origin"].get(src)
 
     def rewrite(match):
@@ -421,3 +443,20 @@ def on_page_content(html_text: str, page, config, files: Files) -> str:
         return match.group(1) + html.escape(new) + match.group(3)
 
     return _ATTR.sub(rewrite, html_text)
+
+
+def _fix_notebook_toc(page, html_text: str) -> None:
+    """mkdocs-jupyter's table of contents drops inline code from headings ("in `eval()` mode" becomes
+    "in mode") and so names anchors the page does not have: take ids and titles from the headings."""
+    headings = re.findall(r'<h([1-6]) id="([^"]+)">(.*?)<a class="anchor-link"', html_text, re.S)
+    items, stack = [], list(page.toc)
+    while stack:
+        item = stack.pop(0)
+        items.append(item)
+        stack[0:0] = list(item.children)
+    if len(items) != len(headings):
+        log.warning("%s: %d headings but %d table-of-contents entries", page.file.src_uri, len(headings), len(items))
+        return
+    for item, (_, anchor, title) in zip(items, headings):
+        item.id = anchor
+        item.title = html.escape(html.unescape(re.sub(r"<[^>]+>", "", title)).strip(), quote=False)

@@ -1,18 +1,15 @@
-// MathJax 2 (from the jupyter-server-mathjax package, copied into the site: no CDN).
-// Typesets the formulas that pymdownx.arithmatex marks (class "arithmatex") and the maths in the
-// lessons' markdown cells (class "jp-MarkdownOutput"); everything else on a page is left alone.
+// MathJax 3 (tex-chtml-full.js and its fonts, from the sphinx-mathjax-offline package, copied into the
+// site: no CDN). Typesets the formulas that pymdownx.arithmatex marks (class "arithmatex") and the maths in
+// the lessons' markdown cells (class "jp-MarkdownOutput"); the rest of a page is left alone.
 window.MathJax = {
-  jax: ["input/TeX", "output/HTML-CSS"],
-  extensions: ["tex2jax.js"],
-  TeX: { extensions: ["AMSmath.js", "AMSsymbols.js", "noErrors.js", "noUndefined.js"] },
-  tex2jax: {
+  tex: {
     inlineMath: [["\\(", "\\)"], ["$", "$"]],
     displayMath: [["\\[", "\\]"], ["$$", "$$"]],
     processEscapes: true,
-    ignoreClass: ".*|",
-    processClass: "arithmatex|jp-MarkdownOutput"
+    processEnvironments: true
   },
-  "HTML-CSS": { availableFonts: [], webFont: "STIX-Web", imageFont: null },
-  showMathMenu: false,
-  messageStyle: "none"
+  options: {
+    ignoreHtmlClass: "md-header|md-container",   // a page is ignored, except inside the classes below
+    processHtmlClass: "arithmatex|jp-MarkdownOutput"
+  }
 };
