@@ -164,3 +164,23 @@ def test_functional_reaches_the_kernels_only_through_their_table():
     for op, (module, name, takes) in kernels.TWINS.items():
         assert callable(getattr(module, name)), op
         assert takes is None or callable(getattr(module, takes)), op
+
+
+@pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_gelu_twin_equals_the_reference_forward_backward_and_second_order(dtype, atol):
+    """GELU as one op against x * NormalCDF(x): values and gradients (a chunked array, larger than one chunk), and
+    under create_graph the gradient of the gradient."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(3 * kernels.special.CHUNK + 17) * 3).astype(dtype)
+    weights = rng.standard_normal(x.shape).astype(dtype)
+    results = {}
+    for mode in kernels.MODES:
+        with kernels.using(mode):
+            t = Tensor(on_device(x), requires_grad=True)
+            y = F.gelu(t)
+            (grad,) = tinygan.grad((y * Tensor(on_device(weights))).sum(), t, create_graph=True)
+            (second,) = tinygan.grad(grad.sum(), t)
+            results[mode] = [backend.to_numpy(a.array) for a in (y, grad, second)]
+    for fast, reference in zip(results["fast"], results["reference"]):
+        assert fast.dtype == dtype
+        np.testing.assert_allclose(fast, reference, rtol=0, atol=atol * max(1.0, np.abs(reference).max()))

@@ -133,11 +133,20 @@ def gelu(input, approximate="none"):
     The derivatives (Phi(x) + x phi(x) for the exact form) come from the ops' own backward passes.
     """
     if approximate == "none":
-        return input * NormalCDF.apply(input)  # [formula: gelu]
+        return kernels.twin("gelu", _exact_gelu, backward_in_ops=_exact_gelu_backward_in_ops)(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (tanh(inner) + 1)  # [formula: gelu-tanh]
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _exact_gelu(input):
+    return input * NormalCDF.apply(input)  # [formula: gelu]
+
+
+def _exact_gelu_backward_in_ops(x, grad):
+    """grad (Phi(x) + x phi(x)), GELU's derivative in tinygan ops: the fast twin's backward under create_graph."""
+    return grad * (NormalCDF.apply(x) + x * (exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))))
 
 
 def silu(input, inplace=False):

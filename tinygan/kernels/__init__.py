@@ -25,7 +25,8 @@ Those memory layouts are the kernels' own business, stated in each module's docs
     loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     optim        Adam's update in place, without temporaries
-    special      erfc (GELU's normal CDF) by the C library's rational approximations instead of long series
+    special      erfc (GELU's normal CDF) by the C library's rational approximations instead of long series; the
+                 exact GELU as one op, a chunk of the activations at a time
     cupy_fused   on the GPU: one CuPy kernel launch for what the reference does in several expressions
 
 This package imports only `backend` and `autograd`, never `functional`: the dependency runs one way. A twin
@@ -57,6 +58,7 @@ TWINS = {
     "lstm_sequence": (recurrent, "lstm_sequence", None),
     "adam_update": (optim, "adam_update", None),                               # the lines of Adam._adam_step
     "erfc": (special, "erfc", None),                                           # functional._special.erfc
+    "gelu": (special, "gelu", None),                                           # functional.activation's exact gelu
 }
 
 
