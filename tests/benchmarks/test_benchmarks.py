@@ -226,8 +226,10 @@ def test_dalle_sides_agree_after_their_updates(tinygan_side, torch_side, name):
         ours.step(), theirs.step()
     np.testing.assert_allclose(losses(tinygan_side, ours.step()), losses(torch_side, theirs.step()), rtol=1e-3,
                                atol=1e-6)
+    # Adam divides each gradient by its own scale, so a weight whose gradient is rounding noise (float32 GELU's erf
+    # is not PyTorch's to the last bit) can move by a good part of lr (3e-4) either way: atol 1e-4.
     for p, q in zip(ours.parameters, theirs.parameters):
-        np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(tinygan_side.to_numpy(p), torch_side.to_numpy(q), rtol=1e-3, atol=1e-4)
 
 
 def test_dalle_twins_hold_tinygans_parameters_and_compute_the_same(tinygan_side, torch_side):
