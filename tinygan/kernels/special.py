@@ -154,13 +154,10 @@ def _normal_cdf(x):
     return erfc(x * -SQRT_HALF) * 0.5
 
 
-def _gelu_forward(x):
-    return x * _normal_cdf(x)
-
-
-def _gelu_derivative_times(x, grad):
-    """grad (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi): GELU's derivative, times the incoming gradient."""
-    return grad * (_normal_cdf(x) + x * (get_array_module(x).exp(x * x * -0.5) * INV_SQRT_2PI))
+def _gelu_derivative_times(x, cdf, grad):
+    """grad (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi): GELU's derivative, times the incoming gradient,
+    with Phi(x) kept from the forward."""
+    return grad * (cdf + x * (get_array_module(x).exp(x * x * -0.5) * INV_SQRT_2PI))
 
 
 def gelu(input, backward_in_ops=None):
@@ -171,14 +168,15 @@ def gelu(input, backward_in_ops=None):
 
 class GELU(Function):
     """y = x Phi(x);  dy/dx = Phi(x) + x phi(x). The reference is x * NormalCDF(x), two ops whose forward and
-    backward take a dozen passes over the activations; here each direction is one pass of chunks."""
+    backward take a dozen passes over the activations; here Phi is computed once, by chunks, and kept."""
 
     def forward(self, x, backward_in_ops=None):
         self.backward_in_ops = backward_in_ops
-        return by_chunks(_gelu_forward, x)
+        self.cdf = by_chunks(_normal_cdf, x)                  # Phi(x), kept: the backward needs it again
+        return x * self.cdf
 
     def backward(self, grad):
         x = self.inputs[0]
         if is_grad_enabled():
             return (self.backward_in_ops(x, grad),)
-        return (Tensor(by_chunks(_gelu_derivative_times, x.array, grad.array)),)
+        return (Tensor(by_chunks(_gelu_derivative_times, x.array, self.cdf, grad.array)),)
