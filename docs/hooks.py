@@ -57,6 +57,7 @@ API = [("tinygan", "tinygan", "tinygan (the top level)"), ("nn", "tinygan.nn", "
        ("evaluation", "tinygan.evaluation", "tinygan.evaluation")]
 MARKER = re.compile(r"#\s*\[formula:\s*([A-Za-z0-9_.-]+)\s*\]")
 LINK = re.compile(r"(!?\[(?:[^\[\]]|\[[^\]]*\])*\]\()([^)\s]+)(\))")
+IMG_SRC = re.compile(r'(<img\s[^>]*?src=")([^"]+)(")')          # an HTML image in a page's markdown (the README's gallery)
 
 _state: dict = {}
 
@@ -383,7 +384,7 @@ def on_page_markdown(markdown: str, page, config, files: Files) -> str:
 
     if src == "formulas.md":
         markdown = _formula_map(markdown, files)
-    return LINK.sub(rewrite, markdown)
+    return IMG_SRC.sub(rewrite, LINK.sub(rewrite, markdown))
 
 
 def _formula_map(markdown: str, files: Files) -> str:
