@@ -41,6 +41,7 @@ from .. import backend, nn
 from .. import functional as F
 from ..autograd import Tensor, no_grad
 from ..data.captions import BOS, CAPTION_LENGTH, TEXT_TOKENS, parse, tokens_of
+from ..functional.attention import _in_projection, _merge_heads, _split_heads
 
 TEXT_LENGTH = 1 + CAPTION_LENGTH       # BOS and the 4 word tokens
 IMAGE_TOKENS = 49                      # the VQ-VAE's 7 x 7 grid
@@ -209,18 +210,17 @@ class DallePrior(nn.Module):
 
 def _cached_self_attention(attention, x, cache):
     """A batch-first MultiheadAttention's self-attention of x (N, t, E) over the cached positions and x's own, causal
-    among x's; returns the output and the cache grown by x's keys and values."""
-    N, t, E = x.shape
-    H = attention.num_heads
-    qkv = F.linear(x, attention.in_proj_weight, attention.in_proj_bias)                        # (N, t, 3E)
-    q, k, v = (qkv[..., i * E:(i + 1) * E].reshape(N, t, H, E // H).permute(0, 2, 1, 3) for i in range(3))
-    if cache is not None:                                                                        # (N, H, t, D)
+    among x's; returns the output and the cache grown by x's keys and values. The projections and the heads' split
+    and merge are multi_head_attention_forward's own (sequence first, hence the transposes)."""
+    x = x.transpose(0, 1)                                                                       # (t, N, E)
+    projected = _in_projection(x, x, x, attention.embed_dim, attention.in_proj_weight, attention.in_proj_bias, None)
+    q, k, v = (_split_heads(p, attention.num_heads) for p in projected)                        # (N, H, t, D)
+    if cache is not None:
         k, v = F.concat([cache[0], k], axis=2), F.concat([cache[1], v], axis=2)
     # The new queries see every cached key and, among their own, the ones up to themselves: causal at the bottom
     # right, which for one new token is no mask at all.
-    out = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1 and cache is None)
-    out = out.permute(0, 2, 1, 3).reshape(N, t, E)
-    return attention.out_proj(out), (k, v)
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=q.shape[2] > 1 and cache is None)
+    return attention.out_proj(_merge_heads(out)).transpose(0, 1), (k, v)
 
 
 class Dalle(nn.Module):
