@@ -10,6 +10,8 @@ import tinygan.functional as F
 from tinygan import Tensor, backend, nn
 from tinygan.functional._special import erfc
 
+from torch_compare import compare_with_torch
+
 
 def tensor(values, dtype=np.float64, requires_grad=False):
     return Tensor(backend.xp().asarray(np.asarray(values, dtype=dtype)), requires_grad=requires_grad)
@@ -82,19 +84,6 @@ def test_softmax_dtype_argument_casts_first_and_the_gradient_comes_back_in_the_i
 
 # -- against PyTorch, float64 --------------------------------------------------------------------------
 
-def _compare_with_torch(ours, theirs, x):
-    """Outputs and input gradients (for a random output weighting) of our op and torch's agree."""
-    torch = pytest.importorskip("torch")
-    a = tensor(x, requires_grad=True)
-    b = torch.tensor(x, requires_grad=True)
-    ya, yb = ours(a), theirs(b)
-    u = np.random.default_rng(1).standard_normal(tuple(yb.shape))
-    ya.backward(tensor(u))
-    yb.backward(torch.tensor(u))
-    np.testing.assert_allclose(host(ya), yb.detach().numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-12, atol=1e-14)
-
-
 CASES = {  # name: (tinygan, torch (given the module torch.nn.functional), input shape)
     "softmax": (lambda x: F.softmax(x, dim=1), lambda tf, x: tf.softmax(x, dim=1), (3, 5, 2)),
     "log_softmax": (lambda x: F.log_softmax(x, dim=-1), lambda tf, x: tf.log_softmax(x, dim=-1), (4, 6)),
@@ -116,7 +105,7 @@ def test_matches_pytorch(name):
     torch = pytest.importorskip("torch")
     ours, theirs, shape = CASES[name]
     x = np.random.default_rng(len(name)).normal(0.0, 3.0, shape)
-    _compare_with_torch(ours, lambda b: theirs(torch.nn.functional, b), x)
+    compare_with_torch(ours, lambda b: theirs(torch.nn.functional, b), x)
 
 
 def test_inplace_is_accepted_and_the_input_is_left_alone():

@@ -9,6 +9,8 @@ import pytest
 import tinygan.functional as F
 from tinygan import Tensor, backend, nn
 
+from torch_compare import compare_with_torch
+
 RNG = np.random.default_rng(0)
 IMAGES = RNG.normal(1.0, 2.0, (3, 4, 5, 2))
 
@@ -49,17 +51,7 @@ def test_instance_norm_running_statistics_follow_pytorch_formula():
 
 def _torch_compare(ours, theirs, x, params=()):
     """Outputs and gradients (input and parameters) of a tinygan layer/op and its torch twin agree."""
-    torch = pytest.importorskip("torch")
-    a = tensor(x, requires_grad=True)
-    b = torch.tensor(x, requires_grad=True)
-    ya, yb = ours(a), theirs(b)
-    u = np.random.default_rng(1).standard_normal(tuple(yb.shape))
-    ya.backward(tensor(u))
-    yb.backward(torch.tensor(u))
-    np.testing.assert_allclose(host(ya), yb.detach().numpy(), rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-11, atol=1e-13)
-    for pa, pb in params:
-        np.testing.assert_allclose(host(pa.grad), pb.grad.numpy(), rtol=1e-11, atol=1e-13)
+    compare_with_torch(ours, theirs, x, params, rtol=1e-12, atol=1e-13, grad_rtol=1e-11, grad_atol=1e-13)
 
 
 def _layers(torch):
