@@ -250,8 +250,8 @@ class Tensor:
 
     @property
     def data(self):
-        """PyTorch's `.data`: a tensor sharing this one's values, with no history and no gradient."""
-        return Tensor(self._data)
+        """PyTorch's `.data`: a tensor sharing this one's values, with no history and no gradient (detach())."""
+        return self.detach()
 
     @data.setter
     def data(self, value):
