@@ -365,6 +365,17 @@ def _torch(array):
     return torch.tensor(np.asarray(array), dtype=torch.float64, requires_grad=True)
 
 
+def _agrees_with_torch(rand, y, ty, pairs):
+    """y equals torch's ty, and after backward with one random weighting each (tinygan, torch) leaf's gradient agrees."""
+    import torch
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rand.randn(*y.shape, requires_grad=False)
+    y.backward(g)
+    ty.backward(torch.tensor(host(g)))
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @FAST
 @given(case=conv_case())
 def test_conv2d_matches_torch_forward_and_backward(case, make_rand):
@@ -378,14 +389,7 @@ def test_conv2d_matches_torch_forward_and_backward(case, make_rand):
     tx, tw = _torch(host(x)), _torch(host(w))
     tb = _torch(host(b)) if b is not None else None
     ty = torch.nn.functional.conv2d(tx, tw, tb, **geometry)
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = rand.randn(*y.shape, requires_grad=False)
-    y.backward(g)
-    ty.backward(torch.tensor(host(g)))
-    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(host(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
-    if b is not None:
-        np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+    _agrees_with_torch(rand, y, ty, [(x, tx), (w, tw)] + ([(b, tb)] if b is not None else []))
 
 
 @FAST
@@ -402,14 +406,7 @@ def test_conv_transpose2d_matches_torch_forward_and_backward(case, make_rand):
     tx, tw = _torch(host(x)), _torch(host(w))
     tb = _torch(host(b)) if b is not None else None
     ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, **geometry)
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = rand.randn(*y.shape, requires_grad=False)
-    y.backward(g)
-    ty.backward(torch.tensor(host(g)))
-    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(host(w.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
-    if b is not None:
-        np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+    _agrees_with_torch(rand, y, ty, [(x, tx), (w, tw)] + ([(b, tb)] if b is not None else []))
 
 
 POOLS = [(2, None, 0), (3, 1, 1), (2, 1, 0), ((2, 3), (1, 2), (1, 1)), (3, 2, 1), (3, 3, 0)]
