@@ -80,17 +80,38 @@ def cache_root() -> Path:
     return Path(os.environ.get("TINYGAN_DOCS_CACHE") or ROOT / ".cache" / "docs")
 
 
+def _lesson_key(lesson: Path, engine: str, mode: str) -> str:
+    """What an executed notebook of a lesson depends on: the engine's sources, the mode and the lesson's text."""
+    return hashlib.sha256((engine + mode + lesson.read_text()).encode()).hexdigest()
+
+
+def _cached(cache: Path, mode: str, lesson: Path) -> tuple[Path, Path]:
+    """(the executed notebook, the file holding its key) of a lesson in a cache. The folder ends in
+    lessons/NN_*.ipynb, as mkdocs-jupyter's include pattern reads."""
+    folder = cache / mode / "lessons"
+    return folder / f"{lesson.stem}.ipynb", folder / f"{lesson.stem}.key"
+
+
+def store_executed_lesson(lesson: Path, notebook: Path, cache: Path) -> None:
+    """Put a quick-mode notebook of `lesson` executed elsewhere (the notebook test's run of the documented
+    `jupytext --execute`) into `cache`, so that a build with TINYGAN_DOCS_CACHE=cache shows it instead of
+    executing the lesson again."""
+    target, stamp = _cached(cache, "quick", lesson)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(notebook.read_bytes())
+    stamp.write_text(_lesson_key(lesson, _engine_digest(), "quick"))
+
+
 def execute_lessons() -> dict[str, Path]:
     """Execute every lesson as a notebook (two at a time), or take it from the cache; {stem: ipynb}."""
     mode = lesson_mode()
-    out_dir = cache_root() / mode / "lessons"   # ".../lessons/NN_*.ipynb", as mkdocs-jupyter's include pattern reads
-    out_dir.mkdir(parents=True, exist_ok=True)
     engine = _engine_digest()
     lessons = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
     todo, done = [], {}
     for path in lessons:
-        key = hashlib.sha256((engine + mode + path.read_text()).encode()).hexdigest()
-        notebook, stamp = out_dir / f"{path.stem}.ipynb", out_dir / f"{path.stem}.key"
+        key = _lesson_key(path, engine, mode)
+        notebook, stamp = _cached(cache_root(), mode, path)
+        notebook.parent.mkdir(parents=True, exist_ok=True)
         done[path.stem] = notebook
         if not (notebook.exists() and stamp.exists() and stamp.read_text() == key):
             todo.append((path, notebook, stamp, key))

@@ -69,7 +69,7 @@ def outputs_of(notebook):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson, tmp_path):
+def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson, tmp_path, executed_lessons):
     [execute] = [words for words in documented_commands() if words[0] == "jupytext" and "--execute" in words]
     [documented_lesson] = [word for word in execute if re.fullmatch(r"lessons/\d\d_\w+\.py", word)]
     source = lesson.read_text()
@@ -87,3 +87,14 @@ def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson,
     assert "PASS" in text, "a lesson must end with checks that print PASS/FAIL"
     if "savefig(" in source:
         assert images >= 1, f"{lesson.name} saves figures but showed none inline"
+    share_with_the_website_test(lesson, copy.with_suffix(".ipynb"), executed_lessons)
+
+
+def share_with_the_website_test(lesson, notebook, cache):
+    """Keep the executed notebook for the website's build in this session (tests/docs/test_site.py), where the
+    docs extra is installed."""
+    try:
+        from docs.hooks import store_executed_lesson
+    except ImportError:                       # no mkdocs: there is no website to build
+        return
+    store_executed_lesson(lesson, notebook, cache)

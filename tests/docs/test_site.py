@@ -1,18 +1,18 @@
 """The course website in a real browser: build it, serve it on localhost, open it in headless Chromium.
 
-Opt-in (marker `site`): `python -m pytest -m site tests/docs/test_site.py`, or TINYGAN_SITE=1. Skips with a
-reason where the docs extra (`pip install -e '.[docs]'`), selenium, Chromium or chromedriver is missing
-(Debian: `apt-get install chromium chromium-driver`).
+Opt-in (marker `site`): `python -m pytest -m site tests/docs/test_site.py`, or TINYGAN_SITE=1, which CI sets
+(.ci/run). Skips with a reason where a package of the docs extra (`pip install -e '.[docs]'`), Chromium or
+chromedriver is missing (Debian: `apt-get install chromium chromium-driver`).
 
-The build (`python -m docs build --site-dir TMP`) executes every lesson in quick mode in a fresh cache, so
-the lesson pages show what the lessons draw now (TINYGAN_DOCS_CACHE=DIR reuses the lessons executed there). Screenshots of the home page, a lesson and the formula map
-go to site-screenshots/ (git-ignored).
+The build (`python -m docs build --site-dir TMP`) shows every lesson executed in quick mode in this session: the
+notebooks the notebook test executed (tests/docs/test_notebooks.py), and the rest executed by the build itself
+(TINYGAN_DOCS_CACHE=DIR builds from the lessons executed there instead). Screenshots of the home page, a lesson
+and the formula map go to site-screenshots/ (git-ignored).
 """
 from __future__ import annotations
 
 import functools
 import html.parser
-import importlib.util
 import os
 import re
 import shutil
@@ -34,15 +34,25 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "site-screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
-DOCS_PACKAGES = ["mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers.python", "pymdownx",
-                 "jupyter_server_mathjax", "nbclient", "jupytext", "selenium"]
-
 pytestmark = pytest.mark.site
 
 
+def _docs_extra():
+    """The distributions the `docs` extra of pyproject.toml asks for (their names, without versions or extras)."""
+    import tomllib
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["docs"]
+    return [re.match(r"[A-Za-z0-9_.-]+", requirement).group(0) for requirement in extra]
+
+
 def _missing():
-    missing = [name for name in DOCS_PACKAGES if importlib.util.find_spec(name.split(".")[0]) is None
-               or (name == "mkdocstrings_handlers.python" and importlib.util.find_spec("mkdocstrings_handlers") is None)]
+    """Why the test cannot run here (a package of the docs extra or the browser is missing), or None."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    missing = []
+    for name in _docs_extra():
+        try:
+            distribution(name)
+        except PackageNotFoundError:
+            missing.append(name)
     if missing:
         return f"the docs extra is not installed (missing {', '.join(missing)}): pip install -e '.[docs]'"
     if not CHROMIUM or not CHROMEDRIVER:
@@ -51,7 +61,7 @@ def _missing():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, request):
+def site(tmp_path_factory, request, executed_lessons):
     markexpr = request.config.getoption("markexpr", "") or ""
     if "site" not in markexpr and os.environ.get("TINYGAN_SITE", "") in ("", "0"):
         pytest.skip("the website test is opt-in: python -m pytest -m site (or TINYGAN_SITE=1)")
@@ -60,14 +70,17 @@ def site(tmp_path_factory, request):
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("site")
     env = dict(os.environ, MPLBACKEND="Agg")
-    env.setdefault("TINYGAN_DOCS_CACHE", str(out / "cache"))  # a fresh cache: every lesson runs, unless set
+    # The lessons the notebook test executed in this session are built from its notebooks; the build executes
+    # the others (all of them when this test runs alone), unless TINYGAN_DOCS_CACHE names another cache.
+    env.setdefault("TINYGAN_DOCS_CACHE", str(executed_lessons))
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "docs", "build", "--site-dir", str(out / "site")], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=HANG_LIMIT_S)
     assert proc.returncode == 0, f"the build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
     warnings = [line for line in proc.stderr.splitlines() if line.startswith(("WARNING", "ERROR"))]
     assert not warnings, "the build warned:\n" + "\n".join(warnings)
-    print(f"\nsite built in {time.perf_counter() - start:.0f} s")
+    executed = re.findall(r"executing (\d+) lesson", proc.stderr)
+    print(f"\nsite built in {time.perf_counter() - start:.0f} s, executing {executed[0] if executed else 0} lessons")
     return out / "site"
 
 
