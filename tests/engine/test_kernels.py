@@ -5,6 +5,8 @@ every op's fast path equal to its reference).
 - the layouts the kernels read and keep (BatchNorm over NCHW, channels-last and strided storage; max pooling's
   tiles, ties included);
 - the switch between the fast kernels and the reference (tinygan.use_kernels, kernels.using);
+- the softmax and layer-norm twins where the contract's small cases do not reach: attention's -inf rows, each
+  choice of affine parameters, float32, gradients of gradients;
 - the one-way dependency: kernels import only the backend and autograd, functional/ reaches them only through
   kernels.TWINS, and every entry of that table names a function that exists.
 """
@@ -184,3 +186,63 @@ def test_gelu_twin_equals_the_reference_forward_backward_and_second_order(dtype,
     for fast, reference in zip(results["fast"], results["reference"]):
         assert fast.dtype == dtype
         np.testing.assert_allclose(fast, reference, rtol=0, atol=atol * max(1.0, np.abs(reference).max()))
+
+
+def _both_kernels(fn, *arrays):
+    """{mode: [output, dL/d each input, dM/d each input]} of fn under both kernel modes, with L = sum(fn(inputs) * W)
+    and M = sum(dL/d first input * V) for fixed random W and V: the gradients recorded with create_graph, then
+    differentiated again. (A plain sum would not do for softmax: its gradient sums to 0 along the axis.)"""
+    results = {}
+    for mode in kernels.MODES:
+        rng = np.random.default_rng(5)                    # the same W and V for both modes
+        with kernels.using(mode):
+            inputs = [Tensor(on_device(a), requires_grad=True) for a in arrays]
+            y = fn(*inputs)
+            weights = Tensor(on_device(rng.standard_normal(y.shape).astype(y.dtype)))
+            grads = tinygan.grad((y * weights).sum(), inputs, create_graph=True)
+            second_weights = Tensor(on_device(rng.standard_normal(grads[0].shape).astype(y.dtype)))
+            second = tinygan.grad((grads[0] * second_weights).sum(), inputs, allow_unused=True)
+            results[mode] = [backend.to_numpy(t.array) for t in (y, *grads, *(s for s in second if s is not None))]
+    return results
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("dim", [-1, 1])
+def test_softmax_twin_equals_the_reference_under_a_causal_mask(dtype, rtol, dim):
+    """Attention's softmax: rows of scores with -inf above the diagonal (weights exactly 0 there), along the last
+    axis and along another one; values, gradients and gradients of gradients."""
+    rng = np.random.default_rng(6)
+    scores = (rng.standard_normal((2, 3, 9, 9)) * 4).astype(dtype)
+    scores[..., np.triu_indices(9, 1)[0], np.triu_indices(9, 1)[1]] = -np.inf
+    fn = lambda x: F.softmax(x, dim=dim)  # noqa: E731
+    if dim != -1:
+        scores = np.nan_to_num(scores, neginf=-30.0)      # along axis 1 every column has finite scores
+    results = _both_kernels(fn, scores)
+    for fast, reference in zip(results["fast"], results["reference"]):
+        assert fast.dtype == dtype and np.isfinite(fast).all()
+        np.testing.assert_allclose(fast, reference, rtol=rtol, atol=rtol * max(1.0, np.abs(reference).max()))
+    if dim == -1:
+        assert (results["fast"][0][..., 0, 1:] == 0).all(), "a masked key must get weight exactly 0"
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+@pytest.mark.parametrize("affine", ["weight and bias", "weight", "bias", "none"])
+def test_layer_norm_twin_equals_the_reference(dtype, rtol, affine):
+    """LayerNorm over the last two axes of (4, 5, 3, 6), with each choice of affine parameters: values, the
+    gradients of input, weight and bias, and the gradients of the input's gradient."""
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((4, 5, 3, 6)) * 3 + 1).astype(dtype)
+    w, b = (rng.standard_normal((3, 6)).astype(dtype) for _ in range(2))
+    arrays = [x] + [w] * ("weight" in affine) + [b] * (affine in ("bias", "weight and bias"))
+
+    def fn(x, *affine_tensors):
+        given = iter(affine_tensors)
+        weight = next(given) if "weight" in affine else None
+        bias = next(given) if affine in ("bias", "weight and bias") else None
+        return F.layer_norm(x, (3, 6), weight, bias)
+
+    results = _both_kernels(fn, *arrays)
+    assert len(results["fast"]) == len(results["reference"]) >= 3
+    for fast, reference in zip(results["fast"], results["reference"]):
+        assert fast.dtype == dtype
+        np.testing.assert_allclose(fast, reference, rtol=rtol, atol=rtol * max(1.0, np.abs(reference).max()))

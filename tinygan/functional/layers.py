@@ -3,7 +3,7 @@ import warnings
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import constant
+from ._util import constant, xp_of
 from .shape import getitem
 
 
@@ -57,7 +57,9 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     keep = backend.rng().random(x.shape, dtype=x.dtype) >= p
-    return x * constant(keep.astype(x.dtype) / x.dtype.type(1 - p))  # [formula: dropout]
+    scale = x.dtype.type(1) / x.dtype.type(1 - p)                   # 1/(1-p), rounded as PyTorch rounds it
+    mask = xp_of(keep).multiply(keep, scale, dtype=x.dtype)          # scale where kept, else 0: one pass
+    return x * constant(mask)  # [formula: dropout]
 
 
 def _channel_dropout(x, p, training, op):

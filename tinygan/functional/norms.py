@@ -13,6 +13,7 @@ None of them mixes samples, so each behaves the same in training and evaluation 
 They are compositions of differentiable ops: their gradients, and gradients of gradients (for
 gradient penalties), come from those ops.
 """
+from .. import kernels
 from ..autograd import Tensor
 from ._util import as_tensor, xp_of
 from .arithmetic import clamp
@@ -20,18 +21,29 @@ from .arithmetic import clamp
 
 def standardize(x, axes, eps):
     """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance (divided by the count)."""
+    return _standardize_with_inv_std(x, axes, eps)[0]
+
+
+def _standardize_with_inv_std(x, axes, eps):
+    """(x_hat, 1 / sqrt(var + eps)): standardize's result and the factor that scaled the centred x."""
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)
-    return centered * (var + eps) ** -0.5
+    inv_std = (var + eps) ** -0.5
+    return centered * inv_std, inv_std
+
+
+def _check_affine(op, input_shape, weight, bias, shape):
+    """Raise a clear error unless weight and bias (where given) have `shape`."""
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != tuple(shape):
+            raise ValueError(f"{op}: {name} must have shape {tuple(shape)} for an input of shape "
+                             f"{tuple(input_shape)}, got {tuple(value.shape)}")
 
 
 def _affine(op, x_hat, weight, bias, shape, broadcast_shape):
     """x_hat * weight + bias, each (if given) checked to have `shape` and reshaped to `broadcast_shape`."""
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is not None and tuple(value.shape) != tuple(shape):
-            raise ValueError(f"{op}: {name} must have shape {tuple(shape)} for an input of shape "
-                             f"{tuple(x_hat.shape)}, got {tuple(value.shape)}")
+    _check_affine(op, x_hat.shape, weight, bias, shape)
     if weight is not None:
         x_hat = x_hat * as_tensor(weight, like=x_hat).reshape(broadcast_shape)
     if bias is not None:
@@ -55,8 +67,43 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must be the last dimensions of the "
                          f"input, got input of shape {tuple(input.shape)}")
-    x_hat = standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)  # [formula: layer-norm]
+    _check_affine("layer_norm", input.shape, weight, bias, normalized_shape)
+    weight, bias = (None if t is None else as_tensor(t, like=input) for t in (weight, bias))
+    return kernels.twin("layer_norm", _layer_norm, backward_in_ops=_layer_norm_backward_in_ops)(
+        input, normalized_shape, weight, bias, eps)
+
+
+def _layer_norm(input, normalized_shape, weight, bias, eps):
+    x_hat = standardize(input, _last_axes(input, normalized_shape), eps)  # [formula: layer-norm]
     return _affine("layer_norm", x_hat, weight, bias, normalized_shape, normalized_shape)
+
+
+def _last_axes(x, normalized_shape):
+    return tuple(range(x.ndim - len(normalized_shape), x.ndim))
+
+
+def _layer_norm_backward_in_ops(x, weight, bias, grad, normalized_shape, eps):
+    """The gradients of layer_norm for x, weight and bias (those given), in tinygan ops: the fast twin's
+    backward under create_graph, so that it can be differentiated again. Over the normalised axes, with
+    x_hat = (x - mean) / std and g = dL/dy:
+
+        dL/dx = (g w - mean(g w) - x_hat mean(g w x_hat)) / std,    dL/dw = sum g x_hat,    dL/db = sum g
+
+    the sums of dL/dw and dL/db running over the other (leading) axes.
+    """
+    axes = _last_axes(x, normalized_shape)
+    leading = tuple(range(x.ndim - len(normalized_shape)))
+    x_hat, inv_std = _standardize_with_inv_std(x, axes, eps)
+    g_w = grad * weight if weight is not None else grad
+    grad_x = (g_w - g_w.mean(axis=axes, keepdims=True)
+              - x_hat * (g_w * x_hat).mean(axis=axes, keepdims=True)) * inv_std
+    over_leading = (lambda t: t.sum(axis=leading)) if leading else (lambda t: t)
+    grads = [grad_x]
+    if weight is not None:
+        grads.append(over_leading(grad * x_hat))
+    if bias is not None:
+        grads.append(over_leading(grad))
+    return tuple(grads)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

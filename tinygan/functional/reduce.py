@@ -52,14 +52,17 @@ class Max(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim)
-        largest = x.max(axis=self.axes, keepdims=True)
-        is_max = (x == largest).astype(x.dtype)
-        self.share = is_max / is_max.sum(axis=self.axes, keepdims=True)
-        return largest if keepdims else largest.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+        self.largest = x.max(axis=self.axes, keepdims=True)
+        return self.largest if keepdims else self.largest.reshape(
+            [n for i, n in enumerate(x.shape) if i not in self.axes])
 
     def backward(self, grad):
+        # Which elements were maximal is found here, not in the forward: a max that only shifts values (as in
+        # logsumexp, where it is detached) never pays for it.
         x = self.inputs[0]
-        return broadcast_to(grad.reshape(_kept_shape(x.shape, self.axes)), x.shape) * constant(self.share)
+        is_max = (x.array == self.largest).astype(x.dtype)
+        share = is_max / is_max.sum(axis=self.axes, keepdims=True)
+        return broadcast_to(grad.reshape(_kept_shape(x.shape, self.axes)), x.shape) * constant(share)
 
 
 class BroadcastTo(Function):

@@ -10,6 +10,7 @@ of differentiable ops, so their gradients (and gradients of gradients) come from
 """
 import warnings
 
+from .. import kernels
 from ..autograd import Function
 from .arithmetic import exp, logsumexp
 
@@ -58,4 +59,15 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     input, dim = _prepare("softmax", input, dim, dtype)
     if input.ndim == 0:
         return exp(input - input)
+    return kernels.twin("softmax", _softmax, backward_in_ops=_softmax_backward_in_ops)(input, dim)
+
+
+def _softmax(input, dim):
     return exp(input - logsumexp(input, axis=dim, keepdims=True))  # [formula: softmax]
+
+
+def _softmax_backward_in_ops(x, grad, dim):
+    """dL/dx = y (g - sum_j g_j y_j) with y = softmax(x) along `dim`, in tinygan ops: the fast twin's backward
+    under create_graph, so that it can be differentiated again."""
+    y = _softmax(x, dim)
+    return y * (grad - (grad * y).sum(axis=dim, keepdims=True))

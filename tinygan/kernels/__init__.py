@@ -23,6 +23,8 @@ Those memory layouts are the kernels' own business, stated in each module's docs
     reduce       per-channel sums of images as one product with a row of ones
     pool         max pooling whose windows tile the image, read in place instead of copied out by im2col
     loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
+    softmax      softmax as one op that keeps its output: four passes each way, row sums as products
+    layer_norm   layer norm as one op with its backward in closed form, every sum a matrix-vector product
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     optim        Adam's update in place, without temporaries
     special      erfc (GELU's normal CDF) by the C library's rational approximations instead of long series; the
@@ -37,7 +39,7 @@ import contextlib
 import functools
 import os
 
-from . import batch_norm, conv, loss, optim, pool, recurrent, reduce, special
+from . import batch_norm, conv, layer_norm, loss, optim, pool, recurrent, reduce, softmax, special
 
 MODES = ("fast", "reference")
 _state = {"mode": None}
@@ -59,6 +61,8 @@ TWINS = {
     "adam_update": (optim, "adam_update", None),                               # the lines of Adam._adam_step
     "erfc": (special, "erfc", None),                                           # functional._special.erfc
     "gelu": (special, "gelu", None),                                           # functional.activation's exact gelu
+    "softmax": (softmax, "softmax", None),                                     # functional.softmax.softmax
+    "layer_norm": (layer_norm, "layer_norm", None),                            # functional.norms.layer_norm
 }
 
 
