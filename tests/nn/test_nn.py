@@ -498,6 +498,23 @@ def test_dropout_scales_each_kept_value_by_exactly_one_over_one_minus_p(p):
     np.testing.assert_array_equal(host(x.grad)[~kept], 0.0)
 
 
+@pytest.mark.parametrize("p", [0.001, 0.1, 0.5, 0.9])
+@pytest.mark.parametrize("shape", [(1000, 999), (7,), (0, 3)])
+def test_dropout_drops_each_value_with_probability_p_reproducibly(p, shape):
+    """The fraction dropped is p within 5 standard deviations, for odd sizes (the CPU draws two 32-bit numbers from
+    each 64-bit one) and empty ones; the same seed gives the same mask, the next draw another one."""
+    x = Tensor(backend.xp().ones(shape, dtype=np.float32))
+    tinygan.manual_seed(11)
+    first, second = host(nn.functional.dropout(x, p)), host(nn.functional.dropout(x, p))
+    tinygan.manual_seed(11)
+    np.testing.assert_array_equal(host(nn.functional.dropout(x, p)), first)
+    assert first.shape == shape
+    if first.size > 100_000:
+        dropped = (first == 0).mean()
+        assert abs(dropped - p) < 5 * np.sqrt(p * (1 - p) / first.size), dropped
+        assert not np.array_equal(first, second)
+
+
 def test_layer_shapes_and_float32():
     x = randn(2, 3, 8, 8, dtype=np.float32, requires_grad=False)
     assert nn.Conv2d(3, 5, 4, 2, 1)(x).shape == (2, 5, 4, 4)

@@ -189,6 +189,12 @@ def _in_projection(query, key, value, E, in_proj_weight, in_proj_bias, separate_
     else:
         weights = separate_weights
     biases = (None,) * 3 if in_proj_bias is None else (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+    if query is key and key is value and query.ndim > 2:
+        # Self-attention: the three products read one (L*N, E) copy of the input (a batch-first input arrives
+        # transposed, and each product would otherwise copy it again).
+        rows = reshape(query, (-1, query.shape[-1]))
+        return tuple(reshape(linear(rows, w, b), tuple(query.shape[:-1]) + (w.shape[0],))
+                     for w, b in zip(weights, biases))
     return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
 

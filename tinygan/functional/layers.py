@@ -1,6 +1,8 @@
 """The operations behind the linear, dropout and embedding layers."""
 import warnings
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import constant, xp_of
@@ -56,10 +58,27 @@ def dropout(x, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0:
         return x
-    keep = backend.rng().random(x.shape, dtype=x.dtype) >= p
+    keep = _keep_mask(x.array, p)
     scale = x.dtype.type(1) / x.dtype.type(1 - p)                   # 1/(1-p), rounded as PyTorch rounds it
     mask = xp_of(keep).multiply(keep, scale, dtype=x.dtype)          # scale where kept, else 0: one pass
     return x * constant(mask)  # [formula: dropout]
+
+
+def _keep_mask(array, p):
+    """A boolean array like `array`, each element True with probability 1 - p, from the generator of its device.
+
+    On the CPU: uniform 32-bit integers at or above p * 2^32, two from each 64-bit output of NumPy's bit generator
+    (its cheapest uniform numbers: half the time of uniform floats, and dropout draws one per activation). The
+    probability is within 2^-33 of 1 - p, closer than a float32 uniform's 2^-24 steps. On the GPU: uniform floats
+    at or above p.
+    """
+    generator = backend.rng_for(array)
+    if backend.device_of(array) != "cpu":
+        return generator.random(array.shape, dtype=array.dtype) >= p
+    count = array.size
+    bits = generator.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+    threshold = np.uint32(min(round(p * 2.0 ** 32), 2 ** 32 - 1))
+    return (bits >= threshold).reshape(array.shape)
 
 
 def _channel_dropout(x, p, training, op):
