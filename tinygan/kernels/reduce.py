@@ -2,13 +2,19 @@
 
 A convolution's bias gradient sums dL/dy over (0, 2, 3). NumPy's sum over those outer axes of a channels-last
 image strides across the batch for every channel; `layout.channel_sum` reads the image as rows of its channel
-pattern and multiplies them by a row of ones, several times faster. Every other sum is NumPy's.
+pattern and multiplies them by a row of ones, several times faster. A linear layer's bias gradient, the sum of
+contiguous rows (N, C) over the batch, is the same product (twice as fast as NumPy's at (3392, 128)). Every
+other sum is NumPy's.
 """
-from .layout import channel_sum
+from .layout import channel_sum, xp_of
 
 
 def sum(x, axes, keepdims=False):
     """x summed over `axes` (a sorted tuple of axes), like x.sum(axis=axes, keepdims=keepdims)."""
-    if axes == (0, 2, 3) and not keepdims and x.ndim == 4 and x.dtype.kind == "f":
+    if keepdims or x.dtype.kind != "f":
+        return x.sum(axis=axes, keepdims=keepdims)
+    if axes == (0, 2, 3) and x.ndim == 4:
         return channel_sum(x)
+    if axes == (0,) and x.ndim == 2 and x.flags.c_contiguous:      # rows (N, C): a row of ones times them
+        return xp_of(x).ones(x.shape[0], dtype=x.dtype) @ x
     return x.sum(axis=axes, keepdims=keepdims)
