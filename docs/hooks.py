@@ -235,7 +235,7 @@ def _gallery() -> str:
 
 def _folder_index(repo_dir: str) -> str:
     """A page for a folder without a README: its pages and pictures."""
-    parts = [f"# `{repo_dir}/`\n"]
+    parts = [f"# Everything in `{repo_dir}/`\n"]
     for path in sorted((ROOT / repo_dir).rglob("*")):
         rel = path.relative_to(ROOT / repo_dir).as_posix()
         if path.suffix == ".md":
@@ -360,10 +360,12 @@ def _resolve(origin: str, url: str) -> str | None:
 
 
 def _expand_nav(nav, pages):
+    """mkdocs.yml's nav with each pattern replaced by the pages it matches; a * stays within one folder, so
+    "benchmarks/results/*.md" lists the main result pages and not every run's folder."""
     out = []
     for item in nav or []:
         if isinstance(item, str) and "*" in item:
-            out.extend(sorted(p for p in pages if fnmatch.fnmatch(p, item)))
+            out.extend(sorted(p for p in pages if fnmatch.fnmatch(p, item) and p.count("/") == item.count("/")))
         elif isinstance(item, dict):
             out.append({k: _expand_nav(v, pages) if isinstance(v, list) else v for k, v in item.items()})
         else:

@@ -135,6 +135,12 @@ def _typeset(driver, wait_s=60):
         "wait();")
 
 
+def _settle():
+    """Let the theme's header finish its transition (it swaps the site's name for the page's title on scrolling)
+    before a screenshot."""
+    time.sleep(0.6)
+
+
 class _Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
@@ -222,6 +228,7 @@ def test_formulas_are_typeset(site, server, browser):
         if path == "formulas/":
             SCREENSHOTS.mkdir(exist_ok=True)
             browser.execute_script("document.getElementById('gan-losses').scrollIntoView()")
+            _settle()
             browser.save_screenshot(str(SCREENSHOTS / "formula-map.png"))
 
 
@@ -240,6 +247,7 @@ def test_each_lesson_page_shows_its_figures_and_checks(site, server, browser):
         if lesson.stem.startswith("07_"):
             SCREENSHOTS.mkdir(exist_ok=True)
             browser.execute_script("document.querySelector('.jupyter-wrapper img').scrollIntoView()")
+            _settle()
             browser.save_screenshot(str(SCREENSHOTS / "lesson-07.png"))
 
 
@@ -290,6 +298,7 @@ def test_search_finds_a_term_from_each_part(site, server, browser):
 
     _open(browser, server)
     SCREENSHOTS.mkdir(exist_ok=True)
+    _settle()
     browser.save_screenshot(str(SCREENSHOTS / "home.png"))
     missing = []
     for term, expected in SEARCHES:
