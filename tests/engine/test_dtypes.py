@@ -9,7 +9,7 @@ import pytest
 
 import tinygan
 import tinygan.functional as F
-from tinygan import Tensor, backend, nn
+from tinygan import Tensor, backend, kernels, nn
 
 
 def _np64(value):
@@ -199,8 +199,9 @@ def test_a_float64_batch_into_a_float32_layer_is_refused_with_advice():
     assert layer(tinygan.tensor(batch.numpy(), dtype=np.float32)).dtype == np.float32   # the advice works
 
 
-@pytest.mark.parametrize("op", ["matmul", "conv2d", "conv_transpose2d", "batch_norm"])
-def test_every_weight_product_refuses_mixed_float_dtypes(op):
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+@pytest.mark.parametrize("op", ["matmul", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm"])
+def test_every_weight_product_refuses_mixed_float_dtypes(op, mode):
     x64 = Tensor(np.ones((2, 3, 4, 4)))
     w32 = Tensor(np.ones((3, 3, 2, 2), dtype=np.float32))
     calls = {
@@ -209,8 +210,9 @@ def test_every_weight_product_refuses_mixed_float_dtypes(op):
         "conv_transpose2d": lambda: F.conv_transpose2d(x64, w32),
         "batch_norm": lambda: F.batch_norm(x64, None, None, Tensor(np.ones(3, np.float32)),
                                            Tensor(np.zeros(3, np.float32))),
+        "layer_norm": lambda: F.layer_norm(x64, 4, Tensor(np.ones(4, np.float32))),
     }
-    with pytest.raises(TypeError, match="inputs must have one floating dtype"):
+    with kernels.using(mode), pytest.raises(TypeError, match="inputs must have one floating dtype"):
         calls[op]()
 
 

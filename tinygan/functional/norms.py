@@ -14,7 +14,7 @@ They are compositions of differentiable ops: their gradients, and gradients of g
 gradient penalties), come from those ops.
 """
 from .. import kernels
-from ..autograd import Tensor
+from ..autograd import Tensor, check_same_float_dtype
 from ._util import as_tensor, xp_of
 from .arithmetic import clamp
 
@@ -69,6 +69,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                          f"input, got input of shape {tuple(input.shape)}")
     _check_affine("layer_norm", input.shape, weight, bias, normalized_shape)
     weight, bias = (None if t is None else as_tensor(t, like=input) for t in (weight, bias))
+    check_same_float_dtype("layer_norm", [t for t in (input, weight, bias) if t is not None])  # as in PyTorch
     return kernels.twin("layer_norm", _layer_norm, backward_in_ops=_layer_norm_backward_in_ops)(
         input, normalized_shape, weight, bias, eps)
 
