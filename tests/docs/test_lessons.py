@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -15,16 +16,35 @@ QUICK_LINE = r"^QUICK = False\b"          # the line a notebook user edits to QU
 # Against a hang only: a lesson's quick mode takes seconds, but a loaded machine may take many times that,
 # and a slow run must never fail on this limit.
 HANG_LIMIT_S = 30 * 60
+# Lessons run as processes with one BLAS thread each, so two at a time keep both cores of the 2-core machine busy.
+LESSONS_AT_ONCE = 2
+
+
+def run_selected_lessons(request, test_name, run):
+    """{lesson: run(lesson)} for the lessons whose `test_name[...]` this session runs, LESSONS_AT_ONCE at a time."""
+    wanted = [item.callspec.params["lesson"] for item in request.session.items
+              if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")]
+    with ThreadPoolExecutor(LESSONS_AT_ONCE) as pool:
+        return dict(zip(wanted, pool.map(run, wanted)))
+
+
+@pytest.fixture(scope="module")
+def quick_runs(request, tmp_path_factory):
+    """Every lesson this session tests, run as a script in quick mode, two at a time: {lesson: CompletedProcess}."""
+    def run(lesson):
+        folder = tmp_path_factory.mktemp(lesson.stem)
+        # One BLAS thread: tiny matrices gain nothing from two, and on a busy 2-core machine
+        # two OpenBLAS threads spin against each other (a toy GAN step: 121 ms instead of 14 ms).
+        env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_LESSON_OUTPUT=str(folder), MPLBACKEND="Agg",
+                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        return subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env,
+                              timeout=HANG_LIMIT_S, cwd=folder)
+    return run_selected_lessons(request, "test_lesson_runs_in_quick_mode", run)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_quick_mode(lesson, tmp_path):
-    # One BLAS thread: tiny matrices gain nothing from two, and on a busy 2-core machine
-    # two OpenBLAS threads spin against each other (a toy GAN step: 121 ms instead of 14 ms).
-    env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_LESSON_OUTPUT=str(tmp_path), MPLBACKEND="Agg",
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env,
-                            timeout=HANG_LIMIT_S, cwd=tmp_path)
+def test_lesson_runs_in_quick_mode(lesson, quick_runs):
+    result = quick_runs[lesson]
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "FAIL" not in result.stdout, output[-3000:]

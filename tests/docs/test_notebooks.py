@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_lessons import LESSONS, QUICK_LINE
+from test_lessons import LESSONS, QUICK_LINE, run_selected_lessons
 
 pytest.importorskip("jupytext")
 nbformat = pytest.importorskip("nbformat")
@@ -68,26 +68,39 @@ def outputs_of(notebook):
     return "".join(text), images
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson, tmp_path, executed_lessons):
+@pytest.fixture(scope="module")
+def notebook_runs(request, tmp_path_factory):
+    """Every lesson this session tests, with QUICK = True set in a copy (the learner's edit of the first code cell)
+    and run through the documented `jupytext --execute` command, two at a time: {lesson: (CompletedProcess, the
+    executed notebook's path)}."""
     [execute] = [words for words in documented_commands() if words[0] == "jupytext" and "--execute" in words]
     [documented_lesson] = [word for word in execute if re.fullmatch(r"lessons/\d\d_\w+\.py", word)]
+
+    def run(lesson):
+        folder = tmp_path_factory.mktemp(lesson.stem)
+        copy = folder / lesson.name
+        copy.write_text(re.sub(QUICK_LINE, "QUICK = True", lesson.read_text(), count=1, flags=re.M))
+        command = [str(copy) if word == documented_lesson else word for word in execute]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=HANG_LIMIT_S,
+                              env=environment(TINYGAN_LESSON_OUTPUT=str(folder / "output")))
+        return done, copy.with_suffix(".ipynb")
+    return run_selected_lessons(request, "test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline", run)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline(lesson, notebook_runs, executed_lessons):
     source = lesson.read_text()
     assert re.search(QUICK_LINE, source, flags=re.M), f"{lesson.name} has no 'QUICK = False' line"
-    copy = tmp_path / lesson.name                 # the learner's edit: QUICK = True in the first code cell
-    copy.write_text(re.sub(QUICK_LINE, "QUICK = True", source, count=1, flags=re.M))
-    command = [str(copy) if word == documented_lesson else word for word in execute]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=HANG_LIMIT_S,
-                          env=environment(TINYGAN_LESSON_OUTPUT=str(tmp_path / "output")))
+    done, executed = notebook_runs[lesson]
     assert done.returncode == 0, done.stderr[-3000:]
-    notebook = nbformat.read(str(copy.with_suffix(".ipynb")), as_version=4)
+    notebook = nbformat.read(str(executed), as_version=4)
     text, images = outputs_of(notebook)
     assert "(quick mode" in text, text[:500]
     assert "ERROR" not in text and "FAIL" not in text, text[-3000:]
     assert "PASS" in text, "a lesson must end with checks that print PASS/FAIL"
     if "savefig(" in source:
         assert images >= 1, f"{lesson.name} saves figures but showed none inline"
-    share_with_the_website_test(lesson, copy.with_suffix(".ipynb"), executed_lessons)
+    share_with_the_website_test(lesson, executed, executed_lessons)
 
 
 def share_with_the_website_test(lesson, notebook, cache):
