@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from plants import PLANTS
+from test_lessons import run_selected
 
 from paths import REPO
 
@@ -28,9 +29,17 @@ def test_the_runner_passes_a_lesson_without_a_plant(tmp_path):
     assert result.returncode == 0 and "FAIL" not in result.stdout and "PASS" in result.stdout, result.stdout[-2000:]
 
 
+@pytest.fixture(scope="module")
+def planted_runs(request, tmp_path_factory):
+    """Each plant this session tests, run in its lesson, two at a time: {plant: CompletedProcess}."""
+    def run(plant):
+        return run_lesson(plant, PLANTS[plant][0], tmp_path_factory.mktemp("planted"))
+    return run_selected(request, "test_the_lesson_catches_the_planted_mistake", run, param="plant")
+
+
 @pytest.mark.parametrize("plant", sorted(PLANTS))
-def test_the_lesson_catches_the_planted_mistake(plant, tmp_path):
+def test_the_lesson_catches_the_planted_mistake(plant, planted_runs):
     lesson, _ = PLANTS[plant]
-    result = run_lesson(plant, lesson, tmp_path)
+    result = planted_runs[plant]
     caught = result.returncode != 0 and ("FAIL" in result.stdout or "Error" in result.stderr)
     assert caught, f"{lesson} did not catch '{plant}':\n{result.stdout[-2000:]}\n{result.stderr[-1000:]}"

@@ -20,9 +20,10 @@ HANG_LIMIT_S = 30 * 60
 LESSONS_AT_ONCE = 2
 
 
-def run_selected_lessons(request, test_name, run):
-    """{lesson: run(lesson)} for the lessons whose `test_name[...]` this session runs, LESSONS_AT_ONCE at a time."""
-    wanted = [item.callspec.params["lesson"] for item in request.session.items
+def run_selected(request, test_name, run, param="lesson"):
+    """{value: run(value)} for each value of `param` whose `test_name[...]` this session runs, LESSONS_AT_ONCE at
+    a time."""
+    wanted = [item.callspec.params[param] for item in request.session.items
               if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")]
     with ThreadPoolExecutor(LESSONS_AT_ONCE) as pool:
         return dict(zip(wanted, pool.map(run, wanted)))
@@ -39,7 +40,7 @@ def quick_runs(request, tmp_path_factory):
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         return subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, env=env,
                               timeout=HANG_LIMIT_S, cwd=folder)
-    return run_selected_lessons(request, "test_lesson_runs_in_quick_mode", run)
+    return run_selected(request, "test_lesson_runs_in_quick_mode", run)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_lessons import LESSONS, QUICK_LINE, run_selected_lessons
+from test_lessons import LESSONS, QUICK_LINE, run_selected
 
 pytest.importorskip("jupytext")
 nbformat = pytest.importorskip("nbformat")
@@ -84,7 +84,7 @@ def notebook_runs(request, tmp_path_factory):
         done = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=HANG_LIMIT_S,
                               env=environment(TINYGAN_LESSON_OUTPUT=str(folder / "output")))
         return done, copy.with_suffix(".ipynb")
-    return run_selected_lessons(request, "test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline", run)
+    return run_selected(request, "test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline", run)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
