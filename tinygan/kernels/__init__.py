@@ -23,7 +23,7 @@ Those memory layouts are the kernels' own business, stated in each module's docs
     reduce       per-channel sums of images as one product with a row of ones
     pool         max pooling whose windows tile the image, read in place instead of copied out by im2col
     loss         softmax cross-entropy with class labels: the loss and its gradient softmax - onehot in a few passes
-    softmax      softmax as one op that keeps its output: four passes each way, row sums as products
+    softmax      softmax as one op that keeps its output: five passes forward, four back, row sums as products
     layer_norm   layer norm as one op with its backward in closed form, every sum a matrix-vector product
     recurrent    an LSTM layer's whole recurrence as one loop of array operations, BPTT in closed form
     optim        Adam's update in place, without temporaries

@@ -8,7 +8,7 @@ Over rows x of n values (the normalised dimensions), with x_hat = (x - mean) / s
     dL/dw = sum over rows of g x_hat,     dL/db = sum over rows of g
     dL/dx = (g w - mean(g w) - x_hat mean(g w x_hat)) / std
 
-which takes seven passes forward and eight backward, every sum a matrix-vector product. Under create_graph the
+which takes six passes forward and nine backward, every sum a matrix-vector product. Under create_graph the
 backward is the caller's backward_in_ops, the same derivatives in tinygan ops.
 """
 import math
@@ -78,4 +78,3 @@ class LayerNorm(Function):
         if bias is not None:
             grads.append(Tensor((ones @ g).reshape(bias.shape)) if self.needs_input_grad[-1] else None)
         return tuple(grads)
-

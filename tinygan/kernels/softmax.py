@@ -6,9 +6,9 @@ exp), and its backward goes back through every one of them. For rows along the s
     y = e^{x - m} / sum_j e^{x_j - m}   (m the row's maximum, so nothing overflows)
     dL/dx = y (g - sum_j g_j y_j)        (g = dL/dy)
 
-take four passes forward and four backward over one buffer each, with the row sums as matrix-vector products
-(NumPy's sum along a short last axis, as attention's 53 keys, is several times slower). Under create_graph the
-backward is the caller's backward_in_ops, the same formula in tinygan ops.
+take five passes forward (the row maxima among them) and four backward, over one buffer each, with the row
+sums as matrix-vector products (NumPy's sum along a short last axis, as attention's 53 keys, is several times
+slower). Under create_graph the backward is the caller's backward_in_ops, the same formula in tinygan ops.
 """
 from ..autograd import Function, Tensor, is_grad_enabled
 from .layout import xp_of
