@@ -85,10 +85,15 @@ def _lesson_key(lesson: Path, engine: str, mode: str) -> str:
     return hashlib.sha256((engine + mode + lesson.read_text()).encode()).hexdigest()
 
 
-def _cached(cache: Path, mode: str, lesson: Path) -> tuple[Path, Path]:
-    """(the executed notebook, the file holding its key) of a lesson in a cache. The folder ends in
+def _cache_folder(cache: Path, mode: str) -> Path:
+    """Where a cache keeps the lessons executed in `mode`: a folder named lessons, so that its notebooks are
     lessons/NN_*.ipynb, as mkdocs-jupyter's include pattern reads."""
-    folder = cache / mode / "lessons"
+    return cache / mode / "lessons"
+
+
+def _cached(cache: Path, mode: str, lesson: Path) -> tuple[Path, Path]:
+    """(the executed notebook, the file holding its key) of a lesson in a cache."""
+    folder = _cache_folder(cache, mode)
     return folder / f"{lesson.stem}.ipynb", folder / f"{lesson.stem}.key"
 
 
@@ -111,12 +116,12 @@ def execute_lessons() -> dict[str, Path]:
     for path in lessons:
         key = _lesson_key(path, engine, mode)
         notebook, stamp = _cached(cache_root(), mode, path)
-        notebook.parent.mkdir(parents=True, exist_ok=True)
         done[path.stem] = notebook
         if not (notebook.exists() and stamp.exists() and stamp.read_text() == key):
             todo.append((path, notebook, stamp, key))
     if not todo:
         return done
+    _cache_folder(cache_root(), mode).mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline",  # Agg, shown inline
                TINYGAN_LESSON_OUTPUT=str(cache_root() / "lesson-output" / mode),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))

@@ -14,7 +14,7 @@ backward is the caller's backward_in_ops, the same derivatives in tinygan ops.
 import math
 
 from ..autograd import Function, Tensor, is_grad_enabled
-from .layout import xp_of
+from .layout import channel_sum, row_sums, xp_of
 
 
 def layer_norm(input, normalized_shape, weight, bias, eps, backward_in_ops=None):
@@ -39,8 +39,7 @@ class LayerNorm(Function):
         bias = affine[-1].reshape(-1) if has_bias else None
         n = math.prod(normalized_shape)                            # values in one row
         rows = x.reshape(-1, n)
-        averaging = xp.full(n, 1 / n, dtype=x.dtype)              # rows @ averaging = the mean of each row
-        x_hat = rows - (rows @ averaging)[:, None]                 # centred, normalised in place below
+        x_hat = rows - (row_sums(rows) / x.dtype.type(n))[:, None]  # centred, normalised in place below
         variance = xp.einsum("ij,ij->i", x_hat, x_hat) / x.dtype.type(n)
         self.inv_std = 1 / xp.sqrt(variance + x.dtype.type(eps))
         x_hat *= self.inv_std[:, None]
@@ -58,23 +57,22 @@ class LayerNorm(Function):
         bias = self.inputs[-1] if self.has_bias else None
         if is_grad_enabled():
             return self.backward_in_ops(x, weight, bias, grad, self.normalized_shape, self.eps)
-        xp = xp_of(x.array)
         n = self.x_hat.shape[1]
         g = grad.array.reshape(self.x_hat.shape)
         g_x_hat = g * self.x_hat
         grads = []
         if self.needs_input_grad[0]:
-            w = weight.array.reshape(-1) if weight is not None else xp.ones(n, dtype=g.dtype)
-            g_w = g * w                                                            # dL/dx_hat
-            grad_x = g_w - (g_w @ xp.full(n, 1 / n, dtype=g.dtype))[:, None]       # g w - mean(g w)
-            grad_x -= self.x_hat * ((g_x_hat @ w) / g.dtype.type(n))[:, None]      # - x_hat mean(g w x_hat)
+            w = weight.array.reshape(-1) if weight is not None else None
+            g_w = g * w if w is not None else g                                    # dL/dx_hat
+            g_w_x_hat = g_x_hat @ w if w is not None else row_sums(g_x_hat)        # sum(g w x_hat) of each row
+            grad_x = g_w - (row_sums(g_w) / g.dtype.type(n))[:, None]              # g w - mean(g w)
+            grad_x -= self.x_hat * (g_w_x_hat / g.dtype.type(n))[:, None]          # - x_hat mean(g w x_hat)
             grad_x *= self.inv_std[:, None]
             grads.append(Tensor(grad_x.reshape(x.shape)))
         else:
             grads.append(None)
-        ones = xp.ones(g.shape[0], dtype=g.dtype)                  # ones @ rows = the sum over the rows
         if weight is not None:
-            grads.append(Tensor((ones @ g_x_hat).reshape(weight.shape)) if self.needs_input_grad[1] else None)
+            grads.append(Tensor(channel_sum(g_x_hat).reshape(weight.shape)) if self.needs_input_grad[1] else None)
         if bias is not None:
-            grads.append(Tensor((ones @ g).reshape(bias.shape)) if self.needs_input_grad[-1] else None)
+            grads.append(Tensor(channel_sum(g).reshape(bias.shape)) if self.needs_input_grad[-1] else None)
         return tuple(grads)

@@ -14,6 +14,26 @@ def per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def rows_along(x, axis):
+    """x with `axis` moved last, as rows (P, C), C = x.shape[axis]: a view when `axis` is already the last axis of
+    a contiguous x, else a copy. (A softmax's rows, a cross-entropy's classes.)"""
+    xp = xp_of(x)
+    return xp.ascontiguousarray(xp.moveaxis(x, axis, -1)).reshape(-1, x.shape[axis])
+
+
+def from_rows(rows, shape, axis):
+    """Rows (P, C) made by rows_along back to an array of `shape`: a view, stored with `axis` last."""
+    xp = xp_of(rows)
+    moved = tuple(n for i, n in enumerate(shape) if i != axis % len(shape)) + (shape[axis],)
+    return xp.moveaxis(rows.reshape(moved), -1, axis)
+
+
+def row_sums(rows):
+    """The sum of each row of (P, C), as one matrix-vector product: NumPy's sum along a short last axis loops row
+    by row, several times slower."""
+    return rows @ xp_of(rows).ones(rows.shape[1], dtype=rows.dtype)
+
+
 def is_channels_last(array):
     """Whether an (N, C, H, W) array is stored (N, H, W, C)-contiguous: one row of C numbers per pixel."""
     return array.transpose(0, 2, 3, 1).flags.c_contiguous

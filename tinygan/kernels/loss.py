@@ -14,7 +14,7 @@ one row per position, read from the images' own memory when they are channels-la
 weights, label smoothing, probabilities as targets, reduction='none') go to the reference (`plain_labels`).
 """
 from ..autograd import Function, Tensor, is_grad_enabled
-from .layout import xp_of
+from .layout import from_rows, row_sums, rows_along, xp_of
 
 
 def plain_labels(input, target, weight, ignore_index, reduction, label_smoothing):
@@ -51,7 +51,7 @@ class SoftmaxCrossEntropy(Function):
         self.label_map, self.counted_map, self.ignore_index = labels, counted, ignore_index   # (N, d1, ...)
         self.backward_in_ops = backward_in_ops
         self.labels, self.counted = labels.reshape(-1), counted.reshape(-1)                  # one per row
-        losses, self.probabilities = softmax_cross_entropy(class_rows(x), self.labels, self.counted)
+        losses, self.probabilities = softmax_cross_entropy(rows_along(x, 1), self.labels, self.counted)
         self.divisor = self.counted.sum(dtype=x.dtype) if mean else x.dtype.type(1)
         return xp_of(x).asarray(losses.sum() / self.divisor, dtype=x.dtype)
 
@@ -62,19 +62,7 @@ class SoftmaxCrossEntropy(Function):
                                          self.divisor),)
         rows = softmax_cross_entropy_grad(self.probabilities, self.labels, self.counted,
                                           grad.array / self.divisor)
-        return (Tensor(_classes_last_to_input(rows, x.shape)),)
-
-
-def _classes_last_to_input(rows, shape):
-    """Rows (P, C) back to the input's (N, C, d1, ...) shape: a view, stored classes-last."""
-    xp = xp_of(rows)
-    return xp.moveaxis(rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
-
-
-def class_rows(x):
-    """(N, C, d1, ...) -> rows (N*d1*..., C), class axis last: a view when x is stored classes-last, else a copy."""
-    xp = xp_of(x)
-    return xp.ascontiguousarray(xp.moveaxis(x, 1, -1)).reshape(-1, x.shape[1])
+        return (Tensor(from_rows(rows, x.shape, 1)),)
 
 
 def softmax_cross_entropy(rows, labels, counted):
@@ -84,7 +72,7 @@ def softmax_cross_entropy(rows, labels, counted):
     shifted = rows - _row_max(rows)[:, None]                               # every exponent <= 0: no overflow
     picked = shifted[xp.arange(rows.shape[0]), xp.where(counted, labels, 0)]
     probabilities = xp.exp(shifted, out=shifted)
-    sums = probabilities @ xp.ones(rows.shape[1], dtype=rows.dtype)        # (P,): a matrix-vector product
+    sums = row_sums(probabilities)                                          # (P,)
     losses = (xp.log(sums) - picked) * counted
     probabilities /= sums[:, None]
     return losses, probabilities

@@ -11,7 +11,7 @@ sums as matrix-vector products (NumPy's sum along a short last axis, as attentio
 slower). Under create_graph the backward is the caller's backward_in_ops, the same formula in tinygan ops.
 """
 from ..autograd import Function, Tensor, is_grad_enabled
-from .layout import xp_of
+from .layout import from_rows, row_sums, rows_along, xp_of
 
 
 def softmax(input, dim, backward_in_ops=None):
@@ -19,40 +19,22 @@ def softmax(input, dim, backward_in_ops=None):
     return Softmax.apply(input, dim=dim, backward_in_ops=backward_in_ops)
 
 
-def _rows(x, dim):
-    """x with `dim` moved last, as rows (P, C): a view when dim is already the last axis of a contiguous x."""
-    xp = xp_of(x)
-    return xp.ascontiguousarray(xp.moveaxis(x, dim, -1)).reshape(-1, x.shape[dim])
-
-
-def _unrows(rows, shape, dim):
-    """Rows (P, C) back to an array of `shape` whose axis `dim` was moved last by _rows."""
-    xp = xp_of(rows)
-    moved = tuple(n for i, n in enumerate(shape) if i != dim % len(shape)) + (shape[dim],)
-    return xp.moveaxis(rows.reshape(moved), -1, dim)
-
-
-def _row_sums(rows):
-    """The sum of each row (P, C), as one matrix-vector product."""
-    return rows @ xp_of(rows).ones(rows.shape[1], dtype=rows.dtype)
-
-
 class Softmax(Function):
     """y = softmax(x) along `dim`;  dL/dx = y (g - sum(g y)) along `dim`."""
 
     def forward(self, x, dim=-1, backward_in_ops=None):
         self.dim, self.backward_in_ops = dim, backward_in_ops
-        rows = _rows(x, dim)
+        rows = rows_along(x, dim)
         y = rows - rows.max(axis=1, keepdims=True)
         xp_of(x).exp(y, out=y)
-        y /= _row_sums(y)[:, None]
+        y /= row_sums(y)[:, None]
         self.y = y                                              # the rows of the output, kept for the backward
-        return _unrows(y, x.shape, dim)
+        return from_rows(y, x.shape, dim)
 
     def backward(self, grad):
         x = self.inputs[0]
         if is_grad_enabled():
             return (self.backward_in_ops(x, grad, self.dim),)
-        grad_x = _rows(grad.array, self.dim) * self.y             # g y
-        grad_x -= self.y * _row_sums(grad_x)[:, None]             # g y - y sum(g y)
-        return (Tensor(_unrows(grad_x, x.shape, self.dim)),)
+        grad_x = rows_along(grad.array, self.dim) * self.y       # g y
+        grad_x -= self.y * row_sums(grad_x)[:, None]              # g y - y sum(g y)
+        return (Tensor(from_rows(grad_x, x.shape, self.dim)),)
