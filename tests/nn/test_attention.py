@@ -172,6 +172,48 @@ def test_multi_head_attention_gradients_and_gradients_of_gradients(rand):
     assert gradgradcheck(mha, [query, key] + weights)
 
 
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_batch_first_multi_head_attention_is_the_sequence_first_one_transposed(rand, batched):
+    """batch_first=True takes (N, L, E) and returns (N, L, E): the sequence-first result with its first two axes
+    swapped, with both masks; gradients of both layouts agree, and errors name the batch-first shapes."""
+    L, S, N, E, H = 3, 4, 2, 4, 2
+    shapes = [(N, L, E), (N, S, E)] if batched else [(L, E), (S, E)]
+    query, key = (rand.randn(*shape) for shape in shapes)
+    weights = [rand.randn(3 * E, E, scale=0.5), rand.randn(3 * E, scale=0.1), rand.randn(E, E, scale=0.5),
+               rand.randn(E, scale=0.1)]
+    attn_mask = np.zeros((L, S), dtype=bool)
+    attn_mask[0, 1] = True
+    padding = np.zeros((N, S) if batched else (S,), dtype=bool)
+    padding[..., 0] = True
+
+    def mha(query, key, batch_first):
+        return F.multi_head_attention_forward(
+            query, key, key, E, H, *weights[:2], None, None, False, 0.0, *weights[2:],
+            key_padding_mask=device_tensor(padding), attn_mask=device_tensor(attn_mask), batch_first=batch_first)
+
+    swap = (lambda t: F.transpose(t, 0, 1)) if batched else (lambda t: t)
+    out_first, weights_first = mha(query, key, batch_first=True)
+    out_sequence, weights_sequence = mha(swap(query), swap(key), batch_first=False)
+    assert tuple(out_first.shape) == tuple(query.shape)
+    np.testing.assert_allclose(host(out_first), host(swap(out_sequence)), rtol=1e-12)
+    np.testing.assert_allclose(host(weights_first), host(weights_sequence), rtol=1e-12)
+
+    u = device_tensor(rand.randn(*query.shape).array)
+    grads_first = tinygan.grad((out_first * u).sum(), [query, key] + weights)
+    out_sequence, _ = mha(swap(query), swap(key), batch_first=False)
+    grads_sequence = tinygan.grad((swap(out_sequence) * u).sum(), [query, key] + weights)
+    for first, sequence in zip(grads_first, grads_sequence):
+        np.testing.assert_allclose(host(first), host(sequence), rtol=1e-10, atol=1e-12)
+
+    if batched:
+        with pytest.raises(ValueError, match=r"expected query, key and value of shapes \(N, L, E\), \(N, S, kdim\), "
+                                             r"\(N, S, vdim\), got \(2, 3, 4\), \(3, 4, 4\) and \(3, 4, 4\)"):
+            bad = device_tensor(np.ones((3, S, E)))
+            F.multi_head_attention_forward(query, bad, bad, E, H, *weights[:2], None, None, False, 0.0,
+                                           *weights[2:], batch_first=True)
+
+
 # -- against PyTorch, float64 ---------------------------------------------------------------------------------
 
 def weighting_for(shape, seed=9):

@@ -73,8 +73,8 @@ def _softmax_over_keys(scores):
 def _attention(query, key, value, bias, dropout_p, scale):
     """(softmax(Q K^T * scale + M) V, the weights softmax(...)): Q (..., L, E), K (..., S, E), V (..., S, Ev);
     M = bias, broadcasting to (..., L, S), or None for no mask."""
+    query = query * scale               # [formula: attention-scale]  (Q scale) K^T: L*E products, not L*S
     scores = matmul(query, transpose(key, -2, -1))                      # [formula: attention-scores]
-    scores = scores * scale                                             # [formula: attention-scale]
     if bias is not None:
         scores = scores + bias                                          # [formula: attention-mask]
     weights = _softmax_over_keys(scores)                                # (..., L, S)
@@ -169,16 +169,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 # -- multi-head attention -----------------------------------------------------------------------------------
 
-def _split_heads(x, num_heads):
-    """(L, N, E) -> (N, H, L, D): head h sees features h*D .. (h+1)*D - 1 of every position."""
-    L, N, E = x.shape
-    return permute(reshape(x, (L, N, num_heads, E // num_heads)), (1, 2, 0, 3))  # [formula: attention-split-heads]
+def _split_heads(x, num_heads, batch_first=False):
+    """(L, N, E), or (N, L, E) when batch_first, -> (N, H, L, D): head h sees features h*D .. (h+1)*D - 1 of every
+    position."""
+    E = x.shape[-1]
+    to_heads = (0, 2, 1, 3) if batch_first else (1, 2, 0, 3)
+    by_head = reshape(x, tuple(x.shape[:2]) + (num_heads, E // num_heads))
+    return permute(by_head, to_heads)                                       # [formula: attention-split-heads]
 
 
-def _merge_heads(x):
-    """(N, H, L, D) -> (L, N, H * D): the heads' outputs side by side, in the order they were split."""
+def _merge_heads(x, batch_first=False):
+    """(N, H, L, D) -> (L, N, H * D), or (N, L, H * D) when batch_first: the heads' outputs side by side, in the
+    order they were split."""
     N, H, L, D = x.shape
-    return reshape(permute(x, (2, 0, 1, 3)), (L, N, H * D))                       # [formula: attention-merge-heads]
+    from_heads, shape = ((0, 2, 1, 3), (N, L, H * D)) if batch_first else ((2, 0, 1, 3), (L, N, H * D))
+    return reshape(permute(x, from_heads), shape)                           # [formula: attention-merge-heads]
 
 
 def _in_projection(query, key, value, E, in_proj_weight, in_proj_bias, separate_weights):
@@ -190,8 +195,8 @@ def _in_projection(query, key, value, E, in_proj_weight, in_proj_bias, separate_
         weights = separate_weights
     biases = (None,) * 3 if in_proj_bias is None else (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
     if query is key and key is value and query.ndim > 2:
-        # Self-attention: the three products read one (L*N, E) copy of the input (a batch-first input arrives
-        # transposed, and each product would otherwise copy it again).
+        # Self-attention: the three products read the same (L*N, E) rows of the input (one copy, made once, if the
+        # input is a transposed view; each product would otherwise copy it again).
         rows = reshape(query, (-1, query.shape[-1]))
         return tuple(reshape(linear(rows, w, b), tuple(query.shape[:-1]) + (w.shape[0],))
                      for w, b in zip(weights, biases))
@@ -219,14 +224,20 @@ def _merged_bias(op, attn_mask, key_padding_mask, N, H, L, S, dtype, xp):
     return bias
 
 
-def _check_mha_inputs(op, query, key, value, key_padding_mask, attn_mask):
-    """Whether the inputs are batched (L, N, E) or unbatched (L, E); an error naming the shapes otherwise."""
+def _check_mha_inputs(op, query, key, value, key_padding_mask, attn_mask, batch_first):
+    """Whether the inputs are batched, (L, N, E) or (N, L, E) when batch_first, or unbatched (L, E); an error
+    naming the shapes otherwise."""
+    batched_form = "(N, L, E)" if batch_first else "(L, N, E)"
     if query.ndim not in (2, 3):
-        raise ValueError(f"{op}: query must be (L, N, E) or unbatched (L, E), got shape {tuple(query.shape)}")
+        raise ValueError(f"{op}: query must be {batched_form} or unbatched (L, E), got shape {tuple(query.shape)}")
     batched = query.ndim == 3
-    form = "(L, N, E), (S, N, kdim), (S, N, vdim)" if batched else "(L, E), (S, kdim), (S, vdim)"
+    if not batched:
+        form = "(L, E), (S, kdim), (S, vdim)"
+    else:
+        form = "(N, L, E), (N, S, kdim), (N, S, vdim)" if batch_first else "(L, N, E), (S, N, kdim), (S, N, vdim)"
+    batch_axis = 0 if batch_first else 1
     if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1] \
-            or (batched and key.shape[1] != query.shape[1]):
+            or (batched and key.shape[batch_axis] != query.shape[batch_axis]):
         raise ValueError(f"{op}: expected query, key and value of shapes {form}, got {tuple(query.shape)}, "
                          f"{tuple(key.shape)} and {tuple(value.shape)}")
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
@@ -252,9 +263,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+                                 is_causal=False, batch_first=False):
     """Multi-head attention (Vaswani et al., 2017, section 3.2.2), sequence first as in PyTorch:
     query (L, N, E), key (S, N, kdim), value (S, N, vdim), or unbatched (L, E), (S, kdim), (S, vdim).
+    batch_first=True (tinygan's, not PyTorch's) takes and returns (N, L, E), (N, S, kdim), (N, S, vdim) instead:
+    nn.MultiheadAttention(batch_first=True) passes its inputs as they are, where transposing them to sequence
+    first would cost a copy of each in the in-projection and another of its gradient.
 
         head_h = Attention(Q_h, K_h, V_h),   output = concat(head_1, ..., head_H) W_o^T + b_o
 
@@ -263,17 +277,21 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     True masks a key out; a float mask is added to the scores. Dropout on the weights only when `training`.
     is_causal is PyTorch's hint that attn_mask is the causal mask; attn_mask is what is applied.
 
-    Returns (output (L, N, E), weights): the attention weights averaged over the heads (N, L, S), per head
+    Returns (output (L, N, E), or (N, L, E) when batch_first, weights): the attention weights averaged over the heads (N, L, S), per head
     (N, H, L, S) with average_attn_weights=False, or None with need_weights=False.
     """
     op = "multi_head_attention_forward"
     _refuse_unsupported(op, bias_k, bias_v, add_zero_attn, static_k, static_v)
-    batched = _check_mha_inputs(op, query, key, value, key_padding_mask, attn_mask)
+    batched = _check_mha_inputs(op, query, key, value, key_padding_mask, attn_mask, batch_first)
+    batch_axis = 0 if batch_first else 1
     if not batched:  # a batch of one, removed again at the end
-        query, key, value = unsqueeze(query, 1), unsqueeze(key, 1), unsqueeze(value, 1)
+        query, key, value = (unsqueeze(x, batch_axis) for x in (query, key, value))
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.reshape((1,) + tuple(key_padding_mask.shape))
-    (L, N, E), S = query.shape, key.shape[0]
+    if batch_first:
+        (N, L, E), S = query.shape, key.shape[1]
+    else:
+        (L, N, E), S = query.shape, key.shape[0]
     if E != embed_dim_to_check:
         raise ValueError(f"{op}: expected query with embed_dim {embed_dim_to_check} features, got shape "
                          f"{tuple(query.shape)}")
@@ -290,15 +308,15 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     bias = _merged_bias(op, attn_mask, key_padding_mask, N, num_heads, L, S, query.dtype, xp_of(query.array))
     q, k, v = _in_projection(query, key, value, E, in_proj_weight, in_proj_bias, separate)
-    heads, weights = _attention(_split_heads(q, num_heads), _split_heads(k, num_heads), _split_heads(v, num_heads),
-                                bias, dropout_p if training else 0.0, 1.0 / math.sqrt(E // num_heads))
-    output = linear(_merge_heads(heads), out_proj_weight, out_proj_bias)            # (L, N, E)
+    q, k, v = (_split_heads(x, num_heads, batch_first) for x in (q, k, v))             # (N, H, L or S, D)
+    heads, weights = _attention(q, k, v, bias, dropout_p if training else 0.0, 1.0 / math.sqrt(E // num_heads))
+    output = linear(_merge_heads(heads, batch_first), out_proj_weight, out_proj_bias)  # (L, N, E) or (N, L, E)
 
     if not need_weights:
         weights = None
     elif average_attn_weights:
         weights = mean(weights, axis=1)                                             # (N, L, S)
     if not batched:
-        output = squeeze(output, 1)
+        output = squeeze(output, batch_axis)
         weights = None if weights is None else squeeze(weights, 0)
     return output, weights

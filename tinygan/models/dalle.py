@@ -211,16 +211,15 @@ class DallePrior(nn.Module):
 def _cached_self_attention(attention, x, cache):
     """A batch-first MultiheadAttention's self-attention of x (N, t, E) over the cached positions and x's own, causal
     among x's; returns the output and the cache grown by x's keys and values. The projections and the heads' split
-    and merge are multi_head_attention_forward's own (sequence first, hence the transposes)."""
-    x = x.transpose(0, 1)                                                                       # (t, N, E)
+    and merge are multi_head_attention_forward's own."""
     projected = _in_projection(x, x, x, attention.embed_dim, attention.in_proj_weight, attention.in_proj_bias, None)
-    q, k, v = (_split_heads(p, attention.num_heads) for p in projected)                        # (N, H, t, D)
+    q, k, v = (_split_heads(p, attention.num_heads, batch_first=True) for p in projected)      # (N, H, t, D)
     if cache is not None:
         k, v = F.concat([cache[0], k], axis=2), F.concat([cache[1], v], axis=2)
     # The new queries see every cached key and, among their own, the ones up to themselves: causal at the bottom
     # right, which for one new token is no mask at all.
     out = F.scaled_dot_product_attention(q, k, v, is_causal=q.shape[2] > 1 and cache is None)
-    return attention.out_proj(_merge_heads(out)).transpose(0, 1), (k, v)
+    return attention.out_proj(_merge_heads(out, batch_first=True)), (k, v)
 
 
 class Dalle(nn.Module):

@@ -88,9 +88,6 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        batched = query.ndim == 3
-        if self.batch_first and batched:  # (N, L, E) -> (L, N, E), the functional's layout
-            query, key, value = (F.transpose(x, 0, 1) for x in (query, key, value))
         separate = not self._qkv_same_embed_dim
         output, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
@@ -98,9 +95,7 @@ class MultiheadAttention(Module):
             training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
             attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
-        if self.batch_first and batched:
-            output = F.transpose(output, 0, 1)
+            average_attn_weights=average_attn_weights, is_causal=is_causal, batch_first=self.batch_first)
         return output, weights
 
 
