@@ -19,6 +19,8 @@ relative:
 
 and erfc(-x) = 2 - erfc(x). Both agree with the reference as tests/engine/test_kernels.py says.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function, Tensor, is_grad_enabled
@@ -149,9 +151,32 @@ SQRT_HALF = 0.7071067811865476                    # 1 / sqrt(2)
 INV_SQRT_2PI = 0.3989422804014327                 # 1 / sqrt(2 pi)
 
 
+# Eigen's erf with its argument and result scaled for Phi, so no pass goes to the 1/sqrt(2) or the halving:
+# Phi(x) = 1/2 + erf(x / sqrt 2) / 2 = 1/2 + x A'(x^2) / B'(x^2), with a'_k = a_k / (2 sqrt(2) 2^k) and b'_k = b_k / 2^k
+# (lowest power first), on x clamped to [-4 sqrt 2, 4 sqrt 2] where Eigen clamps x / sqrt 2 to [-4, 4].
+PHI_ALPHA = tuple(a / (2 * math.sqrt(2) * 2 ** k) for k, a in enumerate(ALPHA[::-1]))
+PHI_BETA = tuple(b / 2 ** k for k, b in enumerate(BETA[::-1]))
+PHI_CLAMP = 4 * math.sqrt(2)
+
+
 def _normal_cdf(x):
-    """Phi(x) = erfc(-x / sqrt 2) / 2."""
+    """Phi(x) = erfc(-x / sqrt 2) / 2; for float32, 1/2 + erf(x / sqrt 2) / 2 in one formula (_normal_cdf_float32)."""
+    if x.dtype == get_array_module(x).float32:
+        return _normal_cdf_float32(x)
     return erfc(x * -SQRT_HALF) * 0.5
+
+
+def _normal_cdf_float32(x):
+    """Phi(x) = 1/2 + x A'(x^2) / B'(x^2) for float32 x (PHI_ALPHA, PHI_BETA): about 25 passes, two fewer than
+    through erfc. Its error is absolute, about 1e-7, as erfc's."""
+    xp = get_array_module(x)
+    clamped = xp.clip(x, x.dtype.type(-PHI_CLAMP), x.dtype.type(PHI_CLAMP))
+    square = clamped * clamped
+    cdf = _polynomial(PHI_ALPHA, square)
+    cdf *= clamped
+    cdf /= _polynomial(PHI_BETA, square)
+    cdf += 0.5
+    return cdf
 
 
 def _gelu_derivative_times(x, cdf, grad):
