@@ -95,18 +95,20 @@ def _erfc_of_magnitude(a):
 CHUNK = 65536   # values per pass of the CPU path: a formula's dozen passes over a chunk stay in the cache
 
 
-def by_chunks(fn, *arrays):
-    """fn(*arrays) elementwise, into a new array of the first's shape; on the CPU a chunk of CHUNK values at a time
-    (twice as fast on a transformer's activations as one pass over the whole arrays per operation), on the GPU in
-    one go. The arrays have one shape."""
+def by_chunks(fn, *arrays, outputs=1):
+    """fn(*arrays) elementwise, into a new array of the first's shape (a tuple of `outputs` new arrays when fn
+    returns that many); on the CPU a chunk of CHUNK values at a time (twice as fast on a transformer's activations
+    as one pass over the whole arrays per operation), on the GPU in one go. The arrays have one shape."""
     xp = get_array_module(arrays[0])
     if xp is not np or arrays[0].size <= CHUNK:
         return fn(*arrays)
-    result = np.empty(arrays[0].shape, dtype=np.result_type(*arrays))
-    flats, out = [np.ascontiguousarray(a).reshape(-1) for a in arrays], result.reshape(-1)
-    for start in range(0, out.size, CHUNK):
-        out[start:start + CHUNK] = fn(*(flat[start:start + CHUNK] for flat in flats))
-    return result
+    results = tuple(np.empty(arrays[0].shape, dtype=np.result_type(*arrays)) for _ in range(outputs))
+    flats, outs = [np.ascontiguousarray(a).reshape(-1) for a in arrays], [r.reshape(-1) for r in results]
+    for start in range(0, outs[0].size, CHUNK):
+        chunk = fn(*(flat[start:start + CHUNK] for flat in flats))
+        for out, values in zip(outs, chunk if outputs > 1 else (chunk,)):
+            out[start:start + CHUNK] = values
+    return results if outputs > 1 else results[0]
 
 
 def _erfc_float32(z):
@@ -179,6 +181,12 @@ def _normal_cdf_float32(x):
     return cdf
 
 
+def _gelu_and_cdf(x):
+    """(x Phi(x), Phi(x)): GELU and the Phi its backward needs, the product taken while Phi is in the cache."""
+    cdf = _normal_cdf(x)
+    return x * cdf, cdf
+
+
 def _gelu_derivative_times(x, cdf, grad):
     """grad (Phi(x) + x phi(x)), phi(x) = e^{-x^2/2} / sqrt(2 pi): GELU's derivative, times the incoming gradient,
     with Phi(x) kept from the forward."""
@@ -197,8 +205,8 @@ class GELU(Function):
 
     def forward(self, x, backward_in_ops=None):
         self.backward_in_ops = backward_in_ops
-        self.cdf = by_chunks(_normal_cdf, x)                  # Phi(x), kept: the backward needs it again
-        return x * self.cdf
+        y, self.cdf = by_chunks(_gelu_and_cdf, x, outputs=2)  # Phi(x), kept: the backward needs it again
+        return y
 
     def backward(self, grad):
         x = self.inputs[0]
