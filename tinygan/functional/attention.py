@@ -59,15 +59,15 @@ def _bias_of(op, name, mask, dtype, xp, true_attends):
     return constant(array.astype(dtype, copy=False))
 
 
-def _softmax_over_keys(scores):
-    """softmax over the keys (the last axis). A query whose every key is masked out (all its scores -inf) gets
-    weights 0, as in PyTorch's scaled_dot_product_attention, instead of 0/0 = NaN in its output and gradients."""
-    blind = ~(scores.array != NEG_INF).any(axis=-1, keepdims=True)    # (..., L, 1): no key left to attend to
-    any_blind = bool(blind.any())
-    if any_blind:
-        scores = where(blind, 0.0, scores)  # finite scores, so no NaN reaches the gradient; weights set to 0 below
-    weights = softmax(scores, dim=-1)                                   # [formula: attention-softmax]
-    return where(blind, 0.0, weights) if any_blind else weights
+def _softmax_over_keys(scores, bias):
+    """softmax over the keys (the last axis). A query whose every key is masked out (its bias -inf on every key)
+    gets weights 0, as in PyTorch's scaled_dot_product_attention, instead of 0/0 = NaN in its output and gradients.
+    The blind queries are found in the bias, which is no larger than the scores and often much smaller: (L, S)."""
+    blind = None if bias is None else (bias.array == NEG_INF).all(axis=-1, keepdims=True)  # (..., L, 1): no key
+    if blind is None or not bool(blind.any()):
+        return softmax(scores, dim=-1)                                  # [formula: attention-softmax]
+    scores = where(blind, 0.0, scores)  # finite scores, so no NaN reaches the gradient; weights set to 0 below
+    return where(blind, 0.0, softmax(scores, dim=-1))
 
 
 def _attention(query, key, value, bias, dropout_p, scale):
@@ -77,7 +77,7 @@ def _attention(query, key, value, bias, dropout_p, scale):
     scores = matmul(query, transpose(key, -2, -1))                      # [formula: attention-scores]
     if bias is not None:
         scores = scores + bias                                          # [formula: attention-mask]
-    weights = _softmax_over_keys(scores)                                # (..., L, S)
+    weights = _softmax_over_keys(scores, bias)                          # (..., L, S)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return matmul(weights, value), weights                              # [formula: attention-weighted-sum]
