@@ -188,6 +188,56 @@ def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, mon
     np.testing.assert_allclose(grad_w, grad_w_kept, rtol=1e-12, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("channels_in, channels_out, as_convolution", [(8, 2, False), (4, 2, True), (2, 4, True)])
+def test_stride_one_transposed_convolutions_run_the_cheaper_way(channels_in, channels_out, as_convolution, rand,
+                                                                monkeypatch, fast_kernels):
+    """A stride-1 transposed convolution runs as a convolution with the flipped kernel unless it narrows the
+    channels fourfold or more (then the product and col2im); either way it equals the naive loops, and so does
+    the dL/dx of the convolution it is the backward of."""
+    from tinygan.kernels import conv
+    calls = []
+    as_a_convolution = conv._as_convolution
+    monkeypatch.setattr(conv, "_as_convolution", lambda *args: calls.append(1) or as_a_convolution(*args))
+    x = rand.randn(2, channels_in, 5, 4, requires_grad=False)
+    w = rand.randn(channels_in, channels_out, 3, 3, requires_grad=False)
+    y = F.conv_transpose2d(x, w, padding=1)
+    assert bool(calls) == as_convolution
+    expected = naive_conv_transpose2d(host(x), host(w), None, (1, 1), (1, 1), (0, 0), (1, 1))
+    np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+
+    image = rand.randn(2, channels_out, 5, 4)                       # a convolution from Cout to Cin channels
+    w_conv = rand.randn(channels_in, channels_out, 3, 3, requires_grad=False)
+    grad_y = host(rand.randn(2, channels_in, 5, 4, requires_grad=False))
+    F.conv2d(image, w_conv, padding=1).backward(Tensor(backend.xp().asarray(grad_y)))
+    np.testing.assert_allclose(host(image.grad), naive_conv_transpose2d(grad_y, host(w_conv), None, (1, 1), (1, 1),
+                                                                        (0, 0), (1, 1)), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_a_pointwise_convolution_reads_its_pixels_as_rows(channels_last, rand, fast_kernels):
+    """A 1x1 convolution (stride 1, no padding) of a channels-last image takes its pixels as the rows, a view, not
+    an im2col copy; stored the other way the image is copied. Outputs and every gradient match the naive loops."""
+    from tinygan.kernels import conv
+    from tinygan.functional.conv import ConvGeometry
+    array = host(rand.randn(2, 4, 3, 5))
+    if channels_last:
+        array = np.ascontiguousarray(array.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    rows = conv.conv_columns(array, ConvGeometry("conv2d", 1, 1, 0, 1))
+    assert np.shares_memory(rows, array) == channels_last
+    np.testing.assert_array_equal(rows, array.transpose(0, 2, 3, 1).reshape(-1, 4))
+
+    x, w, b = Tensor(backend.xp().asarray(array), requires_grad=True), rand.randn(3, 4, 1, 1), rand.randn(3)
+    y = F.conv2d(x, w, b)
+    np.testing.assert_allclose(host(y), naive_conv2d(array, host(w), host(b), (1, 1), (0, 0), (1, 1)), rtol=1e-12)
+    grad_y = host(rand.randn(*y.shape, requires_grad=False))
+    y.backward(Tensor(backend.xp().asarray(grad_y)))
+    np.testing.assert_allclose(host(w.grad), naive_conv2d_weight_grad(array, grad_y, (1, 1), (1, 1), (0, 0), (1, 1)),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(x.grad), np.einsum("nohw,oc->nchw", grad_y, host(w)[:, :, 0, 0]), rtol=1e-12)
+    np.testing.assert_allclose(host(b.grad), grad_y.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
 def naive_conv2d_weight_grad(x, grad_y, kernel, stride, padding, dilation):
     """dL/dw[o, c, kh, kw] = sum over (n, oh, ow) of dL/dy[n, o, oh, ow] x_pad[n, c, oh SH + kh DH, ow SW + kw DW]."""
     (KH, KW), (SH, SW), (PH, PW), (DH, DW) = kernel, stride, padding, dilation
