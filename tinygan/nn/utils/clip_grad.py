@@ -28,14 +28,17 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     xp = backend.get_array_module(grads[0])
     if math.isinf(q):
         total = xp.max(xp.stack([xp.abs(g).max() for g in grads]))
+    elif q == 2:        # sum of g^2 as one dot product per gradient: one read, where |g|^q, then the sum, take three
+        total = xp.sqrt(xp.sum(xp.stack([xp.vdot(g, g) for g in grads])))
     else:
         total = xp.sum(xp.stack([xp.sum(xp.abs(g) ** q) for g in grads])) ** (1.0 / q)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
                            f"{float(total)}, so they cannot be clipped; set error_if_nonfinite=False to go on")
     scale = min(1.0, float(max_norm) / (float(total) + 1e-6))           # [formula: clip-grad-norm]
-    for p in params:
-        p.grad.array = p.grad.array * scale     # the same .grad Tensor, as PyTorch's in-place mul_
+    if scale < 1.0:                             # times 1.0 would change nothing
+        for p in params:
+            p.grad.array = p.grad.array * scale     # the same .grad Tensor, as PyTorch's in-place mul_
     return Tensor(total)
 
 
