@@ -188,7 +188,6 @@ def test_conv2d_without_kept_columns_matches_with_them(N, slab_images, rand, mon
     np.testing.assert_allclose(grad_w, grad_w_kept, rtol=1e-12, atol=1e-12)
 
 
-
 @pytest.mark.parametrize("channels_in, channels_out, as_convolution", [(8, 2, False), (4, 2, True), (2, 4, True)])
 def test_stride_one_transposed_convolutions_run_the_cheaper_way(channels_in, channels_out, as_convolution, rand,
                                                                 monkeypatch, fast_kernels):

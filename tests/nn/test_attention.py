@@ -172,7 +172,6 @@ def test_multi_head_attention_gradients_and_gradients_of_gradients(rand):
     assert gradgradcheck(mha, [query, key] + weights)
 
 
-
 @pytest.mark.parametrize("batched", [True, False])
 def test_batch_first_multi_head_attention_is_the_sequence_first_one_transposed(rand, batched):
     """batch_first=True takes (N, L, E) and returns (N, L, E): the sequence-first result with its first two axes

@@ -277,8 +277,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     True masks a key out; a float mask is added to the scores. Dropout on the weights only when `training`.
     is_causal is PyTorch's hint that attn_mask is the causal mask; attn_mask is what is applied.
 
-    Returns (output (L, N, E), or (N, L, E) when batch_first, weights): the attention weights averaged over the heads (N, L, S), per head
-    (N, H, L, S) with average_attn_weights=False, or None with need_weights=False.
+    Returns (output (L, N, E), or (N, L, E) when batch_first, weights): the attention weights averaged over the
+    heads (N, L, S), per head (N, H, L, S) with average_attn_weights=False, or None with need_weights=False.
     """
     op = "multi_head_attention_forward"
     _refuse_unsupported(op, bias_k, bias_v, add_zero_attn, static_k, static_v)
