@@ -27,7 +27,7 @@ class Softmax(Function):
         rows = rows_along(x, dim)
         y = rows - rows.max(axis=1, keepdims=True)
         xp_of(x).exp(y, out=y)
-        y *= (1 / row_sums(y))[:, None]    # times 1/sum: NumPy divides by a number per short row 3x slower
+        y /= row_sums(y)[:, None]
         self.y = y                                              # the rows of the output, kept for the backward
         return from_rows(y, x.shape, dim)
 
