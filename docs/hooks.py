@@ -38,6 +38,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
+from docs.kernels import run_in_a_kernel
+
 log = logging.getLogger("mkdocs.hooks.tinygan")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,8 +140,8 @@ def execute_lessons() -> dict[str, Path]:
     def run(item):
         path, notebook, stamp, key = item
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "docs", "run-lesson", str(path), str(notebook)],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        proc = run_in_a_kernel([sys.executable, "-m", "docs", "run-lesson", str(path), str(notebook)],
+                               cwd=ROOT, env=env)
         if proc.returncode != 0:
             raise RuntimeError(f"lesson {path.name} failed in {mode} mode:\n{proc.stdout}\n{proc.stderr}")
         stamp.write_text(key)

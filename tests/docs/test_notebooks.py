@@ -21,6 +21,7 @@ nbformat = pytest.importorskip("nbformat")
 # and a slow run must never fail on this limit.
 HANG_LIMIT_S = 30 * 60
 
+from docs.kernels import lost_its_port, run_in_a_kernel
 from paths import REPO
 BIN = Path(sys.executable).parent                 # where the extra put its programs (jupytext, jupyter)
 
@@ -55,6 +56,18 @@ def test_the_extra_installs_every_documented_notebook_command():
         assert done.returncode == 0, f"{' '.join(program)}: {done.stderr[-2000:]}"
 
 
+def test_only_a_kernel_that_lost_its_port_is_started_again():
+    """The run is started again for the port race alone: a lesson's own error, or a clean run, is kept."""
+    def run(returncode, stderr):
+        return subprocess.CompletedProcess(["jupytext"], returncode, "", stderr)
+    race = ("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:50619')\n"
+            "RuntimeError: Kernel died before replying to kernel_info")
+    assert lost_its_port(run(1, race))
+    assert not lost_its_port(run(0, race))
+    assert not lost_its_port(run(1, "ValueError: Linear: expected input of shape (N, 784), got (N, 10)"))
+    assert not lost_its_port(run(1, "RuntimeError: Kernel died before replying to kernel_info"))
+
+
 def outputs_of(notebook):
     """(all printed text, number of inline images) of an executed notebook."""
     text, images = [], 0
@@ -81,8 +94,8 @@ def notebook_runs(request, tmp_path_factory):
         copy = folder / lesson.name
         copy.write_text(re.sub(QUICK_LINE, "QUICK = True", lesson.read_text(), count=1, flags=re.M))
         command = [str(copy) if word == documented_lesson else word for word in execute]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=HANG_LIMIT_S,
-                              env=environment(TINYGAN_LESSON_OUTPUT=str(folder / "output")))
+        done = run_in_a_kernel(command, cwd=folder, timeout=HANG_LIMIT_S,
+                               env=environment(TINYGAN_LESSON_OUTPUT=str(folder / "output")))
         return done, copy.with_suffix(".ipynb")
     return run_selected(request, "test_lesson_runs_as_a_notebook_in_quick_mode_with_its_figures_inline", run)
 
