@@ -49,6 +49,13 @@ def _data_kind(config):
 _TEST_DIGITS = ("models of digit images (a nerf and a GAN on a 2-D toy set bring their own test data)",
                 lambda config: family_of(config).scored_on_test_digits and _data_kind(config) != "toy")
 
+def _models_sized_by_width():
+    """'models sized by a width (dcgan, ...; gan on a 2-D toy set)', for --width's error."""
+    names = [name for name, spec in registry.MODELS.items() if spec.defaults["arch"] in registry.SIZED_BY_WIDTH]
+    toy = "; gan on a 2-D toy set" if TOY_GAN_DEFAULTS["arch"] in registry.SIZED_BY_WIDTH else ""
+    return f"models sized by a width ({', '.join(names)}{toy})"
+
+
 # Options that only some runs take: (command, option) -> (the runs that take it, whether a run of this
 # configuration does), read from what its family declares (tinygan/train/family.py), its model and its data.
 # Every other option every run takes; make_config refuses the settings of one family (--gamma, --task, ...) and
@@ -56,6 +63,7 @@ _TEST_DIGITS = ("models of digit images (a nerf and a GAN on a 2-D toy set bring
 OPTIONS_OF_SOME_RUNS = {
     ("train", "--latent-dim"): ("models that draw from noise or encode to a code",
                                 lambda config: family_of(config).draws_from_code),
+    ("train", "--width"): (_models_sized_by_width(), lambda config: config["arch"] in registry.SIZED_BY_WIDTH),
     ("train", "--limit"): ("fixed image sets (not the 3-D views, the scenes or the 2-D toy sets)",
                            lambda config: _data_kind(config) == "images"),
     ("sample", "--label"): ("conditional models (cgan)", lambda config: registry.model_of(config).conditional),
@@ -139,7 +147,8 @@ def _parser():
                        help=f"size of the noise z or the VAE's code; not for nerf, pix2pix or unet "
                             f"({_defaults('latent_dim')})")
     train.add_argument("--width", type=int,
-                       help=f"channels of the first conv layer / hidden units ({_defaults('width')})")
+                       help=f"channels of the first conv layer / hidden units, for the models sized by one "
+                            f"({_defaults('width')})")
     train.add_argument("--seed", type=int, help=f"seed of the weights, the data order and the noise ({_defaults('seed')})")
     train.add_argument("--pack", type=int, metavar="M",
                        help=f"PacGAN: the MLP discriminator judges M samples at once ('gan' only; {_defaults('pack')})")

@@ -279,6 +279,12 @@ ARCHITECTURES = {
 }
 
 
+# The architectures whose layers `width` sizes (a GAN's or VAE's first convolution's channels, the hidden units of
+# an MLP, an LSTM or a NeRF, the prior's width); the others are built at fixed sizes, so --width is refused for them
+# instead of ignored.
+SIZED_BY_WIDTH = ("mlp-toy", "dcgan", "dcgan-nobn", "cdcgan", "conv-vae", "row-lstm", "nerf", "pix2pix", "dalle")
+
+
 def model_of(config):
     """The ModelSpec of a run's configuration."""
     return MODELS[config["model"]]

@@ -96,6 +96,9 @@ def test_sample_and_eval_refuse_an_option_the_run_does_not_take(tmp_path, capsys
     (["gan", "--data", "ring8", "--limit", "64"], "--limit"),
     (["vaegan", "--ema", "0.9"], "--ema"),
     (["vae", "--ema", "0.9"], "--ema"),
+    (["vaegan", "--width", "8"], "--width is for models sized by a width"),
+    (["gan", "--width", "8"], "--width is for models sized by a width"),
+    (["unet", "--width", "8"], "--width is for models sized by a width"),
 ])
 def test_train_refuses_an_option_the_model_does_not_take(tmp_path, capsys, argv, option):
     tiny = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--threads", "1", "--quiet"]

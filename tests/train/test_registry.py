@@ -59,3 +59,25 @@ def test_every_model_builds_and_maps_its_dataset_samples(name):
 def test_the_image_range_follows_the_family(name):
     spec = registry.MODELS[name]
     assert spec.value_range == ((0, 1) if spec.family in ("vae", "rnn", "nerf", "segmentation", "dalle") else (-1, 1))
+
+
+def _configs_of_every_architecture():
+    """{arch: a configuration that builds it}: each model's own, and the GAN on a 2-D toy set (mlp-toy)."""
+    configs = {spec.defaults["arch"]: dict(model=name) for name, spec in registry.MODELS.items()}
+    configs[train_config.TOY_GAN_DEFAULTS["arch"]] = dict(model="gan", data="ring8")
+    return configs
+
+
+def _parameter_count(config):
+    return sum(p.numel() for net in registry.build_networks(config).values() for p in net.parameters())
+
+
+def test_width_sizes_exactly_the_architectures_said_to_be_sized_by_it():
+    """--width is refused for the other architectures (tinygan/cli.py), so SIZED_BY_WIDTH must be exactly those
+    whose networks grow with it."""
+    configs = _configs_of_every_architecture()
+    assert set(configs) == set(registry.ARCHITECTURES)
+    for arch, chosen in configs.items():
+        counts = [_parameter_count(train_config.make_config(chosen["model"], data=chosen.get("data"), width=width))
+                  for width in (8, 16)]
+        assert (counts[0] != counts[1]) == (arch in registry.SIZED_BY_WIDTH), (arch, counts)
