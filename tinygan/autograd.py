@@ -164,6 +164,10 @@ def _mul(array, other):
     array *= _plain(other)
 
 
+def _divide(array, other):
+    array /= _plain(other)
+
+
 def _copy(array, source):
     """array <- source, broadcast to array's shape, cast to its dtype, moved to its device."""
     array[...] = backend.to_device(_plain(source), backend.device_of(array))
@@ -220,11 +224,19 @@ class Tensor:
     `p` without autograd's checks. Assigning `t.data = other` (a tensor or an array) replaces the values.
 
     The in-place methods of a Tensor follow PyTorch's rule: refused on a leaf that requires grad,
-    unless inside `no_grad()`. tinygan also refuses them on a tensor computed by a recorded graph (PyTorch
-    tracks those with version counters; tinygan has none), so an in-place change never corrupts a gradient.
+    unless inside `no_grad()`. tinygan records no in-place operation, so it also refuses them on a tensor
+    computed by a recorded graph, and with an operand that requires grad (its gradient would be lost);
+    `x += y` there makes a new, recorded tensor instead, which `x` then names.
+
+    Every in-place change of the values (the in-place methods, `+=` and friends, an optimizer's step,
+    assigning `.data` or `.array`) counts one more version, as PyTorch's version counter does; `detach()`
+    shares the count, `.data` does not. A backward that would read values changed since its forward used
+    them raises instead of computing a wrong gradient (see Function.reads_in_backward). Unlike PyTorch's, the
+    count is not shared with views made by indexing, reshape or transpose: a change through one of those
+    goes unseen.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "creator", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "creator", "name", "_version", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy's loop
     __hash__ = object.__hash__  # `==` is elementwise; hashing stays by identity, as in PyTorch
 
@@ -236,6 +248,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.creator = None
         self.name = name
+        self._version = [0]  # in-place changes so far: a box, which detach() shares
         if self.requires_grad and self._data.dtype.kind != "f":
             raise TypeError(f"Tensor: only floating-point tensors can require gradients, got dtype {self._data.dtype}")
 
@@ -247,15 +260,18 @@ class Tensor:
     @array.setter
     def array(self, value):
         self._data = _to_array(value)
+        self._version[0] += 1
 
     @property
     def data(self):
-        """PyTorch's `.data`: a tensor sharing this one's values, with no history and no gradient (detach())."""
-        return self.detach()
+        """PyTorch's `.data`: a tensor sharing this one's values, with no history, no gradient and its own
+        version count, so that changes through it pass autograd's checks, as in PyTorch."""
+        return Tensor(self._data)
 
     @data.setter
     def data(self, value):
         self._data = _to_array(value)
+        self._version[0] += 1
 
     # -- what it is -------------------------------------------------------
     @property
@@ -398,8 +414,11 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self):
-        """The same values, cut from the graph (no gradient flows back through it)."""
-        return Tensor(self._data)
+        """The same values, cut from the graph (no gradient flows back through it); an in-place change of
+        either counts for both (see the class docstring)."""
+        detached = Tensor(self._data)
+        detached._version = self._version
+        return detached
 
     def detach_(self):
         """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
@@ -459,59 +478,107 @@ class Tensor:
         self.grad = None
 
     # -- in place, under PyTorch's rules ----------------------------------
-    def _check_in_place(self, op_name):
-        if not (self.requires_grad and _grad_mode["enabled"]):
+    def _check_in_place(self, op_name, *operands):
+        if not _grad_mode["enabled"]:
             return
-        if self.is_leaf:
+        if self.requires_grad and self.is_leaf:
             raise RuntimeError(f"{op_name}: a leaf Variable that requires grad is being used in an in-place operation "
                                f"(shape {self.shape}); do it inside `with tinygan.no_grad():`, or on `.data`")
-        raise RuntimeError(f"{op_name}: in-place operations on a tensor computed by a recorded graph are not supported "
-                           f"in tinygan (shape {self.shape}); use the out-of-place operation, or detach() first")
+        if self.requires_grad:
+            raise RuntimeError(f"{op_name}: in-place operations on a tensor computed by a recorded graph are not "
+                               f"supported in tinygan (shape {self.shape}); use the out-of-place operation, or "
+                               f"detach() first")
+        for operand in operands:
+            if isinstance(operand, Tensor) and operand.requires_grad:
+                raise RuntimeError(f"{op_name}: the operand of shape {operand.shape} requires grad, and tinygan "
+                                   f"records no in-place operation, so its gradient would be lost; use the "
+                                   f"out-of-place operation (x = x + y), or detach() the operand")
+
+    def _changed(self):
+        """Count one in-place change of the values (see the class docstring), and return self."""
+        self._version[0] += 1
+        return self
 
     def fill_(self, value):
         """Set every element to `value`, in place."""
-        self._check_in_place("fill_")
+        self._check_in_place("fill_", value)
         _fill(self._data, value)
-        return self
+        return self._changed()
 
     def zero_(self):
         self._check_in_place("zero_")
         _fill(self._data, 0)
-        return self
+        return self._changed()
 
     def normal_(self, mean=0.0, std=1.0):
         """Fill with samples of N(mean, std^2), in place."""
         self._check_in_place("normal_")
         _normal(self._data, mean, std)
-        return self
+        return self._changed()
 
     def uniform_(self, a=0.0, b=1.0):
         """Fill with samples of U[a, b), in place."""
         self._check_in_place("uniform_")
         _uniform(self._data, a, b)
-        return self
+        return self._changed()
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
-        self._check_in_place("add_")
+        self._check_in_place("add_", other)
         _add(self._data, other, alpha)
-        return self
+        return self._changed()
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place."""
+        self._check_in_place("sub_", other)
+        _add(self._data, other, -alpha)
+        return self._changed()
 
     def mul_(self, other):
-        self._check_in_place("mul_")
+        self._check_in_place("mul_", other)
         _mul(self._data, other)
-        return self
+        return self._changed()
+
+    def div_(self, other):
+        self._check_in_place("div_", other)
+        _divide(self._data, other)
+        return self._changed()
 
     def copy_(self, source):
         """Copy `source`'s values (broadcast, cast, moved to this device) into this tensor, in place."""
-        self._check_in_place("copy_")
+        self._check_in_place("copy_", source)
         _copy(self._data, source)
-        return self
+        return self._changed()
 
     def clamp_(self, min=None, max=None):
-        self._check_in_place("clamp_")
+        self._check_in_place("clamp_", min, max)
         _clamp(self._data, min, max)
-        return self
+        return self._changed()
+
+    # -- x += y and friends ------------------------------------------------
+    def _augmented(self, op_name, other, in_place, out_of_place):
+        """`x op= other`: in place, as in PyTorch, where neither takes part in a recorded graph; else the new,
+        recorded tensor `out_of_place(x, other)`, which `x` is then rebound to (tinygan records no in-place
+        operation). A leaf that requires grad is refused, as in PyTorch."""
+        recorded = _grad_mode["enabled"] and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        if not recorded:
+            in_place(self._data, other)
+            return self._changed()
+        if self.requires_grad and self.is_leaf:
+            self._check_in_place(op_name)
+        return out_of_place(self, other)
+
+    def __iadd__(self, other):
+        return self._augmented("+=", other, _add, lambda x, y: x + y)
+
+    def __isub__(self, other):
+        return self._augmented("-=", other, lambda array, y: _add(array, y, -1), lambda x, y: x - y)
+
+    def __imul__(self, other):
+        return self._augmented("*=", other, _mul, lambda x, y: x * y)
+
+    def __itruediv__(self, other):
+        return self._augmented("/=", other, _divide, lambda x, y: x / y)
 
     # -- gradients --------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -586,10 +653,16 @@ class Function:
     work for gradients nobody uses can be skipped.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "_output_ref", "__dict__")
+    __slots__ = ("inputs", "needs_input_grad", "_output_ref", "_input_versions", "__dict__")
     # True for the products that meet a layer's weights (matmul, linear, convolutions, BatchNorm): as in
     # PyTorch, float32 and float64 inputs there are an error, not a silent float64 model.
     inputs_share_dtype = False
+    # What backward reads of the values the forward saw (PyTorch's saved tensors): "inputs", "output", both,
+    # "factors" (a product's inputs 0 and 1, each read only for the other's gradient, dL/da = dL/dy b; a bias
+    # after them is not read), or nothing (an op whose backward needs only shapes, or arrays its forward
+    # kept). The backward is refused when one of these was changed in place since the forward
+    # (_check_unchanged). An op that does not say is taken to read its inputs and its output.
+    reads_in_backward = ("inputs", "output")
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -608,6 +681,7 @@ class Function:
             if any(needs):
                 function.inputs = tensors
                 function.needs_input_grad = needs
+                function._input_versions = tuple(t._version[0] for t in tensors)
                 function._output_ref = weakref.ref(output)  # weak: the output owns the function, not back
                 output.requires_grad = True
                 output.creator = function
@@ -723,6 +797,7 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
                 elif inputs is None:
                     tensor.grad = _accumulate(tensor.grad, grad)
                 continue
+            _check_unchanged(function, tensor)
             saved_needs = function.needs_input_grad
             if wanted is not None:
                 function.needs_input_grad = tuple(id(x) in wanted for x in function.inputs)
@@ -749,6 +824,33 @@ def run_backward(roots, root_grads, create_graph=False, inputs=None):
                         f"for an input of shape {parent.shape}")
                 grads[id(parent)] = _accumulate(grads.get(id(parent)), parent_grad)  # [formula: chain-rule]
     return captured
+
+
+def _check_unchanged(function, output):
+    """RuntimeError when `function`'s backward would read an input or its output (`output`) changed in place
+    since its forward used them: the gradient would be that of other values. PyTorch refuses it too."""
+    reads = type(function).reads_in_backward
+    needs = function.needs_input_grad
+    changed = []
+    for i, (tensor, then) in enumerate(zip(function.inputs, function._input_versions)):
+        read = "inputs" in reads or ("factors" in reads and i < 2 and needs[1 - i])
+        if read and tensor._version[0] != then:
+            changed.append((f"input {i}", tensor, then))
+    if "output" in reads and output._version[0] != 0:
+        changed.append(("output", output, 0))
+    if changed:
+        what, tensor, then = changed[0]
+        raise RuntimeError(
+            f"{type(function).__name__}.backward: its {what} (shape {tensor.shape}, {tensor.dtype}) was changed in "
+            f"place after the forward used it (version {tensor._version[0]}, expected {then}), so the gradient "
+            f"would be computed from the new values. Change it after backward (optimizer.step() after "
+            f"loss.backward()), or run the forward again after the change. PyTorch refuses this too: 'one of the "
+            f"variables needed for gradient computation has been modified by an inplace operation'")
+
+
+def count_in_place_change(tensor):
+    """Count one in-place change of `tensor`'s values made on its array (an optimizer's update)."""
+    tensor._changed()
 
 
 def _memory_owner(array):

@@ -276,7 +276,9 @@ IN_PLACE = {
     "fill_": ((1.5,), lambda a: np.full_like(a, 1.5)),
     "zero_": ((), np.zeros_like),
     "add_": ((2.0,), lambda a: a + 2.0),
+    "sub_": ((2.0,), lambda a: a - 2.0),
     "mul_": ((3.0,), lambda a: a * 3.0),
+    "div_": ((4.0,), lambda a: a / 4.0),
     "clamp_": ((-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5)),
     "copy_": ((np.array([7.0, 8.0, 9.0]),), lambda a: np.array([7.0, 8.0, 9.0])),
 }

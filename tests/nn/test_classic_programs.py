@@ -717,8 +717,8 @@ def train(model, images, labels, epochs):
 VAE_SIZE_AVERAGE = VAE.replace("reduction='sum'", "size_average=False")
 
 # The program as it stood in 2018: size_average=False, and the sample written eps.mul(std).add_(mu), an in-place
-# add on a tensor the graph computed. tinygan refuses that on purpose (it has no version counters to check that
-# nothing saved the tensor before it changed; README, "What still differs"), so this one is tested for the refusal.
+# add on a tensor the graph computed. tinygan refuses that on purpose (it records no in-place operation; README,
+# "What still differs"), so this one is tested for the refusal.
 VAE_2018 = VAE.replace(
     "        std = torch.exp(0.5*logvar)\n        eps = torch.randn_like(std)\n        return mu + eps*std\n",
     "        if self.training:\n            std = torch.exp(0.5*logvar)\n            eps = torch.randn_like(std)\n"

@@ -17,6 +17,8 @@ from .arithmetic import exp
 class ReLU(Function):
     """relu(x) = max(x, 0);  relu'(x) = 1 if x > 0 else 0."""
 
+    reads_in_backward = ()
+
     def forward(self, x):
         self.positive = x > 0
         return xp_of(x).maximum(x, 0)  # [formula: relu]
@@ -27,6 +29,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """leaky_relu(x) = x if x > 0 else a x;  derivative 1 if x > 0 else a."""
+
+    reads_in_backward = ()
 
     def forward(self, x, negative_slope=0.01):
         # slope = 1 where x > 0, else a, as (x > 0) (1 - a) + a: three fast passes, where
@@ -60,6 +64,8 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """tanh(x);  tanh'(x) = 1 - tanh(x)^2."""
+
+    reads_in_backward = ("output",)
 
     def forward(self, x):
         return xp_of(x).tanh(x)  # [formula: tanh]
@@ -160,6 +166,8 @@ def silu(input, inplace=False):
 class ELU(Function):
     """elu(x) = x if x > 0 else alpha (e^x - 1) (Clevert et al., 2016);
     derivative 1 if x > 0 else alpha e^x = elu(x) + alpha."""
+
+    reads_in_backward = ("output",)
 
     def forward(self, x, alpha=1.0):
         self.alpha = alpha

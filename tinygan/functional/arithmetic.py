@@ -22,6 +22,8 @@ def _binary_forward(op_name, ufunc, a, b):
 class Add(Function):
     """y = a + b;  dy/da = 1, dy/db = 1."""
 
+    reads_in_backward = ()
+
     def forward(self, a, b):
         return _binary_forward("add", xp_of(a).add, a, b)
 
@@ -34,6 +36,8 @@ class Add(Function):
 class Sub(Function):
     """y = a - b;  dy/da = 1, dy/db = -1."""
 
+    reads_in_backward = ()
+
     def forward(self, a, b):
         return _binary_forward("sub", xp_of(a).subtract, a, b)
 
@@ -45,6 +49,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b;  dy/da = b, dy/db = a."""
+
+    reads_in_backward = ("factors",)
 
     def forward(self, a, b):
         return _binary_forward("mul", xp_of(a).multiply, a, b)
@@ -71,6 +77,8 @@ class Div(Function):
 class Neg(Function):
     """y = -x."""
 
+    reads_in_backward = ()
+
     def forward(self, x):
         return -x
 
@@ -80,6 +88,8 @@ class Neg(Function):
 
 class Pow(Function):
     """y = x^p for a constant exponent p;  dy/dx = p x^(p-1)."""
+
+    reads_in_backward = ("inputs",)
 
     def forward(self, x, exponent):
         self.exponent = exponent
@@ -96,6 +106,8 @@ class Pow(Function):
 class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
+    reads_in_backward = ("output",)
+
     def forward(self, x):
         return xp_of(x).exp(x)
 
@@ -105,6 +117,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = ln x;  dy/dx = 1/x."""
+
+    reads_in_backward = ("inputs",)
 
     def forward(self, x):
         return xp_of(x).log(x)
@@ -116,6 +130,8 @@ class Log(Function):
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x))."""
 
+    reads_in_backward = ("output",)
+
     def forward(self, x):
         return xp_of(x).sqrt(x)
 
@@ -125,6 +141,8 @@ class Sqrt(Function):
 
 class Clamp(Function):
     """y = min(max(x, low), high);  dy/dx = 1 inside [low, high], 0 where clamped."""
+
+    reads_in_backward = ()
 
     def forward(self, x, low=None, high=None):
         if x.dtype.kind == "f":  # bounds in x's dtype: a NumPy float64 bound would make float32 x float64 (NEP 50)
@@ -143,6 +161,8 @@ class Clamp(Function):
 
 class MatMul(Function):
     """Y = A B (batched over leading axes);  dL/dA = G B^T,  dL/dB = A^T G."""
+
+    reads_in_backward = ("factors",)
 
     inputs_share_dtype = True
 
@@ -241,6 +261,8 @@ def logsumexp(x, axis=-1, keepdims=False):
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (as PyTorch does)."""
 
+    reads_in_backward = ()
+
     def forward(self, x):
         self.sign = xp_of(x).sign(x)
         return xp_of(x).abs(x)
@@ -254,6 +276,8 @@ class Maximum(Function):
 
     Splitting ties evenly is PyTorch's choice too: it is the average of the two one-sided derivatives.
     """
+
+    reads_in_backward = ()
 
     def forward(self, a, b):
         y = _binary_forward("maximum", xp_of(a).maximum, a, b)
@@ -274,6 +298,8 @@ class Where(Function):
     The gradient is routed with `where` itself, not multiplied by a 0/1 mask, so an infinite gradient of
     the branch not taken stays out (inf * 0 would be NaN).
     """
+
+    reads_in_backward = ()
 
     def forward(self, a, b, condition):
         self.condition = condition

@@ -187,6 +187,8 @@ class Conv2d(Function):
     dL/db = sum of dL/dy over N, OH, OW.
     """
 
+    reads_in_backward = ("factors",)
+
     inputs_share_dtype = True
 
     def forward(self, x, weight, bias=None, geometry=None):
@@ -220,6 +222,8 @@ class Conv2dWeightGrad(Function):
     cols are x's columns: those the forward kept, or made again.
     """
 
+    reads_in_backward = ("factors",)
+
     inputs_share_dtype = True
 
     def forward(self, x, grad_y, geometry=None, weight_shape=None, cols=None):
@@ -246,6 +250,8 @@ class ConvTranspose2d(Function):
     cols = W_mat^T x (a GEMM, one column per input pixel), then col2im adds the columns into place.
     dL/dx = conv2d(dL/dy, w);  dL/dw = the conv2d weight gradient with the roles of x and dL/dy swapped.
     """
+
+    reads_in_backward = ("factors",)
 
     inputs_share_dtype = True
 
@@ -274,6 +280,8 @@ class ConvTranspose2d(Function):
 class Im2Col(Function):
     """cols = im2col(x): (N, C, H, W) -> (N, C*KH*KW, OH*OW), the layout of torch.nn.functional.unfold."""
 
+    reads_in_backward = ()
+
     def forward(self, x, geometry=None):
         self.geometry = geometry
         return kernels.twin("im2col", unfold)(x, geometry)
@@ -284,6 +292,8 @@ class Im2Col(Function):
 
 class Col2Im(Function):
     """x = col2im(cols): the adjoint of im2col, adding overlapping patches (torch.nn.functional.fold)."""
+
+    reads_in_backward = ()
 
     def forward(self, cols, geometry=None, x_shape=None):
         self.geometry = geometry

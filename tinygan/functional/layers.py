@@ -15,6 +15,8 @@ class Linear(Function):
     dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G over the batch.
     """
 
+    reads_in_backward = ("factors",)
+
     inputs_share_dtype = True
 
     def forward(self, x, weight, bias=None):

@@ -25,6 +25,8 @@ def _array_sum(x, axes, keepdims):
 class Sum(Function):
     """y = sum of x over `axis`;  dy/dx = 1 for every summed element."""
 
+    reads_in_backward = ()
+
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim)
         return kernels.twin("sum", _array_sum)(x, self.axes, keepdims)
@@ -36,6 +38,8 @@ class Sum(Function):
 
 class Mean(Function):
     """y = (1/n) sum of x over `axis`;  dy/dx = 1/n."""
+
+    reads_in_backward = ()
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim)
@@ -68,6 +72,8 @@ class Max(Function):
 class BroadcastTo(Function):
     """y = x repeated to `shape` (NumPy broadcasting);  dL/dx = sum_to(dL/dy, x.shape)."""
 
+    reads_in_backward = ()
+
     def forward(self, x, shape):
         try:
             return xp_of(x).broadcast_to(x, shape)
@@ -80,6 +86,8 @@ class BroadcastTo(Function):
 
 class SumTo(Function):
     """y = x summed over the axes that broadcasting to x.shape would have added or stretched."""
+
+    reads_in_backward = ()
 
     def forward(self, x, shape):
         self.shape = tuple(shape)

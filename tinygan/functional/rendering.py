@@ -41,6 +41,8 @@ class CumSum(Function):
     dL/dx_j = sum_{i >= j} dL/dy_i (exclusive: i > j), i.e. the reverse cumulative sum of the same kind.
     """
 
+    reads_in_backward = ()
+
     def forward(self, x, dim, exclusive=False, reverse=False):
         xp = xp_of(x)
         self.dim, self.exclusive, self.reverse = dim, exclusive, reverse

@@ -12,6 +12,8 @@ from .reduce import broadcast_to
 class Reshape(Function):
     """y = x viewed with another shape;  dL/dx = dL/dy viewed with x's shape."""
 
+    reads_in_backward = ()
+
     def forward(self, x, shape):
         try:
             return x.reshape(shape)
@@ -24,6 +26,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """y = x with its axes permuted by `axes`;  dL/dx = dL/dy permuted back by the inverse."""
+
+    reads_in_backward = ()
 
     def forward(self, x, axes):
         if sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
@@ -54,6 +58,8 @@ def _unwrap_index(index):
 class GetItem(Function):
     """y = x[index];  dL/dx is zero except at the picked elements, which collect dL/dy."""
 
+    reads_in_backward = ()
+
     def forward(self, x, index):
         self.index = index
         return x[index]
@@ -64,6 +70,8 @@ class GetItem(Function):
 
 class GetItemGrad(Function):
     """The adjoint of x[index]: scatter `grad` into zeros of `shape`, adding where an index repeats."""
+
+    reads_in_backward = ()
 
     def forward(self, grad, index, shape):
         self.index = index
@@ -88,6 +96,8 @@ class GetItemGrad(Function):
 class Concat(Function):
     """y = the inputs joined along `axis`;  each input's gradient is its slice of dL/dy."""
 
+    reads_in_backward = ()
+
     def forward(self, *arrays, axis=0):
         shapes = [a.shape for a in arrays]
         ndim = arrays[0].ndim
@@ -109,6 +119,8 @@ class Concat(Function):
 
 class Pad(Function):
     """y = x surrounded by `value` (widths per axis as (before, after));  dL/dx = the middle of dL/dy."""
+
+    reads_in_backward = ()
 
     def forward(self, x, widths, value=0.0):
         if len(widths) != x.ndim or any(before < 0 or after < 0 for before, after in widths):
@@ -265,6 +277,8 @@ def repeat(x, *repeats):
 
 class Clone(Function):
     """y = a copy of x (its own memory);  dL/dx = dL/dy."""
+
+    reads_in_backward = ()
 
     def forward(self, x):
         return x.copy()

@@ -18,6 +18,8 @@ from .arithmetic import exp, logsumexp
 class Cast(Function):
     """y = x converted to another floating dtype;  dL/dx = dL/dy converted back to x's dtype."""
 
+    reads_in_backward = ()
+
     def forward(self, x, dtype):
         return x.astype(dtype)
 

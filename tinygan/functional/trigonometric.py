@@ -6,6 +6,8 @@ from ._util import xp_of
 class Sin(Function):
     """sin(x);  d/dx sin(x) = cos(x)."""
 
+    reads_in_backward = ("inputs",)
+
     def forward(self, x):
         return xp_of(x).sin(x)
 
@@ -15,6 +17,8 @@ class Sin(Function):
 
 class Cos(Function):
     """cos(x);  d/dx cos(x) = -sin(x)."""
+
+    reads_in_backward = ("inputs",)
 
     def forward(self, x):
         return xp_of(x).cos(x)

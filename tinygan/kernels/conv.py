@@ -430,6 +430,8 @@ class Conv2d(Function):
     keep_columns: whether to keep x's rows for dL/dw (else they are never made whole).
     """
 
+    reads_in_backward = ("factors",)
+
     inputs_share_dtype = True
 
     def forward(self, x, weight, bias=None, geometry=None, columns=None, keep_columns=True):
@@ -458,6 +460,8 @@ class Conv2dWeightGrad(Function):
     """dL/dw by conv2d_weight_grad, from x's rows (kept by the forward, or made again slab by slab); bilinear in
     (x, dL/dy), differentiated as the reference's Conv2dWeightGrad."""
 
+    reads_in_backward = ("factors",)
+
     inputs_share_dtype = True
 
     def forward(self, x, grad_y, geometry=None, weight_shape=None, columns=None):
@@ -478,6 +482,8 @@ class Conv2dWeightGrad(Function):
 class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) + b by conv_transpose2d_forward; its backward makes dL/dy's rows once, for
     both dL/dx (a convolution of dL/dy) and dL/dw."""
+
+    reads_in_backward = ("factors",)
 
     inputs_share_dtype = True
 

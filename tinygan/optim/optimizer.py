@@ -19,7 +19,7 @@ into a fresh optimizer over the same parameters continues bit-identically.
 import copy
 
 from .. import backend
-from ..autograd import Tensor, enable_grad
+from ..autograd import Tensor, count_in_place_change, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -122,6 +122,7 @@ class Optimizer:
                     raise ValueError(f"{type(self).__name__}.step: a gradient of shape {g.shape} for a parameter "
                                      f"of shape {p.array.shape}")
                 self._update(p, g, self.state.setdefault(id(p), {}), group)
+                count_in_place_change(p)   # so a backward that would read p as it was before the step is refused
         return loss
 
     def _update(self, p, g, state, group):
