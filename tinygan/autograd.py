@@ -170,7 +170,12 @@ def _divide(array, other):
 
 def _copy(array, source):
     """array <- source, broadcast to array's shape, cast to its dtype, moved to its device."""
-    array[...] = backend.to_device(_plain(source), backend.device_of(array))
+    array[...] = _on_device_of(array, _plain(source))
+
+
+def _on_device_of(array, value):
+    """`value` (a number or an array) where `array` is: numbers as they are, arrays moved."""
+    return value if isinstance(value, (int, float, bool, np.generic)) else backend.to_device(value, backend.device_of(array))
 
 
 def _clamp(array, min=None, max=None):
@@ -491,8 +496,9 @@ class Tensor:
         for operand in operands:
             if isinstance(operand, Tensor) and operand.requires_grad:
                 raise RuntimeError(f"{op_name}: the operand of shape {operand.shape} requires grad, and tinygan "
-                                   f"records no in-place operation, so its gradient would be lost; use the "
-                                   f"out-of-place operation (x = x + y), or detach() the operand")
+                                   f"records no in-place operation, so its gradient would be lost; use an "
+                                   f"out-of-place operation (x = x + y, torch.where, torch.cat), or detach() the "
+                                   f"operand")
 
     def _changed(self):
         """Count one in-place change of the values (see the class docstring), and return self."""
@@ -554,6 +560,14 @@ class Tensor:
         self._check_in_place("clamp_", min, max)
         _clamp(self._data, min, max)
         return self._changed()
+
+    def __setitem__(self, index, value):
+        """self[index] = value, in place (integers, slices, and integer or boolean tensors as indices)."""
+        self._check_in_place("item assignment", value)
+        if isinstance(index, tuple):
+            index = tuple(_plain(part) for part in index)
+        self._data[_plain(index)] = _on_device_of(self._data, _plain(value))
+        self._changed()
 
     # -- x += y and friends ------------------------------------------------
     def _augmented(self, op_name, other, in_place, out_of_place):

@@ -80,15 +80,51 @@ def test_an_in_place_method_refuses_an_operand_that_requires_grad():
     assert host(total).tolist() == [2.0, 4.0]
 
 
+def test_item_assignment_writes_in_place_with_numbers_tensors_and_masks():
+    x = tinygan.zeros(2, 3, dtype=tinygan.float64)
+    same = x
+    x[0] = 5
+    x[1, 2] = tinygan.tensor(7.0)
+    x[:, 0] = tinygan.tensor([1.0, 2.0])
+    x[x > 6] = -1
+    assert x is same and host(x).tolist() == [[1.0, 5.0, 5.0], [2.0, 0.0, -1.0]]
+    one_hot = tinygan.zeros(3, 4)
+    one_hot[tinygan.arange(3), tinygan.tensor([1, 3, 0])] = 1
+    assert host(one_hot).tolist() == [[0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]]
+
+
+def test_item_assignment_follows_the_rules_of_the_in_place_methods():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="item assignment: a leaf Variable that requires grad"):
+        w[0] = 3.0
+    with pytest.raises(RuntimeError, match="item assignment: in-place operations on a tensor computed by a "
+                                           "recorded graph"):
+        (w * 2)[0] = 3.0
+    plain = tinygan.zeros(2, dtype=tinygan.float64)
+    with pytest.raises(RuntimeError, match=r"item assignment: the operand of shape \(\) requires grad"):
+        plain[0] = w[1]
+    with tinygan.no_grad():
+        w[0] = 3.0
+    assert host(w).tolist() == [3.0, 2.0] and host(plain).tolist() == [0.0, 0.0]
+
+
 # -- the version count ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(IN_PLACE))
-def test_every_in_place_method_counts_a_change(name):
-    args, _ = IN_PLACE[name]
+def _set_first_item(x, value):
+    x[0] = value
+
+
+CHANGES = {name: (lambda x, name=name: getattr(x, name)(*IN_PLACE[name][0])) for name in IN_PLACE}
+CHANGES.update({"x[0] = 4": lambda x: _set_first_item(x, 4.0), "x += 1": lambda x: x.__iadd__(1.0),
+                "x /= 2": lambda x: x.__itruediv__(2.0)})
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_every_in_place_change_is_counted(change):
     x = tinygan.tensor(backend.to_device(np.array([-1.0, 0.25, 2.0]), backend.current_device()))
     w = leaf([1.0, 1.0, 1.0])
     loss = (w * x).sum()
-    getattr(x, name)(*args)
+    CHANGES[change](x)
     with pytest.raises(RuntimeError, match=r"Mul.backward: its input 1 \(shape \(3,\), float64\) was changed in "
                                            r"place after the forward used it \(version 1, expected 0\)"):
         loss.backward()
@@ -213,6 +249,13 @@ def _linear_output_changed_through_detach(t):
     loss.backward()
 
 
+def _item_assigned_after_use(t):
+    w, x = t.ones(3, requires_grad=True), t.tensor([1.0, 2.0, 3.0])
+    loss = (w * x).sum()
+    x[0] = 5.0
+    loss.backward()
+
+
 def _augmented_assignment_in_a_graph(t):
     q = t.ones(3, requires_grad=True)
     h = q * 2
@@ -234,6 +277,7 @@ CASES = {
     "exp's output changed through detach": (_exp_output_changed_through_detach, True),
     "sigmoid's output changed through detach": (_sigmoid_output_changed_through_detach, True),
     "a linear layer's output changed through detach": (_linear_output_changed_through_detach, False),
+    "an item assigned after use": (_item_assigned_after_use, True),
     "x += y inside a graph": (_augmented_assignment_in_a_graph, False),
     "+= on a leaf that requires grad": (_leaf_augmented_assignment, True),
 }
