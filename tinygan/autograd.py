@@ -116,6 +116,17 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+def inference_mode(mode=True):
+    """PyTorch's `with inference_mode():` (or `@inference_mode()`): here `no_grad()`, since tinygan has no
+    tensors marked for inference only; `inference_mode(False)` changes nothing."""
+    return set_grad_enabled(False) if mode else _grad_mode_unchanged()
+
+
+@contextlib.contextmanager
+def _grad_mode_unchanged():
+    yield
+
+
 def _to_array(data, dtype=None):
     """An array of the current backend from a list, scalar or array (no copy if it already is one)."""
     if type(data) is np.ndarray and dtype is None:  # what every operation's output is: checked first, fast

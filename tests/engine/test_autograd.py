@@ -108,6 +108,22 @@ def test_no_grad_records_nothing():
     assert z.creator is not None and z.requires_grad
 
 
+def test_inference_mode_is_no_grad_as_a_block_and_as_a_decorator():
+    x = Tensor(arr([1.0, 2.0]), requires_grad=True)
+
+    @tinygan.inference_mode()
+    def doubled(t):
+        return t * 2.0
+
+    assert not doubled(x).requires_grad and not doubled(x).requires_grad and tinygan.is_grad_enabled()
+    with tinygan.inference_mode():
+        assert not (x * 2.0).requires_grad
+    with tinygan.inference_mode(False):
+        assert (x * 2.0).requires_grad
+    doubled_with_grad = tinygan.inference_mode(False)(lambda t: t * 2.0)
+    assert doubled_with_grad(x).requires_grad
+
+
 def test_no_grad_is_restored_after_an_exception():
     with pytest.raises(RuntimeError):
         with tinygan.no_grad():
