@@ -321,6 +321,41 @@ def min(x, dim=None, keepdim=False):
     return x.min() if dim is None else x.min(dim, keepdim)
 
 
+bmm, outer, lerp, tril, triu, flip, gather = F.bmm, F.outer, F.lerp, F.tril, F.triu, F.flip, F.gather
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log sum exp of x over `dim` (one axis), computed without overflow, like torch.logsumexp."""
+    return F.logsumexp(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim):
+    """The running sum of x along `dim`, like torch.cumsum."""
+    return F.cumsum(x, dim)
+
+
+def _elementwise_test(name, test):
+    """torch.isnan, isinf or isfinite: a boolean tensor, no gradient."""
+    def check(x):
+        array = x.array if isinstance(x, Tensor) else tensor(x).array
+        return Tensor(getattr(backend.get_array_module(array), test)(array))
+    check.__name__, check.__doc__ = name, f"Where x is {test[2:]} (torch.{name}), as a boolean tensor."
+    return check
+
+
+isnan, isinf, isfinite = (_elementwise_test(name, name) for name in ("isnan", "isinf", "isfinite"))
+
+
+def any(x, dim=None, keepdim=False):
+    """Whether any value of x is nonzero (over dim), like torch.any."""
+    return x.any(dim, keepdim)
+
+
+def all(x, dim=None, keepdim=False):
+    """Whether every value of x is nonzero (over dim), like torch.all."""
+    return x.all(dim, keepdim)
+
+
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether |a - b| <= atol + rtol |b| everywhere (tensors or arrays), like torch.allclose."""
     a, b = (backend.to_numpy(v.array if isinstance(v, Tensor) else v) for v in (a, b))
@@ -334,5 +369,7 @@ __all__ = [
     "BoolTensor",
     "cat", "split", "chunk", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
     "abs", "pow", "sqrt", "clamp", "eq", "ne", "lt", "le", "gt", "ge", "max", "min",
+    "bmm", "outer", "lerp", "tril", "triu", "flip", "gather", "logsumexp", "cumsum", "isnan", "isinf", "isfinite",
+    "any", "all",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
 ]

@@ -572,6 +572,19 @@ class Tensor:
         _clamp(self._data, min, max)
         return self._changed()
 
+    def lerp_(self, end, weight):
+        """self += weight * (end - self), in place (a moving average's step: average.lerp_(new, 1 - decay))."""
+        self._check_in_place("lerp_", end, weight)
+        _add(self._data, _plain(end) - self._data, _plain(weight))
+        return self._changed()
+
+    def masked_fill_(self, mask, value):
+        """Set the elements where the boolean `mask` (broadcast to this shape) is True to `value`, in place."""
+        self._check_in_place("masked_fill_", value)
+        xp = backend.get_array_module(self._data)
+        xp.copyto(self._data, _on_device_of(self._data, _plain(value)), where=_on_device_of(self._data, _plain(mask)))
+        return self._changed()
+
     def __setitem__(self, index, value):
         """self[index] = value, in place (integers, slices, and integer or boolean tensors as indices)."""
         self._check_in_place("item assignment", value)

@@ -704,6 +704,25 @@ SPECS = {
     "lstm_sequence (no bias)": (lambda *a: lstm_sequence_flat(*a),
                                 [normal(4, 1, 2), normal(1, 3), normal(1, 3), normal(12, 2), normal(12, 3)]),
 
+    # -- more of what PyTorch code calls: batched and outer products, lerp, triangles, flips, gathers --------------
+    "bmm": (F.bmm, [normal(2, 3, 4), normal(2, 4, 5)]),
+    "bmm ((a @ b) squared, Tensor.bmm)": (lambda a, b: a.bmm(b) * a.bmm(b), [normal(3, 2, 4), normal(3, 4, 2)]),
+    "outer": (F.outer, [normal(3), normal(4)]),
+    "lerp": (lambda a, b: F.lerp(a, b, 0.3), [normal(2, 3), normal(2, 3)]),
+    "lerp (a tensor weight)": (F.lerp, [normal(2, 3), normal(2, 3), uniform(2, 3)]),
+    **{f"tril (diagonal={k})": (partial(F.tril, diagonal=k), [normal(2, 4, 5)]) for k in (0, 1, -2)},
+    **{f"triu (diagonal={k})": (partial(F.triu, diagonal=k), [normal(4, 3)]) for k in (0, 2, -1)},
+    "tril (x * x, Tensor.tril)": (lambda x: (x * x).tril(), [normal(3, 3)]),
+    **{f"flip (dims={dims})": (partial(F.flip, dims=dims), [normal(2, 3, 4)]) for dims in (0, (1, 2), [-1])},
+    "flip (x * x, Tensor.flip(0, 2))": (lambda x: (x * x).flip(0, 2), [normal(2, 3, 4)]),
+    **{f"gather (dim={dim})": (with_constant(lambda x, index, dim=dim: F.gather(x, dim, index),
+                                             lambda rng, dim=dim: rng.integers(0, 3, (2, 3, 2)).astype(np.int64)),
+                               [normal(3, 3, 3)]) for dim in (0, 1, -1)},
+    "gather (an index picking rows twice, Tensor.gather)": (
+        lambda x: x.gather(0, constant(np.array([[0, 1], [0, 1], [2, 0]]))) ** 2, [normal(3, 2)]),
+    "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
+    "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
+
     # -- neural rendering: sines of the positional encoding, the exclusive running sum of T ---------------------
     "sin": (F.sin, [normal(3, 4)]),
     "cos": (F.cos, [normal(3, 4)]),

@@ -256,6 +256,26 @@ def logsumexp(x, axis=-1, keepdims=False):
     return result.reshape(tuple(n for i, n in enumerate(x.shape) if i != axis % x.ndim))
 
 
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p), like torch.bmm: matmul, with its shapes checked."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expects two 3-D tensors with the same batch size, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """The outer product of two vectors, out[i, j] = a[i] b[j], like torch.outer."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return mul(a.reshape(-1, 1), b.reshape(1, -1))
+
+
+def lerp(start, end, weight):
+    """start + weight (end - start), like torch.lerp (a moving average's step is lerp(average, new, 1 - decay))."""
+    return add(start, mul(as_tensor(weight, like=start), sub(end, start)))
+
+
 # -- elementwise ops that PyTorch code uses (abs, maximum, minimum, where, masked_fill) ------------------
 
 class Abs(Function):

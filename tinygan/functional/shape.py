@@ -290,3 +290,64 @@ class Clone(Function):
 def clone(x):
     """A copy of x with its own memory, still in the graph (like torch.clone)."""
     return Clone.apply(x)
+
+
+# -- more shape ops that PyTorch code uses (tril, triu, flip, gather, pixel_shuffle) ----------------------
+
+def tril(x, diagonal=0):
+    """x with every element above its `diagonal`-th diagonal (over the last two axes) set to 0, like torch.tril:
+    0 is the main diagonal, k > 0 keeps k diagonals above it, k < 0 clears k below it too. A causal mask is
+    tril(ones(L, L))."""
+    return _keep_triangle("tril", x, diagonal)
+
+
+def triu(x, diagonal=0):
+    """x with every element below its `diagonal`-th diagonal set to 0, like torch.triu."""
+    return _keep_triangle("triu", x, diagonal)
+
+
+def _keep_triangle(op_name, x, diagonal):
+    """x times the 0/1 triangle numpy's tril or triu keeps: a product, so the gradient is masked the same way."""
+    if x.ndim < 2:
+        raise ValueError(f"{op_name}: expects a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
+    xp = xp_of(x.array)
+    kept = getattr(xp, op_name)(xp.ones(tuple(x.shape[-2:]), dtype=x.dtype), int(diagonal))
+    return x * Tensor(kept)
+
+
+def flip(x, dims):
+    """x with the order of its elements reversed along each of `dims` (an int or a sequence), like torch.flip."""
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    axes = {_dim("flip", d, max(x.ndim, 1)) for d in dims}
+    if len(axes) != len(dims):
+        raise ValueError(f"flip: dims {dims} name an axis twice")
+    return getitem(x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)))
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim = 0 (and so on for other dims), like torch.gather: an
+    integer `index` with x's number of dimensions, no larger than x outside `dim`."""
+    dim = _dim("gather", dim, max(x.ndim, 1))
+    picks = index.array if isinstance(index, Tensor) else index
+    if picks.ndim != x.ndim or picks.dtype.kind not in "iu":
+        raise ValueError(f"gather: index must be an integer tensor with the input's {x.ndim} dimensions, got shape "
+                         f"{tuple(picks.shape)} and dtype {picks.dtype}")
+    if any(n > m for i, (n, m) in enumerate(zip(picks.shape, x.shape)) if i != dim):
+        raise ValueError(f"gather: index of shape {tuple(picks.shape)} is larger than the input {tuple(x.shape)} "
+                         f"outside dim {dim}")
+    xp = xp_of(picks)
+    positions = [xp.arange(n).reshape((-1,) + (1,) * (picks.ndim - 1 - i)) for i, n in enumerate(picks.shape)]
+    positions[dim] = picks
+    return getitem(x, tuple(positions))
+
+
+def pixel_shuffle(x, upscale_factor):
+    """(N, C r^2, H, W) -> (N, C, H r, W r), each group of r^2 channels spread over an r x r block of pixels,
+    like torch.nn.functional.pixel_shuffle (sub-pixel convolution's upsampling)."""
+    r = int(upscale_factor)
+    if x.ndim != 4 or r < 1 or x.shape[1] % (r * r):
+        raise ValueError(f"pixel_shuffle: expects (N, C * {r}^2, H, W) with a factor of at least 1, got shape "
+                         f"{tuple(x.shape)} and factor {upscale_factor}")
+    N, C, H, W = x.shape
+    blocks = reshape(x, (N, C // (r * r), r, r, H, W))
+    return reshape(permute(blocks, 0, 1, 4, 2, 5, 3), (N, C // (r * r), H * r, W * r))

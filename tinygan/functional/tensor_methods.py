@@ -9,9 +9,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Size, Tensor
-from .arithmetic import abs, add, div, masked_fill, matmul, maximum, minimum, mul, neg, pow, sub
+from .arithmetic import (abs, add, bmm, div, lerp, logsumexp, masked_fill, matmul, maximum, minimum, mul, neg, outer,
+                         pow, sub)
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
-from .shape import clone, expand, getitem, repeat, reshape, squeeze, transpose, unsqueeze
+from .rendering import cumsum
+from .shape import (_shape_argument, clone, expand, flip, gather, getitem, repeat, reshape, squeeze, transpose, tril,
+                    triu, unsqueeze)
 
 
 def _axis(dim, axis):
@@ -368,6 +371,48 @@ def _half(self):
     return _convert(self, np.float16)
 
 
+def _bool(self):
+    """bool, cut from the graph."""
+    return _convert(self, np.bool_)
+
+
+def _any(self, dim=None, keepdim=False):
+    """Whether any value is nonzero (over dim), as a boolean tensor with no gradient, like torch.any."""
+    return Tensor(self.array.any(axis=_axis(dim, None), keepdims=keepdim))
+
+
+def _all(self, dim=None, keepdim=False):
+    """Whether every value is nonzero (over dim), as a boolean tensor with no gradient, like torch.all."""
+    return Tensor(self.array.all(axis=_axis(dim, None), keepdims=keepdim))
+
+
+def _amax(self, dim=(), keepdim=False):
+    """The largest values over dim (all axes for dim=()), like torch.amax: values only, the gradient shared
+    among ties."""
+    return reduce_max(self, axis=_axis(dim, None) if dim != () else None, keepdims=keepdim)
+
+
+def _amin(self, dim=(), keepdim=False):
+    return reduce_min(self, axis=_axis(dim, None) if dim != () else None, keepdims=keepdim)
+
+
+def _flip(self, *dims):
+    """x.flip(0, 1) and x.flip((0, 1)), like torch.Tensor.flip."""
+    return flip(self, _shape_argument(dims))
+
+
+def _gather(self, dim, index):
+    return gather(self, dim, index)
+
+
+def _logsumexp(self, dim, keepdim=False):
+    return logsumexp(self, axis=dim, keepdims=keepdim)
+
+
+def _cumsum(self, dim):
+    return cumsum(self, dim)
+
+
 def install():
     """Put the PyTorch-style methods on Tensor."""
     methods = {
@@ -381,7 +426,10 @@ def install():
         "matmul": matmul, "pow": pow, "abs": abs, "__abs__": abs, "masked_fill": masked_fill,
         "view_as": _view_as, "expand_as": _expand_as, "narrow": _narrow, "norm": _norm,
         "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
-        "type": _type, "long": _long, "int": _int, "half": _half,
+        "type": _type, "long": _long, "int": _int, "half": _half, "bool": _bool,
+        "any": _any, "all": _all, "amax": _amax, "amin": _amin, "flip": _flip, "gather": _gather,
+        "logsumexp": _logsumexp, "cumsum": _cumsum,
+        "tril": tril, "triu": triu, "lerp": lerp, "bmm": bmm, "outer": outer,
     }
     for name, function in methods.items():
         setattr(Tensor, name, function)

@@ -1,4 +1,5 @@
-"""Upsample: F.interpolate as a layer (nearest or bilinear), with PyTorch's arguments.
+"""Upsample: F.interpolate as a layer (nearest or bilinear), with PyTorch's arguments; PixelShuffle:
+F.pixel_shuffle as a layer.
 """
 from .. import functional as F
 from ..functional.interpolate import MODES as _INTERPOLATE_MODES
@@ -27,3 +28,17 @@ class Upsample(Module):
     def extra_repr(self):
         what = f"scale_factor={self.scale_factor!r}" if self.size is None else f"size={self.size!r}"
         return f"{what}, mode={self.mode!r}"
+
+
+class PixelShuffle(Module):
+    """(N, C r^2, H, W) -> (N, C, H r, W r): F.pixel_shuffle as a layer, the upsampling of a sub-pixel convolution."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = int(upscale_factor)
+
+    def forward(self, x):
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"

@@ -1,4 +1,4 @@
-"""`Dataset`, `TensorDataset` and `DataLoader` with PyTorch's names, arguments and batches.
+"""`Dataset`, `TensorDataset`, `Subset`, `random_split` and `DataLoader` with PyTorch's names, arguments and batches.
 
 A DataLoader asks the dataset for items one index at a time and stacks them into batches, as PyTorch's
 default collate does: items that are tuples give a tuple of stacked tensors, tensors and arrays a stacked
@@ -39,6 +39,42 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The items of `dataset` at `indices`, in that order, like torch.utils.data.Subset."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, [int(i) for i in indices]
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Disjoint Subsets of a random order of `dataset`, of the given lengths, like torch.utils.data.random_split.
+
+    lengths -- ints that add up to len(dataset), or fractions that add up to 1: each subset takes
+               floor(fraction * n) items, and the items left over go one each to the first subsets, as in PyTorch
+    generator -- a numpy.random.Generator for the order (default: tinygan's seeded generator)
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(f, float) for f in lengths) and abs(sum(lengths) - 1) < 1e-9:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n or any(length < 0 for length in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative and add up to the dataset's "
+                         f"length {n} (or be fractions that add up to 1)")
+    rng = generator if generator is not None else backend.rng_for(np.zeros(0))
+    order = rng.permutation(n)
+    ends = np.cumsum(lengths)
+    return [Subset(dataset, order[end - length:end]) for length, end in zip(lengths, ends)]
 
 
 def default_collate(items):
