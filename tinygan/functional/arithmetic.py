@@ -265,7 +265,7 @@ def bmm(a, b):
 
 
 def outer(a, b):
-    """The outer product of two vectors, out[i, j] = a[i] b[j], like torch.outer."""
+    """The outer product of two vectors, `out[i, j] = a[i] b[j]`, like torch.outer."""
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"outer: expects two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return mul(a.reshape(-1, 1), b.reshape(1, -1))

@@ -325,7 +325,7 @@ def flip(x, dims):
 
 
 def gather(x, dim, index):
-    """out[i][j][k] = x[index[i][j][k]][j][k] for dim = 0 (and so on for other dims), like torch.gather: an
+    """`out[i, j, k] = x[index[i, j, k], j, k]` for dim = 0 (and so on for other dims), like torch.gather: an
     integer `index` with x's number of dimensions, no larger than x outside `dim`."""
     dim = _dim("gather", dim, max(x.ndim, 1))
     picks = index.array if isinstance(index, Tensor) else index
