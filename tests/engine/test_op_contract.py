@@ -720,6 +720,18 @@ SPECS = {
                                [normal(3, 3, 3)]) for dim in (0, 1, -1)},
     "gather (an index picking rows twice, Tensor.gather)": (
         lambda x: x.gather(0, constant(np.array([[0, 1], [0, 1], [2, 0]]))) ** 2, [normal(3, 2)]),
+    "einsum (attention's scores, bqd,bkd->bqk)": (lambda q, k: F.einsum("bqd,bkd->bqk", q, k),
+                                                  [normal(2, 3, 4), normal(2, 5, 4)]),
+    "einsum (a vector times a matrix's rows, squared)": (lambda x, v: F.einsum("ij,j->i", x, v) ** 2,
+                                                         [normal(3, 4), normal(4)]),
+    "einsum (implicit output, an operand's own axis summed)": (lambda a, b: F.einsum("ijk,jl", a, b),
+                                                               [normal(2, 3, 2), normal(3, 4)]),
+    "einsum (one operand twice, as a list)": (lambda a: F.einsum("ij,ij->", [a, a]), [normal(3, 4)]),
+    "sort": (lambda x: F.sort(x, dim=1).values, [separated(3, 4)]),
+    "sort (descending along dim 0, squared)": (lambda x: F.sort(x, 0, descending=True).values ** 2, [separated(4, 3)]),
+    "topk": (lambda x: F.topk(x, 2).values, [separated(3, 5)]),
+    "topk (smallest along dim 0, Tensor.topk)": (lambda x: x.topk(2, dim=0, largest=False).values * x[:2],
+                                                 [separated(4, 3)]),
     "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
     "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
 

@@ -1,5 +1,6 @@
-"""More of what PyTorch programs call: bmm, outer, lerp, tril, triu, flip, gather, pixel_shuffle, logsumexp, cumsum,
-amax, amin, isnan, isinf, isfinite, bool(), the in-place lerp_ and masked_fill_, and random_split.
+"""More of what PyTorch programs call: bmm, einsum, outer, lerp, tril, triu, flip, gather, sort, topk, pixel_shuffle,
+logsumexp, cumsum, amax, amin, any, all, isnan, isinf, isfinite, bool(), the in-place lerp_ and masked_fill_, and
+random_split.
 
 The gradients are checked in tests/engine/test_op_contract.py. Here: the values over shapes drawn by hypothesis
 against NumPy's own functions, clear errors for bad input, and, where torch is installed, outputs and gradients
@@ -59,6 +60,21 @@ def test_gather_is_numpys_take_along_axis(shape, data):
     trimmed = x[tuple(slice(0, n) if i != dim % len(shape) else slice(None) for i, n in enumerate(index_shape))]
     np.testing.assert_array_equal(host(tinygan.gather(tensor(x), dim, tensor(index))),
                                   np.take_along_axis(trimmed, index, axis=dim))
+
+
+@DRAWN
+@given(data=st.data(), sizes=st.lists(st.integers(1, 3), min_size=4, max_size=4))
+def test_einsum_equals_numpys_over_drawn_equations(data, sizes):
+    letters = dict(zip("abcd", sizes))
+    operands = data.draw(st.lists(st.lists(st.sampled_from("abcd"), unique=True, max_size=3), min_size=1, max_size=3))
+    used = sorted({c for subscripts in operands for c in subscripts})
+    output = data.draw(st.permutations(used).map(lambda letters_in_order: letters_in_order[:data.draw(
+        st.integers(0, len(used)))]))
+    equation = ",".join("".join(subscripts) for subscripts in operands) + "->" + "".join(output)
+    rng = np.random.default_rng(sum(sizes))
+    arrays = [rng.standard_normal(tuple(letters[c] for c in subscripts)) for subscripts in operands]
+    np.testing.assert_allclose(host(tinygan.einsum(equation, *[tensor(a) for a in arrays])),
+                               np.einsum(equation, *arrays), rtol=1e-12, atol=1e-12)
 
 
 @DRAWN
@@ -137,6 +153,15 @@ def test_random_split_gives_disjoint_subsets_of_the_asked_lengths():
     (lambda: tinygan.gather(tinygan.ones(2, 3), 1, tinygan.tensor([[0], [1], [2]])), r"larger than the input"),
     (lambda: F.pixel_shuffle(tinygan.ones(1, 6, 2, 2), 2), r"pixel_shuffle: expects \(N, C \* 2\^2, H, W\)"),
     (lambda: random_split(TensorDataset(tinygan.arange(5)), [2, 2]), r"random_split: lengths \[2, 2\] must .* 5"),
+    (lambda: tinygan.einsum("...ij->ij", tinygan.ones(2, 3)), r"einsum: '...' is not supported"),
+    (lambda: tinygan.einsum("ii->i", tinygan.ones(2, 2)), r"einsum: operand 0's subscripts 'ii' must be distinct"),
+    (lambda: tinygan.einsum("ij,jk->ik", tinygan.ones(2, 3)), r"einsum: 'ij,jk->ik' names 2 operands, got 1"),
+    (lambda: tinygan.einsum("ijk->i", tinygan.ones(2, 3)), r"einsum: operand 0 has 2 dimensions \(shape \(2, 3\)\)"),
+    (lambda: tinygan.einsum("ij,jk->ik", tinygan.ones(2, 3), tinygan.ones(4, 2)), r"einsum: 'j' is 3 long in one "
+                                                                                   r"operand and 4 in operand 1"),
+    (lambda: tinygan.einsum("ij->ik", tinygan.ones(2, 3)), r"einsum: the output 'ik' must name distinct letters"),
+    (lambda: tinygan.topk(tinygan.ones(2, 3), 4), r"topk: k = 4 is out of range for 3 elements along dim 1"),
+    (lambda: tinygan.sort(tinygan.tensor(1.0)), r"sort: expects a tensor of at least 1 dimension"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, IndexError), match=message):
@@ -173,6 +198,13 @@ FUNCTIONS = {
     "Tensor.logsumexp": lambda t, f, x: x["a"].logsumexp(2, keepdim=True),
     "cumsum": lambda t, f, x: t.cumsum(x["a"], dim=2),
     "Tensor.cumsum": lambda t, f, x: x["a"].cumsum(0),
+    "einsum": lambda t, f, x: t.einsum("bij,bjk->bik", x["a"], x["b"]),
+    "einsum (implicit output, a list)": lambda t, f, x: t.einsum("bij,k", [x["a"], x["v"]]),
+    "einsum (a sum over an operand's own axis)": lambda t, f, x: t.einsum("bij->j", x["a"]),
+    "sort": lambda t, f, x: t.sort(x["a"], dim=1).values,
+    "Tensor.sort (descending)": lambda t, f, x: x["a"].sort(0, descending=True)[0],
+    "topk": lambda t, f, x: t.topk(x["a"], 2).values,
+    "Tensor.topk (smallest, dim 1)": lambda t, f, x: x["a"].topk(2, dim=1, largest=False)[0],
     "Tensor.amax": lambda t, f, x: x["a"].amax(dim=1),
     "Tensor.amin": lambda t, f, x: x["a"].amin(dim=(0, 2), keepdim=True),
 }

@@ -117,10 +117,10 @@ from .trigonometric import cos, sin
 __all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]
 
 # -- more of what PyTorch code calls: batched and outer products, lerp, triangles, flips, gathers ----------
-from .arithmetic import bmm, lerp, outer
-from .shape import flip, gather, pixel_shuffle, tril, triu
+from .arithmetic import bmm, einsum, lerp, outer
+from .shape import flip, gather, pixel_shuffle, sort, topk, tril, triu
 
-__all__ += ["bmm", "outer", "lerp", "tril", "triu", "flip", "gather", "pixel_shuffle"]
+__all__ += ["bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "gather", "sort", "topk", "pixel_shuffle"]
 
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
-from .reduce import max as reduce_max, sum_to
+from .reduce import broadcast_to, max as reduce_max, sum_to
 
 
 def _binary_forward(op_name, ufunc, a, b):
@@ -254,6 +254,73 @@ def logsumexp(x, axis=-1, keepdims=False):
     if keepdims:
         return result
     return result.reshape(tuple(n for i, n in enumerate(x.shape) if i != axis % x.ndim))
+
+
+class Einsum(Function):
+    """y = einsum(equation, *operands): sums of products over the subscripts the output leaves out.
+
+    dL/d(operand k) is the einsum of dL/dy with the other operands onto operand k's subscripts; a subscript that
+    only operand k has was summed in the forward, so its gradient is copied along that axis.
+    """
+
+    reads_in_backward = ("inputs",)
+
+    def forward(self, *operands, inputs, output):
+        self.subscripts, self.output_subscripts = inputs, output
+        return xp_of(operands[0]).einsum(",".join(inputs) + "->" + output, *operands)
+
+    def backward(self, grad):
+        return tuple(self._gradient(k, grad) if needed else None for k, needed in enumerate(self.needs_input_grad))
+
+    def _gradient(self, k, grad):
+        target = self.subscripts[k]
+        others = [(s, t) for j, (s, t) in enumerate(zip(self.subscripts, self.inputs)) if j != k]
+        sources = [self.output_subscripts] + [s for s, _ in others]
+        reached = "".join(c for c in target if any(c in source for source in sources))
+        g = Einsum.apply(grad, *[t for _, t in others], inputs=sources, output=reached)
+        shape = tuple(n if c in reached else 1 for c, n in zip(target, self.inputs[k].shape))
+        return broadcast_to(g.reshape(shape), tuple(self.inputs[k].shape))
+
+
+def einsum(equation, *operands):
+    """Einstein summation, like torch.einsum("bqd,bkd->bqk", q, k) (operands as arguments or one list).
+
+    Each operand has one letter per axis; letters shared between operands are multiplied along, and letters
+    missing from the output (after "->", or else the letters used once, in alphabetical order) are summed over.
+    Not supported, each refused by name: "..." and a letter repeated within one operand (a diagonal).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _einsum_subscripts(equation, operands)
+    return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def _einsum_subscripts(equation, operands):
+    """(one subscript string per operand, the output's) of an einsum equation, checked against the operands."""
+    text = equation.replace(" ", "")
+    if "." in text:
+        raise ValueError(f"einsum: '...' is not supported in tinygan, got {equation!r}; name every axis with a letter")
+    left, arrow, output = text.partition("->")
+    inputs = left.split(",")
+    if not arrow:
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(operands)}")
+    sizes = {}
+    for i, (subscripts, operand) in enumerate(zip(inputs, operands)):
+        if not all(c.isalpha() for c in subscripts) or len(set(subscripts)) != len(subscripts):
+            raise ValueError(f"einsum: operand {i}'s subscripts {subscripts!r} must be distinct letters (a letter "
+                             f"repeated within one operand, a diagonal, is not supported)")
+        if len(subscripts) != operand.ndim:
+            raise ValueError(f"einsum: operand {i} has {operand.ndim} dimensions (shape {tuple(operand.shape)}), "
+                             f"but {subscripts!r} names {len(subscripts)}")
+        for letter, n in zip(subscripts, operand.shape):
+            if sizes.setdefault(letter, n) != n:
+                raise ValueError(f"einsum: {letter!r} is {sizes[letter]} long in one operand and {n} in operand {i}")
+    if not set(output) <= set(sizes) or len(set(output)) != len(output):
+        raise ValueError(f"einsum: the output {output!r} must name distinct letters of the operands")
+    return inputs, output
 
 
 def bmm(a, b):

@@ -3,6 +3,7 @@
 Their gradients move the incoming gradient back to where each value came from.
 """
 import numbers
+from collections import namedtuple
 
 from ..autograd import Function, Tensor
 from ._util import xp_of
@@ -351,3 +352,38 @@ def pixel_shuffle(x, upscale_factor):
     N, C, H, W = x.shape
     blocks = reshape(x, (N, C // (r * r), r, r, H, W))
     return reshape(permute(blocks, 0, 1, 4, 2, 5, 3), (N, C // (r * r), H * r, W * r))
+
+
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    """(values, indices) of x sorted along `dim`, like torch.sort. The values are gather(x, dim, indices), so each
+    value's gradient goes back to the place it came from. Equal values keep their order (a stable sort)."""
+    if x.ndim == 0:
+        raise ValueError("sort: expects a tensor of at least 1 dimension, got a 0-d tensor")
+    dim = _dim("sort", dim, x.ndim)
+    order = _order_along(x.array, dim, descending)
+    return SortResult(gather(x, dim, Tensor(order)), Tensor(order))
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the k largest (or smallest) elements along `dim`, like torch.topk; they always come
+    in order, largest (or smallest) first, so `sorted` is accepted and changes nothing."""
+    if x.ndim == 0:
+        raise ValueError("topk: expects a tensor of at least 1 dimension, got a 0-d tensor")
+    dim = _dim("topk", dim, x.ndim)
+    if not 0 <= k <= x.shape[dim]:
+        raise ValueError(f"topk: k = {k} is out of range for {x.shape[dim]} elements along dim {dim} of shape "
+                         f"{tuple(x.shape)}")
+    order = _order_along(x.array, dim, descending=largest)
+    first_k = order[tuple(slice(0, k) if i == dim else slice(None) for i in range(order.ndim))]
+    return TopkResult(gather(x, dim, Tensor(first_k)), Tensor(first_k))
+
+
+def _order_along(array, dim, descending):
+    """The int64 indices that sort `array` along `dim`, ties in their original order."""
+    xp = xp_of(array)
+    key = array if array.dtype.kind == "f" else array.astype(xp.int64)
+    return xp.argsort(-key if descending else key, axis=dim, kind="stable").astype(xp.int64)

@@ -13,8 +13,8 @@ from .arithmetic import (abs, add, bmm, div, lerp, logsumexp, masked_fill, matmu
                          pow, sub)
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
 from .rendering import cumsum
-from .shape import (_shape_argument, clone, expand, flip, gather, getitem, repeat, reshape, squeeze, transpose, tril,
-                    triu, unsqueeze)
+from .shape import (_shape_argument, clone, expand, flip, gather, getitem, repeat, reshape, sort, squeeze, topk,
+                    transpose, tril, triu, unsqueeze)
 
 
 def _axis(dim, axis):
@@ -429,7 +429,7 @@ def install():
         "type": _type, "long": _long, "int": _int, "half": _half, "bool": _bool,
         "any": _any, "all": _all, "amax": _amax, "amin": _amin, "flip": _flip, "gather": _gather,
         "logsumexp": _logsumexp, "cumsum": _cumsum,
-        "tril": tril, "triu": triu, "lerp": lerp, "bmm": bmm, "outer": outer,
+        "tril": tril, "triu": triu, "lerp": lerp, "bmm": bmm, "outer": outer, "sort": sort, "topk": topk,
     }
     for name, function in methods.items():
         setattr(Tensor, name, function)
