@@ -321,8 +321,8 @@ def min(x, dim=None, keepdim=False):
     return x.min() if dim is None else x.min(dim, keepdim)
 
 
-bmm, einsum, outer, lerp, tril, triu, flip, gather, sort, topk = (F.bmm, F.einsum, F.outer, F.lerp, F.tril, F.triu,
-                                                                  F.flip, F.gather, F.sort, F.topk)
+bmm, einsum, outer, lerp, tril, triu, flip, roll = F.bmm, F.einsum, F.outer, F.lerp, F.tril, F.triu, F.flip, F.roll
+gather, index_select, sort, topk = F.gather, F.index_select, F.sort, F.topk
 
 
 def logsumexp(x, dim, keepdim=False):
@@ -370,7 +370,8 @@ __all__ = [
     "BoolTensor",
     "cat", "split", "chunk", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",
     "abs", "pow", "sqrt", "clamp", "eq", "ne", "lt", "le", "gt", "ge", "max", "min",
-    "bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "gather", "sort", "topk", "logsumexp", "cumsum",
+    "bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "roll", "gather", "index_select", "sort", "topk",
+    "logsumexp", "cumsum",
     "isnan", "isinf", "isfinite",
     "any", "all",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",

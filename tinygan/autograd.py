@@ -179,6 +179,10 @@ def _divide(array, other):
     array /= _plain(other)
 
 
+def _power(array, exponent):
+    array **= _plain(exponent)
+
+
 def _copy(array, source):
     """array <- source, broadcast to array's shape, cast to its dtype, moved to its device."""
     array[...] = _on_device_of(array, _plain(source))
@@ -617,6 +621,9 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self._augmented("/=", other, _divide, lambda x, y: x / y)
+
+    def __ipow__(self, exponent):
+        return self._augmented("**=", exponent, _power, lambda x, y: x ** y)
 
     # -- gradients --------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):

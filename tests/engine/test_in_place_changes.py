@@ -28,7 +28,7 @@ def test_the_manual_sgd_loop_of_pytorchs_tutorial_updates_the_parameters():
         assert p.requires_grad and p.is_leaf
 
 
-@pytest.mark.parametrize("op, expected", [("+=", 6.0), ("-=", 2.0), ("*=", 8.0), ("/=", 2.0)])
+@pytest.mark.parametrize("op, expected", [("+=", 6.0), ("-=", 2.0), ("*=", 8.0), ("/=", 2.0), ("**=", 16.0)])
 def test_augmented_assignment_outside_a_graph_changes_the_tensor_itself(op, expected):
     x = tinygan.full((3,), 4.0)
     same = x
@@ -38,8 +38,10 @@ def test_augmented_assignment_outside_a_graph_changes_the_tensor_itself(op, expe
         x -= 2
     elif op == "*=":
         x *= 2
-    else:
+    elif op == "/=":
         x /= 2
+    else:
+        x **= 2
     assert x is same and host(same).tolist() == [expected] * 3
 
 

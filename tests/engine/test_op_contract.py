@@ -732,6 +732,14 @@ SPECS = {
     "topk": (lambda x: F.topk(x, 2).values, [separated(3, 5)]),
     "topk (smallest along dim 0, Tensor.topk)": (lambda x: x.topk(2, dim=0, largest=False).values * x[:2],
                                                  [separated(4, 3)]),
+    **{f"roll (shifts={shifts}, dims={dims})": (partial(F.roll, shifts=shifts, dims=dims), [normal(3, 4)])
+       for shifts, dims in ((1, 1), ((-1, 5), (0, 1)), (3, None))},
+    "roll (squared, Tensor.roll)": (lambda x: x.roll(2, 0) ** 2, [normal(3, 2)]),
+    "index_select": (lambda x: F.index_select(x, 1, constant(np.array([3, 0, 3]))), [normal(2, 4)]),
+    "index_select (rows twice, Tensor.index_select)": (
+        lambda x: x.index_select(0, constant(np.array([1, 1, 0]))) ** 2, [normal(2, 3)]),
+    "cosine_similarity": (F.cosine_similarity, [normal(3, 4), normal(3, 4)]),
+    "cosine_similarity (dim 0, broadcast)": (lambda a, b: F.cosine_similarity(a, b, dim=0), [normal(4, 3), normal(4, 1)]),
     "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
     "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
 

@@ -1,6 +1,6 @@
-"""More of what PyTorch programs call: bmm, einsum, outer, lerp, tril, triu, flip, gather, sort, topk, pixel_shuffle,
-logsumexp, cumsum, amax, amin, any, all, isnan, isinf, isfinite, bool(), the in-place lerp_ and masked_fill_, and
-random_split.
+"""More of what PyTorch programs call: bmm, einsum, outer, lerp, tril, triu, flip, roll, gather, index_select, sort,
+topk, pixel_shuffle, cosine_similarity, logsumexp, cumsum, amax, amin, any, all, isnan, isinf, isfinite, bool(), the
+in-place lerp_, masked_fill_ and **=, and random_split.
 
 The gradients are checked in tests/engine/test_op_contract.py. Here: the values over shapes drawn by hypothesis
 against NumPy's own functions, clear errors for bad input, and, where torch is installed, outputs and gradients
@@ -162,6 +162,8 @@ def test_random_split_gives_disjoint_subsets_of_the_asked_lengths():
     (lambda: tinygan.einsum("ij->ik", tinygan.ones(2, 3)), r"einsum: the output 'ik' must name distinct letters"),
     (lambda: tinygan.topk(tinygan.ones(2, 3), 4), r"topk: k = 4 is out of range for 3 elements along dim 1"),
     (lambda: tinygan.sort(tinygan.tensor(1.0)), r"sort: expects a tensor of at least 1 dimension"),
+    (lambda: tinygan.roll(tinygan.ones(2, 3), (1, 2), 0), r"roll: shifts \(1, 2\) and dims \(0,\) must be as many"),
+    (lambda: tinygan.index_select(tinygan.ones(2, 3), 0, tinygan.tensor([[0]])), r"index_select: index must be a 1-D"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, IndexError), match=message):
@@ -205,6 +207,11 @@ FUNCTIONS = {
     "Tensor.sort (descending)": lambda t, f, x: x["a"].sort(0, descending=True)[0],
     "topk": lambda t, f, x: t.topk(x["a"], 2).values,
     "Tensor.topk (smallest, dim 1)": lambda t, f, x: x["a"].topk(2, dim=1, largest=False)[0],
+    "roll": lambda t, f, x: t.roll(x["a"], (1, -2), (0, 2)),
+    "Tensor.roll (flattened)": lambda t, f, x: x["a"].roll(5),
+    "index_select": lambda t, f, x: t.index_select(x["a"], 2, t.tensor([3, 0, 3])),
+    "cosine_similarity": lambda t, f, x: f.cosine_similarity(x["a"], x["b"].transpose(1, 2), dim=2),
+    "cosine_similarity (a zero vector)": lambda t, f, x: f.cosine_similarity(x["v"] * 0, x["v"], dim=0),
     "Tensor.amax": lambda t, f, x: x["a"].amax(dim=1),
     "Tensor.amin": lambda t, f, x: x["a"].amin(dim=(0, 2), keepdim=True),
 }
@@ -244,6 +251,7 @@ def test_in_place_ones_and_item_assignment_equal_pytorchs():
         x[t.tensor([2, 2]), t.tensor([0, 3])] = 1.5
         x += 1
         x *= t.tensor(start)
+        x **= 2
         return x.numpy()
 
     np.testing.assert_allclose(run(tinygan), run(torch), rtol=1e-15)

@@ -118,9 +118,11 @@ __all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]
 
 # -- more of what PyTorch code calls: batched and outer products, lerp, triangles, flips, gathers ----------
 from .arithmetic import bmm, einsum, lerp, outer
-from .shape import flip, gather, pixel_shuffle, sort, topk, tril, triu
+from .norms import cosine_similarity
+from .shape import flip, gather, index_select, pixel_shuffle, roll, sort, topk, tril, triu
 
-__all__ += ["bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "gather", "sort", "topk", "pixel_shuffle"]
+__all__ += ["bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "roll", "gather", "index_select", "sort", "topk",
+            "pixel_shuffle", "cosine_similarity"]
 
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention

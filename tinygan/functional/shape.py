@@ -387,3 +387,30 @@ def _order_along(array, dim, descending):
     xp = xp_of(array)
     key = array if array.dtype.kind == "f" else array.astype(xp.int64)
     return xp.argsort(-key if descending else key, axis=dim, kind="stable").astype(xp.int64)
+
+
+def index_select(x, dim, index):
+    """The slices of x at the integer positions `index` (1-D) along `dim`, like torch.index_select."""
+    dim = _dim("index_select", dim, max(x.ndim, 1))
+    picks = index.array if isinstance(index, Tensor) else index
+    if picks.ndim != 1 or picks.dtype.kind not in "iu":
+        raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(picks.shape)} and dtype "
+                         f"{picks.dtype}")
+    return getitem(x, (slice(None),) * dim + (picks,))
+
+
+def roll(x, shifts, dims=None):
+    """x shifted by `shifts` places along `dims`, the elements that fall off the end coming back at the start, like
+    torch.roll; without dims, over the flattened x, then back to its shape."""
+    if dims is None:
+        return reshape(roll(reshape(x, (-1,)), shifts, 0), tuple(x.shape))
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must be as many")
+    for shift, dim in zip(shifts, dims):
+        dim = _dim("roll", dim, max(x.ndim, 1))
+        cut = x.shape[dim] - shift % x.shape[dim] if x.shape[dim] else 0
+        before = (slice(None),) * dim
+        x = concat([getitem(x, before + (slice(cut, None),)), getitem(x, before + (slice(0, cut),))], axis=dim)
+    return x

@@ -13,8 +13,8 @@ from .arithmetic import (abs, add, bmm, div, lerp, logsumexp, masked_fill, matmu
                          pow, sub)
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
 from .rendering import cumsum
-from .shape import (_shape_argument, clone, expand, flip, gather, getitem, repeat, reshape, sort, squeeze, topk,
-                    transpose, tril, triu, unsqueeze)
+from .shape import (_shape_argument, clone, expand, flip, gather, getitem, index_select, repeat, reshape, roll, sort,
+                    squeeze, topk, transpose, tril, triu, unsqueeze)
 
 
 def _axis(dim, axis):
@@ -430,6 +430,7 @@ def install():
         "any": _any, "all": _all, "amax": _amax, "amin": _amin, "flip": _flip, "gather": _gather,
         "logsumexp": _logsumexp, "cumsum": _cumsum,
         "tril": tril, "triu": triu, "lerp": lerp, "bmm": bmm, "outer": outer, "sort": sort, "topk": topk,
+        "roll": roll, "index_select": index_select,
     }
     for name, function in methods.items():
         setattr(Tensor, name, function)
