@@ -55,6 +55,7 @@ README_SECTIONS = [("Coming from PyTorch", "pytorch/coming-from-pytorch.md"),
 API = [("tinygan", "tinygan", "tinygan (the top level)"), ("nn", "tinygan.nn", "tinygan.nn"),
        ("functional", "tinygan.functional", "tinygan.functional"), ("optim", "tinygan.optim", "tinygan.optim"),
        ("utils-data", "tinygan.utils.data", "tinygan.utils.data"), ("data", "tinygan.data", "tinygan.data"),
+       ("distributions", "tinygan.distributions", "tinygan.distributions"),
        ("models", "tinygan.models", "tinygan.models"), ("train", "tinygan.train", "tinygan.train"),
        ("evaluation", "tinygan.evaluation", "tinygan.evaluation")]
 MARKER = re.compile(r"#\s*\[formula:\s*([A-Za-z0-9_.-]+)\s*\]")

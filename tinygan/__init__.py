@@ -3,6 +3,7 @@ from . import backend
 from .autograd import (AnomalyError, Function, Tensor, detect_anomaly, enable_grad, grad, inference_mode,
                        is_grad_enabled, no_grad, set_grad_enabled)
 from . import functional
+from . import distributions
 from .backend import get_array_module, get_default_dtype, manual_seed, set_default_dtype, use
 from .kernels import current_kernels, use_kernels
 from . import _moved, runtime
