@@ -609,6 +609,10 @@ SPECS = {
     "embedding": (lambda w: F.embedding(Tensor(on_device(np.array([[1, 3], [3, 0]]))), w), [normal(4, 3)]),
     "embedding (rows picked three times)": (lambda w: F.embedding(constant([[0, 5, 0], [2, 2, 2]]), w), [normal(6, 3)]),
     "embedding (a list of indices)": (lambda w: F.embedding([1, 1, 4], w), [normal(6, 3)]),
+    "embedding (padding_idx=-2: that row gets no gradient)": (
+        lambda w: F.embedding(constant([[4, 1], [4, 0]]), w, padding_idx=-2) ** 2, [normal(6, 3)],
+        {check: "the padding row gets no gradient by design (PyTorch's padding_idx), where differences see one"
+         for check in ("gradient", "gradient of gradient")}),
     "linear": (F.linear, [normal(5, 4), normal(3, 4), normal(3)]),
     **{f"linear (input {shape}, {'bias' if bias else 'no bias'})": (
         F.linear, [normal(*shape), normal(2, 3)] + ([normal(2)] if bias else []))
@@ -740,6 +744,18 @@ SPECS = {
         lambda x: x.index_select(0, constant(np.array([1, 1, 0]))) ** 2, [normal(2, 3)]),
     "cosine_similarity": (F.cosine_similarity, [normal(3, 4), normal(3, 4)]),
     "cosine_similarity (dim 0, broadcast)": (lambda a, b: F.cosine_similarity(a, b, dim=0), [normal(4, 3), normal(4, 1)]),
+    "logsigmoid": (F.logsigmoid, [normal(3, 4)]),
+    "logsigmoid (far tails)": (F.logsigmoid, [values(TAILS)]),
+    "hardtanh": (lambda x: F.hardtanh(x, -0.33, 0.47), [separated(3, 4)]),
+    "mish": (F.mish, [normal(3, 4)]),
+    "softmin": (lambda x: F.softmin(x, dim=1), [normal(3, 4)]),
+    # Huber's function: d = x - y is kept 0.02 or more from +-beta and 0 by the separated values and the fixed target
+    **{f"smooth_l1_loss (beta={beta}, {reduction})": (
+        with_constant(lambda x, y, beta=beta, reduction=reduction: F.smooth_l1_loss(x, y, reduction=reduction,
+                                                                                    beta=beta), lambda rng: np.zeros((3, 4))),
+        [separated(3, 4)]) for beta, reduction in ((1.0, "mean"), (0.37, "none"), (0.0, "sum"))},
+    "huber_loss (delta=0.37)": (with_constant(lambda x, y: F.huber_loss(x, y, reduction="sum", delta=0.37),
+                                              lambda rng: np.zeros((3, 4))), [separated(3, 4)]),
     "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
     "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
 

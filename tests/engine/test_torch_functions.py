@@ -1,6 +1,7 @@
 """More of what PyTorch programs call: bmm, einsum, outer, lerp, tril, triu, flip, roll, gather, index_select, sort,
 topk, pixel_shuffle, cosine_similarity, logsumexp, cumsum, amax, amin, any, all, isnan, isinf, isfinite, bool(), the
-in-place lerp_, masked_fill_ and **=, and random_split.
+in-place lerp_, masked_fill_ and **=, random_split; Softplus, Hardtanh, Mish, LogSigmoid, Softmin, SmoothL1Loss and
+HuberLoss, and Embedding's padding_idx.
 
 The gradients are checked in tests/engine/test_op_contract.py. Here: the values over shapes drawn by hypothesis
 against NumPy's own functions, clear errors for bad input, and, where torch is installed, outputs and gradients
@@ -164,6 +165,11 @@ def test_random_split_gives_disjoint_subsets_of_the_asked_lengths():
     (lambda: tinygan.sort(tinygan.tensor(1.0)), r"sort: expects a tensor of at least 1 dimension"),
     (lambda: tinygan.roll(tinygan.ones(2, 3), (1, 2), 0), r"roll: shifts \(1, 2\) and dims \(0,\) must be as many"),
     (lambda: tinygan.index_select(tinygan.ones(2, 3), 0, tinygan.tensor([[0]])), r"index_select: index must be a 1-D"),
+    (lambda: F.hardtanh(tinygan.ones(2), 1.0, -1.0), r"hardtanh: min_val \(1.0\) must not be greater than max_val"),
+    (lambda: nn.Softplus(beta=0), r"Softplus: beta must be > 0, got 0"),
+    (lambda: F.smooth_l1_loss(tinygan.ones(2), tinygan.ones(2), beta=-1.0), r"smooth_l1_loss: beta must be >= 0"),
+    (lambda: F.huber_loss(tinygan.ones(2), tinygan.ones(2), delta=0.0), r"huber_loss: delta must be > 0"),
+    (lambda: nn.Embedding(4, 2, padding_idx=4), r"Embedding: padding_idx must be within num_embeddings \(4\)"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, IndexError), match=message):
@@ -212,6 +218,14 @@ FUNCTIONS = {
     "index_select": lambda t, f, x: t.index_select(x["a"], 2, t.tensor([3, 0, 3])),
     "cosine_similarity": lambda t, f, x: f.cosine_similarity(x["a"], x["b"].transpose(1, 2), dim=2),
     "cosine_similarity (a zero vector)": lambda t, f, x: f.cosine_similarity(x["v"] * 0, x["v"], dim=0),
+    "Softplus (beta 2)": lambda t, f, x: t.nn.Softplus(beta=2.0)(x["a"]),
+    "Hardtanh": lambda t, f, x: t.nn.Hardtanh(-0.5, 0.7)(x["a"]),
+    "Mish": lambda t, f, x: t.nn.Mish()(x["a"]),
+    "LogSigmoid (far tails)": lambda t, f, x: t.nn.LogSigmoid()(x["a"] * 80),
+    "Softmin": lambda t, f, x: t.nn.Softmin(dim=1)(x["a"]),
+    "SmoothL1Loss": lambda t, f, x: t.nn.SmoothL1Loss(beta=0.5)(x["a"], x["b"].transpose(1, 2)),
+    "HuberLoss": lambda t, f, x: t.nn.HuberLoss(reduction="none", delta=0.7)(x["a"], x["b"].transpose(1, 2)),
+    "Embedding (padding_idx)": lambda t, f, x: f.embedding(t.tensor([[3, 1], [3, 0]]), x["s"][0, :4, :, 0], padding_idx=3),
     "Tensor.amax": lambda t, f, x: x["a"].amax(dim=1),
     "Tensor.amin": lambda t, f, x: x["a"].amin(dim=(0, 2), keepdim=True),
 }
@@ -255,6 +269,19 @@ def test_in_place_ones_and_item_assignment_equal_pytorchs():
         return x.numpy()
 
     np.testing.assert_allclose(run(tinygan), run(torch), rtol=1e-15)
+
+
+def test_an_embeddings_padding_row_starts_at_zero_and_stays_there():
+    tinygan.manual_seed(0)
+    table = nn.Embedding(5, 3, padding_idx=-1)
+    assert table.padding_idx == 4 and host(table.weight)[4].tolist() == [0.0] * 3 and "padding_idx=4" in repr(table)
+    optimizer = tinygan.optim.SGD(table.parameters(), lr=0.5)
+    for _ in range(3):
+        optimizer.zero_grad()
+        (table(tinygan.tensor([[4, 1, 4], [2, 4, 0]])) ** 2).sum().backward()
+        assert host(table.weight.grad)[4].tolist() == [0.0] * 3
+        optimizer.step()
+    assert host(table.weight)[4].tolist() == [0.0] * 3 and host(table.weight)[3].tolist() != [0.0] * 3
 
 
 def test_random_split_takes_pytorchs_lengths():

@@ -118,11 +118,15 @@ __all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]
 
 # -- more of what PyTorch code calls: batched and outer products, lerp, triangles, flips, gathers ----------
 from .arithmetic import bmm, einsum, lerp, outer
+from .activation import hardtanh, logsigmoid, mish
+from .loss import huber_loss, smooth_l1_loss
 from .norms import cosine_similarity
+from .softmax import softmin
 from .shape import flip, gather, index_select, pixel_shuffle, roll, sort, topk, tril, triu
 
 __all__ += ["bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "roll", "gather", "index_select", "sort", "topk",
-            "pixel_shuffle", "cosine_similarity"]
+            "pixel_shuffle", "cosine_similarity", "logsigmoid", "hardtanh", "mish", "softmin", "smooth_l1_loss",
+            "huber_loss"]
 
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention

@@ -185,3 +185,22 @@ class ELU(Function):
 def elu(input, alpha=1.0, inplace=False):
     """ELU (see the ELU Function). inplace is accepted for PyTorch's signature; tinygan computes out of place."""
     return ELU.apply(input, alpha=float(alpha))
+
+
+# -- more of torch.nn.functional's activations, written with the ops above -----------------------------------
+
+def logsigmoid(input):
+    """log sigmoid(x) = -softplus(-x): finite for any x, where log(sigmoid(x)) underflows to -inf below -104."""
+    return -softplus(-input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped to [min_val, max_val]; the gradient is 1 inside and 0 outside. inplace is accepted and ignored."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
+    return input.clamp(min_val, max_val)
+
+
+def mish(input, inplace=False):
+    """Mish(x) = x tanh(softplus(x)) (Misra, 2019). inplace is accepted and ignored."""
+    return input * tanh(softplus(input))

@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import constant, xp_of
+from .arithmetic import where
 from .shape import getitem
 
 
@@ -128,12 +129,29 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     return _channel_dropout(x, p, training, "dropout2d")
 
 
-def embedding(indices, weight):
-    """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: a lookup table."""
+def embedding(indices, weight, padding_idx=None):
+    """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: a lookup table.
+
+    padding_idx: the row that stands for padding (negative counts from the end); it is looked up like any other
+    but gets no gradient, as in PyTorch, so it keeps the value it was given (zeros, by nn.Embedding).
+    """
     index_array = indices.array if isinstance(indices, Tensor) else backend.xp().asarray(indices)
     if index_array.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (class labels), got dtype {index_array.dtype}")
     if index_array.size and (int(index_array.min()) < 0 or int(index_array.max()) >= weight.shape[0]):
         raise ValueError(f"embedding: indices must lie in [0, {weight.shape[0]}), got values from "
                          f"{int(index_array.min())} to {int(index_array.max())}")
-    return getitem(weight, index_array)
+    rows = getitem(weight, index_array)
+    if padding_idx is None:
+        return rows
+    padding = padding_row(padding_idx, weight.shape[0], "embedding")
+    is_padding = (index_array == padding)[..., None]
+    return where(is_padding, rows.detach(), rows)            # the same values; no gradient to the padding row
+
+
+def padding_row(padding_idx, num_embeddings, op_name):
+    """padding_idx as a row of the table (a negative one counts from the end), or PyTorch's error."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{op_name}: padding_idx must be within num_embeddings ({num_embeddings}), got "
+                         f"{padding_idx}")
+    return padding_idx % num_embeddings

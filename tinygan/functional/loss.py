@@ -11,7 +11,7 @@ from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
 from .activation import sigmoid, softplus
 from .reduce import sum_to
-from .arithmetic import clamp, exp, log
+from .arithmetic import clamp, exp, log, where
 from .softmax import log_softmax, softmax
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -398,3 +398,31 @@ def bce_with_logits_pos_weight(logits, targets, pos_weight):
     targets = _check_targets("binary_cross_entropy_with_logits", logits, targets)
     pos_weight = as_tensor(pos_weight, like=logits)
     return (1 - targets) * logits + (1 + (pos_weight - 1) * targets) * softplus(-logits)  # [formula: bce-with-logits-pos-weight]
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, with d = x - y (Girshick, 2015): L1 away from the
+    target, quadratic near it. beta = 0 is L1."""
+    reduction = legacy_reduction("smooth_l1_loss", size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return _reduce("smooth_l1_loss", _quadratic_near_zero(input, target, "smooth_l1_loss", beta) / beta, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = x - y (Huber, 1964): smooth_l1_loss with
+    beta = delta, times delta."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    return _reduce("huber_loss", _quadratic_near_zero(input, target, "huber_loss", delta), reduction)
+
+
+def _quadratic_near_zero(input, target, op, width):
+    """0.5 d^2 where |d| < width, else width (|d| - 0.5 width): Huber's function of d = x - y."""
+    target = _check_targets(op, input, target)
+    d = input - target
+    size = d * constant(xp_of(d.array).sign(d.array))                       # |d|, with gradient sign(d)
+    near = xp_of(d.array).abs(d.array) < width
+    return where(near, 0.5 * d * d, width * (size - 0.5 * width))

@@ -73,3 +73,8 @@ def _softmax_backward_in_ops(x, grad, dim):
     under create_graph, so that it can be differentiated again."""
     y = _softmax(x, dim)
     return y * (grad - (grad * y).sum(axis=dim, keepdims=True))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmin(x) = softmax(-x) along `dim`: the smallest values get the largest weights."""
+    return softmax(-input, dim, dtype=dtype)

@@ -16,14 +16,16 @@ from .linear import Identity, Linear
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU, SiLU, Sigmoid, Softmax,
+                         Softmin, Softplus, Tanh)
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .upsampling import PixelShuffle, Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .transformer import MultiheadAttention, Transformer, TransformerEncoder, TransformerEncoderLayer
 from .summary import summary
 from . import parallel
@@ -39,7 +41,8 @@ __all__ = [
     # normalisation
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     # activations
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "Softplus", "Hardtanh",
+    "Mish", "LogSigmoid", "Softmin",
     # pooling, dropout, reshaping and resizing
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Upsample",
     "PixelShuffle",
@@ -48,7 +51,8 @@ __all__ = [
     # attention and the transformer encoder (Transformer holds the causal mask only)
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "Transformer",
     # losses
-    "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
+    "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "SmoothL1Loss",
+    "HuberLoss",
     # the submodules and summary()
     "functional", "init", "utils", "summary",
     # one device: DataParallel calls its module (see parallel.py)

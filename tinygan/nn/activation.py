@@ -129,3 +129,68 @@ class ELU(Module):
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + inplace_repr(self.inplace)
+
+
+class Softplus(Module):
+    """softplus(x) = log(1 + e^{beta x}) / beta. threshold is accepted for PyTorch's signature: tinygan computes
+    softplus without overflow everywhere, which above the threshold equals x to float precision."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        if beta <= 0:
+            raise ValueError(f"Softplus: beta must be > 0, got {beta}")
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        return F.softplus(input) if self.beta == 1 else F.softplus(self.beta * input) / self.beta
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val]. inplace is accepted and ignored (see the module docstring)."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + inplace_repr(self.inplace)
+
+
+class Mish(Module):
+    """Mish(x) = x tanh(softplus(x)). inplace is accepted and ignored (see the module docstring)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.mish(input)
+
+
+class LogSigmoid(Module):
+    """log sigmoid(x) = -softplus(-x)."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Softmin(Module):
+    """softmin(x) = softmax(-x) along dim."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
