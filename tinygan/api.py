@@ -325,6 +325,57 @@ bmm, einsum, outer, lerp, tril, triu, flip, roll = F.bmm, F.einsum, F.outer, F.l
 gather, index_select, sort, topk = F.gather, F.index_select, F.sort, F.topk
 
 
+def numel(x):
+    """The number of elements of x, like torch.numel."""
+    return x.numel()
+
+
+def as_tensor(data, dtype=None, device=None):
+    """data as a tensor, like torch.as_tensor: a tensor of that dtype and device is returned itself, and a NumPy
+    array of that dtype on the CPU is shared, not copied; anything else is copied as by tensor()."""
+    same_dtype = dtype is None or np.dtype(dtype) == getattr(data, "dtype", None)
+    if isinstance(data, Tensor):
+        moved = data.to(device) if device is not None else data
+        return moved if same_dtype else moved.to(np.dtype(dtype))
+    on_cpu = backend.normalize_device(device or backend.current_device()) == "cpu"
+    if isinstance(data, np.ndarray) and same_dtype and on_cpu:
+        return Tensor(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def clone(x):
+    """A copy of x with its own memory, still in the graph, like torch.clone."""
+    return F.clone(x)
+
+
+def square(x):
+    """x * x, like torch.square."""
+    return x * x
+
+
+def argsort(x, dim=-1, descending=False):
+    """The int64 indices that sort x along dim (ties in their original order), like torch.argsort."""
+    return F.sort(x, dim, descending).indices
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors, like torch.meshgrid: with indexing='ij' grid k varies along axis k;
+    'xy' swaps the first two axes (NumPy's and matplotlib's convention). Each grid is a broadcast, in the graph."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if builtins.any(t.ndim != 1 for t in tensors):
+        raise ValueError(f"meshgrid: expects 1-D tensors, got shapes {[tuple(t.shape) for t in tensors]}")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0
+    shape = tuple(tensors[k].shape[0] for k in order)
+    axes = [order.index(k) for k in range(len(tensors))]        # the output axis along which tensor k varies
+    return tuple(F.expand(t.reshape(tuple(-1 if i == axis else 1 for i in range(len(shape)))), shape)
+                 for t, axis in zip(tensors, axes))
+
+
 def logsumexp(x, dim, keepdim=False):
     """log sum exp of x over `dim` (one axis), computed without overflow, like torch.logsumexp."""
     return F.logsumexp(x, axis=dim, keepdims=keepdim)
@@ -373,6 +424,6 @@ __all__ = [
     "bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "roll", "gather", "index_select", "sort", "topk",
     "logsumexp", "cumsum",
     "isnan", "isinf", "isfinite",
-    "any", "all",
+    "any", "all", "numel", "as_tensor", "clone", "square", "argsort", "meshgrid",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
 ]

@@ -109,6 +109,27 @@ def test_amax_amin_logsumexp_cumsum_and_the_tests_of_values():
     assert host((t > 0).all(1, keepdim=True)).shape == (2, 1) and tinygan.any(t > 3.5).item()
 
 
+def test_numel_as_tensor_clone_square_argsort_and_meshgrid():
+    x = tensor([[3.0, 1.0, 2.0]])
+    assert tinygan.numel(x) == 3 and host(tinygan.square(x)).tolist() == [[9.0, 1.0, 4.0]]
+    assert host(tinygan.argsort(x)).tolist() == [[1, 2, 0]]
+    assert host(tinygan.argsort(x, descending=True)).tolist() == [[0, 2, 1]]
+    copy = tinygan.clone(x)
+    assert copy.array is not x.array and host(copy).tolist() == host(x).tolist()
+    assert tinygan.as_tensor(x) is x and tinygan.as_tensor(x, dtype=tinygan.float32).dtype == np.float32
+    if backend.current_device() == "cpu":
+        shared = np.ones(2)
+        view = tinygan.as_tensor(shared)
+        shared[0] = 5.0
+        assert host(view).tolist() == [5.0, 1.0]                       # a NumPy array is shared, not copied
+    rows, columns = tinygan.meshgrid(tensor([0.0, 1.0, 2.0]), tensor([5.0, 6.0]), indexing="ij")
+    assert host(rows).tolist() == [[0, 0], [1, 1], [2, 2]] and host(columns).tolist() == [[5, 6]] * 3
+    xs, ys = tinygan.meshgrid(tensor([0.0, 1.0, 2.0]), tensor([5.0, 6.0]), indexing="xy")
+    assert host(xs).tolist() == [[0, 1, 2]] * 2 and host(ys).tolist() == [[5, 5, 5], [6, 6, 6]]
+    with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy'"):
+        tinygan.meshgrid(x[0], indexing="yx")
+
+
 def test_bmm_outer_and_lerp():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))
@@ -225,7 +246,10 @@ FUNCTIONS = {
     "Softmin": lambda t, f, x: t.nn.Softmin(dim=1)(x["a"]),
     "SmoothL1Loss": lambda t, f, x: t.nn.SmoothL1Loss(beta=0.5)(x["a"], x["b"].transpose(1, 2)),
     "HuberLoss": lambda t, f, x: t.nn.HuberLoss(reduction="none", delta=0.7)(x["a"], x["b"].transpose(1, 2)),
-    "Embedding (padding_idx)": lambda t, f, x: f.embedding(t.tensor([[3, 1], [3, 0]]), x["s"][0, :4, :, 0], padding_idx=3),
+    "Embedding (padding_idx)": lambda t, f, x: f.embedding(t.tensor([[3, 1], [3, 0]]), x["s"][0, :4, :, 0],
+                                                           padding_idx=3),
+    "meshgrid (xy, three)": lambda t, f, x: t.stack(t.meshgrid(x["v"], x["w"], x["v"][:2], indexing="xy")),
+    "square": lambda t, f, x: t.square(x["a"]),
     "Tensor.amax": lambda t, f, x: x["a"].amax(dim=1),
     "Tensor.amin": lambda t, f, x: x["a"].amin(dim=(0, 2), keepdim=True),
 }

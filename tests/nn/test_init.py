@@ -70,7 +70,7 @@ def test_calculate_gain_matches_torch():
 @pytest.mark.parametrize("fill", [
     lambda t: init.uniform_(t, -2, 3), lambda t: init.normal_(t, 1, 2), lambda t: init.constant_(t, 0.5),
     init.zeros_, init.ones_, init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_,
-    init.kaiming_normal_, init.default_init_,
+    init.kaiming_normal_, init.default_init_, init.trunc_normal_, init.orthogonal_,
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fills_in_place_keeping_dtype_and_returns_the_tensor(fill, dtype):
@@ -201,3 +201,36 @@ def test_docstrings_state_the_formulas():
     assert "sqrt(3 / fan)" in init.kaiming_uniform_.__doc__
     assert "sqrt(6 / (fan_in + fan_out))" in init.xavier_uniform_.__doc__
     assert "1 / sqrt(fan_in)" in init.default_init_.__doc__
+
+
+def test_trunc_normal_keeps_every_sample_inside_and_has_the_truncated_mean():
+    tinygan.manual_seed(0)
+    values = _values(init.trunc_normal_(_tensor(40000), mean=0.0, std=0.5, a=-0.4, b=0.6))
+    assert values.min() >= -0.4 and values.max() <= 0.6
+    alpha, beta = -0.8, 1.2                                     # the bounds in standard deviations
+    phi = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    mass = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    assert abs(values.mean() - 0.5 * (phi(alpha) - phi(beta)) / mass) < 0.005
+    with pytest.raises(ValueError, match=r"init.trunc_normal_: \[9.0, 10.0\] holds only"):
+        init.trunc_normal_(_tensor(3), a=9.0, b=10.0)
+    with pytest.raises(ValueError, match="need std > 0 and a < b"):
+        init.trunc_normal_(_tensor(3), a=1.0, b=-1.0)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (6, 2, 2)])
+def test_orthogonal_gives_orthonormal_rows_or_columns_times_the_gain(shape):
+    tinygan.manual_seed(0)
+    flat = _values(init.orthogonal_(_tensor(*shape, dtype=np.float64), gain=2.0)).reshape(shape[0], -1)
+    gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+    np.testing.assert_allclose(gram, 4.0 * np.eye(len(gram)), atol=1e-10)
+    with pytest.raises(ValueError, match="init.orthogonal_: only tensors with 2 or more dimensions"):
+        init.orthogonal_(_tensor(3))
+
+
+def test_an_initialiser_counts_a_change_of_the_tensor():
+    w = nn.Parameter(tinygan.ones(3))
+    loss = (w * w).sum()
+    with tinygan.no_grad():
+        init.normal_(w)
+    with pytest.raises(RuntimeError, match="Mul.backward: its input 0"):
+        loss.backward()

@@ -31,12 +31,12 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, count_in_place_change
 
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out",
     "uniform_", "normal_", "constant_", "zeros_", "ones_",
-    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_",
     "default_init_",
 ]
 
@@ -57,6 +57,8 @@ def _fill(tensor, op, values):
         raise TypeError(f"init.{op}: can only fill floating-point arrays, got dtype {array.dtype}")
     values = backend.to_device(values, backend.device_of(array))
     array[...] = values.astype(array.dtype, copy=False)
+    if isinstance(tensor, Tensor):
+        count_in_place_change(tensor)
     return tensor
 
 
@@ -140,6 +142,42 @@ def normal_(tensor, mean=0.0, std=1.0):
     if std < 0:
         raise ValueError(f"init.normal_: std must be >= 0, got {std}")
     return _fill(tensor, "normal_", _normal_values(_array_of(tensor, "normal_").shape, mean, std))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Fill with samples of N(mean, std^2) kept to [a, b] (in the values' units, as PyTorch's bounds): each
+    sample outside is drawn again until every one lies inside."""
+    mean, std, a, b = float(mean), float(std), float(a), float(b)
+    if std <= 0 or not a < b:
+        raise ValueError(f"init.trunc_normal_: need std > 0 and a < b, got std={std}, a={a}, b={b}")
+    inside = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2))) - math.erf((a - mean) / (std * math.sqrt(2))))
+    if inside < 1e-3:
+        raise ValueError(f"init.trunc_normal_: [{a}, {b}] holds only {inside:.2g} of N({mean}, {std}^2); "
+                         f"redrawing would take too long")
+    values = _normal_values(_array_of(tensor, "trunc_normal_").shape, mean, std)
+    outside = (values < a) | (values > b)
+    while bool(outside.any()):
+        values[outside] = _normal_values((int(outside.sum()),), mean, std)
+        outside = (values < a) | (values > b)
+    return _fill(tensor, "trunc_normal_", values)
+
+
+def orthogonal_(tensor, gain=1.0):
+    """Fill with a (semi-)orthogonal matrix times gain (Saxe et al., 2014), as PyTorch: the Q of the QR
+    decomposition of a normal matrix (rows = the first dimension, columns = the rest), its columns' signs
+    set by R's diagonal so that Q is uniformly distributed."""
+    array = _array_of(tensor, "orthogonal_")
+    if array.ndim < 2:
+        raise ValueError(f"init.orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tuple(array.shape)}")
+    rows, cols = array.shape[0], array.size // array.shape[0]
+    flat = _normal_values((rows, cols), 0.0, 1.0)
+    tall = flat.T if rows < cols else flat
+    xp = backend.get_array_module(tall)
+    q, r = xp.linalg.qr(tall)
+    q = q * xp.sign(xp.diag(r))
+    q = q.T if rows < cols else q
+    return _fill(tensor, "orthogonal_", (float(gain) * q).reshape(array.shape))
 
 
 def constant_(tensor, val):
