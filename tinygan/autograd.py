@@ -190,7 +190,9 @@ def _copy(array, source):
 
 def _on_device_of(array, value):
     """`value` (a number or an array) where `array` is: numbers as they are, arrays moved."""
-    return value if isinstance(value, (int, float, bool, np.generic)) else backend.to_device(value, backend.device_of(array))
+    if isinstance(value, (int, float, bool, np.generic)):
+        return value
+    return backend.to_device(value, backend.device_of(array))
 
 
 def _clamp(array, min=None, max=None):

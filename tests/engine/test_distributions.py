@@ -129,7 +129,8 @@ def test_draws_follow_the_distributions():
     (lambda: D.Bernoulli(probs=tensor([0.5, 1.5])), r"Bernoulli: expected parameter .* Interval"),
     (lambda: D.Bernoulli(probs=0.5, logits=0.0), r"Bernoulli: either `probs` or `logits` must be specified"),
     (lambda: D.Categorical(), r"Categorical: either `probs` or `logits` must be specified"),
-    (lambda: D.Categorical(probs=tensor([0.5, -0.1])), r"Categorical: expected parameter .*IndependentConstraint\(Simplex"),
+    (lambda: D.Categorical(probs=tensor([0.5, -0.1])),
+     r"Categorical: expected parameter .*IndependentConstraint\(Simplex"),
     (lambda: D.Categorical(logits=tensor(1.0)), r"Categorical: expects at least one axis of categories"),
     (lambda: D.Independent(D.Normal(tensor([0.0]), 1.0), 2), r"Independent: reinterpreted_batch_ndims 2"),
 ])
@@ -155,7 +156,8 @@ def _case(name):
         "Bernoulli(logits).log_prob": lambda d, t: d.Bernoulli(logits=t(MU)).log_prob(t(BITS)),
         "Bernoulli(probs).log_prob": lambda d, t: d.Bernoulli(probs=t(PROBS)).log_prob(t(BITS)),
         "Bernoulli.entropy": lambda d, t: d.Bernoulli(probs=t(PROBS)).entropy(),
-        "kl(Bernoulli, Bernoulli)": lambda d, t: d.kl_divergence(d.Bernoulli(probs=t(PROBS)), d.Bernoulli(logits=t(MU))),
+        "kl(Bernoulli, Bernoulli)": lambda d, t: d.kl_divergence(d.Bernoulli(probs=t(PROBS)),
+                                                                 d.Bernoulli(logits=t(MU))),
         "Categorical.log_prob": lambda d, t: d.Categorical(logits=t(LOGITS)).log_prob(t(CATEGORIES, int)),
         "Categorical(probs).log_prob": lambda d, t: d.Categorical(probs=t(np.exp(LOGITS))).log_prob(
             t(CATEGORIES[0], int)),

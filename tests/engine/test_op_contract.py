@@ -743,7 +743,8 @@ SPECS = {
     "index_select (rows twice, Tensor.index_select)": (
         lambda x: x.index_select(0, constant(np.array([1, 1, 0]))) ** 2, [normal(2, 3)]),
     "cosine_similarity": (F.cosine_similarity, [normal(3, 4), normal(3, 4)]),
-    "cosine_similarity (dim 0, broadcast)": (lambda a, b: F.cosine_similarity(a, b, dim=0), [normal(4, 3), normal(4, 1)]),
+    "cosine_similarity (dim 0, broadcast)": (lambda a, b: F.cosine_similarity(a, b, dim=0),
+                                             [normal(4, 3), normal(4, 1)]),
     "logsigmoid": (F.logsigmoid, [normal(3, 4)]),
     "logsigmoid (far tails)": (F.logsigmoid, [values(TAILS)]),
     "hardtanh": (lambda x: F.hardtanh(x, -0.33, 0.47), [separated(3, 4)]),
@@ -751,8 +752,7 @@ SPECS = {
     "softmin": (lambda x: F.softmin(x, dim=1), [normal(3, 4)]),
     # Huber's function: d = x - y is kept 0.02 or more from +-beta and 0 by the separated values and the fixed target
     **{f"smooth_l1_loss (beta={beta}, {reduction})": (
-        with_constant(lambda x, y, beta=beta, reduction=reduction: F.smooth_l1_loss(x, y, reduction=reduction,
-                                                                                    beta=beta), lambda rng: np.zeros((3, 4))),
+        with_constant(partial(F.smooth_l1_loss, beta=beta, reduction=reduction), lambda rng: np.zeros((3, 4))),
         [separated(3, 4)]) for beta, reduction in ((1.0, "mean"), (0.37, "none"), (0.0, "sum"))},
     "huber_loss (delta=0.37)": (with_constant(lambda x, y: F.huber_loss(x, y, reduction="sum", delta=0.37),
                                               lambda rng: np.zeros((3, 4))), [separated(3, 4)]),

@@ -44,8 +44,8 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "Mish", "LogSigmoid", "Softmin",
     # pooling, dropout, reshaping and resizing
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Upsample",
-    "PixelShuffle",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten",
+    "Upsample", "PixelShuffle",
     # recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # attention and the transformer encoder (Transformer holds the causal mask only)
