@@ -111,3 +111,79 @@ def test_errors_name_the_scheduler_and_the_problem():
 def test_import_as_in_pytorch():
     from tinygan.optim.lr_scheduler import CosineAnnealingLR
     assert CosineAnnealingLR is optim.lr_scheduler.CosineAnnealingLR
+
+
+# -- ReduceLROnPlateau: lowered when a measurement stops improving -------------------------------------------
+
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.59999, 0.61]
+PLATEAU_SETTINGS = [dict(patience=2), dict(patience=1, cooldown=2, factor=0.5, min_lr=0.002),
+                    dict(mode="max", patience=1, threshold=0.1, threshold_mode="abs"),
+                    dict(patience=0, factor=0.3, min_lr=[0.0, 0.02], eps=1e-3)]
+
+
+def _plateau_rates(optimizer, scheduler_class, settings):
+    scheduler = scheduler_class(optimizer, **settings)
+    rates = []
+    for metric in PLATEAU_METRICS:
+        scheduler.step(metric)
+        rates.append(tuple(scheduler.get_last_lr()))
+    return rates
+
+
+def test_plateau_lowers_the_rate_after_patience_epochs_without_improvement():
+    optimizer = two_groups()
+    scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
+    for metric in (1.0, 0.9, 0.95, 0.95):              # 0.9 is the best; two epochs without improvement
+        scheduler.step(metric)
+    assert scheduler.get_last_lr() == [group["lr"] for group in optimizer.param_groups]
+    before = scheduler.get_last_lr()
+    scheduler.step(0.9)                                 # a third: more than patience, so the rates halve
+    assert scheduler.get_last_lr() == [lr * 0.5 for lr in before] and scheduler.num_bad_epochs == 0
+    scheduler.step(0.8)                                 # an improvement resets the count
+    assert scheduler.best == 0.8 and scheduler.num_bad_epochs == 0
+
+
+def test_plateau_respects_min_lr_and_continues_exactly_from_its_state_dict():
+    optimizer = two_groups()
+    scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.1, min_lr=0.001)
+    for metric in PLATEAU_METRICS[:8]:
+        scheduler.step(metric)
+    assert min(scheduler.get_last_lr()) >= 0.001
+    state = scheduler.state_dict()
+    rest = []
+    for metric in PLATEAU_METRICS[8:]:
+        scheduler.step(metric)
+        rest.append(scheduler.get_last_lr())
+    resumed_optimizer = two_groups()
+    for group, saved in zip(resumed_optimizer.param_groups, state["_last_lr"]):
+        group["lr"] = saved
+    resumed = lr_scheduler.ReduceLROnPlateau(resumed_optimizer)
+    resumed.load_state_dict(state)
+    again = []
+    for metric in PLATEAU_METRICS[8:]:
+        resumed.step(metric)
+        again.append(resumed.get_last_lr())
+    assert again == rest
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(factor=1.0), "ReduceLROnPlateau: factor should be < 1.0"),
+    (dict(mode="lowest"), "ReduceLROnPlateau: mode must be 'min' or 'max'"),
+    (dict(threshold_mode="relative"), "ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs'"),
+    (dict(min_lr=[0.0, 0.0, 0.0]), r"ReduceLROnPlateau: expected 2 min_lrs \(one per parameter group\), got 3"),
+])
+def test_plateau_names_bad_settings(settings, message):
+    with pytest.raises(ValueError, match=message):
+        lr_scheduler.ReduceLROnPlateau(two_groups(), **settings)
+
+
+@pytest.mark.parametrize("settings", PLATEAU_SETTINGS, ids=[str(s) for s in PLATEAU_SETTINGS])
+def test_plateau_rates_equal_pytorchs(settings):
+    torch = pytest.importorskip("torch")
+    ours = _plateau_rates(two_groups(), lr_scheduler.ReduceLROnPlateau, settings)
+    weights = [torch.nn.Parameter(torch.zeros(1)) for _ in range(2)]
+    theirs_optimizer = torch.optim.SGD([{"params": [weights[0]]}, {"params": [weights[1]]}], lr=0.1)
+    for group, ours_group in zip(theirs_optimizer.param_groups, two_groups().param_groups):
+        group["lr"] = ours_group["lr"]
+    theirs = _plateau_rates(theirs_optimizer, torch.optim.lr_scheduler.ReduceLROnPlateau, settings)
+    assert ours == theirs

@@ -15,6 +15,10 @@ group's current "lr" recursively instead; the numbers agree (to rounding) unless
 changed by hand between steps, which these schedules overwrite, and two schedulers cannot be chained
 on one optimizer.
 
+ReduceLROnPlateau is the one schedule that is not a function of the epoch: it lowers the rates when a
+measured quantity (a validation loss) stops improving, so it keeps the rates it set and the count of epochs
+without improvement.
+
 `state_dict()` is plain data (numbers and lists, no optimizer, no functions); loading it into a new
 scheduler over the same optimizer continues the schedule exactly. tinygan's training runs
 (tinygan/train/) use no scheduler, so their checkpoints hold none.
@@ -23,7 +27,8 @@ import bisect
 import copy
 import math
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+           "ReduceLROnPlateau"]
 
 
 class LRScheduler:
@@ -159,3 +164,83 @@ class LambdaLR(LRScheduler):
 
     def _state_keys(self):
         return [key for key in super()._state_keys() if key != "lr_lambdas"]
+
+
+class ReduceLROnPlateau:
+    """Multiply every group's rate by `factor` when `step(metric)` has seen no improvement for more than
+    `patience` epochs, as torch.optim.lr_scheduler.ReduceLROnPlateau.
+
+    mode           -- 'min' (a loss: lower is better) or 'max' (an accuracy)
+    threshold      -- how much better counts: with threshold_mode 'rel', below best (1 - threshold) in 'min'
+                      mode (above best (1 + threshold) in 'max'); with 'abs', below best - threshold (above
+                      best + threshold)
+    cooldown       -- epochs after a reduction during which no epoch counts as bad
+    min_lr         -- a floor under each group's rate (a number, or one per group)
+    eps            -- a reduction smaller than this is not made
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0, eps=1e-8):
+        if not hasattr(optimizer, "param_groups"):
+            raise TypeError(f"ReduceLROnPlateau: expected an optimizer (with param_groups), got "
+                            f"{type(optimizer).__name__}")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        groups = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(min_lrs) != groups:
+            raise ValueError(f"ReduceLROnPlateau: expected {groups} min_lrs (one per parameter group), got "
+                             f"{len(min_lrs)}")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
+        self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs, self.cooldown_counter, self.last_epoch = 0, 0, 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def is_better(self, current, best):
+        """Whether `current` improves on `best` by more than the threshold (see the class docstring)."""
+        if self.mode == "min":
+            return current < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
+        return current > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
+
+    def step(self, metrics):
+        """Record one epoch's measurement; lower the rates after more than `patience` epochs without improvement."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self):
+        for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+            lowered = max(group["lr"] * self.factor, floor)
+            if group["lr"] - lowered > self.eps:
+                group["lr"] = lowered
+
+    def get_last_lr(self):
+        """The rates after the last step(), one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Everything but the optimizer, as plain data (copies)."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        """Restore a state saved by state_dict()."""
+        unknown = set(state_dict) - {key for key in self.__dict__ if key != "optimizer"}
+        if unknown:
+            raise KeyError(f"ReduceLROnPlateau.load_state_dict: unknown keys {sorted(unknown)}")
+        self.__dict__.update(copy.deepcopy(dict(state_dict)))
