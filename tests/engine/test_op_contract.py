@@ -749,6 +749,10 @@ SPECS = {
     "logsigmoid (far tails)": (F.logsigmoid, [values(TAILS)]),
     "hardtanh": (lambda x: F.hardtanh(x, -0.33, 0.47), [separated(3, 4)]),
     "mish": (F.mish, [normal(3, 4)]),
+    "prelu (one slope per channel)": (F.prelu, [separated(2, 3, 2, 2), uniform(3)]),
+    "prelu (one slope)": (F.prelu, [separated(4, 3), uniform(1)]),
+    "unfold": (lambda x: F.unfold(x, 2, 1, 1, 2), [normal(2, 3, 4, 4)]),
+    "fold": (lambda cols: F.fold(cols, (4, 4), 3, padding=1), [normal(2, 18, 16)]),
     "softmin": (lambda x: F.softmin(x, dim=1), [normal(3, 4)]),
     # Huber's function: d = x - y is kept 0.02 or more from +-beta and 0 by the separated values and the fixed target
     **{f"smooth_l1_loss (beta={beta}, {reduction})": (

@@ -1,7 +1,7 @@
 """More of what PyTorch programs call: bmm, einsum, outer, lerp, tril, triu, flip, roll, gather, index_select, sort,
 topk, pixel_shuffle, cosine_similarity, logsumexp, cumsum, amax, amin, any, all, isnan, isinf, isfinite, bool(), the
-in-place lerp_, masked_fill_ and **=, random_split; Softplus, Hardtanh, Mish, LogSigmoid, Softmin, SmoothL1Loss and
-HuberLoss, and Embedding's padding_idx.
+in-place lerp_, masked_fill_ and **=, random_split; Softplus, Hardtanh, Mish, PReLU, LogSigmoid, Softmin, SmoothL1Loss,
+HuberLoss, ZeroPad2d, ConstantPad2d, unfold and fold, and Embedding's padding_idx.
 
 The gradients are checked in tests/engine/test_op_contract.py. Here: the values over shapes drawn by hypothesis
 against NumPy's own functions, clear errors for bad input, and, where torch is installed, outputs and gradients
@@ -191,6 +191,8 @@ def test_random_split_gives_disjoint_subsets_of_the_asked_lengths():
     (lambda: F.smooth_l1_loss(tinygan.ones(2), tinygan.ones(2), beta=-1.0), r"smooth_l1_loss: beta must be >= 0"),
     (lambda: F.huber_loss(tinygan.ones(2), tinygan.ones(2), delta=0.0), r"huber_loss: delta must be > 0"),
     (lambda: nn.Embedding(4, 2, padding_idx=4), r"Embedding: padding_idx must be within num_embeddings \(4\)"),
+    (lambda: F.prelu(tinygan.ones(2, 4), tinygan.ones(3)), r"prelu: 3 slopes need an input with that many channels"),
+    (lambda: nn.ZeroPad2d((1, 2)), r"ZeroPad2d: padding must be an int or \(left, right, top, bottom\)"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, IndexError), match=message):
@@ -240,6 +242,12 @@ FUNCTIONS = {
     "cosine_similarity": lambda t, f, x: f.cosine_similarity(x["a"], x["b"].transpose(1, 2), dim=2),
     "cosine_similarity (a zero vector)": lambda t, f, x: f.cosine_similarity(x["v"] * 0, x["v"], dim=0),
     "Softplus (beta 2)": lambda t, f, x: t.nn.Softplus(beta=2.0)(x["a"]),
+    "prelu (a slope per channel)": lambda t, f, x: f.prelu(x["a"], x["v"][:3]),
+    "PReLU": lambda t, f, x: t.nn.PReLU().double()(x["a"]),
+    "ZeroPad2d": lambda t, f, x: t.nn.ZeroPad2d((1, 0, 2, 1))(x["s"]),
+    "ConstantPad2d": lambda t, f, x: t.nn.ConstantPad2d(1, 3.5)(x["s"]),
+    "unfold": lambda t, f, x: f.unfold(x["s"], 2, 1, 1, 2),
+    "fold": lambda t, f, x: f.fold(x["s"].reshape(2, 4, 12), (3, 4), (2, 2), padding=(1, 0)),
     "Hardtanh": lambda t, f, x: t.nn.Hardtanh(-0.5, 0.7)(x["a"]),
     "Mish": lambda t, f, x: t.nn.Mish()(x["a"]),
     "LogSigmoid (far tails)": lambda t, f, x: t.nn.LogSigmoid()(x["a"] * 80),

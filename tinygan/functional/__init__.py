@@ -118,15 +118,27 @@ __all__ += ["sin", "cos", "cumsum", "positional_encoding", "volume_render"]
 
 # -- more of what PyTorch code calls: batched and outer products, lerp, triangles, flips, gathers ----------
 from .arithmetic import bmm, einsum, lerp, outer
-from .activation import hardtanh, logsigmoid, mish
+from .activation import hardtanh, logsigmoid, mish, prelu
 from .loss import huber_loss, smooth_l1_loss
 from .norms import cosine_similarity
 from .softmax import softmin
 from .shape import flip, gather, index_select, pixel_shuffle, roll, sort, topk, tril, triu
 
 __all__ += ["bmm", "einsum", "outer", "lerp", "tril", "triu", "flip", "roll", "gather", "index_select", "sort", "topk",
-            "pixel_shuffle", "cosine_similarity", "logsigmoid", "hardtanh", "mish", "softmin", "smooth_l1_loss",
-            "huber_loss"]
+            "pixel_shuffle", "cosine_similarity", "logsigmoid", "hardtanh", "mish", "prelu", "softmin",
+            "smooth_l1_loss", "huber_loss", "unfold", "fold"]
+
+
+# PyTorch's unfold and fold are im2col and col2im with PyTorch's order of arguments (conv.unfold and conv.fold are
+# the reference's helpers over a ConvGeometry, which the fast kernels replace).
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.unfold: im2col, (N, C, H, W) -> (N, C*KH*KW, OH*OW)."""
+    return im2col(input, kernel_size, stride=stride, padding=padding, dilation=dilation)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.fold: col2im onto an image of (H, W) = output_size, overlapping columns added."""
+    return col2im(input, output_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
 
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention

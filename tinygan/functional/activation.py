@@ -204,3 +204,15 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 def mish(input, inplace=False):
     """Mish(x) = x tanh(softplus(x)) (Misra, 2019). inplace is accepted and ignored."""
     return input * tanh(softplus(input))
+
+
+def prelu(input, weight):
+    """PReLU(x) = max(0, x) + a min(0, x) with a learnt slope a (He et al., 2015): one for every channel (axis 1)
+    or one for all, like torch.nn.functional.prelu."""
+    a = weight
+    if weight.numel() > 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise ValueError(f"prelu: {weight.numel()} slopes need an input with that many channels on axis 1, got "
+                             f"shape {tuple(input.shape)}")
+        a = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return relu(input) - a * relu(-input)

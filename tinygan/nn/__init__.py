@@ -16,12 +16,13 @@ from .linear import Identity, Linear
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
-from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU, SiLU, Sigmoid, Softmax,
-                         Softmin, Softplus, Tanh)
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, SiLU, Sigmoid,
+                         Softmax, Softmin, Softplus, Tanh)
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .padding import ConstantPad2d, ZeroPad2d
 from .upsampling import PixelShuffle, Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
@@ -42,10 +43,10 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     # activations
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "Softplus", "Hardtanh",
-    "Mish", "LogSigmoid", "Softmin",
+    "Mish", "LogSigmoid", "Softmin", "PReLU",
     # pooling, dropout, reshaping and resizing
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten",
-    "Upsample", "PixelShuffle",
+    "Upsample", "PixelShuffle", "ZeroPad2d", "ConstantPad2d",
     # recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # attention and the transformer encoder (Transformer holds the causal mask only)

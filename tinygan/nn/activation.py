@@ -7,7 +7,8 @@ never overwritten, and the result is a new tensor. The returned values are PyTor
 ignores the returned tensor and reads the input again would see a difference.
 """
 from .. import functional as F
-from .module import Module
+from ..autograd import no_grad
+from .module import Module, _new_parameter, _positive_int
 
 
 def inplace_repr(inplace):
@@ -194,3 +195,22 @@ class Softmin(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """max(0, x) + a min(0, x) with a learnt slope a: one for all (num_parameters=1) or one per channel, each
+    starting at `init` (0.25), as in PyTorch."""
+
+    def __init__(self, num_parameters=1, init=0.25):
+        super().__init__()
+        self.num_parameters = _positive_int(num_parameters, "num_parameters", "PReLU")
+        self.init = init
+        self.weight = _new_parameter(self.num_parameters)
+        with no_grad():
+            self.weight.fill_(init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
