@@ -386,16 +386,16 @@ def cumsum(x, dim):
     return F.cumsum(x, dim)
 
 
-def _elementwise_test(name, test):
-    """torch.isnan, isinf or isfinite: a boolean tensor, no gradient."""
+def _elementwise_test(name):
+    """torch.isnan, isinf or isfinite (NumPy's and CuPy's function of that name): a boolean tensor, no gradient."""
     def check(x):
         array = x.array if isinstance(x, Tensor) else tensor(x).array
-        return Tensor(getattr(backend.get_array_module(array), test)(array))
-    check.__name__, check.__doc__ = name, f"Where x is {test[2:]} (torch.{name}), as a boolean tensor."
+        return Tensor(getattr(backend.get_array_module(array), name)(array))
+    check.__name__, check.__doc__ = name, f"Where x is {name[2:]} (torch.{name}), as a boolean tensor."
     return check
 
 
-isnan, isinf, isfinite = (_elementwise_test(name, name) for name in ("isnan", "isinf", "isfinite"))
+isnan, isinf, isfinite = (_elementwise_test(name) for name in ("isnan", "isinf", "isfinite"))
 
 
 def any(x, dim=None, keepdim=False):

@@ -282,7 +282,7 @@ class Tensor:
     @array.setter
     def array(self, value):
         self._data = _to_array(value)
-        self._version[0] += 1
+        self._changed()
 
     @property
     def data(self):
@@ -293,7 +293,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         self._data = _to_array(value)
-        self._version[0] += 1
+        self._changed()
 
     # -- what it is -------------------------------------------------------
     @property
@@ -878,21 +878,22 @@ def _check_unchanged(function, output):
     since its forward used them: the gradient would be that of other values. PyTorch refuses it too."""
     reads = type(function).reads_in_backward
     needs = function.needs_input_grad
-    changed = []
     for i, (tensor, then) in enumerate(zip(function.inputs, function._input_versions)):
         read = "inputs" in reads or ("factors" in reads and i < 2 and needs[1 - i])
         if read and tensor._version[0] != then:
-            changed.append((f"input {i}", tensor, then))
+            _refuse_changed(function, f"input {i}", tensor, then)
     if "output" in reads and output._version[0] != 0:
-        changed.append(("output", output, 0))
-    if changed:
-        what, tensor, then = changed[0]
-        raise RuntimeError(
-            f"{type(function).__name__}.backward: its {what} (shape {tensor.shape}, {tensor.dtype}) was changed in "
-            f"place after the forward used it (version {tensor._version[0]}, expected {then}), so the gradient "
-            f"would be computed from the new values. Change it after backward (optimizer.step() after "
-            f"loss.backward()), or run the forward again after the change. PyTorch refuses this too: 'one of the "
-            f"variables needed for gradient computation has been modified by an inplace operation'")
+        _refuse_changed(function, "output", output, 0)
+
+
+def _refuse_changed(function, what, tensor, then):
+    """The error of _check_unchanged, naming the op, the changed value and the way out."""
+    raise RuntimeError(
+        f"{type(function).__name__}.backward: its {what} (shape {tensor.shape}, {tensor.dtype}) was changed in "
+        f"place after the forward used it (version {tensor._version[0]}, expected {then}), so the gradient "
+        f"would be computed from the new values. Change it after backward (optimizer.step() after "
+        f"loss.backward()), or run the forward again after the change. PyTorch refuses this too: 'one of the "
+        f"variables needed for gradient computation has been modified by an inplace operation'")
 
 
 def count_in_place_change(tensor):

@@ -11,7 +11,7 @@ from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
 from .activation import sigmoid, softplus
 from .reduce import sum_to
-from .arithmetic import clamp, exp, log, where
+from .arithmetic import abs, clamp, exp, log, where
 from .softmax import log_softmax, softmax
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -423,6 +423,5 @@ def _quadratic_near_zero(input, target, op, width):
     """0.5 d^2 where |d| < width, else width (|d| - 0.5 width): Huber's function of d = x - y."""
     target = _check_targets(op, input, target)
     d = input - target
-    size = d * constant(xp_of(d.array).sign(d.array))                       # |d|, with gradient sign(d)
-    near = xp_of(d.array).abs(d.array) < width
-    return where(near, 0.5 * d * d, width * (size - 0.5 * width))
+    size = abs(d)
+    return where(size.array < width, 0.5 * d * d, width * (size - 0.5 * width))

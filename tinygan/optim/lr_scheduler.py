@@ -31,44 +31,15 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "ReduceLROnPlateau"]
 
 
-class LRScheduler:
-    """The base class: epoch counting, setting the groups' rates, state_dict / load_state_dict.
+class _Scheduler:
+    """What every scheduler shares: the optimizer whose rates it sets, the rates it set last, and its state as
+    plain data (state_dict / load_state_dict)."""
 
-    Subclasses write `lr_at(base_lr, epoch, group_index)`, the schedule's rate at an epoch.
-    """
-
-    def __init__(self, optimizer, last_epoch=-1):
-        name = type(self).__name__
+    def __init__(self, optimizer):
         if not hasattr(optimizer, "param_groups"):
-            raise TypeError(f"{name}: expected an optimizer (with param_groups), got {type(optimizer).__name__}")
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group["initial_lr"] = group["lr"]
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"{name}: resuming at last_epoch={last_epoch}, but param_groups[{i}] has no "
-                                   "'initial_lr'; load the scheduler's state_dict instead")
+            raise TypeError(f"{type(self).__name__}: expected an optimizer (with param_groups), got "
+                            f"{type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self.step()
-
-    def lr_at(self, base_lr, epoch, group_index):
-        raise NotImplementedError
-
-    def get_lr(self):
-        """The rate of every group at the current epoch."""
-        return [self.lr_at(base_lr, self.last_epoch, i) for i, base_lr in enumerate(self.base_lrs)]
-
-    def step(self, epoch=None):
-        """Move to the next epoch (or to `epoch`) and set every group's "lr" to the schedule's rate there."""
-        self._step_count += 1
-        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self):
         """The rates the last step() set, one per parameter group."""
@@ -88,6 +59,44 @@ class LRScheduler:
             raise KeyError(f"{type(self).__name__}.load_state_dict: unknown keys {sorted(unknown)}; "
                            f"expected {sorted(self._state_keys())}")
         self.__dict__.update(copy.deepcopy(dict(state_dict)))
+
+
+class LRScheduler(_Scheduler):
+    """The base class of the schedules in closed form: epoch counting and setting the groups' rates.
+
+    Subclasses write `lr_at(base_lr, epoch, group_index)`, the schedule's rate at an epoch.
+    """
+
+    def __init__(self, optimizer, last_epoch=-1):
+        super().__init__(optimizer)
+        name = type(self).__name__
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group["initial_lr"] = group["lr"]
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"{name}: resuming at last_epoch={last_epoch}, but param_groups[{i}] has no "
+                                   "'initial_lr'; load the scheduler's state_dict instead")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self.step()
+
+    def lr_at(self, base_lr, epoch, group_index):
+        raise NotImplementedError
+
+    def get_lr(self):
+        """The rate of every group at the current epoch."""
+        return [self.lr_at(base_lr, self.last_epoch, i) for i, base_lr in enumerate(self.base_lrs)]
+
+    def step(self, epoch=None):
+        """Move to the next epoch (or to `epoch`) and set every group's "lr" to the schedule's rate there."""
+        self._step_count += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class StepLR(LRScheduler):
@@ -166,7 +175,7 @@ class LambdaLR(LRScheduler):
         return [key for key in super()._state_keys() if key != "lr_lambdas"]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Scheduler):
     """Multiply every group's rate by `factor` when `step(metric)` has seen no improvement for more than
     `patience` epochs, as torch.optim.lr_scheduler.ReduceLROnPlateau.
 
@@ -181,9 +190,7 @@ class ReduceLROnPlateau:
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
-        if not hasattr(optimizer, "param_groups"):
-            raise TypeError(f"ReduceLROnPlateau: expected an optimizer (with param_groups), got "
-                            f"{type(optimizer).__name__}")
+        super().__init__(optimizer)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if mode not in ("min", "max"):
@@ -195,7 +202,6 @@ class ReduceLROnPlateau:
         if len(min_lrs) != groups:
             raise ValueError(f"ReduceLROnPlateau: expected {groups} min_lrs (one per parameter group), got "
                              f"{len(min_lrs)}")
-        self.optimizer = optimizer
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
         self.best = math.inf if mode == "min" else -math.inf
@@ -229,18 +235,3 @@ class ReduceLROnPlateau:
             lowered = max(group["lr"] * self.factor, floor)
             if group["lr"] - lowered > self.eps:
                 group["lr"] = lowered
-
-    def get_last_lr(self):
-        """The rates after the last step(), one per parameter group."""
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Everything but the optimizer, as plain data (copies)."""
-        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        """Restore a state saved by state_dict()."""
-        unknown = set(state_dict) - {key for key in self.__dict__ if key != "optimizer"}
-        if unknown:
-            raise KeyError(f"ReduceLROnPlateau.load_state_dict: unknown keys {sorted(unknown)}")
-        self.__dict__.update(copy.deepcopy(dict(state_dict)))
