@@ -92,16 +92,17 @@ class Normal(Distribution):
         """loc + scale * eps with eps ~ N(0, 1): the reparameterisation, so gradients reach loc and scale."""
         shape = _shape(sample_shape) + tuple(self.batch_shape)
         eps = backend.rng_for(self.loc.array).standard_normal(shape, dtype=self.loc.dtype)
-        return self.loc + self.scale * Tensor(eps)
+        return self.loc + self.scale * Tensor(eps)  # [formula: normal-rsample]
 
     def log_prob(self, value):
         """-(value - loc)^2 / (2 scale^2) - log scale - log(2 pi) / 2."""
         value = _like(value, self.loc)
-        return -((value - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log() - 0.5 * math.log(2 * math.pi)
+        squared = ((value - self.loc) / self.scale) ** 2
+        return -0.5 * squared - self.scale.log() - 0.5 * math.log(2 * math.pi)  # [formula: normal-log-prob]
 
     def entropy(self):
         """1/2 + log(2 pi) / 2 + log scale."""
-        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()  # [formula: normal-entropy]
 
     @property
     def mean(self):
@@ -145,7 +146,7 @@ class Bernoulli(Distribution):
         value = _like(value, self.logits)
         logits = F.broadcast_to(self.logits, np.broadcast_shapes(tuple(self.logits.shape), tuple(value.shape)))
         value = F.broadcast_to(value, tuple(logits.shape))
-        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")  # [formula: bernoulli-log-prob]
 
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
@@ -197,11 +198,11 @@ class Categorical(Distribution):
         shape = np.broadcast_shapes(tuple(value.shape), tuple(self.batch_shape))
         log_probs = F.broadcast_to(self.logits, shape + (self.logits.shape[-1],))
         index = backend.get_array_module(value).broadcast_to(value, shape)[..., None].astype(np.int64)
-        return F.gather(log_probs, -1, Tensor(index)).squeeze(-1)
+        return F.gather(log_probs, -1, Tensor(index)).squeeze(-1)  # [formula: categorical-log-prob]
 
     def entropy(self):
         """-sum_k p_k log p_k (0 log 0 taken as 0)."""
-        return -(self.probs * self.logits).sum(axis=-1)
+        return -(self.probs * self.logits).sum(axis=-1)  # [formula: categorical-entropy]
 
     @property
     def mean(self):
@@ -258,11 +259,11 @@ def kl_divergence(p, q):
     if kinds == (Normal, Normal):
         # log(sigma_q / sigma_p) + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2
         ratio = (p.scale / q.scale) ** 2
-        return 0.5 * (ratio + ((p.loc - q.loc) / q.scale) ** 2 - 1 - ratio.log())
+        return 0.5 * (ratio + ((p.loc - q.loc) / q.scale) ** 2 - 1 - ratio.log())  # [formula: normal-kl]
     if kinds == (Bernoulli, Bernoulli):
         # p log(p / q) + (1 - p) log((1 - p) / (1 - q)), with the logarithms from the logits
         return (p.probs * (_log_sigmoid(p.logits) - _log_sigmoid(q.logits))
-                + (1 - p.probs) * (_log_sigmoid(-p.logits) - _log_sigmoid(-q.logits)))
+                + (1 - p.probs) * (_log_sigmoid(-p.logits) - _log_sigmoid(-q.logits)))  # [formula: bernoulli-kl]
     if kinds == (Categorical, Categorical):
-        return (p.probs * (p.logits - q.logits)).sum(axis=-1)
+        return (p.probs * (p.logits - q.logits)).sum(axis=-1)  # [formula: categorical-kl]
     raise NotImplementedError(f"kl_divergence: no closed form here for {type(p).__name__} and {type(q).__name__}")

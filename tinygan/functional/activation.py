@@ -191,7 +191,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 def logsigmoid(input):
     """log sigmoid(x) = -softplus(-x): finite for any x, where log(sigmoid(x)) underflows to -inf below -104."""
-    return -softplus(-input)
+    return -softplus(-input)  # [formula: logsigmoid]
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -203,7 +203,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 def mish(input, inplace=False):
     """Mish(x) = x tanh(softplus(x)) (Misra, 2019). inplace is accepted and ignored."""
-    return input * tanh(softplus(input))
+    return input * tanh(softplus(input))  # [formula: mish]
 
 
 def prelu(input, weight):
@@ -215,4 +215,4 @@ def prelu(input, weight):
             raise ValueError(f"prelu: {weight.numel()} slopes need an input with that many channels on axis 1, got "
                              f"shape {tuple(input.shape)}")
         a = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return relu(input) - a * relu(-input)
+    return relu(input) - a * relu(-input)  # [formula: prelu]

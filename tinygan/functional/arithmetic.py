@@ -277,7 +277,7 @@ class Einsum(Function):
         others = [(s, t) for j, (s, t) in enumerate(zip(self.subscripts, self.inputs)) if j != k]
         sources = [self.output_subscripts] + [s for s, _ in others]
         reached = "".join(c for c in target if any(c in source for source in sources))
-        g = Einsum.apply(grad, *[t for _, t in others], inputs=sources, output=reached)
+        g = Einsum.apply(grad, *[t for _, t in others], inputs=sources, output=reached)  # [formula: einsum-gradient]
         shape = tuple(n if c in reached else 1 for c, n in zip(target, self.inputs[k].shape))
         return broadcast_to(g.reshape(shape), tuple(self.inputs[k].shape))
 
@@ -340,7 +340,7 @@ def outer(a, b):
 
 def lerp(start, end, weight):
     """start + weight (end - start), like torch.lerp (a moving average's step is lerp(average, new, 1 - decay))."""
-    return add(start, mul(as_tensor(weight, like=start), sub(end, start)))
+    return add(start, mul(as_tensor(weight, like=start), sub(end, start)))  # [formula: lerp]
 
 
 # -- elementwise ops that PyTorch code uses (abs, maximum, minimum, where, masked_fill) ------------------

@@ -408,7 +408,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
-    return _reduce("smooth_l1_loss", _quadratic_near_zero(input, target, "smooth_l1_loss", beta) / beta, reduction)
+    loss = _quadratic_near_zero(input, target, "smooth_l1_loss", beta) / beta  # [formula: smooth-l1]
+    return _reduce("smooth_l1_loss", loss, reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -424,4 +425,4 @@ def _quadratic_near_zero(input, target, op, width):
     target = _check_targets(op, input, target)
     d = input - target
     size = abs(d)
-    return where(size.array < width, 0.5 * d * d, width * (size - 0.5 * width))
+    return where(size.array < width, 0.5 * d * d, width * (size - 0.5 * width))  # [formula: huber]

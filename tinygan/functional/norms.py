@@ -187,4 +187,5 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """The cosine of the angle between x1 and x2 along `dim`, x1/max(||x1||, eps) . x2/max(||x2||, eps), like
     torch.nn.functional.cosine_similarity (eps keeps a zero vector's similarity 0, with a finite gradient)."""
-    return (normalize(x1, dim=dim, eps=eps) * normalize(x2, dim=dim, eps=eps)).sum(axis=dim)
+    unit1, unit2 = normalize(x1, dim=dim, eps=eps), normalize(x2, dim=dim, eps=eps)
+    return (unit1 * unit2).sum(axis=dim)  # [formula: cosine-similarity]

@@ -313,7 +313,7 @@ def _keep_triangle(op_name, x, diagonal):
         raise ValueError(f"{op_name}: expects a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
     xp = xp_of(x.array)
     kept = getattr(xp, op_name)(xp.ones(tuple(x.shape[-2:]), dtype=x.dtype), int(diagonal))
-    return x * Tensor(kept)
+    return x * Tensor(kept)  # [formula: tril-triu]
 
 
 def flip(x, dims):
@@ -339,7 +339,7 @@ def gather(x, dim, index):
     xp = xp_of(picks)
     positions = [xp.arange(n).reshape((-1,) + (1,) * (picks.ndim - 1 - i)) for i, n in enumerate(picks.shape)]
     positions[dim] = picks
-    return getitem(x, tuple(positions))
+    return getitem(x, tuple(positions))  # [formula: gather]
 
 
 def pixel_shuffle(x, upscale_factor):
@@ -351,7 +351,7 @@ def pixel_shuffle(x, upscale_factor):
                          f"{tuple(x.shape)} and factor {upscale_factor}")
     N, C, H, W = x.shape
     blocks = reshape(x, (N, C // (r * r), r, r, H, W))
-    return reshape(permute(blocks, 0, 1, 4, 2, 5, 3), (N, C // (r * r), H * r, W * r))
+    return reshape(permute(blocks, 0, 1, 4, 2, 5, 3), (N, C // (r * r), H * r, W * r))  # [formula: pixel-shuffle]
 
 
 SortResult = namedtuple("sort", ["values", "indices"])

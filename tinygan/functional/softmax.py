@@ -77,4 +77,4 @@ def _softmax_backward_in_ops(x, grad, dim):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmin(x) = softmax(-x) along `dim`: the smallest values get the largest weights."""
-    return softmax(-input, dim, dtype=dtype)
+    return softmax(-input, dim, dtype=dtype)  # [formula: softmin]

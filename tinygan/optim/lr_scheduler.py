@@ -232,6 +232,6 @@ class ReduceLROnPlateau(_Scheduler):
 
     def _reduce_lr(self):
         for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
-            lowered = max(group["lr"] * self.factor, floor)
+            lowered = max(group["lr"] * self.factor, floor)  # [formula: reduce-lr-on-plateau]
             if group["lr"] - lowered > self.eps:
                 group["lr"] = lowered
