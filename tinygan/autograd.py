@@ -253,9 +253,9 @@ class Tensor:
     Every in-place change of the values (the in-place methods, `+=` and friends, an optimizer's step,
     assigning `.data` or `.array`) counts one more version, as PyTorch's version counter does; `detach()`
     shares the count, `.data` does not. A backward that would read values changed since its forward used
-    them raises instead of computing a wrong gradient (see Function.reads_in_backward). Unlike PyTorch's, the
-    count is not shared with views made by indexing, reshape or transpose: a change through one of those
-    goes unseen.
+    them raises instead of computing a wrong gradient (see Function.reads_in_backward). A view made by an
+    operation (indexing, reshape, transpose, ...) shares the count of the tensor whose memory it views, as in
+    PyTorch, so a change through either is seen by both.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "creator", "name", "_version", "__weakref__")
@@ -700,7 +700,7 @@ class Function:
     work for gradients nobody uses can be skipped.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "_output_ref", "_input_versions", "__dict__")
+    __slots__ = ("inputs", "needs_input_grad", "_output_ref", "_input_versions", "_output_version", "__dict__")
     # True for the products that meet a layer's weights (matmul, linear, convolutions, BatchNorm): as in
     # PyTorch, float32 and float64 inputs there are an error, not a silent float64 model.
     inputs_share_dtype = False
@@ -723,12 +723,14 @@ class Function:
             function.created_at = _user_frame()
             _check_finite(function, "forward", [output_data], [t.shape for t in tensors])
         output = Tensor(output_data)
+        _share_count_with_viewed_input(output, tensors)
         if _grad_mode["enabled"]:
             needs = tuple(t.requires_grad for t in tensors)
             if any(needs):
                 function.inputs = tensors
                 function.needs_input_grad = needs
                 function._input_versions = tuple(t._version[0] for t in tensors)
+                function._output_version = output._version[0]   # not 0 when the output views an input
                 function._output_ref = weakref.ref(output)  # weak: the output owns the function, not back
                 output.requires_grad = True
                 output.creator = function
@@ -882,8 +884,8 @@ def _check_unchanged(function, output):
         read = "inputs" in reads or ("factors" in reads and i < 2 and needs[1 - i])
         if read and tensor._version[0] != then:
             _refuse_changed(function, f"input {i}", tensor, then)
-    if "output" in reads and output._version[0] != 0:
-        _refuse_changed(function, "output", output, 0)
+    if "output" in reads and output._version[0] != function._output_version:
+        _refuse_changed(function, "output", output, function._output_version)
 
 
 def _refuse_changed(function, what, tensor, then):
@@ -894,6 +896,16 @@ def _refuse_changed(function, what, tensor, then):
         f"would be computed from the new values. Change it after backward (optimizer.step() after "
         f"loss.backward()), or run the forward again after the change. PyTorch refuses this too: 'one of the "
         f"variables needed for gradient computation has been modified by an inplace operation'")
+
+
+def _share_count_with_viewed_input(output, inputs):
+    """A view of an input's memory (indexing, reshape, transpose, ...) counts its in-place changes in that
+    input's count, as PyTorch's views do: a change through either is a change of both."""
+    owner = _memory_owner(output._data)
+    for tensor in inputs:
+        if _memory_owner(tensor._data) is owner:
+            output._version = tensor._version
+            return
 
 
 def count_in_place_change(tensor):

@@ -270,6 +270,41 @@ def _leaf_augmented_assignment(t):
     q += 1
 
 
+def _changed_through_a_slice_after_use(t):
+    w, x = t.ones(3, requires_grad=True), t.tensor([1.0, 2.0, 3.0])
+    loss = (w * x).sum()
+    x[0:2].add_(10)                                      # a view: the change reaches x and counts for it
+    loss.backward()
+
+
+def _base_changed_after_its_view_was_used(t):
+    w, x = t.ones(2, requires_grad=True), t.tensor([[1.0, 2.0], [3.0, 4.0]])
+    loss = (w * x[0]).sum()
+    x.mul_(2)
+    loss.backward()
+
+
+def _changed_through_a_reshape_after_use(t):
+    w, x = t.ones(2, 2, requires_grad=True), t.tensor([1.0, 2.0, 3.0, 4.0])
+    loss = (w * x.reshape(2, 2)).sum()
+    x.reshape(2, 2).transpose(0, 1)[0].zero_()          # a view of a view of x
+    loss.backward()
+
+
+def _a_copy_by_an_index_list_changed(t):
+    w, x = t.ones(3, requires_grad=True), t.tensor([1.0, 2.0, 3.0])
+    loss = (w * x).sum()
+    x[[0, 1]].add_(10)                                   # an index list makes a copy: x is not changed
+    loss.backward()
+
+
+def _a_view_of_a_changed_tensor_used_after_the_change(t):
+    w, x = t.ones(2, requires_grad=True), t.tensor([[1.0, 2.0], [3.0, 4.0]])
+    x.add_(1)
+    loss = (w * x[1]).sum()                              # the view is made and used after the change
+    loss.backward()
+
+
 CASES = {
     "data changed after use": (_data_changed_after_use, True),
     "step between forward and backward": (_step_between_forward_and_backward, True),
@@ -282,6 +317,11 @@ CASES = {
     "an item assigned after use": (_item_assigned_after_use, True),
     "x += y inside a graph": (_augmented_assignment_in_a_graph, False),
     "+= on a leaf that requires grad": (_leaf_augmented_assignment, True),
+    "changed through a slice after use": (_changed_through_a_slice_after_use, True),
+    "the base changed after its view was used": (_base_changed_after_its_view_was_used, True),
+    "changed through a view of a reshape after use": (_changed_through_a_reshape_after_use, True),
+    "a copy made by an index list changed": (_a_copy_by_an_index_list_changed, False),
+    "a view made after the change": (_a_view_of_a_changed_tensor_used_after_the_change, False),
 }
 
 
