@@ -536,6 +536,12 @@ SPECS = {
     **{name: case for geometry in [(1, 0, 0), (2, 1, 1)] for name, case in conv_transpose2d_cases(*geometry).items()},
     "conv_transpose2d (stride 2, output_padding 1, no bias)": (
         lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1), [normal(1, 2, 3, 3), normal(2, 2, 3, 3)]),
+    "conv_transpose1d": (lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1),
+                         [normal(2, 3, 4), normal(3, 2, 3), normal(2)]),
+    "conv_transpose1d (groups 2, dilation 2)": (lambda x, w, b: F.conv_transpose1d(x, w, b, groups=2, dilation=2),
+                                                [normal(2, 4, 3), normal(4, 3, 2), normal(6)]),
+    "conv_transpose1d (no batch, no bias)": (lambda x, w: F.conv_transpose1d(x, w, stride=3, output_padding=2),
+                                             [normal(3, 4), normal(3, 2, 2)]),
 
     # -- pooling and resizing -------------------------------------------------------------------------------
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [normal(2, 2, 4, 6)]),
@@ -561,6 +567,28 @@ SPECS = {
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [normal(2, 2, 5, 4)]),
     **{f"adaptive_avg_pool2d (output {size})": (partial(F.adaptive_avg_pool2d, output_size=size), [normal(2, 2, 5, 4)])
        for size in [1, (2, 3), (None, 2), (5, 4)]},
+    "max_pool2d (ceil_mode)": (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [separated(2, 2, 6, 5)]),
+    "max_pool2d (ceil_mode, tiles after padding)": (lambda x: F.max_pool2d(x, 2, ceil_mode=True),
+                                                    [separated(2, 2, 5, 3)]),
+    "max_pool2d (values of return_indices)": (lambda x: F.max_pool2d(x, 2, 1, return_indices=True)[0],
+                                              [separated(1, 2, 4, 3)]),
+    "avg_pool2d (ceil_mode, count_include_pad=False)": (
+        lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [normal(2, 2, 6, 5)]),
+    "avg_pool2d (ceil_mode)": (lambda x: F.avg_pool2d(x, (2, 3), 2, ceil_mode=True), [normal(2, 2, 5, 6)]),
+    "max_pool1d": (lambda x: F.max_pool1d(x, 3, 2, 1), [separated(2, 3, 7)]),
+    "max_pool1d (dilation 2, ceil_mode)": (lambda x: F.max_pool1d(x, 2, 2, 1, dilation=2, ceil_mode=True),
+                                           [separated(2, 2, 6)]),
+    "max_pool1d (values of return_indices)": (lambda x: F.max_pool1d(x, 2, return_indices=True)[0],
+                                              [separated(2, 2, 6)]),
+    "avg_pool1d": (lambda x: F.avg_pool1d(x, 3, 2, 1), [normal(2, 3, 7)]),
+    "avg_pool1d (ceil_mode, count_include_pad=False)": (
+        lambda x: F.avg_pool1d(x, 2, 2, 1, ceil_mode=True, count_include_pad=False), [normal(2, 2, 6)]),
+    "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (2, 3)), [separated(2, 2, 5, 4)]),
+    **{f"adaptive_max_pool2d (output {size})": (partial(F.adaptive_max_pool2d, output_size=size),
+                                                [separated(2, 2, 5, 4)])
+       for size in [1, (3, None), (4, 3), (5, 4)]},
+    "adaptive_max_pool2d (values of return_indices)": (lambda x: F.adaptive_max_pool2d(x, 2, return_indices=True)[0],
+                                                       [separated(1, 2, 3, 5)]),
 
     # -- normalisation ----------------------------------------------------------------------------------------
     "batch_norm": (batch_norm_training, [normal(4, 3, 2, 3), positive(3), normal(3)]),

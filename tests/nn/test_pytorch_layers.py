@@ -122,8 +122,8 @@ def test_spatial_errors_name_the_op_and_the_shapes():
         F.pad(device_tensor(np.zeros((1, 3))), (-2, -2))
     with pytest.raises(ValueError, match=r"pad: only mode='constant' is implemented, got mode='reflect'"):
         F.pad(x, (1, 1), mode="reflect")
-    with pytest.raises(ValueError, match=r"max_pool2d: ceil_mode=True is not implemented"):
-        F.max_pool2d(x, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) must be at most half the kernel \(3, 3\)"):
+        F.max_pool2d(x, 3, padding=2)
 
 
 # -- layers ------------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from ..autograd import Tensor
 from ._util import as_tensor
 from .activation import leaky_relu, relu, sigmoid, softplus, tanh
 from .arithmetic import add, clamp, div, exp, log, logsumexp, matmul, mul, neg, pow, sqrt, sub
-from .conv import (col2im, conv1d, conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size, im2col)
+from .conv import (col2im, conv1d, conv2d, conv_output_size, conv_transpose1d, conv_transpose2d,
+                   conv_transpose_output_size, im2col)
 from .layers import dropout, dropout1d, dropout2d, embedding, linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, mse_loss
 from .normalization import batch_norm
-from .pool import avg_pool2d, max_pool2d, upsample_nearest2d
+from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, upsample_nearest2d
 from .reduce import broadcast_to, max, mean, sum, sum_to
 from .shape import concat, flatten, getitem, pad, permute, reshape, transpose
 # more activations, losses and normalisations, with PyTorch's names
@@ -21,7 +22,7 @@ from .loss import cross_entropy, kl_div, l1_loss, nll_loss, one_hot
 from .norms import group_norm, instance_norm, layer_norm, normalize
 from .softmax import log_softmax, softmax
 # spatial ops
-from .interpolate import adaptive_avg_pool2d, interpolate
+from .interpolate import adaptive_avg_pool2d, adaptive_max_pool2d, interpolate
 from .shape import pad_widths
 
 
@@ -82,14 +83,14 @@ __all__ = [
     "sum", "mean", "max", "broadcast_to", "sum_to",
     "reshape", "permute", "transpose", "getitem", "concat", "pad", "flatten",
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
-    "im2col", "col2im", "conv1d", "conv2d", "conv_transpose2d", "conv_output_size", "conv_transpose_output_size",
-    "avg_pool2d", "max_pool2d", "upsample_nearest2d",
+    "im2col", "col2im", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv_output_size",
+    "conv_transpose_output_size", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "upsample_nearest2d",
     "batch_norm", "dropout", "dropout1d", "dropout2d", "embedding", "linear",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "gaussian_kl",
     "softmax", "log_softmax", "gelu", "silu", "elu",
     "cross_entropy", "nll_loss", "l1_loss", "kl_div", "one_hot",
     "layer_norm", "group_norm", "instance_norm", "normalize",
-    "pad_widths", "interpolate", "adaptive_avg_pool2d",
+    "pad_widths", "interpolate", "adaptive_avg_pool2d", "adaptive_max_pool2d",
 ]
 
 # -- more ops, and the PyTorch-style Tensor methods (their sum, mean and max replace the plain ones above) --

@@ -82,16 +82,17 @@ class ConvGeometry:
         return OH, OW
 
 
-def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis, groups=1):
-    """Clear errors for the mistakes people make when calling a convolution.
+def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis, groups=1, layout="(N, C, H, W)"):
+    """Clear errors for the mistakes people make when calling a convolution (of an input in `layout`).
 
     With groups G, the weight's channel axes hold one group's channels: C / G of them on the
     input side of conv2d's (O, C/G, KH, KW), O / G on the output side of conv_transpose2d's (C, O/G, KH, KW).
     """
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D, got shape {weight.shape}")
+    dims = layout.count(",") + 1
+    if x.ndim != dims:
+        raise ValueError(f"{op}: input must be {dims}-D {layout}, got shape {x.shape}")
+    if weight.ndim != dims:
+        raise ValueError(f"{op}: weight must be {dims}-D, got shape {weight.shape}")
     if not (isinstance(groups, numbers.Integral) and groups >= 1):
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     if weight.shape[0] % groups:
@@ -386,6 +387,37 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         inputs = (x, weight) if bias is None else (x, weight, bias)
         return convolution(*inputs, geometry=geometry, output_hw=output_hw)
     return _by_groups(groups, x, weight, bias, convolve)
+
+
+def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution of x (N, C_in, L), or (C_in, L) without a batch, with weight (C_in, C_out/groups, K),
+    like torch.nn.functional.conv_transpose1d: conv_transpose2d of a height-1 image with a height-1 kernel.
+
+    Output length (L - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1.
+    """
+    op = "conv_transpose1d"
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: input must be 3-D (N, C_in, L) or 2-D (C_in, L), got shape {tuple(x.shape)}")
+    batched = x if x.ndim == 3 else x.reshape((1,) + tuple(x.shape))
+    _check_conv_inputs(op, batched, weight, bias, in_axis=0, out_axis=1, groups=groups, layout="(N, C, L)")
+    stride, padding = single(stride, "stride", op), single(padding, "padding", op)
+    output_padding, dilation = single(output_padding, "output_padding", op), single(dilation, "dilation", op)
+    if min(stride, dilation) < 1 or padding < 0:
+        raise ValueError(f"{op}: stride and dilation must be >= 1 and padding >= 0, got stride={stride}, "
+                         f"padding={padding}, dilation={dilation}")
+    if not 0 <= output_padding < stride:
+        raise ValueError(f"{op}: output_padding {output_padding} must be >= 0 and smaller than the stride {stride}")
+    N, C, L = batched.shape
+    K = weight.shape[2]
+    length = conv_transpose_output_size(L, K, stride, padding, output_padding, dilation)
+    if length < 1:
+        raise ValueError(f"{op}: the output length {length} is not positive for input length {L} (kernel {K}, "
+                         f"stride {stride}, padding {padding}, dilation {dilation})")
+    y = conv_transpose2d(batched.reshape(N, C, 1, L), weight.reshape(weight.shape[:2] + (1, K)), bias,
+                         stride=(1, stride), padding=(0, padding), output_padding=(0, output_padding), groups=groups,
+                         dilation=(1, dilation))
+    y = y.reshape(N, y.shape[1], y.shape[3])
+    return y if x.ndim == 3 else y.reshape(y.shape[1:])
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):

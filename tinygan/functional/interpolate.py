@@ -1,4 +1,4 @@
-"""Resizing images: interpolate (nearest and bilinear) and adaptive average pooling, as in PyTorch.
+"""Resizing images: interpolate (nearest and bilinear) and adaptive average and max pooling, as in PyTorch.
 
 Bilinear interpolation and adaptive average pooling are linear in the image and act on the two
 axes separately, so each is two matrix products with small constant matrices:
@@ -8,6 +8,7 @@ axes separately, so each is two matrix products with small constant matrices:
 A row of A holds the weights that one output pixel gives the input pixels of its row (or column).
 The gradient (dL/dx = A_H^T dL/dy A_W) and the gradient of the gradient come from matmul's own.
 Nearest interpolation copies pixels, so it is indexing: y = x[:, :, rows][:, :, :, cols].
+Adaptive max pooling is indexing too: it finds each bin's first maximum, then gathers it (so its gradient goes there).
 
 Source coordinates follow PyTorch (aten/src/ATen/native/UpSample.h), so sizes and values agree:
     align_corners=True:   src = dst (in - 1) / (out - 1)
@@ -23,7 +24,7 @@ import numpy as np
 from ..autograd import Tensor
 from ._util import xp_of
 from .arithmetic import matmul
-from .shape import getitem
+from .shape import gather, getitem, reshape
 
 MODES = ("nearest", "bilinear")
 
@@ -120,14 +121,31 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     return _apply_separably(x, A_H, A_W)
 
 
-def _adaptive_matrix(n_in, n_out, like):
-    """P (out, in): row i averages the input window [floor(i in / out), ceil((i + 1) in / out))."""
-    xp = xp_of(like)
+def _adaptive_bins(n_in, n_out, xp):
+    """(start, end) of the bins of an axis of n_in positions pooled to n_out: bin i is
+    [floor(i in / out), ceil((i + 1) in / out))."""
     i = xp.arange(n_out)
-    start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+    return (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)                # [formula: adaptive-pool-bins]
+
+
+def _adaptive_matrix(n_in, n_out, like):
+    """P (out, in): row i averages the input's bin i, [floor(i in / out), ceil((i + 1) in / out))."""
+    xp = xp_of(like)
+    start, end = _adaptive_bins(n_in, n_out, xp)
     pixels = xp.arange(n_in)[None, :]
     inside = (pixels >= start[:, None]) & (pixels < end[:, None])
     return Tensor((inside / (end - start)[:, None]).astype(like.dtype))
+
+
+def _adaptive_output_size(op, x, output_size):
+    """(OH, OW) of an adaptive pooling: an int, a pair, None in the pair keeping that input size."""
+    _check_image(op, x)
+    OH, OW = _pair_of_sizes(output_size, "output_size", op)
+    H, W = x.shape[2:]
+    OH, OW = H if OH is None else OH, W if OW is None else OW
+    if not all(isinstance(n, numbers.Integral) and n > 0 for n in (OH, OW)):
+        raise ValueError(f"{op}: output_size must be positive ints (or None), got {output_size!r}")
+    return int(OH), int(OW)
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -136,10 +154,41 @@ def adaptive_avg_pool2d(x, output_size):
     y[n, c, i, j] = mean of x[n, c, h0:h1, w0:w1], h0 = floor(i H / OH), h1 = ceil((i + 1) H / OH)
     (and so for w); None in output_size keeps that input size.
     """
-    _check_image("adaptive_avg_pool2d", x)
-    OH, OW = _pair_of_sizes(output_size, "output_size", "adaptive_avg_pool2d")
+    OH, OW = _adaptive_output_size("adaptive_avg_pool2d", x, output_size)
     H, W = x.shape[2:]
-    OH, OW = H if OH is None else OH, W if OW is None else OW
-    if not all(isinstance(n, numbers.Integral) and n > 0 for n in (OH, OW)):
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive ints (or None), got {output_size!r}")
-    return _apply_separably(x, _adaptive_matrix(H, int(OH), x.array), _adaptive_matrix(W, int(OW), x.array))
+    return _apply_separably(x, _adaptive_matrix(H, OH, x.array), _adaptive_matrix(W, OW, x.array))
+
+
+def _bin_positions(n_in, n_out, xp):
+    """(out, longest bin): the positions of each bin, a short bin's last one repeated to fill its row (a repeat
+    changes neither the bin's maximum nor which position reaches it first)."""
+    start, end = _adaptive_bins(n_in, n_out, xp)
+    longest = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(longest)[None, :], (end - 1)[:, None])
+
+
+def _adaptive_max_indices(x, OH, OW):
+    """(N, C, OH, OW) int64: the flat index h W + w of each bin's first maximum, its positions read row by row
+    (PyTorch's choice among ties)."""
+    N, C, H, W = x.shape
+    xp = xp_of(x.array)
+    rows, cols = _bin_positions(H, OH, xp), _bin_positions(W, OW, xp)          # (OH, KH), (OW, KW)
+    flat = rows[:, None, :, None] * W + cols[None, :, None, :]                 # (OH, OW, KH, KW)
+    flat = flat.reshape(OH, OW, -1)
+    first = x.array.reshape(N, C, H * W)[:, :, flat].argmax(axis=-1)           # (N, C, OH, OW)
+    return flat[xp.arange(OH)[:, None], xp.arange(OW)[None, :], first]
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Max pooling to a given output size (OH, OW), like torch.nn.functional.adaptive_max_pool2d.
+
+    y[n, c, i, j] = max of x[n, c, h0:h1, w0:w1], the bins of adaptive_avg_pool2d; the gradient goes to each
+    bin's first maximum (row by row), as in PyTorch. return_indices=True also returns those maxima's flat
+    indices h W + w in the input's (H, W) plane.
+    """
+    OH, OW = _adaptive_output_size("adaptive_max_pool2d", x, output_size)
+    N, C, H, W = x.shape
+    indices = _adaptive_max_indices(x, OH, OW)
+    picks = gather(reshape(x, (N, C, H * W)), 2, indices.reshape(N, C, OH * OW))  # [formula: adaptive-max-pool2d]
+    y = reshape(picks, (N, C, OH, OW))
+    return (y, Tensor(indices)) if return_indices else y

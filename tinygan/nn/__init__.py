@@ -13,12 +13,12 @@ from . import functional, init, utils
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Identity, Linear
-from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Tanh)
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
@@ -38,15 +38,15 @@ __all__ = [
     # containers
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     # layers with weights
-    "Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "Embedding",
+    "Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Embedding",
     # normalisation
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     # activations
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "Mish", "LogSigmoid", "Softmin", "PReLU",
     # pooling, dropout, reshaping and resizing
-    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten",
-    "Upsample", "PixelShuffle", "ZeroPad2d", "ConstantPad2d",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Dropout",
+    "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Upsample", "PixelShuffle", "ZeroPad2d", "ConstantPad2d",
     # recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # attention and the transformer encoder (Transformer holds the causal mask only)

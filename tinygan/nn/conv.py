@@ -1,6 +1,6 @@
-"""Conv1d, Conv2d and ConvTranspose2d with PyTorch's arguments, weight shapes and initialisation; the
-convolution and its gradients are F.conv2d's (F.conv1d is conv2d of a height-1 image) and
-F.conv_transpose2d's (tinygan.functional).
+"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d with PyTorch's arguments, weight shapes and
+initialisation; the convolutions and their gradients are F.conv2d's and F.conv_transpose2d's
+(tinygan.functional), the 1-d ones (F.conv1d, F.conv_transpose1d) running them on a height-1 image.
 """
 from .. import functional as F
 from . import init
@@ -137,4 +137,36 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                  output_padding=self.output_padding, groups=self.groups, dilation=self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-D convolution (the adjoint of Conv1d) of an (N, C, L) input: weight (in, out/groups, K),
+    bias (out,).
+
+    Output length (L - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1; F.conv_transpose1d computes
+    it as conv_transpose2d on a height-1 image. Initialised as PyTorch, whose fan_in for this weight comes from
+    its dimension 1: fan_in = out/groups * K.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose1d: padding must be an int or a 1-tuple, got {padding!r} "
+                             "(PyTorch has no 'same' or 'valid' for it either)")
+        name = "ConvTranspose1d"
+        kernel_size, stride = _single(kernel_size, "kernel_size", name), _single(stride, "stride", name)
+        padding, dilation = _single(padding, "padding", name), _single(dilation, "dilation", name)
+        output_padding = _single(output_padding, "output_padding", name)
+        super().__init__(name, in_channels, out_channels, (1, kernel_size), (1, stride), (0, padding), (1, dilation),
+                         (0, output_padding), groups, bias, padding_mode, lambda i, o, k: (i, o // groups, k[1]),
+                         device, dtype)
+        if not 0 <= output_padding < stride:
+            raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and smaller than the stride "
+                             f"{stride}")
+        self.kernel_size, self.stride, self.padding = (kernel_size,), (stride,), (padding,)
+        self.dilation, self.output_padding = (dilation,), (output_padding,)
+
+    def forward(self, x):
+        return F.conv_transpose1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
                                   output_padding=self.output_padding, groups=self.groups, dilation=self.dilation)
