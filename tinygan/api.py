@@ -89,21 +89,17 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(_xp(device).full(_shape((size,)), fill_value, dtype=dtype), requires_grad)
 
 
-def _generator(device_name):
-    if device_name is None:
-        return backend.rng()
-    return backend.rng_for(_xp(device_name).zeros(0))
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of N(0, 1) from the seeded generator (tinygan.manual_seed)."""
-    rng = generator or _generator(device)
+    rng = backend.random_source(generator, device)
     return _finish(rng.standard_normal(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of U[0, 1)."""
-    rng = generator or _generator(device)
+    rng = backend.random_source(generator, device)
     return _finish(rng.random(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -116,13 +112,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
         low, high = 0, low
     if size is None:
         raise TypeError("randint: size= is required, e.g. randint(0, 10, (3,))")
-    rng = generator or _generator(device)
+    rng = backend.random_source(generator, device)
     return Tensor(rng.integers(low, high, _shape((size,))).astype(dtype or np.int64))
 
 
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64), from the seeded generator, like torch.randperm."""
-    rng = generator or _generator(device)
+    rng = backend.random_source(generator, device)
     return _finish(rng.permutation(int(n)).astype(dtype or np.int64), requires_grad)
 
 
@@ -153,7 +149,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
         raise RuntimeError("multinomial: probability tensor contains either inf, nan or element < 0")
     if builtins.bool((rows.sum(axis=1) <= 0).any()):
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = generator or backend.rng_for(rows)
+    rng = backend.random_source(generator, backend.device_of(rows))
     if replacement:
         cumulative = xp.cumsum(rows, axis=1)
         draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
@@ -235,7 +231,11 @@ def stack(tensors, dim=0):
     return F.stack(tensors, dim=dim)
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
+    """input where condition holds, else other, like torch.where; where(condition) alone is
+    nonzero(condition, as_tuple=True), the indices where it holds."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
     return F.where(condition, input, other)
 
 
@@ -414,7 +414,44 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return builtins.bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def _method_as_function(name):
+    """torch.<name>(input, ...) as input.<name>(...): the top-level form of a Tensor method."""
+    def function(input, *args, **kwargs):
+        return getattr(input if isinstance(input, Tensor) else tensor(input), name)(*args, **kwargs)
+    function.__name__ = name
+    function.__doc__ = f"torch.{name}(input, ...): input.{name}(...), see Tensor.{name}."
+    return function
+
+
+# Functions that PyTorch has at the top level and as Tensor methods, made from the methods.
+METHODS_AS_FUNCTIONS = (
+    "floor", "ceil", "round", "trunc", "fix", "sign", "sgn", "frac", "remainder", "fmod", "floor_divide", "div",
+    "log1p", "expm1", "erf", "log2", "log10", "reciprocal", "rsqrt", "sin", "cos", "clip", "clamp_min", "clamp_max",
+    "prod", "median", "kthvalue", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "count_nonzero",
+    "nonzero", "argwhere", "unique", "scatter", "scatter_add", "index_add", "unbind", "select", "movedim",
+    "moveaxis", "unflatten", "tile", "repeat_interleave", "diagonal", "diag", "trace", "narrow", "swapaxes",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not",
+)
+for _name in METHODS_AS_FUNCTIONS:
+    globals()[_name] = _method_as_function(_name)
+
+
+def hstack(tensors):
+    """Tensors joined along their second axis (their first, for vectors), like torch.hstack."""
+    return F.hstack(tensors)
+
+
+def vstack(tensors):
+    """Tensors joined along their first axis, a vector taken as a row, like torch.vstack."""
+    return F.vstack(tensors)
+
+
+Generator = backend.Generator
+
+
 __all__ = [
+    "Generator",
     "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor", "randperm", "multinomial",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
@@ -426,4 +463,5 @@ __all__ = [
     "isnan", "isinf", "isfinite",
     "any", "all", "numel", "as_tensor", "clone", "square", "argsort", "meshgrid",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
+    "hstack", "vstack", *METHODS_AS_FUNCTIONS,
 ]

@@ -9,6 +9,7 @@ Choosing the backend:
     TINYGAN_BACKEND=cupy python train.py      # from the environment, or
     tinygan.use("cupy")                        # from code
 """
+import copy
 import os
 
 import numpy as np
@@ -203,6 +204,62 @@ def rng_for(array):
     if name not in _state["rng"]:
         _state["rng"][name] = module_for(name).random.default_rng(_state["seed"])
     return _state["rng"][name]
+
+
+class Generator:
+    """torch.Generator: a stream of random numbers of its own, seeded apart from manual_seed's.
+
+    Give it as `generator=` to randn, rand, randint, randperm, multinomial, random_split and DataLoader. Its draws
+    are NumPy's (CuPy's on the GPU), so they differ from PyTorch's for the same seed; its state is the bit
+    generator's state (a dict), where PyTorch's is a byte tensor.
+    """
+
+    DEFAULT_SEED = 67280421310721    # the seed of a new torch.Generator
+
+    def __init__(self, device="cpu"):
+        self.device = normalize_device(device)
+        self.manual_seed(self.DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        """Start the stream again from `seed`; returns the generator, as PyTorch's does."""
+        self._seed = int(seed)
+        self.rng = module_for("cupy" if self.device == "gpu" else "numpy").random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        """Seed from the operating system's entropy; returns the seed."""
+        self.manual_seed(np.random.SeedSequence().entropy % (1 << 63))
+        return self._seed
+
+    def initial_seed(self):
+        """The seed the stream started from."""
+        return self._seed
+
+    def get_state(self):
+        """The stream's state, for set_state (the NumPy bit generator's state; not on the GPU)."""
+        if self.device == "gpu":
+            raise NotImplementedError("Generator.get_state: CuPy's generators do not expose their state")
+        return copy.deepcopy(self.rng.bit_generator.state)
+
+    def set_state(self, state):
+        """Continue the stream from a state that get_state returned."""
+        if self.device == "gpu":
+            raise NotImplementedError("Generator.set_state: CuPy's generators do not expose their state")
+        self.rng.bit_generator.state = copy.deepcopy(state)
+        return self
+
+
+def random_source(generator, device=None):
+    """The NumPy/CuPy Generator to draw from: a tinygan Generator's, a NumPy Generator itself, or (for None) the
+    seeded generator of `device` (the current backend's when None)."""
+    if generator is None:
+        return rng() if device is None else rng_for(module_for(
+            "cupy" if normalize_device(device) == "gpu" else "numpy").zeros(0))
+    if isinstance(generator, Generator):
+        if device is not None and normalize_device(device) != generator.device:
+            raise ValueError(f"generator: a generator on {generator.device!r} cannot draw for device {device!r}")
+        return generator.rng
+    return generator
 
 
 def get_rng_state():

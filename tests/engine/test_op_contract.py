@@ -791,6 +791,59 @@ SPECS = {
     "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
     "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
 
+    # -- rounding (gradient 0, the values kept 0.05 from a jump), remainders, more of exp and log -----------------
+    **{f"{name} (times x)": (lambda x, step=getattr(F, name): step(x) * x, [separated(3, 4)])
+       for name in ("floor", "ceil", "round", "trunc", "sign")},
+    "frac": (F.frac, [separated(3, 4)]),
+    "remainder": (F.remainder, [normal(3, 4, scale=3.0), signed(3, 4)]),
+    "remainder (a number, squared)": (lambda a: F.remainder(a, 0.7) ** 2, [separated(3, 4)]),
+    "fmod (broadcast divisor)": (F.fmod, [normal(3, 4, scale=3.0), signed(4)]),
+    "floor_divide (times a)": (lambda a, b: F.floor_divide(a, b) * a, [normal(3, 4, scale=3.0), signed(3, 4)]),
+    "log1p": (F.log1p, [positive(3, 4)]),
+    "expm1": (F.expm1, [normal(3, 4)]),
+    "erf": (F.erf, [normal(3, 4)]),
+    "log2": (F.log2, [positive(3, 4)]),
+    "log10": (F.log10, [positive(3, 4)]),
+    "reciprocal": (F.reciprocal, [signed(3, 4)]),
+    "rsqrt": (F.rsqrt, [positive(3, 4)]),
+
+    # -- scatters: x and src both differentiable, the index fixed --------------------------------------------------
+    "scatter_add (places named twice)": (
+        lambda x, src: F.scatter_add(x, 1, constant(np.array([[0, 2, 0], [3, 3, 1], [1, 0, 2]])), src),
+        [normal(3, 4), normal(3, 3)]),
+    "scatter_add (src larger than the index)": (
+        lambda x, src: F.scatter_add(x, 0, constant(np.array([[1, 0], [1, 1]])), src), [normal(2, 3), normal(3, 2)]),
+    "scatter": (lambda x, src: F.scatter(x, 1, constant(np.array([[0, 2], [3, 1], [1, 0]])), src),
+                [normal(3, 4), normal(3, 2)]),
+    "scatter (a value, squared)": (lambda x: F.scatter(x, 0, constant(np.array([[1, 0, 1]])), value=2.5) ** 2,
+                                   [normal(2, 3)]),
+    "index_add": (lambda x, source: F.index_add(x, 1, constant(np.array([2, 0, 2])), source, alpha=0.5),
+                  [normal(2, 3), normal(2, 3)]),
+
+    # -- reductions built from other ops ----------------------------------------------------------------------------
+    "prod": (F.prod, [normal(2, 3)]),
+    "prod (along dim 1, odd length, a zero)": (lambda x: F.prod(x, 1), [values([[0.5, 0.0, -1.5], [2.0, 1.2, 0.7]])]),
+    "prod (keepdim)": (lambda x: F.prod(x, 0, keepdim=True), [normal(5, 2)]),
+    "median": (F.median, [separated(3, 4)]),
+    "median (dim 0)": (lambda x: F.median(x, 0).values, [separated(4, 3)]),
+    "kthvalue (k = 2, keepdim)": (lambda x: F.kthvalue(x, 2, dim=1, keepdim=True).values, [separated(3, 4)]),
+    "nansum (a NaN)": (lambda x: F.nansum(x, 1), [values([[0.5, np.nan, -1.5], [2.0, 1.2, 0.7]])]),
+    "nanmean (a NaN)": (lambda x: F.nanmean(x, 0), [values([[0.5, np.nan, -1.5], [2.0, 1.2, 0.7]])]),
+
+    # -- taking apart and rearranging -------------------------------------------------------------------------------
+    "unbind": (lambda x: F.stack(F.unbind(x, 1), 0) ** 2, [normal(2, 3)]),
+    "select": (lambda x: F.select(x, 1, -1), [normal(2, 3, 2)]),
+    "movedim": (lambda x: F.movedim(x, (0, 1), (2, 0)), [normal(2, 3, 4)]),
+    "unflatten": (lambda x: F.unflatten(x, 1, (2, -1)), [normal(2, 6)]),
+    "tile": (lambda x: F.tile(x, (2, 1, 2)), [normal(2, 3)]),
+    "repeat_interleave": (lambda x: F.repeat_interleave(x, constant(np.array([2, 0, 1])), dim=1), [normal(2, 3)]),
+    "repeat_interleave (flattened, squared)": (lambda x: F.repeat_interleave(x, 2) ** 2, [normal(2, 2)]),
+    "diagonal": (lambda x: F.diagonal(x, 1, 2, 0), [normal(3, 2, 4)]),
+    "diag (a vector)": (lambda x: F.diag(x, -1), [normal(3)]),
+    "diag (a matrix)": (lambda x: F.diag(x, 1), [normal(3, 4)]),
+    "hstack": (lambda a, b: F.hstack([a, b]), [normal(2, 3), normal(2, 1)]),
+    "vstack": (lambda a, b: F.vstack([a, b]), [normal(2, 3), normal(3)]),
+
     # -- neural rendering: sines of the positional encoding, the exclusive running sum of T ---------------------
     "sin": (F.sin, [normal(3, 4)]),
     "cos": (F.cos, [normal(3, 4)]),

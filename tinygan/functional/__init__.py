@@ -141,6 +141,18 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """torch.nn.functional.fold: col2im onto an image of (H, W) = output_size, overlapping columns added."""
     return col2im(input, output_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
 
+# -- rounding and remainders, more of exp and log, scatters, and reductions built from the ops above ---------
+from .arithmetic import erf, expm1, log1p, log2, log10, reciprocal, rsqrt
+from .rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, sign, trunc
+from .scatter import index_add, scatter, scatter_add
+from .shape import diag, diagonal, hstack, movedim, repeat_interleave, select, tile, unbind, unflatten, vstack
+from .statistics import kthvalue, median, nanmean, nansum, prod
+
+__all__ += ["floor", "ceil", "round", "trunc", "sign", "frac", "remainder", "fmod", "floor_divide",
+            "log1p", "expm1", "erf", "log2", "log10", "reciprocal", "rsqrt", "scatter", "scatter_add", "index_add",
+            "unbind", "select", "movedim", "unflatten", "tile", "repeat_interleave", "diagonal", "diag", "hstack",
+            "vstack", "prod", "median", "kthvalue", "nansum", "nanmean"]
+
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 

@@ -54,3 +54,14 @@ def erfc(z):
     result[very_negative] = 2 - _erfc_fraction(-z[very_negative])
     result[xp.isnan(z)] = xp.nan
     return result.astype(dtype, copy=False)
+
+
+def erf(z):
+    """erf(z) = 2/sqrt(pi) int_0^z e^{-t^2} dt, elementwise, in z's dtype: the series where |z| < 1 (1 - erfc
+    there would lose the digits of a small erf), else 1 - erfc(z)."""
+    xp = xp_of(z)
+    dtype, z = z.dtype, z.astype(xp.float64)
+    small = xp.abs(z) < SWITCH
+    result = 1 - erfc(z)
+    result[small] = _erf_series(z[small])
+    return result.astype(dtype, copy=False)

@@ -7,6 +7,7 @@ of every use.
 import numpy as np
 
 from ..autograd import Function, Tensor
+from . import _special
 from ._util import as_tensor, constant, xp_of
 from .reduce import broadcast_to, max as reduce_max, sum_to
 
@@ -139,6 +140,43 @@ class Sqrt(Function):
         return grad * 0.5 / self.output
 
 
+class Log1p(Function):
+    """y = ln(1 + x), exact for small x;  dy/dx = 1 / (1 + x)."""
+
+    reads_in_backward = ("inputs",)
+
+    def forward(self, x):
+        return xp_of(x).log1p(x)
+
+    def backward(self, grad):
+        return grad / (1 + self.inputs[0])  # [formula: log1p-derivative]
+
+
+class Expm1(Function):
+    """y = e^x - 1, exact for small x;  dy/dx = e^x = y + 1."""
+
+    reads_in_backward = ("output",)
+
+    def forward(self, x):
+        return xp_of(x).expm1(x)
+
+    def backward(self, grad):
+        return grad * (self.output + 1)  # [formula: expm1-derivative]
+
+
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) int_0^x e^{-t^2} dt;  dy/dx = 2/sqrt(pi) e^{-x^2}."""
+
+    reads_in_backward = ("inputs",)
+
+    def forward(self, x):
+        return _special.erf(x)
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        return grad * (2 / np.sqrt(np.pi)) * exp(-(x * x))  # [formula: erf-derivative]
+
+
 class Clamp(Function):
     """y = min(max(x, low), high);  dy/dx = 1 inside [low, high], 0 where clamped."""
 
@@ -231,6 +269,41 @@ def log(x):
 
 def sqrt(x):
     return Sqrt.apply(x)
+
+
+def log1p(x):
+    """ln(1 + x), elementwise, without the loss of digits of log(1 + x) for small x (torch.log1p)."""
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    """e^x - 1, elementwise, without the loss of digits of exp(x) - 1 for small x (torch.expm1)."""
+    return Expm1.apply(x)
+
+
+def erf(x):
+    """The error function, elementwise (torch.erf)."""
+    return Erf.apply(x)
+
+
+def log2(x):
+    """log2(x) = ln x / ln 2, elementwise (torch.log2)."""
+    return div(log(x), float(np.log(2.0)))
+
+
+def log10(x):
+    """log10(x) = ln x / ln 10, elementwise (torch.log10)."""
+    return div(log(x), float(np.log(10.0)))
+
+
+def reciprocal(x):
+    """1 / x, elementwise (torch.reciprocal)."""
+    return div(1.0, x)
+
+
+def rsqrt(x):
+    """1 / sqrt(x), elementwise (torch.rsqrt)."""
+    return div(1.0, sqrt(x))
 
 
 def clamp(x, min=None, max=None):

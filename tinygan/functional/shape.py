@@ -336,10 +336,16 @@ def gather(x, dim, index):
     if any(n > m for i, (n, m) in enumerate(zip(picks.shape, x.shape)) if i != dim):
         raise ValueError(f"gather: index of shape {tuple(picks.shape)} is larger than the input {tuple(x.shape)} "
                          f"outside dim {dim}")
+    return getitem(x, along_index(picks, dim))  # [formula: gather]
+
+
+def along_index(picks, dim):
+    """The NumPy index that picks x[picks[i, j, k], j, k] for dim = 0 (and so on): `picks` at `dim`, and at
+    every other axis its own position, as broadcasting aranges."""
     xp = xp_of(picks)
     positions = [xp.arange(n).reshape((-1,) + (1,) * (picks.ndim - 1 - i)) for i, n in enumerate(picks.shape)]
     positions[dim] = picks
-    return getitem(x, tuple(positions))  # [formula: gather]
+    return tuple(positions)
 
 
 def pixel_shuffle(x, upscale_factor):
@@ -414,3 +420,116 @@ def roll(x, shifts, dims=None):
         before = (slice(None),) * dim
         x = concat([getitem(x, before + (slice(cut, None),)), getitem(x, before + (slice(0, cut),))], axis=dim)
     return x
+
+
+# -- taking apart and rearranging (unbind, select, movedim, unflatten, tile, repeat_interleave, diagonals) ----
+
+def unbind(x, dim=0):
+    """The slices of x along `dim`, each without that dimension, as a tuple, like torch.unbind."""
+    dim = _dim("unbind", dim, max(x.ndim, 1))
+    return tuple(getitem(x, (slice(None),) * dim + (i,)) for i in range(x.shape[dim]))
+
+
+def select(x, dim, index):
+    """The slice of x at `index` along `dim`, without that dimension, like torch.select (x[:, index] for dim 1)."""
+    dim = _dim("select", dim, max(x.ndim, 1))
+    size = x.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select: index {index} out of range for dimension {dim} of size {size}")
+    return getitem(x, (slice(None),) * dim + (int(index),))
+
+
+def _dims(op_name, dims, ndim):
+    """One dim or a sequence of them as a tuple of distinct non-negative axes."""
+    axes = tuple(_dim(op_name, d, ndim) for d in ((dims,) if isinstance(dims, numbers.Integral) else dims))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op_name}: repeated dim in {dims}")
+    return axes
+
+
+def movedim(x, source, destination):
+    """x with its dimensions `source` moved to the places `destination` (ints or sequences), the others keeping
+    their order, like torch.movedim."""
+    sources, destinations = _dims("movedim", source, x.ndim), _dims("movedim", destination, x.ndim)
+    if len(sources) != len(destinations):
+        raise ValueError(f"movedim: source {source} and destination {destination} must name as many dims")
+    order = [axis for axis in range(x.ndim) if axis not in sources]
+    for place, axis in sorted(zip(destinations, sources)):
+        order.insert(place, axis)
+    return permute(x, tuple(order))
+
+
+def unflatten(x, dim, sizes):
+    """x with dimension `dim` split into `sizes` (one of them may be -1), like torch.unflatten."""
+    dim = _dim("unflatten", dim, max(x.ndim, 1))
+    sizes = tuple(int(n) for n in sizes)
+    known = 1
+    for n in sizes:
+        known *= n if n != -1 else 1
+    fits = (sizes.count(-1) == 0 and known == x.shape[dim]) or (sizes.count(-1) == 1 and known and
+                                                                 x.shape[dim] % known == 0)
+    if not sizes or not fits:
+        raise ValueError(f"unflatten: sizes {sizes} do not split dimension {dim} of size {x.shape[dim]} (shape "
+                         f"{tuple(x.shape)})")
+    return reshape(x, tuple(x.shape[:dim]) + sizes + tuple(x.shape[dim + 1:]))
+
+
+def tile(x, dims):
+    """x repeated dims[i] times along axis i, like torch.tile: fewer dims than x has are taken as 1 for the
+    leading axes (where repeat would refuse them)."""
+    dims = _shape_argument((dims,))
+    return repeat(x, (1,) * (x.ndim - len(dims)) + tuple(dims))
+
+
+def repeat_interleave(x, repeats, dim=None):
+    """Each slice of x along `dim` repeated in place, like torch.repeat_interleave: [a, b] -> [a, a, b, b] for
+    repeats=2. `repeats` is one count, or one count per slice (a 1-D integer tensor); without dim, x is flattened
+    first. The copies are index_select's picks, so their gradients add up at the slice they came from."""
+    if dim is None:
+        x, dim = reshape(x, (-1,)), 0
+    dim = _dim("repeat_interleave", dim, max(x.ndim, 1))
+    counts = repeats.array if isinstance(repeats, Tensor) else repeats
+    xp = xp_of(x.array)
+    counts = xp.asarray(counts)
+    if counts.dtype.kind not in "iu" or counts.ndim > 1 or counts.size not in (1, x.shape[dim]) or (counts < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be a non-negative integer or a 1-D integer tensor of one "
+                         f"count per slice ({x.shape[dim]} along dim {dim}), got {repeats!r}")
+    return index_select(x, dim, Tensor(xp.repeat(xp.arange(x.shape[dim]), counts.reshape(-1))))
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The elements x[..., i, i + offset] over the two dims dim1 and dim2, as a new last dimension, like
+    torch.diagonal (offset > 0 above the main diagonal, < 0 below)."""
+    return _diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal(x, offset, dim1, dim2):
+    dims = _dims("diagonal", (dim1, dim2), x.ndim)
+    rows, cols = x.shape[dims[0]], x.shape[dims[1]]
+    length = max(0, min(rows - max(-offset, 0), cols - max(offset, 0)))
+    steps = xp_of(x.array).arange(length)
+    return getitem(movedim(x, dims, (-2, -1)), (Ellipsis, steps + max(-offset, 0), steps + max(offset, 0)))
+
+
+def diag(x, diagonal=0):
+    """A vector -> the square matrix with it on its `diagonal`-th diagonal; a matrix -> that diagonal of it, like
+    torch.diag. The matrix is the adjoint of taking the diagonal (zeros elsewhere)."""
+    k = int(diagonal)
+    if x.ndim == 2:
+        return _diagonal(x, k, 0, 1)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expects a vector or a matrix, got shape {tuple(x.shape)}")
+    size = x.shape[0] + abs(k)
+    steps = xp_of(x.array).arange(x.shape[0])
+    return GetItemGrad.apply(x, index=(steps + max(-k, 0), steps + max(k, 0)), shape=(size, size))
+
+
+def hstack(tensors):
+    """Tensors joined along their second axis (their first, for vectors), like torch.hstack."""
+    tensors = list(tensors)
+    return concat(tensors, axis=0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Tensors joined along their first axis, a vector taken as a row (1, n), like torch.vstack."""
+    return concat([reshape(t, (1, -1)) if t.ndim == 1 else t for t in tensors], axis=0)

@@ -8,13 +8,20 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd import Size, Tensor
-from .arithmetic import (abs, add, bmm, div, lerp, logsumexp, masked_fill, matmul, maximum, minimum, mul, neg, outer,
-                         pow, sub)
+from ..autograd import Size, Tensor, no_grad
+from ._util import as_tensor
+from .arithmetic import (abs, add, bmm, clamp, div, erf, expm1, lerp, log1p, log2, log10, logsumexp, masked_fill,
+                         matmul, maximum, minimum, mul, neg, outer, pow, reciprocal, rsqrt, sub, where)
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
 from .rendering import cumsum
-from .shape import (_shape_argument, clone, expand, flip, gather, getitem, index_select, repeat, reshape, roll, sort,
-                    squeeze, topk, transpose, tril, triu, unsqueeze)
+from .rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, rounded_div, sign, trunc
+from .scatter import index_add, scatter, scatter_add
+from .shape import (_shape_argument, clone, diag, diagonal, expand, flip, gather, getitem, index_select, movedim,
+                    repeat, repeat_interleave, reshape, roll, select, sort, squeeze, tile, topk, transpose, tril, triu,
+                    unbind, unflatten, unsqueeze)
+from .softmax import log_softmax, softmax
+from .statistics import count_nonzero, kthvalue, median, nanmean, nansum, nonzero, prod, unique
+from .trigonometric import cos, sin
 
 
 def _axis(dim, axis):
@@ -89,9 +96,9 @@ def _sub(self, other, *, alpha=1):
 
 
 def _div(self, other, *, rounding_mode=None):
-    """self / other, as torch.Tensor.div (true division; rounding_mode is not there)."""
+    """self / other, as torch.Tensor.div: true division, or rounded down ('floor') or toward zero ('trunc')."""
     if rounding_mode is not None:
-        raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported in tinygan")
+        return rounded_div(self, other, rounding_mode)
     return div(self, other)
 
 
@@ -413,6 +420,103 @@ def _cumsum(self, dim):
     return cumsum(self, dim)
 
 
+def _var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(variance, mean) over dim, as torch.var_mean."""
+    return _var(self, dim, unbiased, keepdim, correction=correction), _mean(self, dim, keepdim)
+
+
+def _std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(standard deviation, mean) over dim, as torch.std_mean."""
+    return _std(self, dim, unbiased, keepdim, correction=correction), _mean(self, dim, keepdim)
+
+
+def _softmax(name, function):
+    def method(self, dim, dtype=None):
+        return function(self if dtype is None else self.to(dtype), dim=dim)
+    method.__name__ = name
+    method.__doc__ = f"{name} along dim, as torch.Tensor.{name}."
+    return method
+
+
+def _bitwise(name, ufunc_name, unary=False):
+    """An elementwise bitwise operator (&, |, ^, ~) on boolean or integer tensors; no gradient. PyTorch refuses
+    them on floats too."""
+    def operator(self, other=None):
+        operands = (self.array,) if unary else (self.array, other.array if isinstance(other, Tensor) else other)
+        if any(isinstance(a, float) or getattr(a, "dtype", np.dtype(bool)).kind == "f" for a in operands):
+            raise TypeError(f"{name}: expects boolean or integer tensors, got "
+                            f"{', '.join(str(getattr(a, 'dtype', type(a).__name__)) for a in operands)}")
+        return Tensor(getattr(backend.get_array_module(self.array), ufunc_name)(*operands))
+    operator.__name__ = name
+    return operator
+
+
+def _logical(ufunc_name, unary=False):
+    """logical_and, logical_or, logical_xor or logical_not: any value but 0 counts as True; a boolean tensor with
+    no gradient, as torch.logical_and and the rest."""
+    def operator(self, other=None):
+        operands = (self.array,) if unary else (self.array, other.array if isinstance(other, Tensor) else other)
+        return Tensor(getattr(backend.get_array_module(self.array), ufunc_name)(*operands))
+    operator.__name__ = ufunc_name
+    return operator
+
+
+def _reflected(function):
+    """other (op) self, for Python's reflected operators (2 // x, 3 % x, True & mask); a number takes self's
+    floating dtype, as in the other operators."""
+    return lambda self, other: function(as_tensor(other, like=self), self)
+
+
+def _in_place(name, out_of_place):
+    """The in-place twin (exp_, floor_, scatter_, ...) of an operation: its result written into this tensor's
+    memory, under the rules of every in-place method (refused where autograd would lose track of it)."""
+    def method(self, *args, **kwargs):
+        self._check_in_place(name, *args, *kwargs.values())
+        with no_grad():
+            result = out_of_place(self, *args, **kwargs)
+        if tuple(result.shape) != tuple(self.shape):
+            raise ValueError(f"{name}: the result of shape {tuple(result.shape)} does not fit this tensor's shape "
+                             f"{tuple(self.shape)}")
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"{name}: the result's dtype {result.dtype} can't be cast to this tensor's {self.dtype}")
+        self.array[...] = result.array
+        return self._changed()
+    method.__name__ = name
+    method.__doc__ = f"{name[:-1]}, in place."
+    return method
+
+
+def _trace(self):
+    """The sum of the main diagonal of a matrix, as torch.trace."""
+    if self.ndim != 2:
+        raise ValueError(f"trace: expects a matrix (2 dimensions), got shape {tuple(self.shape)}")
+    return sum(diagonal(self))
+
+
+def _scatter(self, dim, index, src=None, value=None, *, reduce=None):
+    return scatter(self, dim, index, src, value, reduce)
+
+
+def _is_contiguous(self, memory_format=None):
+    """Whether the values are C-contiguous in memory (channels-last memory is not), as torch.Tensor.is_contiguous."""
+    return bool(self.array.flags.c_contiguous)
+
+
+def _stride(self, dim=None):
+    """The steps between neighbouring elements along each dimension, counted in elements, as torch's stride()."""
+    steps = tuple(step // self.array.itemsize for step in self.array.strides)
+    return steps if dim is None else steps[dim]
+
+
+# PyTorch's names for the same operations, and its in-place twins of the elementwise ones
+ALIASES = {"clip": "clamp", "fix": "trunc", "sgn": "sign", "moveaxis": "movedim", "absolute": "abs",
+           "multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div", "ndimension": "dim",
+           "bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__", "bitwise_not": "__invert__"}
+IN_PLACE = ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "pow", "floor", "ceil", "round", "trunc",
+            "sign", "frac", "reciprocal", "remainder", "fmod", "clamp_min", "clamp_max", "clip", "log1p", "expm1",
+            "rsqrt", "scatter", "scatter_add", "index_add", "floor_divide", "sin", "cos", "erf")
+
+
 def install():
     """Put the PyTorch-style methods on Tensor."""
     methods = {
@@ -431,6 +535,35 @@ def install():
         "logsumexp": _logsumexp, "cumsum": _cumsum,
         "tril": tril, "triu": triu, "lerp": lerp, "bmm": bmm, "outer": outer, "sort": sort, "topk": topk,
         "roll": roll, "index_select": index_select,
+        "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "sign": sign, "frac": frac,
+        "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
+        "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
+        "__mod__": remainder, "__rmod__": _reflected(remainder),
+        "log1p": log1p, "expm1": expm1, "erf": erf, "log2": log2, "log10": log10, "reciprocal": reciprocal,
+        "rsqrt": rsqrt, "sin": sin, "cos": cos, "square": lambda self: mul(self, self),
+        "clamp_min": lambda self, min: clamp(self, min=min), "clamp_max": lambda self, max: clamp(self, max=max),
+        "maximum": maximum, "minimum": minimum, "where": lambda self, condition, other: where(condition, self, other),
+        "softmax": _softmax("softmax", softmax), "log_softmax": _softmax("log_softmax", log_softmax),
+        "prod": prod, "median": median, "kthvalue": kthvalue, "nansum": nansum, "nanmean": nanmean,
+        "var_mean": _var_mean, "std_mean": _std_mean, "count_nonzero": count_nonzero, "nonzero": nonzero,
+        "argwhere": lambda self: nonzero(self), "unique": unique,
+        "scatter": _scatter, "scatter_add": scatter_add, "index_add": index_add,
+        "unbind": unbind, "select": select, "movedim": movedim, "unflatten": unflatten, "tile": tile,
+        "repeat_interleave": repeat_interleave, "diagonal": diagonal, "diag": diag,
+        "trace": _trace,
+        "__and__": _bitwise("&", "bitwise_and"), "__or__": _bitwise("|", "bitwise_or"),
+        "__xor__": _bitwise("^", "bitwise_xor"), "__invert__": _bitwise("~", "invert", unary=True),
+        "logical_and": _logical("logical_and"), "logical_or": _logical("logical_or"),
+        "logical_xor": _logical("logical_xor"), "logical_not": _logical("logical_not", unary=True),
+        "is_contiguous": _is_contiguous, "stride": _stride,
+        "element_size": lambda self: self.array.itemsize, "is_floating_point": lambda self: self.dtype.kind == "f",
     }
+    for name in ("__and__", "__or__", "__xor__"):
+        methods["__r" + name[2:]] = _reflected(methods[name])
     for name, function in methods.items():
         setattr(Tensor, name, function)
+    for alias, name in ALIASES.items():
+        setattr(Tensor, alias, getattr(Tensor, name))
+    for name in IN_PLACE:
+        setattr(Tensor, name + "_", _in_place(name + "_", getattr(Tensor, name)))
+

@@ -3,7 +3,7 @@
 A DataLoader asks the dataset for items one index at a time and stacks them into batches, as PyTorch's
 default collate does: items that are tuples give a tuple of stacked tensors, tensors and arrays a stacked
 tensor, numbers a 1-d tensor. With `shuffle=True` the order is a fresh permutation each epoch, drawn
-from `generator` (a NumPy Generator) or from tinygan's seeded generator (`tinygan.manual_seed`).
+from `generator` (a tinygan.Generator or a NumPy Generator) or from tinygan's seeded generator (`tinygan.manual_seed`).
 """
 import numpy as np
 
@@ -59,7 +59,7 @@ def random_split(dataset, lengths, generator=None):
 
     lengths -- ints that add up to len(dataset), or fractions that add up to 1: each subset takes
                floor(fraction * n) items, and the items left over go one each to the first subsets, as in PyTorch
-    generator -- a numpy.random.Generator for the order (default: tinygan's seeded generator)
+    generator -- a tinygan.Generator (or a numpy.random.Generator) for the order (default: tinygan's seeded one)
     """
     n = len(dataset)
     lengths = list(lengths)
@@ -71,7 +71,7 @@ def random_split(dataset, lengths, generator=None):
     if sum(lengths) != n or any(length < 0 for length in lengths):
         raise ValueError(f"random_split: lengths {lengths} must be non-negative and add up to the dataset's "
                          f"length {n} (or be fractions that add up to 1)")
-    rng = generator if generator is not None else backend.rng_for(np.zeros(0))
+    rng = backend.random_source(generator, "cpu")
     order = rng.permutation(n)
     ends = np.cumsum(lengths)
     return [Subset(dataset, order[end - length:end]) for length, end in zip(lengths, ends)]
@@ -103,7 +103,7 @@ class DataLoader:
     dataset    -- anything with __getitem__ and __len__
     batch_size -- items per batch (the last one may be smaller unless drop_last)
     shuffle    -- a new random order every epoch (every `for` over the loader)
-    generator  -- a numpy.random.Generator for the order (default: tinygan's seeded generator)
+    generator  -- a tinygan.Generator (or a numpy.random.Generator) for the order (default: tinygan's seeded one)
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
@@ -120,7 +120,7 @@ class DataLoader:
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
-        rng = self.generator if self.generator is not None else backend.rng_for(np.zeros(0))
+        rng = backend.random_source(self.generator, "cpu")
         return rng.permutation(n)
 
     def __iter__(self):
