@@ -355,6 +355,11 @@ def zeros(*shape):
     (lambda: nn.ConvTranspose1d(3, 4, 3, padding_mode="reflect"), ValueError,
      r"ConvTranspose1d: only padding_mode='zeros' is implemented, got 'reflect'"),
     (lambda: nn.AvgPool1d((2, 2)), TypeError, r"AvgPool1d: kernel_size must be an int or a 1-tuple"),
+    (lambda: F.conv1d(zeros(1, 3, 5), zeros(4, 2, 3)), ValueError,
+     r"conv1d: input has 3 channels but weight expects 2 \(weight shape \(4, 2, 3\)\)"),
+    (lambda: F.conv1d(zeros(1, 3, 5), zeros(4, 3, 3), zeros(3)), ValueError, r"conv1d: bias must have shape \(4,\)"),
+    (lambda: F.avg_pool2d(zeros(1, 2, 4, 4), 2, divisor_override=0), ValueError,
+     r"avg_pool2d: divisor_override must not be 0"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):

@@ -358,6 +358,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if padding == "same" and stride != 1:
         raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride={stride})")
     batched = x if x.ndim == 3 else x.reshape((1,) + tuple(x.shape))
+    _check_conv_inputs("conv1d", batched, weight, bias, in_axis=1, out_axis=0, groups=groups, layout="(N, C, L)")
     N, C, L = batched.shape
     y = conv2d(batched.reshape(N, C, 1, L), weight.reshape(weight.shape[:2] + (1, weight.shape[2])), bias,  # [formula: conv1d]
                stride=(1, stride), padding=padding, dilation=(1, dilation), groups=groups)

@@ -85,6 +85,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     reach there is neither summed nor counted.
     """
     _check_4d("avg_pool2d", x)
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("avg_pool2d: divisor_override must not be 0")
     geometry, (OH, OW), extra = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     sums = reduce_sum(_windows("avg_pool2d", _pad_after(x, extra, 0.0), kernel_size, stride, padding), axis=2)
     if divisor_override is not None:
