@@ -1,6 +1,6 @@
 """Writing values into places: scatter_add, scatter and index_add, the adjoints of gather and index_select.
 
-For dim = 0, scatter_add(x, 0, index, src) adds src[i][j][k] into x[index[i][j][k]][j][k]: it is x plus the
+For dim = 0, `scatter_add(x, 0, index, src)` adds `src[i][j][k]` into `x[index[i][j][k]][j][k]`: it is x plus the
 adjoint of gather (GetItemGrad, which adds where a place repeats), so dL/dx = dL/dy and
 dL/dsrc = gather(dL/dy, 0, index). scatter writes instead of adding: the places it writes take their
 gradient from src, and x keeps the gradient of the others.
@@ -47,7 +47,7 @@ def _placed(src, picks, dim, shape):
 
 
 def scatter_add(x, dim, index, src):
-    """x with src[i][j][k] added at x[index[i][j][k]][j][k] (dim = 0; likewise for the other dims), like
+    """x with `src[i][j][k]` added at `x[index[i][j][k]][j][k]` (dim = 0; likewise for the other dims), like
     torch.scatter_add: places named twice receive both."""
     dim = _dim("scatter_add", dim, max(x.ndim, 1))
     picks = _checked_index("scatter_add", x, dim, index, src)
@@ -55,7 +55,7 @@ def scatter_add(x, dim, index, src):
 
 
 def scatter(x, dim, index, src=None, value=None, reduce=None):
-    """x with x[index[i][j][k]][j][k] = src[i][j][k] (dim = 0; likewise for the other dims), or = value, like
+    """x with `x[index[i][j][k]][j][k] = src[i][j][k]` (dim = 0; likewise for the other dims), or = value, like
     torch.scatter. A place named twice is refused: PyTorch leaves which value it keeps undefined."""
     if reduce is not None:
         raise ValueError(f"scatter: reduce={reduce!r} is not there; use scatter_add to add")
@@ -73,7 +73,7 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
 
 
 def index_add(x, dim, index, source, alpha=1):
-    """x with alpha * source[..., i, ...] added at x[..., index[i], ...] along `dim`, like torch.index_add (the
+    """x with `alpha * source[..., i, ...]` added at `x[..., index[i], ...]` along `dim`, like torch.index_add (the
     adjoint of index_select: indices named twice receive both)."""
     dim = _dim("index_add", dim, max(x.ndim, 1))
     picks = index.array if isinstance(index, Tensor) else index

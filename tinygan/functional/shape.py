@@ -340,7 +340,7 @@ def gather(x, dim, index):
 
 
 def along_index(picks, dim):
-    """The NumPy index that picks x[picks[i, j, k], j, k] for dim = 0 (and so on): `picks` at `dim`, and at
+    """The NumPy index that picks `x[picks[i, j, k], j, k]` for dim = 0 (and so on): `picks` at `dim`, and at
     every other axis its own position, as broadcasting aranges."""
     xp = xp_of(picks)
     positions = [xp.arange(n).reshape((-1,) + (1,) * (picks.ndim - 1 - i)) for i, n in enumerate(picks.shape)]
@@ -431,7 +431,7 @@ def unbind(x, dim=0):
 
 
 def select(x, dim, index):
-    """The slice of x at `index` along `dim`, without that dimension, like torch.select (x[:, index] for dim 1)."""
+    """The slice of x at `index` along `dim`, without that dimension, like torch.select (`x[:, index]` for dim 1)."""
     dim = _dim("select", dim, max(x.ndim, 1))
     size = x.shape[dim]
     if not -size <= index < size:
@@ -498,7 +498,7 @@ def repeat_interleave(x, repeats, dim=None):
 
 
 def diagonal(x, offset=0, dim1=0, dim2=1):
-    """The elements x[..., i, i + offset] over the two dims dim1 and dim2, as a new last dimension, like
+    """The elements `x[..., i, i + offset]` over the two dims dim1 and dim2, as a new last dimension, like
     torch.diagonal (offset > 0 above the main diagonal, < 0 below)."""
     return _diagonal(x, offset, dim1, dim2)
 
