@@ -208,6 +208,41 @@ def randn_like(x, dtype=None, device=None, requires_grad=False):
     return randn(*x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def rand_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return rand(*x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(x, low=0, high=None, dtype=None, device=None):
+    """Integers uniform in [low, high) (or [0, low) with one bound, as torch.randint_like(x, high)) in x's shape,
+    with x's dtype and device unless given."""
+    dtype, device = _like(x, dtype, device)
+    low, high = (0, low) if high is None else (low, high)
+    return randint(low, high, tuple(x.shape), device=device).to(dtype)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    """A tensor of x's shape (zeros here, as tinygan's empty), with x's dtype and device unless given."""
+    return zeros_like(x, dtype, device, requires_grad)
+
+
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None):
+    """Samples of N(mean, std^2), like torch.normal: elementwise for tensors mean and/or std (broadcast), or of
+    `size` for numbers; no gradient flows to mean or std (PyTorch's neither: use mean + std * randn_like(std)
+    for the reparameterisation)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        xp = backend.get_array_module(like.array)
+        mean_array, std_array = (v.array if isinstance(v, Tensor) else v for v in (mean, std))
+        shape = np.broadcast_shapes(np.shape(mean_array), np.shape(std_array))
+        draws = backend.random_source(generator, backend.device_of(like.array)).standard_normal(shape)
+        return Tensor((mean_array + std_array * draws).astype(like.dtype))
+    if size is None:
+        raise TypeError("normal: with a number mean and std, give size=, e.g. normal(0.0, 1.0, size=(3,))")
+    rng = backend.random_source(generator, device)
+    return Tensor(mean + std * rng.standard_normal(_shape((size,)), dtype=_float_dtype(dtype)))
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -430,6 +465,7 @@ METHODS_AS_FUNCTIONS = (
     "prod", "median", "kthvalue", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "count_nonzero",
     "nonzero", "argwhere", "unique", "scatter", "scatter_add", "index_add", "unbind", "select", "movedim",
     "moveaxis", "unflatten", "tile", "repeat_interleave", "diagonal", "diag", "trace", "narrow", "swapaxes",
+    "cumprod", "nan_to_num", "diff", "rot90", "take_along_dim", "masked_select", "bernoulli",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
     "bitwise_not",
 )
@@ -454,6 +490,7 @@ __all__ = [
     "Generator",
     "tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "full_like", "randn_like", "is_tensor", "randperm", "multinomial",
+    "rand_like", "randint_like", "empty_like", "normal",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
     "BoolTensor",
     "cat", "split", "chunk", "stack", "where", "flatten", "exp", "log", "sum", "mean", "sigmoid", "tanh", "relu", "maximum", "minimum", "allclose",

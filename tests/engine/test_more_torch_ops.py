@@ -190,6 +190,12 @@ def _with_nans(t, a):
     return t.where(a > -1, a, t.tensor(float("nan"), dtype=t.float64))
 
 
+def _with_infinities(t, a):
+    """a with inf where a > 2, -inf where a < -2, and NaN where -2 <= a <= -1."""
+    inf = t.tensor(float("inf"), dtype=t.float64)
+    return t.where(a > 2, inf, t.where(a < -2, -inf, _with_nans(t, a)))
+
+
 FUNCTIONS = {
     "floor": lambda t, x: t.floor(x["a"]) * x["b"],
     "ceil, trunc, sign, round": lambda t, x: t.stack([t.ceil(x["a"]), t.trunc(x["a"]), t.sign(x["a"]),
@@ -231,6 +237,17 @@ FUNCTIONS = {
                                                        * t.clip(x["a"], -2, 2)),
     "Tensor.softmax, log_softmax, where": lambda t, x: x["a"].softmax(1) + x["a"].log_softmax(dim=2).where(
         x["a"] > 0, x["b"]),
+    "cumprod": lambda t, x: t.cumprod(x["a"] * (x["a"] > -2), dim=2),
+    "Tensor.cumprod (dim 0)": lambda t, x: x["b"].cumprod(0),
+    "diff": lambda t, x: t.diff(x["a"], dim=1),
+    "Tensor.diff (twice, prepend, append)": lambda t, x: x["b"].diff(n=2, prepend=x["a"][..., :1], append=x["a"]),
+    "rot90": lambda t, x: t.rot90(x["a"], 1, (1, 2)) * x["a"].rot90(3, [2, 1]) + t.rot90(x["m"], 2)[0, 0],
+    "take_along_dim": lambda t, x: t.take_along_dim(x["a"], _index(t, [[[0], [2], [1]]]), dim=2),
+    "take_along_dim (broadcast, flattened)": lambda t, x: (x["p"].take_along_dim(_index(t, [[3, 0]]), 1)
+                                                          * t.take_along_dim(x["a"], _index(t, [23, 0, 5]))[:2]),
+    "masked_select (a broadcast mask)": lambda t, x: t.masked_select(x["a"], x["m"][0, :4] > 0),
+    "nan_to_num": lambda t, x: t.nan_to_num(_with_infinities(t, x["a"]), 0.5, 9.0, neginf=-7.0) * x["b"],
+    "Tensor.nan_to_num (the dtype's extremes)": lambda t, x: x["a"].where(x["a"] < 2, float("inf")).nan_to_num(),
 }
 
 
@@ -311,3 +328,37 @@ def test_a_generator_orders_random_split_and_the_dataloaders_shuffle():
 def test_a_generator_refuses_another_device():
     with pytest.raises(ValueError, match=r"generator: a generator on 'cpu' cannot draw for device 'gpu'"):
         tinygan.randn(2, device="gpu", generator=tinygan.Generator("cpu"))
+
+
+# -- random draws: their frequencies, and the same draws from the same generator --------------------------------
+
+def test_bernoulli_normal_and_exponential_draw_what_they_say():
+    generator = tinygan.Generator().manual_seed(0)
+    chances = tinygan.tensor(np.array([0.0, 0.2, 0.9, 1.0]))
+    draws = np.stack([host(tinygan.bernoulli(chances, generator=generator)) for _ in range(4000)])
+    np.testing.assert_allclose(draws.mean(axis=0), [0.0, 0.2, 0.9, 1.0], atol=0.02)
+    assert set(np.unique(draws)) <= {0.0, 1.0} and host(tinygan.zeros(2000).bernoulli_(0.3)).mean() == pytest.approx(
+        0.3, abs=0.03)
+    normal = host(tinygan.normal(tinygan.full((20000,), 2.0), tinygan.full((20000,), 0.5), generator=generator))
+    assert normal.mean() == pytest.approx(2.0, abs=0.02) and normal.std() == pytest.approx(0.5, abs=0.02)
+    assert host(tinygan.normal(1.0, 3.0, size=(2, 3))).shape == (2, 3)
+    exponential = host(tinygan.zeros(20000).exponential_(4.0))
+    assert exponential.min() >= 0 and exponential.mean() == pytest.approx(0.25, abs=0.01)
+    one = tinygan.Generator().manual_seed(7)
+    two = tinygan.Generator().manual_seed(7)
+    assert host(tinygan.bernoulli(tinygan.full((50,), 0.5), generator=one)).tolist() == host(
+        tinygan.bernoulli(tinygan.full((50,), 0.5), generator=two)).tolist()
+
+
+def test_the_like_makers_and_new_tensor_take_shape_dtype_and_device():
+    x = tinygan.zeros(2, 3, dtype=tinygan.float64)
+    for made in (tinygan.rand_like(x), tinygan.empty_like(x), x.new_tensor([[1, 2, 3], [4, 5, 6]])):
+        assert tuple(made.shape) == (2, 3) and made.dtype == tinygan.float64
+    integers = tinygan.randint_like(x, 3, 5)
+    assert integers.dtype == tinygan.float64 and set(host(integers).ravel()) <= {3.0, 4.0}
+    assert set(host(tinygan.randint_like(tinygan.zeros(50, dtype=tinygan.int64), 2)).ravel()) == {0, 1}
+    assert not x.new_tensor([1.0]).requires_grad and x.new_tensor([1.0], requires_grad=True).requires_grad
+    with pytest.raises(ValueError, match=r"bernoulli: the probabilities must be in \[0, 1\]"):
+        tinygan.bernoulli(tinygan.tensor([0.5, 1.5]))
+    with pytest.raises(TypeError, match=r"normal: with a number mean and std, give size="):
+        tinygan.normal(0.0, 1.0)

@@ -142,16 +142,18 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return col2im(input, output_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
 
 # -- rounding and remainders, more of exp and log, scatters, and reductions built from the ops above ---------
-from .arithmetic import erf, expm1, log1p, log2, log10, reciprocal, rsqrt
+from .arithmetic import diff, erf, expm1, log1p, log2, log10, nan_to_num, reciprocal, rsqrt
 from .rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, sign, trunc
 from .scatter import index_add, scatter, scatter_add
-from .shape import diag, diagonal, hstack, movedim, repeat_interleave, select, tile, unbind, unflatten, vstack
-from .statistics import kthvalue, median, nanmean, nansum, prod
+from .shape import (diag, diagonal, hstack, masked_select, movedim, repeat_interleave, rot90, select, take_along_dim,
+                    tile, unbind, unflatten, vstack)
+from .statistics import cumprod, kthvalue, median, nanmean, nansum, prod
 
 __all__ += ["floor", "ceil", "round", "trunc", "sign", "frac", "remainder", "fmod", "floor_divide",
-            "log1p", "expm1", "erf", "log2", "log10", "reciprocal", "rsqrt", "scatter", "scatter_add", "index_add",
+            "log1p", "expm1", "erf", "log2", "log10", "reciprocal", "rsqrt", "nan_to_num", "diff",
+            "scatter", "scatter_add", "index_add", "masked_select", "take_along_dim",
             "unbind", "select", "movedim", "unflatten", "tile", "repeat_interleave", "diagonal", "diag", "hstack",
-            "vstack", "prod", "median", "kthvalue", "nansum", "nanmean"]
+            "vstack", "rot90", "prod", "cumprod", "median", "kthvalue", "nansum", "nanmean"]
 
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention

@@ -10,6 +10,7 @@ from ..autograd import Function, Tensor
 from . import _special
 from ._util import as_tensor, constant, xp_of
 from .reduce import broadcast_to, max as reduce_max, sum_to
+from .shape import _dim, concat, getitem
 
 
 def _binary_forward(op_name, ufunc, a, b):
@@ -304,6 +305,27 @@ def reciprocal(x):
 def rsqrt(x):
     """1 / sqrt(x), elementwise (torch.rsqrt)."""
     return div(1.0, sqrt(x))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest
+    and smallest finite values), like torch.nan_to_num; a replaced value gets no gradient."""
+    xp = xp_of(x.array)
+    info = xp.finfo(x.dtype) if x.dtype.kind == "f" else xp.iinfo(x.dtype)
+    replaced = xp.where(xp.isnan(x.array), nan, xp.where(x.array > 0, info.max if posinf is None else posinf,
+                                                          info.min if neginf is None else neginf))
+    return where(Tensor(xp.isfinite(x.array)), x, Tensor(replaced.astype(x.dtype)))
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """The differences of neighbours along `dim`, `y_i = x_{i+1} - x_i`, taken n times, like torch.diff;
+    prepend and append are joined to x first."""
+    dim = _dim("diff", dim, max(x.ndim, 1))
+    x = concat([t for t in (prepend, x, append) if t is not None], axis=dim)
+    before = (slice(None),) * dim
+    for _ in range(int(n)):
+        x = sub(getitem(x, before + (slice(1, None),)), getitem(x, before + (slice(None, -1),)))  # [formula: diff]
+    return x
 
 
 def clamp(x, min=None, max=None):

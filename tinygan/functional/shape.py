@@ -5,6 +5,8 @@ Their gradients move the incoming gradient back to where each value came from.
 import numbers
 from collections import namedtuple
 
+import numpy as np
+
 from ..autograd import Function, Tensor
 from ._util import xp_of
 from .reduce import broadcast_to
@@ -533,3 +535,54 @@ def hstack(tensors):
 def vstack(tensors):
     """Tensors joined along their first axis, a vector taken as a row (1, n), like torch.vstack."""
     return concat([reshape(t, (1, -1)) if t.ndim == 1 else t for t in tensors], axis=0)
+
+
+def rot90(x, k=1, dims=(0, 1)):
+    """x turned k quarter turns in the plane of `dims`, from the first axis toward the second, like torch.rot90:
+    one turn is a flip of the second axis, then the two axes swapped."""
+    first, second = _dims("rot90", dims, x.ndim)
+    if len(dims) != 2:
+        raise ValueError(f"rot90: dims must name two axes, got {dims}")
+    turns = int(k) % 4
+    if turns == 0:
+        return clone(x)
+    if turns == 2:
+        return flip(x, (first, second))
+    flipped = flip(x, second if turns == 1 else first)
+    return transpose(flipped, first, second)
+
+
+def take_along_dim(x, indices, dim=None):
+    """x's values at `indices` along `dim`, the other dims broadcast between the two, like torch.take_along_dim;
+    without dim, of the flattened x. It is gather after broadcasting."""
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    dim = _dim("take_along_dim", dim, max(x.ndim, 1))
+    if indices.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices must have the input's {x.ndim} dimensions, got shape "
+                         f"{tuple(indices.shape)}")
+    shape = []
+    for i, (a, b) in enumerate(zip(x.shape, indices.shape)):
+        if i != dim and a != b and 1 not in (a, b):
+            raise ValueError(f"take_along_dim: input {tuple(x.shape)} and indices {tuple(indices.shape)} do not "
+                             f"broadcast outside dim {dim}")
+        shape.append(max(a, b))
+    x_shape = tuple(x.shape[i] if i == dim else n for i, n in enumerate(shape))
+    index_shape = tuple(indices.shape[i] if i == dim else n for i, n in enumerate(shape))
+    picks = indices.array if isinstance(indices, Tensor) else indices
+    return gather(broadcast_to(x, x_shape), dim, Tensor(xp_of(picks).broadcast_to(picks, index_shape)))
+
+
+def masked_select(x, mask):
+    """The values of x where the boolean `mask` (broadcast against x) is True, as a 1-D tensor, like
+    torch.masked_select; the gradient goes back to them."""
+    picks = mask.array if isinstance(mask, Tensor) else mask
+    if getattr(picks, "dtype", None) is None or picks.dtype.kind != "b":
+        raise TypeError(f"masked_select: the mask must be a boolean tensor, got "
+                        f"{getattr(picks, 'dtype', type(picks).__name__)}")
+    try:
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(picks.shape))
+    except ValueError:
+        raise ValueError(f"masked_select: mask {tuple(picks.shape)} and input {tuple(x.shape)} cannot be broadcast "
+                         f"together") from None
+    return getitem(broadcast_to(x, shape), xp_of(picks).broadcast_to(picks, shape))

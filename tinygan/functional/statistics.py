@@ -1,6 +1,6 @@
 """Reductions that PyTorch code calls beside sum and mean, each built from other differentiable operations: the
-product, the median and the k-th smallest value, sums and means that skip NaN; and counts (count_nonzero,
-unique, nonzero), which have no gradient.
+product and the running product, the median and the k-th smallest value, sums and means that skip NaN; and
+counts (count_nonzero, unique, nonzero), which have no gradient.
 """
 from collections import namedtuple
 
@@ -39,6 +39,27 @@ def _product_along(x, dim):
         if n % 2:                                             # the odd one out waits for the next step
             product = concat([product, getitem(x, before + (slice(n - 1, n),))], axis=dim)
         x = product  # [formula: prod]
+    return x
+
+
+def cumprod(x, dim):
+    """The running product along `dim`: `y_i = x_0 x_1 ... x_i`, like torch.cumprod (a diffusion model's
+    `alphas_cumprod`).
+
+    A scan of log2(n) steps, each a product: step d multiplies every element by the one d places before it
+    (d = 1, 2, 4, ...), so y_i gathers the products of ever longer runs ending at i. Each step is a product, so
+    a zero among the elements keeps its exact gradient, where dividing y_i by x_k would divide by 0.
+    """
+    dim = _dim("cumprod", dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return x * 1
+    n, shift = x.shape[dim], 1
+    before = (slice(None),) * dim
+    while shift < n:
+        head = getitem(x, before + (slice(0, shift),))
+        tail = mul(getitem(x, before + (slice(shift, n),)), getitem(x, before + (slice(0, n - shift),)))
+        x = concat([head, tail], axis=dim)  # [formula: cumprod]
+        shift *= 2
     return x
 
 

@@ -10,17 +10,18 @@ import numpy as np
 from .. import backend
 from ..autograd import Size, Tensor, no_grad
 from ._util import as_tensor
-from .arithmetic import (abs, add, bmm, clamp, div, erf, expm1, lerp, log1p, log2, log10, logsumexp, masked_fill,
-                         matmul, maximum, minimum, mul, neg, outer, pow, reciprocal, rsqrt, sub, where)
+from .arithmetic import (abs, add, bmm, clamp, diff, div, erf, expm1, lerp, log1p, log2, log10, logsumexp,
+                         masked_fill, matmul, maximum, minimum, mul, nan_to_num, neg, outer, pow, reciprocal, rsqrt,
+                         sub, where)
 from .reduce import max as reduce_max, max_with_indices, mean, min as reduce_min, min_with_indices, std, sum, var
 from .rendering import cumsum
 from .rounding import ceil, floor, floor_divide, fmod, frac, remainder, round, rounded_div, sign, trunc
 from .scatter import index_add, scatter, scatter_add
-from .shape import (_shape_argument, clone, diag, diagonal, expand, flip, gather, getitem, index_select, movedim,
-                    repeat, repeat_interleave, reshape, roll, select, sort, squeeze, tile, topk, transpose, tril, triu,
-                    unbind, unflatten, unsqueeze)
+from .shape import (_shape_argument, clone, diag, diagonal, expand, flip, gather, getitem, index_select,
+                    masked_select, movedim, repeat, repeat_interleave, reshape, roll, rot90, select, sort, squeeze,
+                    take_along_dim, tile, topk, transpose, tril, triu, unbind, unflatten, unsqueeze)
 from .softmax import log_softmax, softmax
-from .statistics import count_nonzero, kthvalue, median, nanmean, nansum, nonzero, prod, unique
+from .statistics import count_nonzero, cumprod, kthvalue, median, nanmean, nansum, nonzero, prod, unique
 from .trigonometric import cos, sin
 
 
@@ -493,6 +494,37 @@ def _trace(self):
     return sum(diagonal(self))
 
 
+def _bernoulli(self, p=None, *, generator=None):
+    """0 or 1 at each place, 1 with probability self (or p), in self's dtype, as torch.bernoulli; no gradient."""
+    xp = backend.get_array_module(self.array)
+    chances = self.array if p is None else xp.full(self.shape, p, dtype=self.dtype)
+    if bool(((chances < 0) | (chances > 1)).any()):
+        raise ValueError("bernoulli: the probabilities must be in [0, 1]")
+    draws = backend.random_source(generator, backend.device_of(self.array)).random(self.shape)
+    return Tensor((draws < chances).astype(self.dtype))
+
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 0 or 1, 1 with probability p (a number or a tensor), in place."""
+    chances = p if isinstance(p, Tensor) else Tensor(backend.get_array_module(self.array).full(self.shape, p))
+    return self.copy_(_bernoulli(chances, generator=generator))
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with samples of the exponential distribution of rate lambd (mean 1 / lambd), in place."""
+    draws = backend.random_source(generator, backend.device_of(self.array)).exponential(1.0 / lambd, self.shape)
+    return self.copy_(Tensor(draws.astype(self.dtype)))
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A new tensor of `data`, with this tensor's dtype and device unless given, as torch.Tensor.new_tensor."""
+    values = data.array if isinstance(data, Tensor) else data
+    array = backend.to_device(np.asarray(backend.to_numpy(values) if isinstance(data, Tensor) else values,
+                                         dtype=self.dtype if dtype is None else dtype),
+                              backend.device_of(self.array) if device is None else device)
+    return Tensor(array, requires_grad=requires_grad)
+
+
 def _scatter(self, dim, index, src=None, value=None, *, reduce=None):
     return scatter(self, dim, index, src, value, reduce)
 
@@ -514,7 +546,8 @@ ALIASES = {"clip": "clamp", "fix": "trunc", "sgn": "sign", "moveaxis": "movedim"
            "bitwise_and": "__and__", "bitwise_or": "__or__", "bitwise_xor": "__xor__", "bitwise_not": "__invert__"}
 IN_PLACE = ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "pow", "floor", "ceil", "round", "trunc",
             "sign", "frac", "reciprocal", "remainder", "fmod", "clamp_min", "clamp_max", "clip", "log1p", "expm1",
-            "rsqrt", "scatter", "scatter_add", "index_add", "floor_divide", "sin", "cos", "erf")
+            "rsqrt", "scatter", "scatter_add", "index_add", "floor_divide", "sin", "cos", "erf", "cumprod",
+            "nan_to_num")
 
 
 def install():
@@ -556,6 +589,9 @@ def install():
         "logical_and": _logical("logical_and"), "logical_or": _logical("logical_or"),
         "logical_xor": _logical("logical_xor"), "logical_not": _logical("logical_not", unary=True),
         "is_contiguous": _is_contiguous, "stride": _stride,
+        "cumprod": cumprod, "nan_to_num": nan_to_num, "diff": diff, "rot90": rot90, "take_along_dim": take_along_dim,
+        "masked_select": masked_select, "bernoulli": _bernoulli, "bernoulli_": _bernoulli_,
+        "exponential_": _exponential_, "new_tensor": _new_tensor,
         "element_size": lambda self: self.array.itemsize, "is_floating_point": lambda self: self.dtype.kind == "f",
     }
     for name in ("__and__", "__or__", "__xor__"):
