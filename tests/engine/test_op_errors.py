@@ -129,8 +129,8 @@ def test_conv_wrong_rank_and_bias():
         F.conv2d(t(1, 3, 5, 5), t(2, 3, 3))
     with raises(ValueError, "conv2d: bias must have shape (4,), got (3,)"):
         F.conv2d(t(1, 3, 5, 5), t(4, 3, 3, 3), t(3))
-    with raises(ValueError, "max_pool2d: input must be 4-D", "(3, 5, 5)"):
-        F.max_pool2d(t(3, 5, 5), 2)
+    with raises(ValueError, "max_pool2d: input must be 4-D (N, C, H, W) or 3-D (C, H, W)", "(5, 5)"):
+        F.max_pool2d(t(5, 5), 2)
     with raises(ValueError, "max_pool2d: padding must be >= 0", "(-1, -1)"):
         F.max_pool2d(t(1, 1, 4, 4), 2, padding=-1)
     with raises(ValueError, "upsample_nearest2d", "positive int", "1.5"):

@@ -312,9 +312,9 @@ def zeros(*shape):
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: F.max_pool1d(zeros(1, 2, 3, 4), 2), ValueError,
-     r"max_pool1d: input must be 3-D \(N, C, L\), got shape \(1, 2, 3, 4\)"),
-    (lambda: F.avg_pool1d(zeros(2, 5), 2), ValueError,
-     r"avg_pool1d: input must be 3-D \(N, C, L\), got shape \(2, 5\)"),
+     r"max_pool1d: input must be 3-D \(N, C, L\) or 2-D \(C, L\), got shape \(1, 2, 3, 4\)"),
+    (lambda: F.avg_pool1d(zeros(5), 2), ValueError,
+     r"avg_pool1d: input must be 3-D \(N, C, L\) or 2-D \(C, L\), got shape \(5,\)"),
     (lambda: F.max_pool1d(zeros(1, 2, 2), 3), ValueError,
      r"max_pool1d: input of length 2 \(padded to 2\) is shorter than the kernel 3 with dilation 1"),
     (lambda: F.avg_pool1d(zeros(1, 2, 5), 3, padding=2), ValueError,
@@ -364,3 +364,18 @@ def zeros(*shape):
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_one_image_without_a_batch_is_pooled_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 5, 6))
+    for call in (lambda F, v: F.max_pool2d(v, 2, 2, 1, ceil_mode=True, return_indices=True),
+                 lambda F, v: F.avg_pool2d(v, 3, 2, 1, count_include_pad=False),
+                 lambda F, v: F.max_pool1d(v[0], 3, 2, return_indices=True),
+                 lambda F, v: F.avg_pool1d(v[0], 2, ceil_mode=True)):
+        ours = call(F, tinygan.tensor(x))
+        theirs = call(torch.nn.functional, torch.tensor(x))
+        pairs = zip(ours, theirs) if isinstance(ours, tuple) else [(ours, theirs)]
+        for a, b in pairs:
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+            assert tuple(a.shape) == tuple(b.shape)

@@ -25,9 +25,19 @@ def _windows(op, x, kernel_size, stride, padding, dilation=1):
     return reshape(cols, (N, C, geometry.KH * geometry.KW, OH, OW))
 
 
-def _check_4d(op, x):
+def _check_4d(op, x, unbatched=False):
     if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
+        also = " or 3-D (C, H, W)" if unbatched else ""
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W){also}, got shape {x.shape}")
+
+
+def _as_batch_of_one(pool, x, *args):
+    """pool(x, *args) of one image without a batch axis, (C, H, W) or (C, L), which PyTorch accepts too: pooled as
+    a batch of one, the batch axis then dropped (from the indices too, when there are any)."""
+    y = pool(reshape(x, (1,) + tuple(x.shape)), *args)
+    if isinstance(y, tuple):                                            # (values, indices)
+        return tuple(reshape(t, tuple(t.shape[1:])) for t in y)
+    return reshape(y, tuple(y.shape[1:]))
 
 
 def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
@@ -84,7 +94,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     ceil_mode=True rounds the output size up: the last windows may reach past the padding, and what they
     reach there is neither summed nor counted.
     """
-    _check_4d("avg_pool2d", x)
+    if x.ndim == 3:
+        return _as_batch_of_one(avg_pool2d, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                divisor_override)
+    _check_4d("avg_pool2d", x, unbatched=True)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("avg_pool2d: divisor_override must not be 0")
     geometry, (OH, OW), extra = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
@@ -105,7 +118,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     output size up (the last windows may reach past the padding). return_indices=True also returns, for each
     window, the flat index h W + w of its first maximum in the input's (H, W) plane.
     """
-    _check_4d("max_pool2d", x)
+    if x.ndim == 3:
+        return _as_batch_of_one(max_pool2d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    _check_4d("max_pool2d", x, unbatched=True)
     geometry, _, extra = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     stride = kernel_size if stride is None else stride
     y = kernels.twin("max_pool2d", _max_pool)(_pad_after(x, extra, -float("inf")), kernel_size, stride, padding,
@@ -144,7 +159,7 @@ def _max_indices(x, geometry, extra):
 def _as_image(op, x):
     """(N, C, L) -> (N, C, 1, L)."""
     if x.ndim != 3:
-        raise ValueError(f"{op}: input must be 3-D (N, C, L), got shape {tuple(x.shape)}")
+        raise ValueError(f"{op}: input must be 3-D (N, C, L) or 2-D (C, L), got shape {tuple(x.shape)}")
     N, C, L = x.shape
     return reshape(x, (N, C, 1, L))
 
@@ -176,6 +191,8 @@ def _window_1d(op, x, kernel_size, stride, padding, dilation=1, ceil_mode=False)
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """y[n, c, l] = max of x_pad[n, c, l S + k D] over k < K, like torch.nn.functional.max_pool1d:
     max_pool2d of a height-1 image. The indices (return_indices=True) are positions along L."""
+    if x.ndim == 2:
+        return _as_batch_of_one(max_pool1d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     image = _as_image("max_pool1d", x)
     kernel, stride, padding, dilation = _window_1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode)
     y = max_pool2d(image, kernel, stride, padding, dilation, ceil_mode, return_indices)
@@ -185,6 +202,8 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """y[n, c, l] = sum of x_pad[n, c, l S + k] over k < K / divisor, like torch.nn.functional.avg_pool1d:
     avg_pool2d of a height-1 image, with its divisor (count_include_pad) and ceil_mode."""
+    if x.ndim == 2:
+        return _as_batch_of_one(avg_pool1d, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
     image = _as_image("avg_pool1d", x)
     kernel, stride, padding, _ = _window_1d("avg_pool1d", x, kernel_size, stride, padding, ceil_mode=ceil_mode)
     return _as_signal(avg_pool2d(image, kernel, stride, padding, ceil_mode, count_include_pad))
