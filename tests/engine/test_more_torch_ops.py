@@ -1,9 +1,11 @@
-"""Rounding and remainders (floor, ceil, round, trunc, sign, frac, //, %, fmod, div's rounding modes), more of exp
-and log (log1p, expm1, erf, log2, log10, reciprocal, rsqrt), scatters (scatter, scatter_add, index_add), reductions
-built from other ops (prod, median, kthvalue, nansum, nanmean, var_mean, std_mean) and counts (count_nonzero,
-nonzero, unique), taking apart and rearranging (unbind, select, movedim, unflatten, tile, repeat_interleave,
-diagonal, diag, trace, hstack, vstack), the logical and bitwise operators, and the in-place twins (exp_, floor_,
-scatter_, ...).
+"""More of the tensor API PyTorch programs call: rounding and remainders (floor, ceil, round, trunc, sign, frac, //,
+%, fmod, div's rounding modes); more of exp and log (log1p, expm1, erf, log2, log10, reciprocal, rsqrt,
+nan_to_num); scatters and picks (scatter, scatter_add, index_add, masked_select, take_along_dim); reductions built
+from other ops (prod, cumprod, median, kthvalue, nansum, nanmean, var_mean, std_mean, diff) and counts
+(count_nonzero, nonzero, unique); taking apart and rearranging (unbind, select, movedim, unflatten, tile,
+repeat_interleave, diagonal, diag, trace, hstack, vstack, rot90); the logical and bitwise operators; the in-place
+twins (exp_, floor_, scatter_, ...); random draws (bernoulli, normal, exponential_, the _like makers) and
+tinygan.Generator.
 
 The gradients are checked in tests/engine/test_op_contract.py. Here: values over shapes drawn by hypothesis against
 NumPy, clear errors for bad input, and, where torch is installed, outputs and gradients equal to PyTorch's in
