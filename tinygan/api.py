@@ -21,16 +21,17 @@ FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharT
                                "CharTensor", "ByteTensor", "BoolTensor"))
 
 float32, float64, int64, bool = np.float32, np.float64, np.int64, np.bool_
-float, double, long = float32, float64, int64
+float16, int32, int16, int8, uint8 = np.float16, np.int32, np.int16, np.int8, np.uint8
+float, double, long, half, int, short = float32, float64, int64, float16, int32, int16
 
 
 def _shape(size):
     """`f(2, 3)`, `f((2, 3))` and `f([2, 3])` all as the tuple (2, 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    if not builtins.all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+    if not builtins.all(isinstance(n, (builtins.int, np.integer)) and n >= 0 for n in size):
         raise TypeError(f"expected a shape of non-negative ints, as varargs or one tuple, got {size!r}")
-    return tuple(int(n) for n in size)
+    return tuple(builtins.int(n) for n in size)
 
 
 def _xp(device_name):
@@ -119,7 +120,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64), from the seeded generator, like torch.randperm."""
     rng = backend.random_source(generator, device)
-    return _finish(rng.permutation(int(n)).astype(dtype or np.int64), requires_grad)
+    return _finish(rng.permutation(builtins.int(n)).astype(dtype or np.int64), requires_grad)
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
@@ -500,5 +501,6 @@ __all__ = [
     "isnan", "isinf", "isfinite",
     "any", "all", "numel", "as_tensor", "clone", "square", "argsort", "meshgrid",
     "float32", "float64", "int64", "bool", "float", "double", "long", "device",
+    "float16", "int32", "int16", "int8", "uint8", "half", "int", "short",
     "hstack", "vstack", *METHODS_AS_FUNCTIONS,
 ]

@@ -1,4 +1,5 @@
-"""No silent promotion: float32 inputs give float32 outputs and float32 gradients, for every op.
+"""No silent promotion: float32 inputs give float32 outputs and float32 gradients, for every op; integers meeting
+floats give PyTorch's dtypes.
 
 NumPy 2 (NEP 50) promotes float32 arrays combined with NumPy float64 *scalars* or arrays to float64;
 tinygan must keep a float32 model float32 even when a formula multiplies by np.float64(2.0), divides
@@ -219,3 +220,43 @@ def test_every_weight_product_refuses_mixed_float_dtypes(op, mode):
 def test_elementwise_ops_promote_as_in_pytorch():
     a32, b64 = Tensor(np.ones(3, dtype=np.float32)), Tensor(np.ones(3))
     assert (a32 + b64).dtype == np.float64 and (a32 * b64).dtype == np.float64
+
+
+# Integers meeting floats, where NumPy's rule (float64) and PyTorch's (the float's dtype, or the default float
+# dtype for a Python number and for float functions of integers) differ: a diffusion model's time embedding,
+# arange(n) * -scale, then exp and sin, must stay float32.
+INTEGER_PROMOTIONS = {
+    "int64 * 0.5": lambda t: t.arange(3) * 0.5,
+    "0.5 - int64": lambda t: 0.5 - t.arange(3),
+    "int64 + float32": lambda t: t.arange(3) + t.ones(3),
+    "float64 * int64": lambda t: t.ones(3, dtype=t.float64) * t.arange(3),
+    "int64 / int64": lambda t: t.arange(3) / t.tensor([2, 2, 2]),
+    "int64 / 2": lambda t: t.arange(3) / 2,
+    "bool * 1.5": lambda t: (t.arange(3) > 0) * 1.5,
+    "int32 * 2": lambda t: t.tensor([1, 2], dtype=t.int32) * 2,
+    "3 - uint8": lambda t: 3 - t.tensor([1, 2], dtype=t.uint8),
+    "int64 // 2": lambda t: t.arange(5) // 2,
+    "int64 % 1.5": lambda t: t.arange(5) % 1.5,
+    "exp, log, sqrt, sin, cos of int64": lambda t: t.stack([t.exp(t.arange(3)), t.log(t.arange(1, 4)),
+                                                             t.sqrt(t.arange(3)), t.arange(3).sin(),
+                                                             t.cos(t.arange(3))]),
+    "sigmoid, tanh, log1p, erf of int64": lambda t: t.stack([t.sigmoid(t.arange(3)), t.tanh(t.arange(3)),
+                                                              t.log1p(t.arange(3)), t.erf(t.arange(3))]),
+    "float16 * 2.0": lambda t: t.ones(2, dtype=t.half) * 2.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_PROMOTIONS))
+def test_integers_meeting_floats_take_pytorchs_dtype(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = INTEGER_PROMOTIONS[name](tinygan), INTEGER_PROMOTIONS[name](torch)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(backend.to_numpy(ours.array), theirs.numpy(), rtol=1e-6)
+
+
+def test_integers_meeting_floats_without_torch():
+    assert (tinygan.arange(3) * 0.5).dtype == np.float32 and (tinygan.arange(3) / 2).dtype == np.float32
+    assert tinygan.exp(tinygan.arange(3)).dtype == np.float32
+    assert (tinygan.arange(3) + tinygan.ones(3, dtype=tinygan.float64)).dtype == np.float64
+    assert (tinygan.arange(3) // 2).dtype == np.int64
+    assert (tinygan.tensor([1], dtype=tinygan.int32) * 2).dtype == np.int32

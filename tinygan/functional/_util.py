@@ -21,6 +21,14 @@ def as_tensor(value, like=None):
     return Tensor(value)
 
 
+def floating(x):
+    """x itself, or an integer or boolean tensor as the default float dtype: what PyTorch makes of integers in a
+    float function (exp, log, sigmoid, true division, ...). NumPy would make float64 of them."""
+    if not isinstance(x, Tensor) or x.dtype.kind not in "iub":
+        return x
+    return Tensor(x.array.astype(backend.get_default_dtype()))
+
+
 def constant(array):
     """Wrap an array that no gradient flows into (a mask, a fixed weighting)."""
     return Tensor(array)

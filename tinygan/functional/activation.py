@@ -10,7 +10,7 @@ import math
 from .. import kernels
 from ..autograd import Function
 from ._special import erfc
-from ._util import constant, xp_of
+from ._util import constant, floating, xp_of
 from .arithmetic import exp
 
 
@@ -104,11 +104,11 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def softplus(x):

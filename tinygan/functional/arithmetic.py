@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Function, Tensor
 from . import _special
-from ._util import as_tensor, constant, xp_of
+from ._util import as_tensor, constant, floating, xp_of
 from .reduce import broadcast_to, max as reduce_max, sum_to
 from .shape import _dim, concat, getitem
 
@@ -224,11 +224,35 @@ class MatMul(Function):
 
 
 def _operands(a, b):
-    """Both operands as Tensors; a plain number takes the dtype of the tensor beside it."""
-    if isinstance(a, Tensor):
-        return a, as_tensor(b, like=a)
-    b = as_tensor(b)
-    return as_tensor(a, like=b), b
+    """Both operands as Tensors, with PyTorch's dtypes where NumPy's differ: a plain number takes the floating
+    dtype of the tensor beside it, and a float number beside an integer tensor makes both the default float
+    dtype; an integer tensor beside a floating one takes that one's dtype. (NumPy would make float64 of
+    float32 * np.float64(2), of int64 * 0.5 and of int64 + float32.)"""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        b = as_tensor(b)
+    if not isinstance(a, Tensor):
+        return _number_beside(a, b)
+    if not isinstance(b, Tensor):
+        number, a = _number_beside(b, a)
+        return a, number
+    return _float_beside(a, b), _float_beside(b, a)
+
+
+def _number_beside(value, tensor):
+    """(value, tensor) as two tensors for one operation: a float number beside an integer or boolean tensor makes
+    both the default float dtype; otherwise the number takes the tensor's dtype (an int beside int32 stays int32)."""
+    if tensor.dtype.kind in "iub" and isinstance(value, (float, np.floating)):
+        tensor = floating(tensor)
+    if tensor.dtype.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return Tensor(xp_of(tensor.array).asarray(value, dtype=tensor.dtype)), tensor
+    return as_tensor(value, like=tensor), tensor
+
+
+def _float_beside(t, other):
+    """t, or t in other's dtype when t holds integers (or booleans) and other floats."""
+    if t.dtype.kind in "iub" and other.dtype.kind == "f":
+        return Tensor(t.array.astype(other.dtype))
+    return t
 
 
 def add(a, b):
@@ -244,7 +268,11 @@ def mul(a, b):
 
 
 def div(a, b):
-    return Div.apply(*_operands(a, b))
+    """a / b, true division: of two integer tensors too, in the default float dtype, as in PyTorch."""
+    a, b = _operands(a, b)
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        a, b = floating(a), floating(b)
+    return Div.apply(a, b)
 
 
 def neg(x):
@@ -261,30 +289,30 @@ def pow(x, exponent):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def log1p(x):
     """ln(1 + x), elementwise, without the loss of digits of log(1 + x) for small x (torch.log1p)."""
-    return Log1p.apply(x)
+    return Log1p.apply(floating(x))
 
 
 def expm1(x):
     """e^x - 1, elementwise, without the loss of digits of exp(x) - 1 for small x (torch.expm1)."""
-    return Expm1.apply(x)
+    return Expm1.apply(floating(x))
 
 
 def erf(x):
     """The error function, elementwise (torch.erf)."""
-    return Erf.apply(x)
+    return Erf.apply(floating(x))
 
 
 def log2(x):

@@ -1,6 +1,6 @@
 """Sine and cosine (for the positional encoding of a NeRF), each with its derivative."""
 from ..autograd import Function
-from ._util import xp_of
+from ._util import floating, xp_of
 
 
 class Sin(Function):
@@ -29,9 +29,9 @@ class Cos(Function):
 
 def sin(x):
     """Elementwise sine (torch.sin)."""
-    return Sin.apply(x)
+    return Sin.apply(floating(x))
 
 
 def cos(x):
     """Elementwise cosine (torch.cos)."""
-    return Cos.apply(x)
+    return Cos.apply(floating(x))
