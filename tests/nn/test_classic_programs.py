@@ -6,15 +6,18 @@ collections (`Variable`, `Tensor = torch.FloatTensor`, `.type(Tensor)`, NumPy no
 tutorial (`weights_init` through `apply`, `torch.full`, `torch.randn`, `fake.detach()`); the pytorch/examples
 VAE (today's `reduction='sum'` and the older `size_average=False`), MNIST classifier (Dropout2d, Adadelta,
 StepLR, the accuracy count) and word-level LSTM language model (`init_hidden`, `repackage_hidden`,
-`clip_grad_norm_`, hand-written SGD on `p.data`, generation with `torch.multinomial`). Each is small enough to
-run a few steps in a fraction of a second.
+`clip_grad_norm_`, hand-written SGD on `p.data`, generation with `torch.multinomial`); and the Annotated
+Diffusion Model's DDPM (`torch.cumprod` of the betas, `extract` with gather, a sinusoidal embedding of integer
+steps, `F.smooth_l1_loss`, ancestral sampling under `@torch.no_grad()`). Each is small enough to run a few steps
+in a fraction of a second.
 
 Every program runs on tinygan alone, as written (float32, tinygan's random draws), and must give finite losses
 that fall where a loss should fall. Where torch is installed, the same text also runs under PyTorch's header and
 again under tinygan's, both from PyTorch's starting weights (copied through state_dict) and the same data, in
 float64, with the same random draws: the `torch` that each run's program sees is the real library with its
 random functions (`randn`, `randn_like`, `randint`, `multinomial`) and dropout masks drawn from one NumPy
-generator, and float32's spellings (`torch.float`, `torch.FloatTensor`) meaning float64 (`SharedDraws`). NumPy's
+generator, float32's spellings (`torch.float`, `torch.FloatTensor`) meaning float64 (`SharedDraws`) and float64 the
+default dtype. NumPy's
 own draws (`np.random.normal`, `np.random.randint`) are shared by seeding `np.random` before each run. The losses
 must agree step by step to 1e-8, and so must the probabilities the language model samples its words from.
 """
@@ -993,6 +996,148 @@ def main(model, train_ids, val_ids, epochs):
 """
 
 
+# The denoising diffusion model of "The Annotated Diffusion Model" (Hugging Face's blog, after Ho et al. 2020): the
+# linear beta schedule and its cumulative products, `extract` with gather, the sinusoidal time embedding of
+# integer steps, the noising q_sample, the Huber loss on the noise, and ancestral sampling under no_grad; the
+# U-Net shrunk to a convolution, a GroupNorm and the time projection.
+DDPM = """
+timesteps = 50
+image_size = 28
+channels = 1
+batch_size = 16
+
+
+def linear_beta_schedule(timesteps):
+    beta_start = 0.0001
+    beta_end = 0.02
+    return torch.linspace(beta_start, beta_end, timesteps)
+
+
+betas = linear_beta_schedule(timesteps=timesteps)
+alphas = 1. - betas
+alphas_cumprod = torch.cumprod(alphas, axis=0)
+alphas_cumprod_prev = F.pad(alphas_cumprod[:-1], (1, 0), value=1.0)
+sqrt_recip_alphas = torch.sqrt(1.0 / alphas)
+sqrt_alphas_cumprod = torch.sqrt(alphas_cumprod)
+sqrt_one_minus_alphas_cumprod = torch.sqrt(1. - alphas_cumprod)
+posterior_variance = betas * (1. - alphas_cumprod_prev) / (1. - alphas_cumprod)
+
+
+def extract(a, t, x_shape):
+    batch_size = t.shape[0]
+    out = a.gather(-1, t.cpu())
+    return out.reshape(batch_size, *((1,) * (len(x_shape) - 1))).to(t.device)
+
+
+class SinusoidalPositionEmbeddings(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, time):
+        device = time.device
+        half_dim = self.dim // 2
+        embeddings = math.log(10000) / (half_dim - 1)
+        embeddings = torch.exp(torch.arange(half_dim, device=device) * -embeddings)
+        embeddings = time[:, None] * embeddings[None, :]
+        embeddings = torch.cat((embeddings.sin(), embeddings.cos()), dim=-1)
+        return embeddings
+
+
+class Denoiser(nn.Module):
+    def __init__(self, dim=16):
+        super().__init__()
+        self.time_mlp = nn.Sequential(SinusoidalPositionEmbeddings(dim), nn.Linear(dim, dim * 2), nn.GELU(),
+                                      nn.Linear(dim * 2, dim))
+        self.init_conv = nn.Conv2d(channels, dim, 3, padding=1)
+        self.norm = nn.GroupNorm(4, dim)
+        self.act = nn.SiLU()
+        self.final_conv = nn.Conv2d(dim, channels, 1)
+
+    def forward(self, x, time):
+        t = self.time_mlp(time)
+        h = self.act(self.norm(self.init_conv(x))) + rearrange_time(t)
+        return self.final_conv(h)
+
+
+def rearrange_time(t):
+    return t[..., None, None]
+
+
+def q_sample(x_start, t, noise=None):
+    if noise is None:
+        noise = torch.randn_like(x_start)
+    sqrt_alphas_cumprod_t = extract(sqrt_alphas_cumprod, t, x_start.shape)
+    sqrt_one_minus_alphas_cumprod_t = extract(sqrt_one_minus_alphas_cumprod, t, x_start.shape)
+    return sqrt_alphas_cumprod_t * x_start + sqrt_one_minus_alphas_cumprod_t * noise
+
+
+def p_losses(denoise_model, x_start, t, noise=None, loss_type="huber"):
+    if noise is None:
+        noise = torch.randn_like(x_start)
+    x_noisy = q_sample(x_start=x_start, t=t, noise=noise)
+    predicted_noise = denoise_model(x_noisy, t)
+    if loss_type == 'l1':
+        loss = F.l1_loss(noise, predicted_noise)
+    elif loss_type == 'l2':
+        loss = F.mse_loss(noise, predicted_noise)
+    elif loss_type == "huber":
+        loss = F.smooth_l1_loss(noise, predicted_noise)
+    else:
+        raise NotImplementedError()
+    return loss
+
+
+@torch.no_grad()
+def p_sample(model, x, t, t_index):
+    betas_t = extract(betas, t, x.shape)
+    sqrt_one_minus_alphas_cumprod_t = extract(sqrt_one_minus_alphas_cumprod, t, x.shape)
+    sqrt_recip_alphas_t = extract(sqrt_recip_alphas, t, x.shape)
+    model_mean = sqrt_recip_alphas_t * (x - betas_t * model(x, t) / sqrt_one_minus_alphas_cumprod_t)
+    if t_index == 0:
+        return model_mean
+    posterior_variance_t = extract(posterior_variance, t, x.shape)
+    noise = torch.randn_like(x)
+    return model_mean + torch.sqrt(posterior_variance_t) * noise
+
+
+@torch.no_grad()
+def p_sample_loop(model, shape):
+    device = next(model.parameters()).device
+    b = shape[0]
+    img = torch.randn(shape, device=device)
+    imgs = []
+    for i in reversed(range(0, timesteps)):
+        img = p_sample(model, img, torch.full((b,), i, device=device, dtype=torch.long), i)
+        imgs.append(img.cpu().numpy())
+    return imgs
+
+
+def build():
+    return Denoiser()
+
+
+def train(model, images, labels, n_batches):
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    dataloader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(images)),
+                                             batch_size=batch_size, shuffle=False)
+    losses = []
+    for step, (batch,) in enumerate(dataloader):
+        if step == n_batches:
+            break
+        optimizer.zero_grad()
+        batch = batch.to(device)
+        t = torch.randint(0, timesteps, (batch.shape[0],), device=device).long()
+        loss = p_losses(model, batch, t, loss_type="huber")
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    samples = p_sample_loop(model, shape=(2, channels, image_size, image_size))
+    return losses + [float(np.abs(samples[-1]).mean())]
+"""
+
 # ---------------------------------------------------------------------------------------------------------------
 # The data: real digits from tinygan's MNIST (torchvision's, with the embedded digits standing in), and a small
 # corpus for the language model.
@@ -1167,6 +1312,7 @@ PROGRAMS = {
     "vae_size_average": (VAE_SIZE_AVERAGE, lambda ns: ns["build"](), _vae_data, _vae_run),
     "mnist_classifier": (MNIST_CLASSIFIER, lambda ns: ns["build"](), _classifier_data, _classifier_run),
     "word_language_model": (WORD_LANGUAGE_MODEL, lambda ns: ns["build"](10), _lm_data, _lm_run),
+    "ddpm": (DDPM, lambda ns: ns["build"](), _classifier_data, _gan("train", 6)[1]),
 }
 
 # Which programs' training losses must fall: (which of the flat numbers are training losses, every how many).
@@ -1208,8 +1354,22 @@ def test_the_2018_vae_stops_at_its_in_place_add_with_tinygans_reason():
         _vae_run(namespace, namespace["build"](), _vae_data(float64=False))
 
 
+@pytest.fixture
+def float64_by_default():
+    """float64 as both libraries' default float dtype while the programs run in float64, so that what they make
+    in the default dtype (linspace, arange(n) * 0.5) is float64 too; restored afterwards."""
+    torch = pytest.importorskip("torch")
+    import tinygan
+    before = [(lib, lib.get_default_dtype()) for lib in (torch, tinygan)]
+    for lib, _ in before:
+        lib.set_default_dtype(lib.float64)
+    yield
+    for lib, dtype in before:
+        lib.set_default_dtype(dtype)
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_the_program_gives_pytorchs_numbers_step_by_step(name, monkeypatch):
+def test_the_program_gives_pytorchs_numbers_step_by_step(name, monkeypatch, float64_by_default):
     torch = pytest.importorskip("torch")
     import tinygan
     source, build, data, run = PROGRAMS[name]

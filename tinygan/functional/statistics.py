@@ -42,15 +42,17 @@ def _product_along(x, dim):
     return x
 
 
-def cumprod(x, dim):
-    """The running product along `dim`: `y_i = x_0 x_1 ... x_i`, like torch.cumprod (a diffusion model's
-    `alphas_cumprod`).
+def cumprod(x, dim=None, *, axis=None):
+    """The running product along `dim` (or NumPy's `axis=`, which PyTorch accepts too): `y_i = x_0 x_1 ... x_i`,
+    like torch.cumprod (a diffusion model's `alphas_cumprod`).
 
     A scan of log2(n) steps, each a product: step d multiplies every element by the one d places before it
     (d = 1, 2, 4, ...), so y_i gathers the products of ever longer runs ending at i. Each step is a product, so
     a zero among the elements keeps its exact gradient, where dividing y_i by x_k would divide by 0.
     """
-    dim = _dim("cumprod", dim, max(x.ndim, 1))
+    if (dim is None) == (axis is None):
+        raise TypeError("cumprod: give the dim (dim= or axis=), once")
+    dim = _dim("cumprod", axis if dim is None else dim, max(x.ndim, 1))
     if x.ndim == 0:
         return x * 1
     n, shift = x.shape[dim], 1
