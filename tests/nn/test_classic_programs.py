@@ -6,10 +6,11 @@ collections (`Variable`, `Tensor = torch.FloatTensor`, `.type(Tensor)`, NumPy no
 tutorial (`weights_init` through `apply`, `torch.full`, `torch.randn`, `fake.detach()`); the pytorch/examples
 VAE (today's `reduction='sum'` and the older `size_average=False`), MNIST classifier (Dropout2d, Adadelta,
 StepLR, the accuracy count) and word-level LSTM language model (`init_hidden`, `repackage_hidden`,
-`clip_grad_norm_`, hand-written SGD on `p.data`, generation with `torch.multinomial`); and the Annotated
+`clip_grad_norm_`, hand-written SGD on `p.data`, generation with `torch.multinomial`); the Annotated
 Diffusion Model's DDPM (`torch.cumprod` of the betas, `extract` with gather, a sinusoidal embedding of integer
-steps, `F.smooth_l1_loss`, ancestral sampling under `@torch.no_grad()`). Each is small enough to run a few steps
-in a fraction of a second.
+steps, `F.smooth_l1_loss`, ancestral sampling under `@torch.no_grad()`); and nanoGPT's model and training loop
+(weight tying, `scaled_dot_product_attention` or the masked product, AdamW's decay groups, top-k generation). Each
+is small enough to run a few steps in a fraction of a second.
 
 Every program runs on tinygan alone, as written (float32, tinygan's random draws), and must give finite losses
 that fall where a loss should fall. Where torch is installed, the same text also runs under PyTorch's header and
@@ -1138,6 +1139,259 @@ def train(model, images, labels, n_batches):
     return losses + [float(np.abs(samples[-1]).mean())]
 """
 
+# nanoGPT (Karpathy): model.py's GPT as written (its own LayerNorm with an optional bias, the causal attention by
+# scaled_dot_product_attention or by the masked product, the MLP, weight tying, `apply(_init_weights)`, the scaled
+# init of the projections, configure_optimizers' decay groups found by `p.dim()` and its look for AdamW's `fused`
+# through `inspect.signature`, generate's top-k cut by `logits[logits < v[:, [-1]]] = -float('Inf')`), trained as
+# train.py does (random windows by randint, warm-up then cosine learning rate set in the groups, gradient
+# clipping, `zero_grad(set_to_none=True)`); shrunk to two layers of width 16.
+NANOGPT = """
+import inspect
+from dataclasses import dataclass
+
+
+class LayerNorm(nn.Module):
+    \"\"\" LayerNorm but with an optional bias. PyTorch doesn't support simply bias=False \"\"\"
+
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, input):
+        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class CausalSelfAttention(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        assert config.n_embd % config.n_head == 0
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.attn_dropout = nn.Dropout(config.dropout)
+        self.resid_dropout = nn.Dropout(config.dropout)
+        self.n_head = config.n_head
+        self.n_embd = config.n_embd
+        self.dropout = config.dropout
+        self.flash = hasattr(torch.nn.functional, 'scaled_dot_product_attention') and config.flash
+        if not self.flash:
+            self.register_buffer("bias", torch.tril(torch.ones(config.block_size, config.block_size))
+                                        .view(1, 1, config.block_size, config.block_size))
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v  = self.c_attn(x).split(self.n_embd, dim=2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        if self.flash:
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=None,
+                                                                 dropout_p=self.dropout if self.training else 0,
+                                                                 is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = att.masked_fill(self.bias[:,:,:T,:T] == 0, float('-inf'))
+            att = F.softmax(att, dim=-1)
+            att = self.attn_dropout(att)
+            y = att @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        y = self.resid_dropout(self.c_proj(y))
+        return y
+
+
+class MLP(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.c_fc    = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.gelu    = nn.GELU()
+        self.c_proj  = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        x = self.c_fc(x)
+        x = self.gelu(x)
+        x = self.c_proj(x)
+        x = self.dropout(x)
+        return x
+
+
+class Block(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+@dataclass
+class GPTConfig:
+    block_size: int = 12
+    vocab_size: int = 10
+    n_layer: int = 2
+    n_head: int = 2
+    n_embd: int = 16
+    dropout: float = 0.0
+    bias: bool = True
+    flash: bool = True
+
+
+class GPT(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        assert config.vocab_size is not None
+        assert config.block_size is not None
+        self.config = config
+
+        self.transformer = nn.ModuleDict(dict(
+            wte = nn.Embedding(config.vocab_size, config.n_embd),
+            wpe = nn.Embedding(config.block_size, config.n_embd),
+            drop = nn.Dropout(config.dropout),
+            h = nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+            ln_f = LayerNorm(config.n_embd, bias=config.bias),
+        ))
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight # https://paperswithcode.com/method/weight-tying
+
+        self.apply(self._init_weights)
+        for pn, p in self.named_parameters():
+            if pn.endswith('c_proj.weight'):
+                torch.nn.init.normal_(p, mean=0.0, std=0.02/math.sqrt(2 * config.n_layer))
+
+    def get_num_params(self, non_embedding=True):
+        n_params = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            n_params -= self.transformer.wpe.weight.numel()
+        return n_params
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def forward(self, idx, targets=None):
+        device = idx.device
+        b, t = idx.size()
+        assert t <= self.config.block_size, f"Cannot forward sequence of length {t}, block size is only {self.config.block_size}"
+        pos = torch.arange(0, t, dtype=torch.long, device=device) # shape (t)
+
+        tok_emb = self.transformer.wte(idx) # token embeddings of shape (b, t, n_embd)
+        pos_emb = self.transformer.wpe(pos) # position embeddings of shape (t, n_embd)
+        x = self.transformer.drop(tok_emb + pos_emb)
+        for block in self.transformer.h:
+            x = block(x)
+        x = self.transformer.ln_f(x)
+
+        if targets is not None:
+            logits = self.lm_head(x)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        else:
+            logits = self.lm_head(x[:, [-1], :]) # note: using list [-1] to preserve the time dim
+            loss = None
+
+        return logits, loss
+
+    def configure_optimizers(self, weight_decay, learning_rate, betas, device_type):
+        param_dict = {pn: p for pn, p in self.named_parameters()}
+        param_dict = {pn: p for pn, p in param_dict.items() if p.requires_grad}
+        decay_params = [p for n, p in param_dict.items() if p.dim() >= 2]
+        nodecay_params = [p for n, p in param_dict.items() if p.dim() < 2]
+        optim_groups = [
+            {'params': decay_params, 'weight_decay': weight_decay},
+            {'params': nodecay_params, 'weight_decay': 0.0}
+        ]
+        fused_available = 'fused' in inspect.signature(torch.optim.AdamW).parameters
+        use_fused = fused_available and device_type == 'cuda'
+        extra_args = dict(fused=True) if use_fused else dict()
+        optimizer = torch.optim.AdamW(optim_groups, lr=learning_rate, betas=betas, **extra_args)
+        return optimizer
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
+        for _ in range(max_new_tokens):
+            idx_cond = idx if idx.size(1) <= self.config.block_size else idx[:, -self.config.block_size:]
+            logits, _ = self(idx_cond)
+            logits = logits[:, -1, :] / temperature
+            if top_k is not None:
+                v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                logits[logits < v[:, [-1]]] = -float('Inf')
+            probs = F.softmax(logits, dim=-1)
+            idx_next = torch.multinomial(probs, num_samples=1)
+            idx = torch.cat((idx, idx_next), dim=1)
+
+        return idx
+
+
+batch_size = 8
+block_size = 12
+learning_rate = 6e-3
+warmup_iters = 3
+lr_decay_iters = 12
+min_lr = 6e-4
+grad_clip = 1.0
+flash = True
+
+
+def get_lr(it):
+    if it < warmup_iters:
+        return learning_rate * (it + 1) / (warmup_iters + 1)
+    if it > lr_decay_iters:
+        return min_lr
+    decay_ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
+    assert 0 <= decay_ratio <= 1
+    coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))
+    return min_lr + coeff * (learning_rate - min_lr)
+
+
+def build():
+    return GPT(GPTConfig(flash=flash))
+
+
+def train(model, train_ids, val_ids, max_iters):
+    device = 'cpu'
+    train_data, val_data = torch.from_numpy(train_ids), torch.from_numpy(val_ids)
+
+    def get_batch(split):
+        data = train_data if split == 'train' else val_data
+        ix = torch.randint(len(data) - block_size, (batch_size,))
+        x = torch.stack([(data[i:i+block_size]).long() for i in ix])
+        y = torch.stack([(data[i+1:i+1+block_size]).long() for i in ix])
+        return x, y
+
+    optimizer = model.configure_optimizers(1e-1, learning_rate, (0.9, 0.95), device)
+    losses = []
+    X, Y = get_batch('train')
+    for iter_num in range(max_iters):
+        lr = get_lr(iter_num)
+        for param_group in optimizer.param_groups:
+            param_group['lr'] = lr
+        logits, loss = model(X, Y)
+        X, Y = get_batch('train')
+        loss.backward()
+        if grad_clip != 0.0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        _, val_loss = model(*get_batch('val'))
+    generated = model.generate(torch.zeros((1, 1), dtype=torch.long, device=device), 6, top_k=5)
+    return losses + [val_loss.item()], generated[0].tolist()
+"""
+
 # ---------------------------------------------------------------------------------------------------------------
 # The data: real digits from tinygan's MNIST (torchvision's, with the embedded digits standing in), and a small
 # corpus for the language model.
@@ -1214,12 +1468,16 @@ class SharedDraws(types.ModuleType):
         return self._lib.tensor(self.rng.integers(low, high, size), dtype=dtype or self._lib.long)
 
     def multinomial(self, input, num_samples, replacement=False, **unused):
-        assert input.dim() == 1 and (num_samples == 1 or replacement)
-        weights = input.detach().cpu().numpy().astype(np.float64)
-        probabilities = weights / weights.sum()
-        self.sampled_from.append(probabilities)
-        cumulative = np.cumsum(probabilities)
-        indices = np.minimum(np.searchsorted(cumulative, self.rng.random(num_samples), side="right"), len(weights) - 1)
+        assert input.dim() in (1, 2) and (num_samples == 1 or replacement)
+        rows = input.detach().cpu().numpy().astype(np.float64).reshape(-1, input.shape[-1])
+        picked = []
+        for weights in rows:
+            probabilities = weights / weights.sum()
+            self.sampled_from.append(probabilities)
+            cumulative = np.cumsum(probabilities)
+            picked.append(np.minimum(np.searchsorted(cumulative, self.rng.random(num_samples), side="right"),
+                                     len(weights) - 1))
+        indices = np.stack(picked) if input.dim() == 2 else picked[0]
         return self._lib.tensor(indices, dtype=self._lib.long)
 
     def dropout(self, input, p=0.5, training=True, inplace=False):
@@ -1313,11 +1571,14 @@ PROGRAMS = {
     "mnist_classifier": (MNIST_CLASSIFIER, lambda ns: ns["build"](), _classifier_data, _classifier_run),
     "word_language_model": (WORD_LANGUAGE_MODEL, lambda ns: ns["build"](10), _lm_data, _lm_run),
     "ddpm": (DDPM, lambda ns: ns["build"](), _classifier_data, _gan("train", 6)[1]),
+    "nanogpt": (NANOGPT, lambda ns: ns["build"](), _lm_data, lambda ns, model, data: ns["train"](model, *data, 16)),
+    "nanogpt_masked": (NANOGPT.replace("flash = True", "flash = False"), lambda ns: ns["build"](), _lm_data,
+                       lambda ns, model, data: ns["train"](model, *data, 16)),
 }
 
 # Which programs' training losses must fall: (which of the flat numbers are training losses, every how many).
 FALLING = {"vae": slice(0, 6), "vae_size_average": slice(0, 6), "mnist_classifier": slice(0, 12),
-           "word_language_model": slice(0, 16)}
+           "word_language_model": slice(0, 16), "nanogpt": slice(0, 16), "nanogpt_masked": slice(0, 16)}
 
 
 def flat(values):
@@ -1394,7 +1655,8 @@ def test_the_program_gives_pytorchs_numbers_step_by_step(name, monkeypatch, floa
     (expected, their_extra, their_probabilities), (got, our_extra, our_probabilities) = results["torch"], results["tinygan"]
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
     assert our_extra == their_extra
-    assert len(our_probabilities) == len(their_probabilities) == (namespace["words"] if name == "word_language_model" else 0)
+    sampled = {"word_language_model": namespace.get("words"), "nanogpt": 6, "nanogpt_masked": 6}.get(name, 0)
+    assert len(our_probabilities) == len(their_probabilities) == sampled
     for ours, theirs in zip(our_probabilities, their_probabilities):
         np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
 
