@@ -12,22 +12,12 @@ NumPy, clear errors for bad input, and, where torch is installed, outputs and gr
 float64."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygan
-from tinygan import backend
 
-DRAWN = settings(max_examples=25, deadline=None)
-
-
-def host(t):
-    return backend.to_numpy(t.array)
-
-
-def tensor(array):
-    return tinygan.tensor(backend.to_device(np.asarray(array), backend.current_device()))
-
+from test_torch_functions import DRAWN, host, tensor
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
 

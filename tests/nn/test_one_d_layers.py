@@ -14,6 +14,7 @@ import tinygan
 import tinygan.functional as F
 from tinygan import Tensor, backend, nn
 from tinygan.functional.pool import pool_output_size
+from torch_compare import compare_with_torch
 
 DRAWN = settings(max_examples=25, deadline=None)
 
@@ -262,16 +263,8 @@ def test_layers_match_torch_in_repr_state_output_and_gradient(index):
     assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
         [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
-    x = distinct(shape, seed=index)
-    mine, their_x = device_tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_()
-    y, their_y = ours(mine), theirs(their_x)
-    weighting = np.random.default_rng(5).standard_normal(tuple(their_y.shape))
-    y.backward(device_tensor(weighting))
-    their_y.backward(torch.from_numpy(weighting))
-    np.testing.assert_allclose(host(y), their_y.detach().numpy(), rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(host(mine.grad), their_x.grad.numpy(), rtol=1e-12, atol=1e-13)
-    for (name, p), their_p in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(host(p.grad), their_p.grad.numpy(), rtol=1e-12, atol=1e-13, err_msg=name)
+    compare_with_torch(ours, theirs, distinct(shape, seed=index), params=zip(ours.parameters(), theirs.parameters()),
+                       atol=1e-13)
 
 
 def test_pooling_layers_defaults_and_indices():

@@ -6,8 +6,11 @@ from ..functional.conv import single as _single
 from .module import Module
 
 
-class MaxPool2d(Module):
-    """The maximum of each kernel_size window (stride defaults to kernel_size), as F.max_pool2d."""
+class _MaxPoolNd(Module):
+    """The maximum of each kernel_size window (stride defaults to kernel_size): what MaxPool1d and MaxPool2d share,
+    each calling its own `pool`."""
+
+    pool = None
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
@@ -16,12 +19,18 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                         self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """The maximum of each kernel_size window of an (N, C, H, W) input, as F.max_pool2d."""
+
+    pool = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(Module):
@@ -56,23 +65,10 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxPool1d(Module):
-    """The maximum of each kernel_size window of an (N, C, L) input (stride defaults to kernel_size), as
-    F.max_pool1d."""
+class MaxPool1d(_MaxPoolNd):
+    """The maximum of each kernel_size window of an (N, C, L) input, as F.max_pool1d."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    pool = staticmethod(F.max_pool1d)
 
 
 class AvgPool1d(Module):
