@@ -791,6 +791,33 @@ SPECS = {
     "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [normal(2, 8, 3, 2)]),
     "pixel_shuffle (factor 3, squared)": (lambda x: F.pixel_shuffle(x, 3) ** 2, [normal(1, 9, 2, 2)]),
 
+    # -- more activations: separated values times 10 lie at half-integers, 0.5 from the kinks at -3, 0, 3 and 6 ------
+    **{f"{op} (times 10)": (lambda x, op=getattr(F, op): op(x * 10.0), [separated(4, 4)])
+       for op in ("relu6", "hardswish", "hardsigmoid")},
+    "selu": (F.selu, [separated(3, 4)]),
+    "celu": (F.celu, [separated(3, 4)]),
+    "celu (alpha=0.7)": (lambda x: F.celu(x, alpha=0.7), [separated(3, 4)]),
+    "glu": (F.glu, [normal(3, 4)]),
+    "glu (dim 0)": (lambda x: F.glu(x, 0), [normal(4, 3)]),
+    "softsign": (F.softsign, [separated(3, 4)]),
+    "tanhshrink": (F.tanhshrink, [normal(3, 4)]),
+    "threshold": (lambda x: F.threshold(x, 0.1, -2.0), [separated(3, 4)]),
+    "hardshrink": (lambda x: F.hardshrink(x, 0.3), [separated(3, 4)]),
+    "softshrink": (lambda x: F.softshrink(x, 0.3), [separated(3, 4)]),
+    "rms_norm": (lambda x, w: F.rms_norm(x, (3, 2), w), [normal(4, 3, 2), normal(3, 2)]),
+    "rms_norm (defaults)": (lambda x: F.rms_norm(x, 4), [normal(3, 4)]),
+    "pixel_unshuffle": (lambda x: F.pixel_unshuffle(x, 2), [normal(2, 2, 4, 6)]),
+    "pixel_unshuffle (3-D, factor 3, squared)": (lambda x: F.pixel_unshuffle(x, 3) ** 2, [normal(2, 3, 6)]),
+    "pairwise_distance": (F.pairwise_distance, [normal(3, 4), normal(3, 4)]),
+    **{f"pairwise_distance (p={p}, keepdim)": (partial(F.pairwise_distance, p=p, keepdim=True),
+                                               [normal(2, 3, 4), normal(4)])
+       for p in (1, 3, float("inf"))},
+    "gumbel_softmax": (seeded(lambda x: F.gumbel_softmax(x, tau=0.5)), [normal(3, 4)]),
+    "gumbel_softmax (hard, dim 0)": (seeded(lambda x: F.gumbel_softmax(x, hard=True, dim=0)), [normal(4, 3)],
+                                     {check: "straight-through: the value is one-hot (locally constant), the gradient "
+                                             "is the soft sample's, by design"
+                                      for check in ("gradient", "gradient of gradient")}),
+
     # -- rounding (gradient 0, the values kept 0.05 from a jump), remainders, more of exp and log -----------------
     **{f"{name} (times x)": (lambda x, step=getattr(F, name): step(x) * x, [separated(3, 4)])
        for name in ("floor", "ceil", "round", "trunc", "sign")},
@@ -807,6 +834,47 @@ SPECS = {
     "reciprocal": (F.reciprocal, [signed(3, 4)]),
     "rsqrt": (F.rsqrt, [positive(3, 4)]),
 
+    # -- likelihood, margin and embedding losses: each hinge kept 0.05 or more from its corner -----------------------
+    "gaussian_nll_loss": (F.gaussian_nll_loss, [normal(3, 4), normal(3, 4), positive(3, 4)]),
+    "gaussian_nll_loss (one variance per row, full, sum)": (
+        lambda x, y, var: F.gaussian_nll_loss(x, y, var, full=True, reduction="sum"),
+        [normal(3, 4), normal(3, 4), positive(3)]),
+    "gaussian_nll_loss (var a number, none)": (lambda x, y: F.gaussian_nll_loss(x, y, 0.7, reduction="none"),
+                                                [normal(3, 4), normal(3, 4)]),
+    "poisson_nll_loss": (F.poisson_nll_loss, [normal(3, 4), uniform(3, 4, high=3.0)]),
+    # Stirling's term jumps at the target 1: the targets stay 0.5 or more from it
+    "poisson_nll_loss (rates, full, sum)": (
+        lambda x, y: F.poisson_nll_loss(x, y, log_input=False, full=True, reduction="sum"),
+        [positive(3, 4), values([[0.0, 0.5, 1.5, 2.0], [3.0, 0.25, 4.5, 0.0], [1.5, 6.0, 0.5, 2.5]])]),
+    "poisson_nll_loss (full, none)": (lambda x, y: F.poisson_nll_loss(x, y, full=True, reduction="none"),
+                                      [normal(3, 4), values([[0.0, 0.5, 1.5, 2.0], [3.0, 0.25, 4.5, 0.0],
+                                                             [1.5, 6.0, 0.5, 2.5]])]),
+    **{f"margin_ranking_loss (margin=0.2, {r})": (
+        partial(F.margin_ranking_loss, margin=0.2, reduction=r),
+        [separated(3, 4), values(np.zeros((3, 4))), values(np.resize([1.0, -1.0, -1.0], (3, 4)))])
+       for r in ("mean", "none")},
+    **{f"hinge_embedding_loss (margin={m}, {r})": (
+        with_constant(partial(F.hinge_embedding_loss, margin=m, reduction=r),
+                      lambda rng: np.resize([1.0, -1.0, -1.0, 0.5, -1.0], (3, 4))), [separated(3, 4)])
+       for m, r in ((1.0, "mean"), (0.4, "sum"))},
+    "soft_margin_loss": (F.soft_margin_loss, [normal(3, 4), values(np.resize([1.0, -1.0, -1.0], (3, 4)))]),
+    "soft_margin_loss (none)": (partial(F.soft_margin_loss, reduction="none"), [normal(3, 4, scale=3.0), normal(3, 4)]),
+    **{f"multilabel_soft_margin_loss ({r})": (
+        partial(F.multilabel_soft_margin_loss, weight=fixed(positive(4)), reduction=r), [normal(3, 4), uniform(3, 4)])
+       for r in ("mean", "none")},
+    "multilabel_soft_margin_loss (one sample, no weight)": (F.multilabel_soft_margin_loss, [normal(5), uniform(5)]),
+    **{f"cosine_embedding_loss (margin={m}, {r})": (
+        lambda a, b, m=m, r=r: F.cosine_embedding_loss(a, b, constant(np.array([1.0, -1.0, -1.0, 0.0, -1.0])),
+                                                       margin=m, reduction=r), [normal(5, 3), normal(5, 3)])
+       for m, r in ((0.0, "mean"), (-0.5, "sum"), (0.2, "none"))},
+    "cosine_embedding_loss (one pair)": (lambda a, b: F.cosine_embedding_loss(a, b, constant(np.array(-1.0))),
+                                         [normal(4, shift=1.0), normal(4, shift=1.0)]),
+    **{f"triplet_margin_loss (p={p}, swap={swap})": (
+        partial(F.triplet_margin_loss, margin=3.0, p=p, swap=swap), [normal(3, 4), normal(3, 4), normal(3, 4)])
+       for p, swap in ((2, False), (1, True), (3, False), (float("inf"), True))},
+    "triplet_margin_loss (one triplet, none)": (lambda a, p, n: F.triplet_margin_loss(a, p, n, reduction="none"),
+                                                [normal(4), normal(4), normal(4, scale=3.0)]),
+
     # -- scatters: x and src both differentiable, the index fixed --------------------------------------------------
     "scatter_add (places named twice)": (
         lambda x, src: F.scatter_add(x, 1, constant(np.array([[0, 2, 0], [3, 3, 1], [1, 0, 2]])), src),
@@ -819,6 +887,11 @@ SPECS = {
                                    [normal(2, 3)]),
     "index_add": (lambda x, source: F.index_add(x, 1, constant(np.array([2, 0, 2])), source, alpha=0.5),
                   [normal(2, 3), normal(2, 3)]),
+
+    # -- pad's other modes: getitem with mirrored, clamped and wrapped indices --------------------------------------
+    **{f"pad ({pad}, mode={mode!r})": (partial(F.pad, pad=pad, mode=mode), [normal(*shape)])
+       for mode in ("reflect", "replicate", "circular")
+       for shape, pad in (((2, 4), (2, -1)), ((2, 3, 4), (3, 1, 2, 2)), ((1, 2, 3, 3, 4), (1, 2, -1, 2, 2, 0)))},
 
     # -- reductions built from other ops ----------------------------------------------------------------------------
     "prod": (F.prod, [normal(2, 3)]),

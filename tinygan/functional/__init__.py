@@ -155,7 +155,24 @@ __all__ += ["floor", "ceil", "round", "trunc", "sign", "frac", "remainder", "fmo
             "unbind", "select", "movedim", "unflatten", "tile", "repeat_interleave", "diagonal", "diag", "hstack",
             "vstack", "rot90", "prod", "cumprod", "median", "kthvalue", "nansum", "nanmean"]
 
+# -- more activations, RMS norm, pixel unshuffle, pairwise distance and the Gumbel-softmax -------------------
+from .activation import (celu, glu, hardshrink, hardsigmoid, hardswish, relu6, selu, softshrink, softsign, tanhshrink,
+                         threshold)
+from .norms import pairwise_distance, rms_norm
+from .shape import pixel_unshuffle
+from .softmax import gumbel_softmax
+
+__all__ += ["relu6", "hardswish", "hardsigmoid", "selu", "celu", "glu", "softsign", "tanhshrink", "threshold",
+            "hardshrink", "softshrink", "rms_norm", "pixel_unshuffle", "pairwise_distance", "gumbel_softmax"]
+
 # -- attention (scaled dot-product, multi-head) -----------------------------------------------------------
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+# -- more losses: likelihoods, margins and embeddings -------------------------------------------------------
+from .loss import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss,
+                   multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss, triplet_margin_loss)
+
+__all__ += ["gaussian_nll_loss", "poisson_nll_loss", "margin_ranking_loss", "triplet_margin_loss",
+            "cosine_embedding_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss"]

@@ -10,8 +10,9 @@ import math
 from .. import kernels
 from ..autograd import Function
 from ._special import erfc
-from ._util import constant, floating, xp_of
-from .arithmetic import exp
+from ._util import as_tensor, constant, floating, xp_of
+from .arithmetic import abs as absolute, clamp, exp, expm1, where
+from .shape import _dim
 
 
 class ReLU(Function):
@@ -195,10 +196,11 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """x clamped to [min_val, max_val]; the gradient is 1 inside and 0 outside. inplace is accepted and ignored."""
+    """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the bounds, as in
+    PyTorch. inplace is accepted and ignored."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
-    return input.clamp(min_val, max_val)
+    return _clip_open(input, min_val, max_val)
 
 
 def mish(input, inplace=False):
@@ -216,3 +218,88 @@ def prelu(input, weight):
                              f"shape {tuple(input.shape)}")
         a = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     return relu(input) - a * relu(-input)  # [formula: prelu]
+
+
+# -- PyTorch's piecewise and shrinking activations, each written with the ops above -----------------------
+# At a kink the gradient is PyTorch's: the open interval's (relu6' is 0 at 0 and at 6; hardswish' is 0 at -3
+# and 1 at 3; threshold, hardshrink and softshrink have gradient 0 at their thresholds).
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _clip_open(x, low, high):
+    """x clamped to [low, high], with gradient 1 strictly inside and 0 at and beyond the bounds (PyTorch's
+    hardtanh and relu6)."""
+    inside = (x.array > low) & (x.array < high)
+    return where(inside, x, clamp(x.detach(), low, high))
+
+
+def relu6(input, inplace=False):
+    """relu6(x) = min(max(x, 0), 6); the gradient is 1 for 0 < x < 6, else 0. inplace is accepted and ignored."""
+    return _clip_open(input, 0.0, 6.0)  # [formula: relu6]
+
+
+def hardsigmoid(input, inplace=False):
+    """hardsigmoid(x) = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between. inplace is accepted and ignored."""
+    return relu6(input + 3.0) / 6.0  # [formula: hardsigmoid]
+
+
+def hardswish(input, inplace=False):
+    """hardswish(x) = x relu6(x + 3) / 6 (Howard et al., 2019); inplace is accepted and ignored."""
+    return input * relu6(input + 3.0) / 6.0  # [formula: hardswish]
+
+
+def selu(input, inplace=False):
+    """selu(x) = scale elu(x, alpha), with scale and alpha of Klambauer et al. (2017), which keep activations near
+    mean 0 and variance 1. inplace is accepted and ignored."""
+    return elu(input, SELU_ALPHA) * SELU_SCALE  # [formula: selu]
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """celu(x) = x if x > 0 else alpha (e^{x / alpha} - 1) (Barron, 2017). inplace is accepted and ignored."""
+    if alpha == 0:
+        raise ValueError(f"celu: alpha must not be 0, got {alpha}")
+    negative_part = expm1(clamp(input, max=0.0) / alpha) * alpha   # clamp keeps e^{x / alpha} finite for x > 0
+    return where(input.array > 0, input, negative_part)  # [formula: celu]
+
+
+def glu(input, dim=-1):
+    """glu(a, b) = a sigmoid(b), a and b the two halves of the input along dim (Dauphin et al., 2017)."""
+    if input.ndim == 0:
+        raise ValueError("glu: expects a tensor of at least 1 dimension, got a 0-d tensor")
+    axis = _dim("glu", dim, input.ndim)
+    size = input.shape[axis]
+    if size % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} is size {size}")
+    before = (slice(None),) * axis
+    a, b = input[before + (slice(0, size // 2),)], input[before + (slice(size // 2, size),)]
+    return a * sigmoid(b)  # [formula: glu]
+
+
+def softsign(input):
+    """softsign(x) = x / (1 + |x|)."""
+    return input / (absolute(input) + 1.0)  # [formula: softsign]
+
+
+def tanhshrink(input):
+    """tanhshrink(x) = x - tanh(x)."""
+    return input - tanh(input)  # [formula: tanhshrink]
+
+
+def threshold(input, threshold, value, inplace=False):
+    """threshold(x) = x if x > threshold else value. inplace is accepted and ignored."""
+    return where(input.array > threshold, input, as_tensor(float(value), like=input))  # [formula: threshold]
+
+
+def hardshrink(input, lambd=0.5):
+    """hardshrink(x) = x if |x| > lambd else 0."""
+    outside = (input.array > lambd) | (input.array < -lambd)
+    return where(outside, input, as_tensor(0.0, like=input))  # [formula: hardshrink]
+
+
+def softshrink(input, lambd=0.5):
+    """softshrink(x) = x - clamp(x, -lambd, lambd): x - lambd above lambd, x + lambd below -lambd, else 0."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    return input - clamp(input, -lambd, lambd)  # [formula: softshrink]

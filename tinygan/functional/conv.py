@@ -433,9 +433,12 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
 def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
     """Add columns (N, C*KH*KW, OH*OW) back into an image (N, C, H, W); the adjoint of im2col.
 
-    output_size is (N, C, H, W), or (H, W) with N and C read from the columns.
+    output_size is (N, C, H, W), or (H, W) with N and C read from the columns, or one int for H = W (as in
+    torch.nn.functional.fold).
     """
     geometry = ConvGeometry("col2im", kernel_size, stride, padding, dilation)
+    if isinstance(output_size, numbers.Integral):
+        output_size = (output_size, output_size)
     if len(output_size) == 2:
         N, CKK = cols.shape[:2]
         output_size = (N, CKK // (geometry.KH * geometry.KW)) + tuple(output_size)

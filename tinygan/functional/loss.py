@@ -2,6 +2,7 @@
 their backward passes, and the other losses, are built from differentiable operations, so
 gradients of gradients work through all of them."""
 
+import math
 import warnings
 
 import numpy as np
@@ -9,9 +10,9 @@ import numpy as np
 from .. import backend, kernels
 from ..autograd import Function, Tensor
 from ._util import as_tensor, constant, xp_of
-from .activation import sigmoid, softplus
+from .activation import logsigmoid, sigmoid, softplus
 from .reduce import sum_to
-from .arithmetic import abs, clamp, exp, log, where
+from .arithmetic import abs, clamp, exp, log, minimum, sqrt, where
 from .softmax import log_softmax, softmax
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -426,3 +427,243 @@ def _quadratic_near_zero(input, target, op, width):
     d = input - target
     size = abs(d)
     return where(size.array < width, 0.5 * d * d, width * (size - 0.5 * width))  # [formula: huber]
+
+
+# -- likelihoods, margins and embeddings: more of PyTorch's losses -----------------------------------------------
+
+def _check_reduction(op, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _broadcast_together(op, **tensors):
+    """Raise a ValueError naming the loss and every shape unless the named tensors (or shapes) broadcast together."""
+    shapes = {name: tuple(getattr(t, "shape", t)) for name, t in tensors.items()}
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        named = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"{op}: the shapes {named} cannot be broadcast together") from None
+
+
+def _values(t):
+    """The array of a tensor (or of an array or number): for masks drawn from labels, which take no gradient."""
+    return t.array if isinstance(t, Tensor) else backend.xp().asarray(t)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log-likelihood of target under N(input, var), as torch.nn.functional.gaussian_nll_loss:
+
+        l = 1/2 (log max(var, eps) + (x - y)^2 / max(var, eps))   (+ 1/2 log 2 pi with full=True)
+
+    var holds one variance per value (the input's shape), one per row (the input's shape less its last axis), the
+    input's shape with one axis of size 1, or is a number. As in PyTorch the clamp at eps is not differentiated:
+    var's gradient is the loss's derivative at the clamped value, also where the clamp acts.
+    """
+    var = _gaussian_variance(input, var)
+    if (var.array < 0).any():
+        smallest = float(var.array.min())
+        raise ValueError(f"gaussian_nll_loss: var has negative entry/entries (the smallest is {smallest})")
+    var = _gaussian_variance_shape(input, var)
+    _check_reduction("gaussian_nll_loss", reduction)
+    target = as_tensor(target, like=input)
+    _broadcast_together("gaussian_nll_loss", input=input, target=target, var=var)
+    xp = xp_of(var.array)
+    var = var + constant(xp.maximum(var.array, eps) - var.array)  # max(var, eps), with the gradient of var itself
+    diff = input - target
+    loss = 0.5 * (log(var) + diff * diff / var)  # [formula: gaussian-nll]
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+def _gaussian_variance(input, var):
+    """var as a tensor; a number as a constant tensor of the input's shape."""
+    if isinstance(var, Tensor):
+        return var
+    if isinstance(var, (int, float)):
+        return constant(xp_of(input.array).full(tuple(input.shape), var, dtype=input.dtype))
+    return as_tensor(var, like=input)
+
+
+def _gaussian_variance_shape(input, var):
+    """var shaped to broadcast over the input by PyTorch's rules: the input's shape; that shape less its last axis
+    (one variance per row, given a last axis of size 1); or the input's shape with one axis of size 1."""
+    if tuple(var.shape) == tuple(input.shape):
+        return var
+    if tuple(var.shape) == tuple(input.shape[:-1]):
+        return var.reshape(tuple(var.shape) + (1,))
+    mismatched = [v for i, v in zip(input.shape, var.shape) if i != v]
+    if var.ndim == input.ndim and sum(mismatched) == 1:
+        return var
+    shape = tuple(input.shape)
+    raise ValueError(f"gaussian_nll_loss: var is of incorrect size: input of shape {shape} takes var of shape "
+                     f"{shape}, {shape[:-1]} or {shape} with one axis of size 1, got {tuple(var.shape)}")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Negative log-likelihood of counts y under Poisson(lambda), as torch.nn.functional.poisson_nll_loss, up to the
+    constant log y!:
+
+        l = e^x - y x   (log_input=True: x = log lambda),   l = x - y log(x + eps)   (log_input=False: x = lambda)
+
+    full=True adds Stirling's approximation of log y!, y log y - y + 1/2 log(2 pi y), for the targets y > 1 (see
+    _stirling). Where y = 0, PyTorch's gradient with respect to y under full=True is NaN (0 log 0); here it is finite.
+    """
+    reduction = legacy_reduction("poisson_nll_loss", size_average, reduce, reduction)
+    _check_reduction("poisson_nll_loss", reduction)
+    target = as_tensor(target, like=input)
+    _broadcast_together("poisson_nll_loss", input=input, target=target)
+    if log_input:
+        loss = exp(input) - target * input  # [formula: poisson-nll]
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        loss = loss + _stirling(target)
+    return _reduce("poisson_nll_loss", loss, reduction)
+
+
+def _stirling(target):
+    """y log y - y + 1/2 log(2 pi y) where y > 1, else 0 (the log of a target <= 1 is never taken)."""
+    above = _values(target) > 1
+    y = where(above, target, 1.0)
+    return where(above, y * log(y) - y + 0.5 * log(2 * math.pi * y), 0.0)  # [formula: poisson-stirling]
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -y (x1 - x2) + margin), as torch.nn.functional.margin_ranking_loss: y = 1 asks for x1 to rank
+    above x2 by the margin, y = -1 for x2 above x1. The gradient at the hinge's corner is that of the slope."""
+    reduction = legacy_reduction("margin_ranking_loss", size_average, reduce, reduction)
+    _check_reduction("margin_ranking_loss", reduction)
+    target = as_tensor(target, like=input1)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ValueError(f"margin_ranking_loss: input1, input2 and target must have the same number of dimensions, "
+                         f"got shapes {tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    _broadcast_together("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    loss = clamp(-target * (input1 - input2) + margin, min=0.0)  # [formula: margin-ranking]
+    return _reduce("margin_ranking_loss", loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1, as torch.nn.functional.hinge_embedding_loss (x is a distance;
+    a label other than 1 and -1 takes both terms, as in PyTorch). The gradient at the corner is that of the slope."""
+    reduction = legacy_reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    _check_reduction("hinge_embedding_loss", reduction)
+    labels = _values(target)
+    _broadcast_together("hinge_embedding_loss", input=input, target=labels)
+    far = where(labels != 1, clamp(margin - input, min=0.0), 0.0)
+    near = where(labels != -1, input, 0.0)
+    loss = near + far  # [formula: hinge-embedding]
+    return _reduce("hinge_embedding_loss", loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + e^(-y x)) = softplus(-y x), as torch.nn.functional.soft_margin_loss: two-class logistic loss for
+    labels y = 1 and -1."""
+    reduction = legacy_reduction("soft_margin_loss", size_average, reduce, reduction)
+    _check_reduction("soft_margin_loss", reduction)
+    target = as_tensor(target, like=input)
+    _broadcast_together("soft_margin_loss", input=input, target=target)
+    loss = softplus(-target * input)  # [formula: soft-margin]
+    return _reduce("soft_margin_loss", loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross-entropy on logits averaged over the C classes (the last axis), one value per sample, as
+    torch.nn.functional.multilabel_soft_margin_loss:
+
+        l_n = -1/C sum_c w_c (y_nc log sigmoid(x_nc) + (1 - y_nc) log sigmoid(-x_nc))
+    """
+    reduction = legacy_reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
+    _check_reduction("multilabel_soft_margin_loss", reduction)
+    if input.ndim == 0:
+        raise ValueError("multilabel_soft_margin_loss: input must have a class dimension, (C,) or (N, C), "
+                         "got a 0-d tensor")
+    target = as_tensor(target, like=input)
+    _broadcast_together("multilabel_soft_margin_loss", input=input, target=target)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        weight = as_tensor(weight, like=input)
+        _broadcast_together("multilabel_soft_margin_loss", input=input, weight=weight)
+        loss = loss * weight
+    per_sample = loss.sum(axis=-1) / input.shape[-1]  # [formula: multilabel-soft-margin]
+    return _reduce("multilabel_soft_margin_loss", per_sample, reduction)
+
+
+COSINE_EMBEDDING_EPS = 1e-12  # added to each squared norm, as PyTorch does
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (0 for other labels), as
+    torch.nn.functional.cosine_embedding_loss; cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)).
+
+    Inputs (N, D) take targets (N,); inputs (D,) a 0-d target. The gradient at the corner is that of the slope.
+    """
+    reduction = legacy_reduction("cosine_embedding_loss", size_average, reduce, reduction)
+    _check_reduction("cosine_embedding_loss", reduction)
+    labels = _values(target)
+    _check_cosine_embedding_shapes(input1, input2, labels)
+    axis = labels.ndim
+    squared1 = (input1 * input1).sum(axis=axis) + COSINE_EMBEDDING_EPS
+    squared2 = (input2 * input2).sum(axis=axis) + COSINE_EMBEDDING_EPS
+    cos = (input1 * input2).sum(axis=axis) / sqrt(squared1 * squared2)
+    similar, dissimilar = 1 - cos, clamp(cos - margin, min=0.0)
+    loss = where(labels == 1, similar, 0.0) + where(labels == -1, dissimilar, 0.0)  # [formula: cosine-embedding]
+    return _reduce("cosine_embedding_loss", loss, reduction)
+
+
+def _check_cosine_embedding_shapes(input1, input2, labels):
+    op = "cosine_embedding_loss"
+    if labels.ndim > 1:
+        raise ValueError(f"{op}: 0-d or 1-d target expected (multi-target not supported), got shape {labels.shape}")
+    wanted = labels.ndim + 1
+    if input1.ndim != wanted or input2.ndim != wanted:
+        raise ValueError(f"{op}: a {labels.ndim}-d target expects {wanted}-d input tensors, got inputs of shapes "
+                         f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+    _broadcast_together(op, input1=input1, input2=input2)
+    _broadcast_together(op, input1=input1.shape[:-1], input2=input2.shape[:-1], target=labels)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)), as torch.nn.functional.triplet_margin_loss, with d PyTorch's
+    pairwise_distance ||x1 - x2 + eps||_p over the last axis. swap=True takes min(d(a, n), d(p, n)) for the
+    negative's distance (Balntas et al., 2016). The gradient at the corner is that of the slope."""
+    reduction = legacy_reduction("triplet_margin_loss", size_average, reduce, reduction)
+    _check_reduction("triplet_margin_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(f"triplet_margin_loss: anchor, positive and negative must have the same number of "
+                         f"dimensions, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+                         f"{tuple(negative.shape)}")
+    _broadcast_together("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    to_positive = _pairwise_distance(anchor, positive, p, eps)
+    to_negative = _pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = minimum(to_negative, _pairwise_distance(positive, negative, p, eps))
+    loss = clamp(margin + to_positive - to_negative, min=0.0)  # [formula: triplet-margin]
+    return _reduce("triplet_margin_loss", loss, reduction)
+
+
+def _pairwise_distance(x1, x2, p, eps):
+    """||x1 - x2 + eps||_p over the last axis: PyTorch's pairwise_distance, eps added to each difference."""
+    return _p_norm(x1 - x2 + eps, p, axis=-1)
+
+
+def _p_norm(x, p, axis):
+    """(sum |x|^p)^(1/p) over `axis`; max |x| for p = inf, min |x| for p = -inf, the count of nonzeros for p = 0.
+
+    A zero vector has norm 0 and, as in PyTorch, gradient 0 (the root's derivative there is infinite).
+    """
+    if p == 0:
+        return constant((x.array != 0).sum(axis=axis).astype(x.dtype))
+    size = abs(x)
+    if p == math.inf:
+        return size.max(axis=axis)
+    if p == -math.inf:
+        return -(-size).max(axis=axis)
+    total = (size ** p).sum(axis=axis)
+    positive = total.array > 0
+    return where(positive, where(positive, total, 1.0) ** (1.0 / p), 0.0)

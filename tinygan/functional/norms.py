@@ -17,6 +17,7 @@ from .. import kernels
 from ..autograd import Tensor, check_same_float_dtype
 from ._util import as_tensor, xp_of
 from .arithmetic import clamp
+from .reduce import max as reduce_max, min as reduce_min, sum as reduce_sum
 
 
 def standardize(x, axes, eps):
@@ -189,3 +190,46 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     torch.nn.functional.cosine_similarity (eps keeps a zero vector's similarity 0, with a finite gradient)."""
     unit1, unit2 = normalize(x1, dim=dim, eps=eps), normalize(x2, dim=dim, eps=eps)
     return (unit1 * unit2).sum(axis=dim)  # [formula: cosine-similarity]
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the last dimensions, `normalized_shape`, times weight (Zhang & Sennrich,
+    2019): layer norm without the centring and the bias. eps=None is the machine epsilon of the input's dtype,
+    as in PyTorch."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(n) for n in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ValueError(f"rms_norm: normalized_shape {normalized_shape} must be the last dimensions of the "
+                         f"input, got input of shape {tuple(input.shape)}")
+    _check_affine("rms_norm", input.shape, weight, None, normalized_shape)
+    if eps is None:
+        eps = float(xp_of(input.array).finfo(input.dtype).eps)
+    mean_square = (input * input).mean(axis=_last_axes(input, normalized_shape), keepdims=True)
+    y = input * (mean_square + eps) ** -0.5  # [formula: rms-norm]
+    return y if weight is None else y * as_tensor(weight, like=y)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last dimension, like torch.nn.functional.pairwise_distance: PyTorch adds eps
+    to the difference (not to the norm), which keeps the 2-norm's gradient finite where x1 = x2."""
+    difference = x1 - x2 + eps  # [formula: pairwise-distance]
+    if difference.ndim == 0:
+        difference = difference.reshape(1)
+    return _vector_norm(difference, float(p), -1, keepdim)
+
+
+def _vector_norm(x, p, axis, keepdims):
+    """(sum |x_i|^p)^(1/p) along `axis`; max |x_i| for p = inf, min |x_i| for p = -inf, the count of
+    non-zero x_i for p = 0 (a constant: its gradient is 0)."""
+    magnitude = x * Tensor(xp_of(x.array).sign(x.array))                    # |x|, with gradient sign(x)
+    if p == float("inf"):
+        return reduce_max(magnitude, axis=axis, keepdims=keepdims)
+    if p == float("-inf"):
+        return reduce_min(magnitude, axis=axis, keepdims=keepdims)
+    if p == 0:
+        return Tensor((x.array != 0).sum(axis=axis, keepdims=keepdims).astype(x.dtype))
+    if p == 2:
+        return reduce_sum(x * x, axis=axis, keepdims=keepdims) ** 0.5
+    return reduce_sum(magnitude ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)

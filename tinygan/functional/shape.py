@@ -177,14 +177,40 @@ def pad(x, pad, mode="constant", value=None):
     """Pad x as torch.nn.functional.pad: `pad` is (left, right, top, bottom, ...), last axis first.
 
     pad=(1, 2) pads the last axis with 1 value before and 2 after; pad=(1, 1, 2, 2) also pads
-    the axis before it by 2 on each side. A negative width crops, as in PyTorch.
+    the axis before it by 2 on each side. A negative width crops, as in PyTorch. mode="constant" fills
+    with `value`; "reflect" mirrors x about its edges, "replicate" repeats the edge values and "circular"
+    wraps x around: these pick each new value from x, so the gradient is getitem's scatter-add.
     """
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is implemented, got mode={mode!r}")
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) > 2 * x.ndim or not all(isinstance(p, numbers.Integral) for p in pad):
         raise ValueError(f"pad: pad must be an even number (at most {2 * x.ndim}) of ints, (left, right, top, "
                          f"bottom, ...), for an input of shape {tuple(x.shape)}; got {pad}")
+    if mode == "constant":
+        return _pad_constant(x, pad, value)
+    if mode not in _PAD_SOURCES:
+        raise ValueError(f"pad: mode must be one of ('constant', 'reflect', 'replicate', 'circular'), got {mode!r}")
+    if value is not None and value != 0:
+        raise ValueError(f"pad: mode={mode!r} takes no value, got value={value!r}")
+    return _pad_by_picking(x, pad, mode)
+
+
+def _pad_by_picking(x, pad, mode):
+    """reflect, replicate or circular padding as `x[..., i, j, k]`: per padded axis an index array that names, for
+    each output position, the input position it copies (broadcast against the other axes' arrays)."""
+    _check_pad_rank(x, pad, mode)
+    pairs = [pad[i:i + 2] for i in range(len(pad) - 2, -1, -2)]        # (before, after) of the padded axes
+    sizes = tuple(x.shape[x.ndim - len(pairs):])
+    _check_pad_sizes(x, pairs, sizes, mode)
+    xp = xp_of(x.array)
+    sources = [_PAD_SOURCES[mode](xp.arange(-before, n + after), n, before, after)
+               for (before, after), n in zip(pairs, sizes)]
+    last = len(sources) - 1
+    index = tuple(source.reshape((-1,) + (1,) * (last - i)) for i, source in enumerate(sources))
+    return getitem(x, (Ellipsis,) + index)
+
+
+def _pad_constant(x, pad, value):
+    """Constant padding: crop the axes with negative widths, then surround with `value`."""
     pairs = [(0, 0)] * (x.ndim - len(pad) // 2) + [pad[i:i + 2] for i in range(len(pad) - 2, -1, -2)]
     crop = tuple(slice(-before if before < 0 else None, after if after < 0 else None) for before, after in pairs)
     if any(before + after + n < 0 for (before, after), n in zip(pairs, x.shape)):
@@ -193,6 +219,66 @@ def pad(x, pad, mode="constant", value=None):
         x = getitem(x, crop)
     widths = tuple((max(b, 0), max(a, 0)) for b, a in pairs)
     return pad_widths(x, widths, value=0.0 if value is None else value)
+
+
+def _reflect_source(p, n, before, after):
+    """`p -> (n - 1) - |(n - 1) - |p||`: position p of x's axis mirrored about its first and last element, the
+    edge itself not repeated (`x[2], x[1], x[0], x[1], ...` on the left)."""
+    return (n - 1) - abs((n - 1) - abs(p))  # [formula: pad-reflect]
+
+
+def _replicate_source(p, n, before, after):
+    """`p -> min(max(p, 0), n - 1)`: a position before the axis takes its first value, after it its last."""
+    return p.clip(0, n - 1)  # [formula: pad-replicate]
+
+
+def _circular_source(p, n, before, after):
+    """`p -> s + (p - s) mod m`: the axis cropped to `[s, s + m)` (s = max(-before, 0)) repeats with period m."""
+    start, kept = max(-before, 0), n - max(-before, 0) - max(-after, 0)
+    return start + (p - start) % kept  # [formula: pad-circular]
+
+
+_PAD_SOURCES = {"reflect": _reflect_source, "replicate": _replicate_source, "circular": _circular_source}
+
+
+def _check_pad_rank(x, pad, mode):
+    """PyTorch pads the last 1, 2 or 3 axes in these modes, of an input with one or two axes more (a batch)."""
+    padded = len(pad) // 2
+    if padded not in (1, 2, 3) or x.ndim not in (padded + 1, padded + 2):
+        raise NotImplementedError(
+            f"pad: mode={mode!r} pads the last 1, 2 or 3 axes of an input with 1 or 2 axes more (pad of length 2 "
+            f"for 2-D or 3-D inputs, 4 for 3-D or 4-D, 6 for 4-D or 5-D); got pad {pad} of length {len(pad)} for "
+            f"an input of shape {tuple(x.shape)}")
+
+
+def _check_pad_sizes(x, pairs, sizes, mode):
+    """PyTorch's limits on the pad widths of each mode, for the padded axes of `sizes`."""
+    shape = tuple(x.shape)
+    outputs = [n + before + after for (before, after), n in zip(pairs, sizes)]
+    if any(n < 0 for n in outputs):
+        raise ValueError(f"pad: pad {_torch_order(pairs)} crops more than the input of shape {shape} holds")
+    if mode == "circular":
+        for (before, after), n in zip(pairs, sizes):
+            kept = n - max(-before, 0) - max(-after, 0)
+            if max(before, after) > kept:
+                raise ValueError(f"pad: mode='circular' wraps around at most once: widths (before, after) = "
+                                 f"{(before, after)} must be at most the {max(kept, 0)} values the crop leaves of an "
+                                 f"axis of size {n} (input of shape {shape})")
+        return
+    first_kept = 1 if x.ndim == len(sizes) + 2 else 0                  # a batch axis may be empty
+    if 0 in shape[first_kept:]:
+        raise ValueError(f"pad: mode={mode!r} needs an input with no empty axis (but a batch axis), got shape "
+                         f"{shape}")
+    if all(n == 0 for n in outputs):
+        raise ValueError(f"pad: pad {_torch_order(pairs)} leaves no value of the input of shape {shape}")
+    if mode == "reflect" and any(max(before, after) >= n for (before, after), n in zip(pairs, sizes)):
+        raise ValueError(f"pad: mode='reflect' needs every width of pad {_torch_order(pairs)} smaller than the size "
+                         f"of its axis, {sizes} (input of shape {shape})")
+
+
+def _torch_order(pairs):
+    """(before, after) pairs of the padded axes, first axis first, back as PyTorch's pad tuple (last axis first)."""
+    return tuple(width for pair in reversed(pairs) for width in pair)
 
 
 def flatten(x, start_dim=1):
@@ -360,6 +446,20 @@ def pixel_shuffle(x, upscale_factor):
     N, C, H, W = x.shape
     blocks = reshape(x, (N, C // (r * r), r, r, H, W))
     return reshape(permute(blocks, 0, 1, 4, 2, 5, 3), (N, C // (r * r), H * r, W * r))  # [formula: pixel-shuffle]
+
+
+def pixel_unshuffle(x, downscale_factor):
+    """(*, C, H r, W r) -> (*, C r^2, H, W), each r x r block of pixels gathered into r^2 channels: the inverse of
+    pixel_shuffle, like torch.nn.functional.pixel_unshuffle."""
+    r = int(downscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(f"pixel_unshuffle: expects (*, C, H * {r}, W * {r}) with a factor of at least 1, got shape "
+                         f"{tuple(x.shape)} and factor {downscale_factor}")
+    *batch, C, H, W = x.shape
+    blocks = reshape(x, (*batch, C, H // r, r, W // r, r))
+    k = len(batch)
+    order = tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3)
+    return reshape(permute(blocks, *order), (*batch, C * r * r, H // r, W // r))  # [formula: pixel-unshuffle]
 
 
 SortResult = namedtuple("sort", ["values", "indices"])

@@ -10,8 +10,9 @@ of differentiable ops, so their gradients (and gradients of gradients) come from
 """
 import warnings
 
-from .. import kernels
-from ..autograd import Function
+from .. import backend, kernels
+from ..autograd import Function, Tensor
+from ._util import xp_of
 from .arithmetic import exp, logsumexp
 
 
@@ -78,3 +79,36 @@ def _softmax_backward_in_ops(x, grad, dim):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmin(x) = softmax(-x) along `dim`: the smallest values get the largest weights."""
     return softmax(-input, dim, dtype=dtype)  # [formula: softmin]
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) along `dim`, g drawn from Gumbel(0, 1) by tinygan's seeded generator: a sample
+    from the categorical distribution of the logits relaxed to the simplex (Jang et al., 2017; Maddison et al.,
+    2017). hard=True returns the one-hot vector of its largest entry, with the soft sample's gradient
+    (straight-through: y_hard - detach(y_soft) + y_soft). eps is accepted for PyTorch's signature and, as there,
+    has no effect."""
+    if eps != 1e-10:
+        warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    return _gumbel_softmax_with_noise(logits, _gumbel_noise(logits), tau, hard, dim)
+
+
+def _gumbel_noise(logits):
+    """Gumbel(0, 1) noise of the logits' shape and dtype: -log E with E ~ Exponential(1), as PyTorch draws it."""
+    array = logits.array
+    exponential = backend.rng_for(array).standard_exponential(array.shape, dtype=array.dtype)
+    return Tensor(-xp_of(array).log(exponential))
+
+
+def _gumbel_softmax_with_noise(logits, gumbels, tau, hard, dim):
+    """gumbel_softmax for given Gumbel noise: softmax((logits + gumbels) / tau), made one-hot when hard."""
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be > 0, got {tau}")
+    y_soft = softmax((logits + gumbels) / tau, dim)  # [formula: gumbel-softmax]
+    if not hard:
+        return y_soft
+    axis = dim % max(y_soft.ndim, 1)
+    xp = xp_of(y_soft.array)
+    largest = y_soft.array.argmax(axis=axis)
+    positions = xp.arange(y_soft.shape[axis]).reshape((-1,) + (1,) * (y_soft.ndim - axis - 1))
+    y_hard = Tensor((positions == xp.expand_dims(largest, axis)).astype(y_soft.dtype))
+    return y_hard - y_soft.detach() + y_soft  # [formula: gumbel-softmax-straight-through]

@@ -1,12 +1,15 @@
 """Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d with PyTorch's arguments, weight shapes and
 initialisation; the convolutions and their gradients are F.conv2d's and F.conv_transpose2d's
 (tinygan.functional), the 1-d ones (F.conv1d, F.conv_transpose1d) running them on a height-1 image.
+padding_mode 'reflect', 'replicate' or 'circular' pads with F.pad in that mode and convolves without padding.
 """
 from .. import functional as F
 from . import init
 from ..functional.conv import pair as _pair
 from ..functional.conv import single as _single
 from .module import Module, _new_parameter, _positive_int
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -21,8 +24,10 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is implemented, got {padding_mode!r}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if padding_mode != "zeros" and name.startswith("ConvTranspose"):
+            raise ValueError(f"{name}: only padding_mode='zeros' is implemented, got {padding_mode!r} (as in PyTorch)")
         self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
         self.kernel_size = _pair(kernel_size, "kernel_size", name)
         self.stride = _pair(stride, "stride", name)
@@ -46,6 +51,30 @@ class _ConvNd(Module):
     def reset_parameters(self):
         init.default_init_(self.weight, self.bias)
 
+    @property
+    def _reversed_padding_repeated_twice(self):
+        """The padding as F.pad's tuple, last axis first: (left, right, top, bottom) for 2-D, (left, right) for 1-D.
+
+        padding='same' pads d (k - 1) in all, the smaller half `floor(d (k - 1) / 2)` before, as F.conv2d does.
+        PyTorch's name, kept for code that reads it.
+        """
+        if self.padding == "valid":
+            return (0, 0) * len(self.kernel_size)
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            return tuple(width for total in reversed(totals) for width in (total // 2, total - total // 2))
+        return tuple(p for p in reversed(self.padding) for _ in range(2))
+
+    def _padded(self, x):
+        """x padded in padding_mode for a convolution without padding; x itself for padding_mode='zeros'."""
+        if self.padding_mode == "zeros":
+            return x
+        return F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+
+    def _conv_padding(self):
+        """The padding the convolution itself adds: none when _padded has padded in padding_mode."""
+        return self.padding if self.padding_mode == "zeros" else 0
+
     def extra_repr(self):
         zeros, ones = (0,) * len(self.kernel_size), (1,) * len(self.kernel_size)   # (0, 0) for 2-D, (0,) for 1-D
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
@@ -59,6 +88,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -67,7 +98,8 @@ class Conv2d(_ConvNd):
 
     Output size OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1; padding='same' keeps
     the input size (stride 1), padding='valid' is no padding. With groups G, each of G groups of
-    in/G input channels makes out/G output channels.
+    in/G input channels makes out/G output channels. padding_mode says what the padding holds: 'zeros',
+    or the input's mirror image ('reflect'), edge values ('replicate') or wrap-around ('circular').
     Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in/groups * KH * KW.
     """
 
@@ -81,8 +113,8 @@ class Conv2d(_ConvNd):
                          padding_mode, lambda i, o, k: (o, i // groups) + k, device, dtype)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation,
-                        groups=self.groups)
+        return F.conv2d(self._padded(x), self.weight, self.bias, stride=self.stride, padding=self._conv_padding(),
+                        dilation=self.dilation, groups=self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -90,6 +122,7 @@ class Conv1d(_ConvNd):
 
     Output length floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; padding='same' keeps the
     length (stride 1), padding='valid' is no padding. F.conv1d computes it as conv2d on a height-1 image.
+    padding_mode is 'zeros', 'reflect', 'replicate' or 'circular', as for Conv2d.
     Initialised as PyTorch: values in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = in/groups * K.
     """
 
@@ -112,8 +145,8 @@ class Conv1d(_ConvNd):
         self.output_padding = (0,)
 
     def forward(self, x):
-        return F.conv1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding, dilation=self.dilation,
-                        groups=self.groups)
+        return F.conv1d(self._padded(x), self.weight, self.bias, stride=self.stride, padding=self._conv_padding(),
+                        dilation=self.dilation, groups=self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -1,5 +1,5 @@
-"""Normalisation layers that do not mix samples: LayerNorm, GroupNorm, InstanceNorm2d, with PyTorch's
-names, parameters (weight ones, bias zeros), buffers and defaults. The formulas live in
+"""Normalisation layers that do not mix samples: LayerNorm, GroupNorm, InstanceNorm1d and 2d, RMSNorm, with
+PyTorch's names, parameters (weight ones, bias zeros), buffers and defaults. The formulas live in
 tinygan/functional/norms.py.
 """
 import warnings
@@ -65,14 +65,17 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class InstanceNorm2d(Module):
-    """Normalise each channel of each image over its pixels (Ulyanov et al., 2016), for (N, C, H, W) or
-    (C, H, W) inputs.
+class _InstanceNorm(Module):
+    """Normalise each channel of each sample over its `spatial_dims` trailing dimensions (Ulyanov et al., 2016),
+    batched (N, C, *) or not (C, *).
 
     As in PyTorch, affine=False and track_running_stats=False by default: no parameters, and the same
     normalisation in training and evaluation. With track_running_stats, training updates running_mean
     and running_var and evaluation uses them.
     """
+
+    spatial_dims = None          # 1 for InstanceNorm1d, 2 for InstanceNorm2d
+    layouts = None               # the unbatched and batched layouts, for the error message
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, *, bias=True):
         super().__init__()
@@ -89,13 +92,14 @@ class InstanceNorm2d(Module):
                 self.register_buffer(name, None)
 
     def forward(self, input):
-        if input.ndim not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-                             f"{tuple(input.shape)}")
-        unbatched = input.ndim == 3
+        name, k = type(self).__name__, self.spatial_dims
+        if input.ndim not in (k + 1, k + 2):
+            raise ValueError(f"{name}: expected a {k + 1}-D {self.layouts[0]} or {k + 2}-D {self.layouts[1]} input, "
+                             f"got shape {tuple(input.shape)}")
+        unbatched = input.ndim == k + 1
         x = input.reshape((1,) + tuple(input.shape)) if unbatched else input
         if x.shape[1] != self.num_features:
-            message = (f"InstanceNorm2d: expected input's size at dim={0 if unbatched else 1} to match "
+            message = (f"{name}: expected input's size at dim={0 if unbatched else 1} to match "
                        f"num_features ({self.num_features}), but got: {x.shape[1]} (input shape {tuple(input.shape)})")
             if self.affine:
                 raise ValueError(message)
@@ -108,3 +112,39 @@ class InstanceNorm2d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sequence over its length, for (N, C, L) or (C, L) inputs (see _InstanceNorm)."""
+
+    spatial_dims, layouts = 1, ("(C, L)", "(N, C, L)")
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each image over its pixels, for (N, C, H, W) or (C, H, W) inputs (see
+    _InstanceNorm)."""
+
+    spatial_dims, layouts = 2, ("(C, H, W)", "(N, C, H, W)")
+
+
+class RMSNorm(Module):
+    """Divide each sample by the root mean square of its last dimensions, `normalized_shape` (Zhang & Sennrich,
+    2019); with elementwise_affine, a learnt weight (ones) of that shape. eps=None is the input dtype's machine
+    epsilon, as in PyTorch."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(backend.xp().ones(self.normalized_shape, dtype=backend.get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,5 +1,6 @@
-"""Upsample: F.interpolate as a layer (nearest or bilinear), with PyTorch's arguments; PixelShuffle:
-F.pixel_shuffle as a layer.
+"""Upsample: F.interpolate as a layer (nearest or bilinear), with PyTorch's arguments, and its older names
+UpsamplingNearest2d and UpsamplingBilinear2d; PixelShuffle and PixelUnshuffle: F.pixel_shuffle and
+F.pixel_unshuffle as layers.
 """
 from .. import functional as F
 from ..functional.interpolate import MODES as _INTERPOLATE_MODES
@@ -42,3 +43,32 @@ class PixelShuffle(Module):
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r^2, H, W): F.pixel_unshuffle as a layer, the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = int(downscale_factor)
+
+    def forward(self, x):
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """PyTorch's older name for Upsample(mode='nearest'), 2-D images only."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """PyTorch's older name for Upsample(mode='bilinear', align_corners=True): the corner pixels of input and
+    output are aligned."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
