@@ -8,7 +8,8 @@ VAE (today's `reduction='sum'` and the older `size_average=False`), MNIST classi
 StepLR, the accuracy count) and word-level LSTM language model (`init_hidden`, `repackage_hidden`,
 `clip_grad_norm_`, hand-written SGD on `p.data`, generation with `torch.multinomial`); the Annotated
 Diffusion Model's DDPM (`torch.cumprod` of the betas, `extract` with gather, a sinusoidal embedding of integer
-steps, `F.smooth_l1_loss`, ancestral sampling under `@torch.no_grad()`); and nanoGPT's model and training loop
+steps, `F.smooth_l1_loss`, ancestral sampling under `@torch.no_grad()`); CycleGAN's ResnetGenerator (reflection
+padding, InstanceNorm2d through functools.partial); and nanoGPT's model and training loop
 (weight tying, `scaled_dot_product_attention` or the masked product, AdamW's decay groups, top-k generation). Each
 is small enough to run a few steps in a fraction of a second.
 
@@ -1392,6 +1393,101 @@ def train(model, train_ids, val_ids, max_iters):
     return losses + [val_loss.item()], generated[0].tolist()
 """
 
+# CycleGAN's ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix, networks.py) as written: reflection padding,
+# InstanceNorm2d through functools.partial, residual blocks, transposed convolutions with output_padding; trained
+# here on an L1 reconstruction of the digits, a few steps.
+CYCLEGAN_GENERATOR = """
+import functools
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, dim, padding_type, norm_layer, use_dropout, use_bias):
+        super(ResnetBlock, self).__init__()
+        self.conv_block = self.build_conv_block(dim, padding_type, norm_layer, use_dropout, use_bias)
+    def build_conv_block(self, dim, padding_type, norm_layer, use_dropout, use_bias):
+        conv_block = []
+        p = 0
+        if padding_type == 'reflect':
+            conv_block += [nn.ReflectionPad2d(1)]
+        elif padding_type == 'replicate':
+            conv_block += [nn.ReplicationPad2d(1)]
+        elif padding_type == 'zero':
+            p = 1
+        else:
+            raise NotImplementedError('padding [%s] is not implemented' % padding_type)
+        conv_block += [nn.Conv2d(dim, dim, kernel_size=3, padding=p, bias=use_bias), norm_layer(dim), nn.ReLU(True)]
+        if use_dropout:
+            conv_block += [nn.Dropout(0.5)]
+        p = 0
+        if padding_type == 'reflect':
+            conv_block += [nn.ReflectionPad2d(1)]
+        elif padding_type == 'replicate':
+            conv_block += [nn.ReplicationPad2d(1)]
+        elif padding_type == 'zero':
+            p = 1
+        conv_block += [nn.Conv2d(dim, dim, kernel_size=3, padding=p, bias=use_bias), norm_layer(dim)]
+        return nn.Sequential(*conv_block)
+    def forward(self, x):
+        out = x + self.conv_block(x)
+        return out
+
+class ResnetGenerator(nn.Module):
+    def __init__(self, input_nc, output_nc, ngf=64, norm_layer=nn.BatchNorm2d, use_dropout=False, n_blocks=6, padding_type='reflect'):
+        assert(n_blocks >= 0)
+        super(ResnetGenerator, self).__init__()
+        if type(norm_layer) == functools.partial:
+            use_bias = norm_layer.func == nn.InstanceNorm2d
+        else:
+            use_bias = norm_layer == nn.InstanceNorm2d
+        model = [nn.ReflectionPad2d(3),
+                 nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=use_bias),
+                 norm_layer(ngf),
+                 nn.ReLU(True)]
+        n_downsampling = 2
+        for i in range(n_downsampling):
+            mult = 2 ** i
+            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=use_bias),
+                      norm_layer(ngf * mult * 2),
+                      nn.ReLU(True)]
+        mult = 2 ** n_downsampling
+        for i in range(n_blocks):
+            model += [ResnetBlock(ngf * mult, padding_type=padding_type, norm_layer=norm_layer, use_dropout=use_dropout, use_bias=use_bias)]
+        for i in range(n_downsampling):
+            mult = 2 ** (n_downsampling - i)
+            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2),
+                                         kernel_size=3, stride=2,
+                                         padding=1, output_padding=1,
+                                         bias=use_bias),
+                      norm_layer(int(ngf * mult / 2)),
+                      nn.ReLU(True)]
+        model += [nn.ReflectionPad2d(3)]
+        model += [nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0)]
+        model += [nn.Tanh()]
+        self.model = nn.Sequential(*model)
+    def forward(self, input):
+        return self.model(input)
+
+
+
+def build():
+    norm_layer = functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
+    return ResnetGenerator(1, 1, 8, norm_layer=norm_layer, use_dropout=False, n_blocks=2)
+
+
+def train(model, images, labels, n_batches):
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    criterionIdt = torch.nn.L1Loss()
+    losses = []
+    for i in range(n_batches):
+        real = torch.from_numpy(images[8 * i:8 * i + 8])
+        optimizer.zero_grad()
+        loss = criterionIdt(model(real), real)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+"""
+
 # ---------------------------------------------------------------------------------------------------------------
 # The data: real digits from tinygan's MNIST (torchvision's, with the embedded digits standing in), and a small
 # corpus for the language model.
@@ -1571,6 +1667,7 @@ PROGRAMS = {
     "mnist_classifier": (MNIST_CLASSIFIER, lambda ns: ns["build"](), _classifier_data, _classifier_run),
     "word_language_model": (WORD_LANGUAGE_MODEL, lambda ns: ns["build"](10), _lm_data, _lm_run),
     "ddpm": (DDPM, lambda ns: ns["build"](), _classifier_data, _gan("train", 6)[1]),
+    "cyclegan_generator": (CYCLEGAN_GENERATOR, lambda ns: ns["build"](), _classifier_data, _gan("train", 4)[1]),
     "nanogpt": (NANOGPT, lambda ns: ns["build"](), _lm_data, lambda ns, model, data: ns["train"](model, *data, 16)),
     "nanogpt_masked": (NANOGPT.replace("flash = True", "flash = False"), lambda ns: ns["build"](), _lm_data,
                        lambda ns, model, data: ns["train"](model, *data, 16)),
