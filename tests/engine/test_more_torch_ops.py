@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import tinygan
 
-from test_torch_functions import DRAWN, host, tensor
+from test_torch_functions import DRAWN, assert_outputs_and_gradients_equal_pytorchs, host, tensor
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
 
@@ -245,19 +245,8 @@ FUNCTIONS = {
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_outputs_and_gradients_equal_pytorchs(name):
-    torch = pytest.importorskip("torch")
-    values = _inputs(np.random.default_rng(0))
-    results = []
-    for module in (tinygan, torch):
-        leaves = {k: module.tensor(v, dtype=module.float64, requires_grad=True) for k, v in values.items()}
-        out = FUNCTIONS[name](module, leaves)
-        weights = np.random.default_rng(1).standard_normal(tuple(out.shape))
-        (out * module.tensor(weights, dtype=module.float64)).sum().backward()
-        grads = [np.zeros(v.shape) if leaves[k].grad is None else np.asarray(leaves[k].grad.detach().numpy())
-                 for k, v in values.items()]
-        results.append([np.asarray(out.detach().numpy())] + grads)
-    for ours, theirs in zip(*results):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert_outputs_and_gradients_equal_pytorchs(lambda module, functional, leaves: FUNCTIONS[name](module, leaves),
+                                                _inputs(np.random.default_rng(0)))
 
 
 def test_counts_operators_and_in_place_twins_equal_pytorchs():

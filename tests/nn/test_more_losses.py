@@ -3,14 +3,15 @@ TripletMarginLoss, CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss, Mult
 and modules, against PyTorch in float64: values and gradients for every reduction and option, at the boundaries
 (var at its clamp, targets 0 and 1, each hinge exactly at its margin), the deprecated size_average= and reduce=,
 the modules' defaults and reprs, and the errors. Gradient checks: tests/engine/test_op_contract.py's SPECS."""
-import re
 import warnings
 
 import numpy as np
 import pytest
 
 import tinygan.functional as F
-from tinygan import Tensor, backend, nn
+from tinygan import backend, nn
+
+from test_pytorch_losses import Constant, raises, tensor
 
 RNG = np.random.default_rng(0)
 X, Y, Z = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3))
@@ -22,22 +23,6 @@ VAR = RNG.uniform(0.2, 2.0, (4, 3))
 VAR[0, 0], VAR[0, 1], VAR[1, 2] = 1e-6, 1e-8, 0.0         # at the clamp (eps = 1e-6), below it, and 0
 COUNTS = np.array([[0.0, 1.0, 2.0], [3.5, 0.5, 1.0], [0.0, 7.0, 1.5], [1.0, 0.0, 4.0]])
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def tensor(values, requires_grad=False):
-    array = np.asarray(values)
-    return Tensor(backend.xp().asarray(array), requires_grad=requires_grad and array.dtype.kind == "f")
-
-
-def raises(error, *fragments):
-    return pytest.raises(error, match=".*".join(re.escape(f) for f in fragments))
-
-
-class Constant:
-    """An input that no gradient is asked for (PyTorch differentiates no label of these losses)."""
-
-    def __init__(self, array):
-        self.array = np.asarray(array)
 
 
 def compare(ours, theirs, *arrays, rtol=1e-12):

@@ -7,21 +7,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygan.functional as F
-from tinygan import Tensor, backend, nn
+from tinygan import nn
+
+from test_pytorch_dropout_conv1d import device_tensor, host, rng
 
 MODES = ("reflect", "replicate", "circular")
 
 
-def device_tensor(array, requires_grad=False):
-    return Tensor(backend.to_device(np.asarray(array), backend.current_device()), requires_grad=requires_grad)
-
-
-def host(t):
-    return backend.to_numpy(t.array if isinstance(t, Tensor) else t)
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
 
 
 def agrees_with_torch(ours, theirs, shape, seed=0):
