@@ -370,3 +370,17 @@ def test_hardtanh_at_its_bounds_has_pytorchs_gradient_0():
     torch.nn.functional.hardtanh(theirs, -1.0, 1.0).sum().backward()
     torch.nn.Hardtanh(-0.25, 1.0)(theirs).sum().backward()
     np.testing.assert_array_equal(backend.to_numpy(ours.grad.array), theirs.grad.numpy())
+
+
+def test_pairwise_distance_of_identical_points_has_gradient_0_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    y = x.copy()
+    y[1] += 0.25
+    for p in (2.0, 1.0, 3.0):
+        ours = tinygan.tensor(x, requires_grad=True)
+        theirs = torch.tensor(x, requires_grad=True)
+        F.pairwise_distance(ours, tinygan.tensor(y), p=p, eps=0.0).sum().backward()
+        torch.nn.functional.pairwise_distance(theirs, torch.tensor(y), p=p, eps=0.0).sum().backward()
+        np.testing.assert_allclose(backend.to_numpy(ours.grad.array), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+        assert np.isfinite(backend.to_numpy(ours.grad.array)).all()

@@ -13,6 +13,7 @@ from ._util import as_tensor, constant, xp_of
 from .activation import logsigmoid, sigmoid, softplus
 from .reduce import sum_to
 from .arithmetic import abs, clamp, exp, log, minimum, sqrt, where
+from .norms import pairwise_distance
 from .softmax import log_softmax, softmax
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -639,31 +640,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                          f"dimensions, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
                          f"{tuple(negative.shape)}")
     _broadcast_together("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
-    to_positive = _pairwise_distance(anchor, positive, p, eps)
-    to_negative = _pairwise_distance(anchor, negative, p, eps)
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        to_negative = minimum(to_negative, _pairwise_distance(positive, negative, p, eps))
+        to_negative = minimum(to_negative, pairwise_distance(positive, negative, p, eps))
     loss = clamp(margin + to_positive - to_negative, min=0.0)  # [formula: triplet-margin]
     return _reduce("triplet_margin_loss", loss, reduction)
-
-
-def _pairwise_distance(x1, x2, p, eps):
-    """||x1 - x2 + eps||_p over the last axis: PyTorch's pairwise_distance, eps added to each difference."""
-    return _p_norm(x1 - x2 + eps, p, axis=-1)
-
-
-def _p_norm(x, p, axis):
-    """(sum |x|^p)^(1/p) over `axis`; max |x| for p = inf, min |x| for p = -inf, the count of nonzeros for p = 0.
-
-    A zero vector has norm 0 and, as in PyTorch, gradient 0 (the root's derivative there is infinite).
-    """
-    if p == 0:
-        return constant((x.array != 0).sum(axis=axis).astype(x.dtype))
-    size = abs(x)
-    if p == math.inf:
-        return size.max(axis=axis)
-    if p == -math.inf:
-        return -(-size).max(axis=axis)
-    total = (size ** p).sum(axis=axis)
-    positive = total.array > 0
-    return where(positive, where(positive, total, 1.0) ** (1.0 / p), 0.0)

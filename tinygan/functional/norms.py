@@ -16,7 +16,7 @@ gradient penalties), come from those ops.
 from .. import kernels
 from ..autograd import Tensor, check_same_float_dtype
 from ._util import as_tensor, xp_of
-from .arithmetic import clamp
+from .arithmetic import clamp, where
 from .reduce import max as reduce_max, min as reduce_min, sum as reduce_sum
 
 
@@ -221,8 +221,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def _vector_norm(x, p, axis, keepdims):
-    """(sum |x_i|^p)^(1/p) along `axis`; max |x_i| for p = inf, min |x_i| for p = -inf, the count of
-    non-zero x_i for p = 0 (a constant: its gradient is 0)."""
+    """(sum |x_i|^p)^(1/p) along `axis`; max |x_i| for p = inf, min |x_i| for p = -inf, the count of non-zero x_i
+    for p = 0 (a constant: its gradient is 0). A zero vector has norm 0 and, as in PyTorch, gradient 0, where the
+    root's derivative would be infinite."""
     magnitude = x * Tensor(xp_of(x.array).sign(x.array))                    # |x|, with gradient sign(x)
     if p == float("inf"):
         return reduce_max(magnitude, axis=axis, keepdims=keepdims)
@@ -230,6 +231,6 @@ def _vector_norm(x, p, axis, keepdims):
         return reduce_min(magnitude, axis=axis, keepdims=keepdims)
     if p == 0:
         return Tensor((x.array != 0).sum(axis=axis, keepdims=keepdims).astype(x.dtype))
-    if p == 2:
-        return reduce_sum(x * x, axis=axis, keepdims=keepdims) ** 0.5
-    return reduce_sum(magnitude ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+    total = reduce_sum(magnitude ** p, axis=axis, keepdims=keepdims)
+    positive = total.array > 0
+    return where(positive, where(positive, total, 1.0) ** (1.0 / p), 0.0)
