@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import tinygan
 
-from test_torch_functions import DRAWN, assert_outputs_and_gradients_equal_pytorchs, host, tensor
+from test_torch_functions import DRAWN, host, tensor
+from torch_compare import assert_outputs_and_gradients_equal_pytorchs
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
 

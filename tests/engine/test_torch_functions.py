@@ -16,6 +16,8 @@ import tinygan.nn.functional as F
 from tinygan import backend, nn
 from tinygan.utils.data import Subset, TensorDataset, random_split
 
+from torch_compare import assert_outputs_and_gradients_equal_pytorchs
+
 DRAWN = settings(max_examples=25, deadline=None)
 
 
@@ -261,23 +263,6 @@ FUNCTIONS = {
     "Tensor.amax": lambda t, f, x: x["a"].amax(dim=1),
     "Tensor.amin": lambda t, f, x: x["a"].amin(dim=(0, 2), keepdim=True),
 }
-
-
-def assert_outputs_and_gradients_equal_pytorchs(call, values):
-    """call(module, functional, leaves) in tinygan and in PyTorch, on float64 leaves made from `values` (a dict of
-    arrays): equal outputs, and equal gradients of every leaf for one random weighting of the output."""
-    torch = pytest.importorskip("torch")
-    results = []
-    for module, functional in ((tinygan, F), (torch, torch.nn.functional)):
-        leaves = {k: module.tensor(v, dtype=module.float64, requires_grad=True) for k, v in values.items()}
-        out = call(module, functional, leaves)
-        weights = np.random.default_rng(1).standard_normal(tuple(out.shape))
-        (out * module.tensor(weights, dtype=module.float64)).sum().backward()
-        grads = [np.zeros(v.shape) if leaves[k].grad is None else np.asarray(leaves[k].grad.detach().numpy())
-                 for k, v in values.items()]
-        results.append([np.asarray(out.detach().numpy())] + grads)
-    for ours, theirs in zip(*results):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

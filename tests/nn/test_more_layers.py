@@ -15,7 +15,13 @@ import tinygan
 import tinygan.functional as F
 from tinygan import backend, nn
 
-torch = pytest.importorskip("torch")
+from torch_compare import assert_outputs_and_gradients_equal_pytorchs, outputs_and_gradients
+
+try:                                       # PyTorch is the reference where it is installed, never a dependency
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (the reference) is not installed")
 softmax_module = importlib.import_module("tinygan.functional.softmax")   # F.softmax is the function of that name
 
 
@@ -30,24 +36,6 @@ def tensor(array, requires_grad=False):
 def _inputs(rng):
     return {"a": 4.0 * rng.standard_normal((2, 3, 4)), "b": rng.standard_normal((2, 3, 4)),
             "s": rng.standard_normal((2, 2, 4, 6)), "c": rng.standard_normal((2, 12, 5))}
-
-
-def outputs_and_gradients(call, values, module, functional):
-    """call's output and the gradient of every input for a fixed weighting of the output, as NumPy arrays."""
-    leaves = {k: module.tensor(v, dtype=module.float64, requires_grad=True) for k, v in values.items()}
-    out = call(module, functional, leaves)
-    weights = np.random.default_rng(1).standard_normal(tuple(out.shape))
-    (out * module.tensor(weights, dtype=module.float64)).sum().backward()
-    grads = [np.zeros(v.shape) if leaves[k].grad is None else np.asarray(leaves[k].grad.detach().numpy())
-             for k, v in values.items()]
-    return [np.asarray(out.detach().numpy())] + grads
-
-
-def assert_equal_to_pytorchs(call, values):
-    ours = outputs_and_gradients(call, values, tinygan, F)
-    theirs = outputs_and_gradients(call, values, torch, torch.nn.functional)
-    for i, (mine, expected) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12, err_msg=f"result {i} (0: output)")
 
 
 # name -> call(module, functional, inputs), the same code for tinygan and torch
@@ -80,11 +68,13 @@ FUNCTIONS = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_functions_equal_pytorchs(name):
-    assert_equal_to_pytorchs(FUNCTIONS[name], _inputs(np.random.default_rng(0)))
+    assert_outputs_and_gradients_equal_pytorchs(FUNCTIONS[name], _inputs(np.random.default_rng(0)))
 
 
+@needs_torch
 def test_hardsigmoid_equals_pytorchs():
     """Values equal PyTorch's; its gradient is 1/6 in float64, where PyTorch's float64 kernel uses the float32
     constant 1.0f / 6.0f (0.1666666716...), so PyTorch's gradient agrees to float32 precision only."""
@@ -114,6 +104,7 @@ AT_KINKS = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(AT_KINKS))
 def test_values_and_gradients_at_the_kinks_are_pytorchs(name):
     """At a kink PyTorch picks one of the one-sided derivatives (relu6' is 0 at 0 and 6, hardswish' is 0 at -3
@@ -158,6 +149,7 @@ def _torch_gumbel_softmax_and_its_noise(logits, seed, **options):
     return result, noise.numpy()
 
 
+@needs_torch
 @pytest.mark.parametrize("tau, hard, dim", [(1, False, -1), (0.5, False, 0), (2.0, True, -1), (0.7, True, 1)])
 def test_gumbel_softmax_equals_pytorchs_for_the_same_noise(monkeypatch, tau, hard, dim):
     logits = np.random.default_rng(3).standard_normal((3, 4, 5))
@@ -246,6 +238,7 @@ MODULES = {
 MODULE_INPUTS = {"a": (2, 3, 4), "c": (2, 12, 5), "s": (2, 2, 4, 6), "f": (2, 8, 12), "g": (2, 6, 18), "u": (3, 5)}
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_modules_equal_pytorchs_in_repr_state_output_and_gradient(name):
     make, key = MODULES[name]
@@ -272,6 +265,7 @@ def test_modules_equal_pytorchs_in_repr_state_output_and_gradient(name):
         np.testing.assert_allclose(host(b), their_b.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
 
 
+@needs_torch
 def test_instance_norm1d_evaluates_with_its_running_statistics_as_pytorch():
     ours, theirs = (module.InstanceNorm1d(3, track_running_stats=True).double() for module in (nn, torch.nn))
     batches = [np.random.default_rng(seed).standard_normal((4, 3, 6)) for seed in (1, 2)]
@@ -283,16 +277,18 @@ def test_instance_norm1d_evaluates_with_its_running_statistics_as_pytorch():
     np.testing.assert_allclose(host(ours(tensor(batches[0]))), expected, rtol=1e-12, atol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ["CosineSimilarity", "PairwiseDistance"])
 @pytest.mark.parametrize("arguments", [{}, "all"])
 def test_distance_modules_equal_pytorchs(name, arguments):
     if arguments == "all":
         arguments = {"dim": 2, "eps": 1e-3} if name == "CosineSimilarity" else {"p": 1.0, "eps": 1e-3, "keepdim": True}
     values = _inputs(np.random.default_rng(0))
-    assert_equal_to_pytorchs(lambda t, f, x: getattr(t.nn, name)(**arguments)(x["a"], x["b"]), values)
+    assert_outputs_and_gradients_equal_pytorchs(lambda t, f, x: getattr(t.nn, name)(**arguments)(x["a"], x["b"]), values)
     assert repr(getattr(nn, name)(**arguments)) == repr(getattr(torch.nn, name)(**arguments))
 
 
+@needs_torch
 def test_defaults_are_pytorchs():
     for name, attributes in [("CELU", ["alpha", "inplace"]), ("GLU", ["dim"]), ("Hardshrink", ["lambd"]),
                              ("Softshrink", ["lambd"]), ("RMSNorm", ["eps", "elementwise_affine"]),
@@ -307,6 +303,7 @@ def test_defaults_are_pytorchs():
             assert getattr(ours, attribute) == getattr(theirs, attribute), (name, attribute)
 
 
+@needs_torch
 def test_rms_norm_has_pytorchs_parameters_and_state_dict():
     norm = nn.RMSNorm((2, 3))
     assert [name for name, _ in norm.named_parameters()] == ["weight"] == list(norm.state_dict())
@@ -317,6 +314,7 @@ def test_rms_norm_has_pytorchs_parameters_and_state_dict():
     ours.load_state_dict({k: v.numpy() for k, v in torch.nn.RMSNorm(3).state_dict().items()})
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_rms_norm_eps_none_is_the_machine_epsilon_of_the_dtype(dtype):
     """A zero vector: its mean square is 0, so y = x / sqrt(eps) tells eps (here x = 1e-4 over one element)."""
