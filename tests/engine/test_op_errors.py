@@ -123,8 +123,8 @@ def test_conv_transpose2d_with_padding_that_leaves_nothing():
 
 
 def test_conv_wrong_rank_and_bias():
-    with raises(ValueError, "conv2d: input must be 4-D (N, C, H, W), got shape (3, 5, 5)"):
-        F.conv2d(t(3, 5, 5), t(2, 3, 3, 3))
+    with raises(ValueError, "conv2d: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape (5, 5)"):
+        F.conv2d(t(5, 5), t(2, 3, 3, 3))
     with raises(ValueError, "conv2d: weight must be 4-D", "(2, 3, 3)"):
         F.conv2d(t(1, 3, 5, 5), t(2, 3, 3))
     with raises(ValueError, "conv2d: bias must have shape (4,), got (3,)"):

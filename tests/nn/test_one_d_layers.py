@@ -372,3 +372,14 @@ def test_one_image_without_a_batch_is_pooled_as_in_torch():
         for a, b in pairs:
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
             assert tuple(a.shape) == tuple(b.shape)
+
+
+def test_one_image_without_a_batch_is_convolved_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((3, 6, 5))
+    for make in (lambda m: m.Conv2d(3, 4, 3, padding=1), lambda m: m.Conv2d(3, 4, 3, padding_mode="reflect",
+                                                                            padding=1),
+                 lambda m: m.ConvTranspose2d(3, 2, 4, stride=2, padding=1)):
+        theirs, ours = make(torch.nn).double(), make(nn).double()
+        ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+        compare_with_torch(ours, theirs, x, params=zip(ours.parameters(), theirs.parameters()), atol=1e-13)

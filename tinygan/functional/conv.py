@@ -30,7 +30,7 @@ import numbers
 from .. import kernels
 from ..autograd import Function
 from ._util import xp_of
-from .shape import concat, getitem, pad_widths
+from .shape import as_batch_of_one, concat, getitem, pad_widths
 
 
 def pair(value, name, op):
@@ -82,15 +82,17 @@ class ConvGeometry:
         return OH, OW
 
 
-def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis, groups=1, layout="(N, C, H, W)"):
-    """Clear errors for the mistakes people make when calling a convolution (of an input in `layout`).
+def _check_conv_inputs(op, x, weight, bias, in_axis, out_axis, groups=1, layout="(N, C, H, W)", unbatched=False):
+    """Clear errors for the mistakes people make when calling a convolution (of an input in `layout`, or without
+    its batch axis when `unbatched`).
 
     With groups G, the weight's channel axes hold one group's channels: C / G of them on the
     input side of conv2d's (O, C/G, KH, KW), O / G on the output side of conv_transpose2d's (C, O/G, KH, KW).
     """
     dims = layout.count(",") + 1
     if x.ndim != dims:
-        raise ValueError(f"{op}: input must be {dims}-D {layout}, got shape {x.shape}")
+        also = f" or {dims - 1}-D {layout.replace('N, ', '')}" if unbatched else ""
+        raise ValueError(f"{op}: input must be {dims}-D {layout}{also}, got shape {x.shape}")
     if weight.ndim != dims:
         raise ValueError(f"{op}: weight must be {dims}-D, got shape {weight.shape}")
     if not (isinstance(groups, numbers.Integral) and groups >= 1):
@@ -310,11 +312,14 @@ class Col2Im(Function):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution of x (N, C, H, W) with weight (O, C/groups, KH, KW), like torch.nn.functional.conv2d.
+    """2-D convolution of x (N, C, H, W), or (C, H, W) without a batch, with weight (O, C/groups, KH, KW), like
+    torch.nn.functional.conv2d.
 
     padding is an int, a pair, 'valid' (no padding) or 'same' (output size = input size, stride 1).
     """
-    _check_conv_inputs("conv2d", x, weight, bias, in_axis=1, out_axis=0, groups=groups)
+    if x.ndim == 3:
+        return as_batch_of_one(conv2d, x, weight, bias, stride, padding, dilation, groups)
+    _check_conv_inputs("conv2d", x, weight, bias, in_axis=1, out_axis=0, groups=groups, unbatched=True)
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
@@ -367,11 +372,14 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out/groups, KH, KW).
+    """Transposed 2-D convolution of x (N, C_in, H, W), or (C_in, H, W) without a batch, with weight
+    (C_in, C_out/groups, KH, KW).
 
     Output size (H - 1) SH - 2 PH + DH (KH - 1) + output_padding + 1, as in PyTorch.
     """
-    _check_conv_inputs("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1, groups=groups)
+    if x.ndim == 3:
+        return as_batch_of_one(conv_transpose2d, x, weight, bias, stride, padding, output_padding, groups, dilation)
+    _check_conv_inputs("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1, groups=groups, unbatched=True)
     geometry = ConvGeometry("conv_transpose2d", weight.shape[2:], stride, padding, dilation)
     OPH, OPW = pair(output_padding, "output_padding", "conv_transpose2d")
     if not (0 <= OPH < geometry.SH and 0 <= OPW < geometry.SW):

@@ -12,7 +12,7 @@ from ..autograd import Tensor
 from .conv import ConvGeometry, Im2Col, single, unfold
 from .reduce import broadcast_to, max as reduce_max, sum as reduce_sum
 from ._util import xp_of
-from .shape import pad_widths, reshape
+from .shape import as_batch_of_one, pad_widths, reshape
 
 
 def _windows(op, x, kernel_size, stride, padding, dilation=1):
@@ -29,15 +29,6 @@ def _check_4d(op, x, unbatched=False):
     if x.ndim != 4:
         also = " or 3-D (C, H, W)" if unbatched else ""
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W){also}, got shape {x.shape}")
-
-
-def _as_batch_of_one(pool, x, *args):
-    """pool(x, *args) of one image without a batch axis, (C, H, W) or (C, L), which PyTorch accepts too: pooled as
-    a batch of one, the batch axis then dropped (from the indices too, when there are any)."""
-    y = pool(reshape(x, (1,) + tuple(x.shape)), *args)
-    if isinstance(y, tuple):                                            # (values, indices)
-        return tuple(reshape(t, tuple(t.shape[1:])) for t in y)
-    return reshape(y, tuple(y.shape[1:]))
 
 
 def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
@@ -95,7 +86,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     reach there is neither summed nor counted.
     """
     if x.ndim == 3:
-        return _as_batch_of_one(avg_pool2d, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+        return as_batch_of_one(avg_pool2d, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                                 divisor_override)
     _check_4d("avg_pool2d", x, unbatched=True)
     if divisor_override is not None and divisor_override == 0:
@@ -119,7 +110,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     window, the flat index h W + w of its first maximum in the input's (H, W) plane.
     """
     if x.ndim == 3:
-        return _as_batch_of_one(max_pool2d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return as_batch_of_one(max_pool2d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     _check_4d("max_pool2d", x, unbatched=True)
     geometry, _, extra = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     stride = kernel_size if stride is None else stride
@@ -192,7 +183,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """y[n, c, l] = max of x_pad[n, c, l S + k D] over k < K, like torch.nn.functional.max_pool1d:
     max_pool2d of a height-1 image. The indices (return_indices=True) are positions along L."""
     if x.ndim == 2:
-        return _as_batch_of_one(max_pool1d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return as_batch_of_one(max_pool1d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     image = _as_image("max_pool1d", x)
     kernel, stride, padding, dilation = _window_1d("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode)
     y = max_pool2d(image, kernel, stride, padding, dilation, ceil_mode, return_indices)
@@ -203,7 +194,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     """y[n, c, l] = sum of x_pad[n, c, l S + k] over k < K / divisor, like torch.nn.functional.avg_pool1d:
     avg_pool2d of a height-1 image, with its divisor (count_include_pad) and ceil_mode."""
     if x.ndim == 2:
-        return _as_batch_of_one(avg_pool1d, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+        return as_batch_of_one(avg_pool1d, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
     image = _as_image("avg_pool1d", x)
     kernel, stride, padding, _ = _window_1d("avg_pool1d", x, kernel_size, stride, padding, ceil_mode=ceil_mode)
     return _as_signal(avg_pool2d(image, kernel, stride, padding, ceil_mode, count_include_pad))

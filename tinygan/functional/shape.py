@@ -168,6 +168,16 @@ def concat(tensors, axis=0):
     return Concat.apply(*tensors, axis=axis)
 
 
+def as_batch_of_one(op, x, *args):
+    """op(x, *args) of one sample without a batch axis, (C, H, W) or (C, L), which PyTorch's convolutions and
+    poolings accept too: run as a batch of one, the batch axis then dropped (from each output, when op returns
+    several, as max pooling with its indices)."""
+    y = op(reshape(x, (1,) + tuple(x.shape)), *args)
+    if isinstance(y, tuple):
+        return tuple(reshape(t, tuple(t.shape[1:])) for t in y)
+    return reshape(y, tuple(y.shape[1:]))
+
+
 def pad_widths(x, widths, value=0.0):
     """Pad x with a constant: widths is one (before, after) pair per axis, like numpy.pad."""
     return Pad.apply(x, widths=tuple(tuple(w) for w in widths), value=value)
