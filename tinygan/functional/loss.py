@@ -19,14 +19,18 @@ from .softmax import log_softmax, softmax
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def _check_reduction(op, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
 def _reduce(op, loss, reduction):
+    _check_reduction(op, reduction)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return loss
 
 
 def _check_targets(op, inputs, targets):
@@ -431,11 +435,6 @@ def _quadratic_near_zero(input, target, op, width):
 
 
 # -- likelihoods, margins and embeddings: more of PyTorch's losses -----------------------------------------------
-
-def _check_reduction(op, reduction):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
 
 def _broadcast_together(op, **tensors):
     """Raise a ValueError naming the loss and every shape unless the named tensors (or shapes) broadcast together."""

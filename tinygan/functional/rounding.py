@@ -49,31 +49,30 @@ class RoundedQuotient(Function):
         return _rounded_quotient(a, b, mode)
 
     def backward(self, grad):
-        zero = Tensor(xp_of(grad.array).zeros_like(grad.array))
-        a, b = self.inputs
-        return (sum_to(zero, a.shape) if self.needs_input_grad[0] else None,
-                sum_to(zero, b.shape) if self.needs_input_grad[1] else None)
+        xp = xp_of(grad.array)
+        return tuple(Tensor(xp.zeros(t.shape, dtype=grad.dtype)) if needed else None
+                     for t, needed in zip(self.inputs, self.needs_input_grad))
 
 
 class Remainder(Function):
     """r = a - b q, with q = floor(a / b) (remainder: r has the sign of b) or trunc(a / b) (fmod: the sign of a);
     dr/da = 1, dr/db = -q."""
 
-    reads_in_backward = ()
+    reads_in_backward = ("inputs",)
 
     def forward(self, a, b, mode):
+        self.mode = mode
         xp = xp_of(a)
         name, ufunc = ("remainder", xp.remainder) if mode == "floor" else ("fmod", xp.fmod)
-        r = _binary_forward(name, ufunc, a, b)
-        if a.dtype.kind == "f":
-            self.quotient = _rounded_quotient(a, b, mode)     # for dr/db
-        return r
+        return _binary_forward(name, ufunc, a, b)
 
     def backward(self, grad):
         a, b = self.inputs
-        grad_b = -grad * Tensor(self.quotient)  # [formula: remainder-gradient]
-        return (sum_to(grad, a.shape) if self.needs_input_grad[0] else None,
-                sum_to(grad_b, b.shape) if self.needs_input_grad[1] else None)
+        grad_b = None
+        if self.needs_input_grad[1]:
+            quotient = Tensor(_rounded_quotient(a.array, b.array, self.mode))
+            grad_b = sum_to(-grad * quotient, b.shape)  # [formula: remainder-gradient]
+        return (sum_to(grad, a.shape) if self.needs_input_grad[0] else None), grad_b
 
 
 def _step(op_name, x, step, decimals=0):

@@ -105,13 +105,19 @@ def _order_statistic(x, position, dim, keepdim):
 
 def nansum(x, dim=None, keepdim=False):
     """The sum of the values that are not NaN (along `dim`), like torch.nansum; a NaN gets no gradient."""
-    return sum(where(Tensor(xp_of(x.array).isnan(x.array)), 0.0, x), axis=dim, keepdims=keepdim)
+    return _sum_without(x, xp_of(x.array).isnan(x.array), dim, keepdim)
 
 
 def nanmean(x, dim=None, keepdim=False):
     """The mean of the values that are not NaN (along `dim`), like torch.nanmean."""
-    present = Tensor((~xp_of(x.array).isnan(x.array)).astype(x.dtype))
-    return div(nansum(x, dim, keepdim), sum(present, axis=dim, keepdims=keepdim))
+    missing = xp_of(x.array).isnan(x.array)
+    present = Tensor((~missing).astype(x.dtype))
+    return div(_sum_without(x, missing, dim, keepdim), sum(present, axis=dim, keepdims=keepdim))
+
+
+def _sum_without(x, missing, dim, keepdim):
+    """x summed along `dim` with the places of the boolean array `missing` taken as 0 (and given no gradient)."""
+    return sum(where(Tensor(missing), 0.0, x), axis=dim, keepdims=keepdim)
 
 
 def count_nonzero(x, dim=None):

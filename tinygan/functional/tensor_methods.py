@@ -439,26 +439,32 @@ def _softmax(name, function):
     return method
 
 
-def _bitwise(name, ufunc_name, unary=False):
-    """An elementwise bitwise operator (&, |, ^, ~) on boolean or integer tensors; no gradient. PyTorch refuses
-    them on floats too."""
-    def operator(self, other=None):
-        operands = (self.array,) if unary else (self.array, other.array if isinstance(other, Tensor) else other)
-        if any(isinstance(a, float) or getattr(a, "dtype", np.dtype(bool)).kind == "f" for a in operands):
-            raise TypeError(f"{name}: expects boolean or integer tensors, got "
-                            f"{', '.join(str(getattr(a, 'dtype', type(a).__name__)) for a in operands)}")
-        return Tensor(getattr(backend.get_array_module(self.array), ufunc_name)(*operands))
-    operator.__name__ = name
-    return operator
+def _operands(self, other, unary):
+    """The arrays (or number) an elementwise operator of self (and other) works on."""
+    return (self.array,) if unary else (self.array, other.array if isinstance(other, Tensor) else other)
 
 
 def _logical(ufunc_name, unary=False):
     """logical_and, logical_or, logical_xor or logical_not: any value but 0 counts as True; a boolean tensor with
     no gradient, as torch.logical_and and the rest."""
     def operator(self, other=None):
-        operands = (self.array,) if unary else (self.array, other.array if isinstance(other, Tensor) else other)
-        return Tensor(getattr(backend.get_array_module(self.array), ufunc_name)(*operands))
+        return Tensor(getattr(backend.get_array_module(self.array), ufunc_name)(*_operands(self, other, unary)))
     operator.__name__ = ufunc_name
+    return operator
+
+
+def _bitwise(name, ufunc_name, unary=False):
+    """An elementwise bitwise operator (&, |, ^, ~) on boolean or integer tensors; no gradient. PyTorch refuses
+    them on floats too."""
+    apply = _logical(ufunc_name, unary)
+
+    def operator(self, other=None):
+        operands = _operands(self, other, unary)
+        if any(isinstance(a, float) or getattr(a, "dtype", np.dtype(bool)).kind == "f" for a in operands):
+            raise TypeError(f"{name}: expects boolean or integer tensors, got "
+                            f"{', '.join(str(getattr(a, 'dtype', type(a).__name__)) for a in operands)}")
+        return apply(self, other)
+    operator.__name__ = name
     return operator
 
 
@@ -518,11 +524,10 @@ def _exponential_(self, lambd=1.0, *, generator=None):
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A new tensor of `data`, with this tensor's dtype and device unless given, as torch.Tensor.new_tensor."""
-    values = data.array if isinstance(data, Tensor) else data
-    array = backend.to_device(np.asarray(backend.to_numpy(values) if isinstance(data, Tensor) else values,
-                                         dtype=self.dtype if dtype is None else dtype),
-                              backend.device_of(self.array) if device is None else device)
-    return Tensor(array, requires_grad=requires_grad)
+    values = backend.to_numpy(data.array) if isinstance(data, Tensor) else data
+    array = np.asarray(values, dtype=self.dtype if dtype is None else dtype)
+    return Tensor(backend.to_device(array, backend.device_of(self.array) if device is None else device),
+                  requires_grad=requires_grad)
 
 
 def _scatter(self, dim, index, src=None, value=None, *, reduce=None):
